@@ -1,0 +1,1 @@
+"""Use cases of casetrail: one method per command or query, over the event store."""

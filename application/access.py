@@ -1,0 +1,56 @@
+"""Who may do what, and who may see which case: the access policy of DOMAIN.md."""
+
+from __future__ import annotations
+
+from domain.case import Case
+from domain.case_rules import case_involves
+from domain.errors import NotFound, NotPermitted
+from domain.values import Actor, Role
+
+C, H, E, AU = Role.COORDINATOR, Role.HANDLER, Role.ENTERPRISE, Role.AUDITOR
+
+# Which roles may attempt each use case; department and state rules are the aggregate's.
+PERMITTED: dict[str, frozenset[Role]] = {
+    "register": frozenset({C, E}),
+    "read": frozenset({C, H, E, AU}),
+    "history": frozenset({C, H, E, AU}),
+    "dispatch": frozenset({C}),
+    "sign_for": frozenset({H}),
+    "return": frozenset({H}),
+    "arbitrate": frozenset({C}),
+    "contact": frozenset({H}),
+    "progress": frozenset({H}),
+    "co_reply": frozenset({H}),
+    "waive_co_reply": frozenset({C}),
+    "request_extension": frozenset({H}),
+    "decide_extension": frozenset({C}),
+    "escalate": frozenset({C}),
+    "resolve": frozenset({H}),
+    "evaluate": frozenset({C, E}),
+    "reopen": frozenset({C}),
+    "close": frozenset({C}),
+    "withdraw": frozenset({C, E}),
+    "merge": frozenset({C}),
+    "manage_tokens": frozenset({Role.ADMIN}),
+}
+
+
+def require_role(by: Actor, use_case: str) -> None:
+    if by.role not in PERMITTED[use_case]:
+        raise NotPermitted("role_not_permitted", f"the {by.role} role may not {use_case.replace('_', ' ')}")
+
+
+def can_see(by: Actor, case: Case) -> bool:
+    if by.role in (C, AU):
+        return True
+    if by.role is H:
+        return by.department is not None and case_involves(case, by.department)
+    if by.role is E:
+        return by.credit_code is not None and case.enterprise.get("credit_code") == by.credit_code
+    return False
+
+
+def require_visible(by: Actor, case: Case) -> None:
+    """A case the caller may not see answers exactly like a case that does not exist."""
+    if not can_see(by, case):
+        raise NotFound()

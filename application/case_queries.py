@@ -1,0 +1,92 @@
+"""Case queries: the current state, the state as of a version or a moment, and the history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from application.access import require_role
+from application.execution import CaseResult, Executor
+from domain.errors import NotFound
+from domain.values import Actor, Role
+
+TYPE_PREFIX = "casetrail:"
+
+# What an enterprise may read of its own case: event type -> the data fields it sees.
+PUBLIC_EVENTS: dict[str, tuple[str, ...]] = {
+    "CaseRegistered": ("reference", "kind", "title", "description", "enterprise", "category", "channel", "urgency",
+                       "contact", "project_id"),
+    "CaseDispatched": ("tier", "lead_department"),
+    "CaseReturnArbitrated": (),
+    "CaseSignedFor": (),
+    "CaseContacted": (),
+    "CaseResolved": ("reply", "outcome", "reason"),
+    "CaseEvaluated": ("round", "satisfaction", "solved", "comment"),
+    "CaseReopened": ("round",),
+    "CaseClosed": (),
+    "CaseWithdrawn": ("reason",),
+    "CaseMerged": ("into", "into_reference"),
+}
+NOT_DATA = {"originator_id", "originator_version", "originator_topic", "timestamp", "actor", "hash", "prev_hash"}
+
+
+class CaseQueries:
+    def __init__(self, executor: Executor) -> None:
+        self.executor = executor
+
+    def get(
+        self, case_id: UUID, by: Actor, *, as_of_version: int | None = None, as_of: datetime | None = None
+    ) -> CaseResult:
+        """The case now, or as it stood at a version or a moment (404 before registration or past the head)."""
+        require_role(by, "read")
+        case = self.executor.load_visible(case_id, by)
+        version = case.version
+        if as_of_version is not None:
+            if not 1 <= as_of_version <= case.version:
+                raise NotFound(f"the case has versions 1 to {case.version}")
+            version = as_of_version
+        elif as_of is not None:
+            version = self._version_at(case_id, as_of)
+        if version != case.version:
+            case = self.executor.load(case_id, version)
+        return CaseResult(case, self.executor.position(case_id, version))
+
+    def history(self, case_id: UUID, by: Actor) -> list[dict[str, Any]]:
+        """Every event of the case with its actor and hashes; enterprises see the public part only."""
+        require_role(by, "history")
+        self.executor.load_visible(case_id, by)
+        entries = [_entry(e) for e in self.executor.store.events.get(case_id)]
+        if by.role is Role.ENTERPRISE:
+            entries = [_public(e) for e in entries if e["type"] in PUBLIC_EVENTS]
+        return entries
+
+    def _version_at(self, case_id: UUID, moment: datetime) -> int:
+        versions = [e.originator_version for e in self.executor.store.events.get(case_id) if e.timestamp <= moment]
+        if not versions:
+            raise NotFound("the case was not yet registered at that moment")
+        return max(versions)
+
+
+def _entry(event: Any) -> dict[str, Any]:
+    fields = vars(event)
+    return {
+        "version": event.originator_version,
+        "type": type(event).TOPIC.removeprefix(TYPE_PREFIX),
+        "at": event.timestamp,
+        "actor": {k: event.actor.get(k) for k in ("id", "role", "department", "credit_code")},
+        "data": {k: v for k, v in fields.items() if k not in NOT_DATA},
+        "hash": event.hash,
+        "prev_hash": event.prev_hash,
+    }
+
+
+def _public(entry: dict[str, Any]) -> dict[str, Any]:
+    shown = PUBLIC_EVENTS[entry["type"]]
+    actor = entry["actor"]
+    return {
+        **entry,
+        "actor": {"id": None, "role": actor["role"], "department": actor["department"],
+                  "credit_code": actor["credit_code"]},
+        "data": {k: v for k, v in entry["data"].items() if k in shown},
+    }

@@ -1,0 +1,164 @@
+"""Case use cases: one method per command of the lifecycle; each is get, one aggregate method, save."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from eventsourcing.application import EventSourcedLog
+
+from application.access import require_role
+from application.execution import Action, CaseResult, Command, Executor
+from domain.case import Case
+from domain.directory import Directory
+from domain.errors import InvalidCommand, LostRace, NotFound, NotPermitted
+from domain.reference import ReferenceAllocated, format_reference, reference_log_id
+from domain.schedule import Schedule, local_date
+from domain.values import Arbitration, Escalation, Kind, Outcome, Role, Satisfaction, Tier
+
+
+@dataclass(frozen=True)
+class NewCase:
+    """What a caller states when registering a case (validated at the boundary)."""
+
+    kind: Kind
+    title: str
+    description: str
+    enterprise: dict[str, str]
+    category: str
+    channel: str
+    urgency: str
+    contact: dict[str, str]
+    project_id: str | None = None
+
+
+class CaseService:
+    """The case lifecycle of DOMAIN.md, one method per use case."""
+
+    def __init__(self, executor: Executor, schedule: Schedule, directory: Directory) -> None:
+        self.executor = executor
+        self.store = executor.store
+        self.schedule = schedule
+        self.directory = directory
+
+    def register(self, cmd: Command, new: NewCase) -> CaseResult:
+        """Register a case; enterprises register only under their own credit code."""
+        require_role(cmd.by, "register")
+        if cmd.by.role is Role.ENTERPRISE and new.enterprise.get("credit_code") != cmd.by.credit_code:
+            raise NotPermitted("own_credit_code_only", "an enterprise registers cases under its own credit code only")
+        if new.kind is Kind.PROJECT_ISSUE and not new.project_id:
+            raise InvalidCommand("project_required", "a project issue must name its project (project_id)")
+        replay = self.executor.replay(cmd)
+        if replay:
+            return replay
+        for _ in range(5):
+            at = self.executor.clock.now()
+            case_id = uuid4()
+            log = EventSourcedLog(self.store.events, reference_log_id(new.kind, local_date(at).year), ReferenceAllocated)
+            last = log.get_last()
+            number = last.originator_version + 1 if last else 1
+            reference = format_reference(new.kind, local_date(at).year, number)
+            allocated = log.trigger_event(next_originator_version=number, reference=reference, case_id=str(case_id))
+            case = Case.register(id=case_id, by=cmd.by, at=at, reference=reference, **_fields(new))
+            result = self.executor.save(case, [allocated], cmd)
+            if result:
+                return result
+        raise LostRace()
+
+    def dispatch(self, case_id: UUID, cmd: Command, *, tier: Tier, lead_department: str, co_departments: list[str]) -> CaseResult:
+        """Dispatch (派单) to a lead department and, for tier 2, co-handlers; opens the sign-for, main and co-reply clocks."""
+        return self._run(case_id, cmd, "dispatch", lambda c, at: c.dispatch(
+            cmd.by, at, self.schedule, tier=tier, lead=lead_department, co=co_departments, departments=self.directory))
+
+    def sign_for(self, case_id: UUID, cmd: Command) -> CaseResult:
+        """The lead department signs for (签收) the case; opens the first-contact clock."""
+        return self._run(case_id, cmd, "sign_for", lambda c, at: c.sign_for(cmd.by, at, self.schedule))
+
+    def return_case(self, case_id: UUID, cmd: Command, *, reason: str, basis: str) -> CaseResult:
+        """The lead returns (退单) the case before sign-for, naming the duty or regulation that makes it not theirs."""
+        return self._run(case_id, cmd, "return", lambda c, at: c.return_case(cmd.by, at, reason=reason, basis=basis))
+
+    def arbitrate(self, case_id: UUID, cmd: Command, *, decision: Arbitration, department: str | None, note: str) -> CaseResult:
+        """The coordinator arbitrates (审定) a return: uphold sends it back for good, reassign dispatches anew."""
+        return self._run(case_id, cmd, "arbitrate", lambda c, at: c.arbitrate(
+            cmd.by, at, self.schedule, decision=decision, department=department, note=note, departments=self.directory))
+
+    def contact(self, case_id: UUID, cmd: Command, *, note: str) -> CaseResult:
+        """The lead records first contact (先行联系) with the enterprise."""
+        return self._run(case_id, cmd, "contact", lambda c, at: c.contact(cmd.by, at, note=note))
+
+    def progress(self, case_id: UUID, cmd: Command, *, note: str) -> CaseResult:
+        """The lead or a co-handler logs progress."""
+        return self._run(case_id, cmd, "progress", lambda c, at: c.log_progress(cmd.by, at, note=note))
+
+    def co_reply(self, case_id: UUID, cmd: Command, *, note: str) -> CaseResult:
+        """A co-handler (协办) replies; the latest reply counts and carries over into redo rounds."""
+        return self._run(case_id, cmd, "co_reply", lambda c, at: c.co_reply(cmd.by, at, note=note))
+
+    def waive_co_reply(self, case_id: UUID, cmd: Command, *, department: str, reason: str) -> CaseResult:
+        """The coordinator waives a missing co-handler reply so the lead may resolve."""
+        return self._run(case_id, cmd, "waive_co_reply", lambda c, at: c.waive_co_reply(
+            cmd.by, at, department=department, reason=reason))
+
+    def request_extension(self, case_id: UUID, cmd: Command, *, extra_working_days: int, reason: str) -> CaseResult:
+        """The lead asks for more working days (延期), at least one working day before the due date."""
+        return self._run(case_id, cmd, "request_extension", lambda c, at: c.request_extension(
+            cmd.by, at, self.schedule, extra_working_days=extra_working_days, reason=reason))
+
+    def decide_extension(self, case_id: UUID, cmd: Command, *, approved: bool, note: str) -> CaseResult:
+        """The coordinator approves (the main due date moves) or rejects the pending extension."""
+        return self._run(case_id, cmd, "decide_extension", lambda c, at: c.decide_extension(
+            cmd.by, at, self.schedule, approved=approved, note=note))
+
+    def escalate(self, case_id: UUID, cmd: Command, *, level: Escalation, reason: str, due: date | None) -> CaseResult:
+        """The coordinator escalates: urge (催办), supervise (督办, with its own due date), listed (挂牌督办)."""
+        return self._run(case_id, cmd, "escalate", lambda c, at: c.escalate(
+            cmd.by, at, self.schedule, level=level, reason=reason, due=due))
+
+    def resolve(self, case_id: UUID, cmd: Command, *, reply: str, outcome: Outcome, reason: str | None) -> CaseResult:
+        """The lead resolves (办结) with the reply to the enterprise; opens the revisit window."""
+        return self._run(case_id, cmd, "resolve", lambda c, at: c.resolve(
+            cmd.by, at, self.schedule, reply=reply, outcome=outcome, reason=reason))
+
+    def evaluate(self, case_id: UUID, cmd: Command, *, satisfaction: Satisfaction, solved: bool, comment: str | None) -> CaseResult:
+        """The enterprise, or the coordinator's revisit call (回访), evaluates the round."""
+        return self._run(case_id, cmd, "evaluate", lambda c, at: c.evaluate(
+            cmd.by, at, satisfaction=satisfaction, solved=solved, comment=comment))
+
+    def reopen(self, case_id: UUID, cmd: Command, *, reason: str) -> CaseResult:
+        """After a dissatisfied evaluation the coordinator reopens (重办): a new round, same lead, fresh due date."""
+        return self._run(case_id, cmd, "reopen", lambda c, at: c.reopen(cmd.by, at, self.schedule, reason=reason))
+
+    def close(self, case_id: UUID, cmd: Command, *, note: str | None) -> CaseResult:
+        """Close (销号) after evaluation, or unevaluated after the revisit window with a note."""
+        return self._run(case_id, cmd, "close", lambda c, at: c.close(cmd.by, at, note=note))
+
+    def withdraw(self, case_id: UUID, cmd: Command, *, reason: str) -> CaseResult:
+        """Withdraw (撤单) an open case, with a reason."""
+        return self._run(case_id, cmd, "withdraw", lambda c, at: c.withdraw(cmd.by, at, reason=reason))
+
+    def merge(self, case_id: UUID, cmd: Command, *, into: UUID, note: str | None) -> CaseResult:
+        """Merge a duplicate into an open case; the duplicate's history stays readable and points to it."""
+        def action(case: Case, at: datetime) -> list[Case]:
+            try:
+                target = self.executor.load(into)
+            except NotFound:
+                raise InvalidCommand("unknown_case", f"no case {into} to merge into") from None
+            case.merge_into(cmd.by, at, target, note=note)
+            return [target]
+
+        return self.executor.run(case_id, cmd, "merge", action)
+
+    def _run(self, case_id: UUID, cmd: Command, use_case: str, apply: Action) -> CaseResult:
+        return self.executor.run(case_id, cmd, use_case, apply)
+
+
+def _fields(new: NewCase) -> dict[str, Any]:
+    return {
+        "kind": new.kind.value, "title": new.title, "description": new.description, "enterprise": dict(new.enterprise),
+        "category": new.category, "channel": new.channel, "urgency": new.urgency, "contact": dict(new.contact),
+        "project_id": new.project_id,
+    }
+

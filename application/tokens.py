@@ -1,0 +1,100 @@
+"""Access-token use cases: issue (the secret is shown once), list, revoke, authenticate."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, EventSourcedLog
+
+from application.access import require_role
+from application.ports import Clock
+from application.store import EventStore
+from domain.credit_code import is_valid_credit_code
+from domain.directory import COORDINATING_CENTRE, Directory
+from domain.errors import InvalidCommand, NotFound
+from domain.token import TOKEN_INDEX_ID, AccessToken, TokenIndexed, token_id_for
+from domain.values import Actor, Role
+
+SECRET_PREFIX = "ct_"
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: AccessToken
+    secret: str
+
+
+class TokenService:
+    def __init__(self, store: EventStore, clock: Clock, directory: Directory) -> None:
+        self.store = store
+        self.clock = clock
+        self.directory = directory
+        self.index = EventSourcedLog(store.events, TOKEN_INDEX_ID, TokenIndexed)
+
+    def issue(
+        self, by: Actor, *, name: str, role: Role, department: str | None = None, credit_code: str | None = None
+    ) -> IssuedToken:
+        """Issue a token bound to one role; handlers need a department, enterprises a credit code."""
+        require_role(by, "manage_tokens")
+        department, credit_code = self._scope(role, department, credit_code)
+        secret = SECRET_PREFIX + secrets.token_urlsafe(32)
+        token = AccessToken.issue(
+            secret=secret, by=by, at=self.clock.now(), name=name, role=role.value, department=department,
+            credit_code=credit_code,
+        )
+        self.store.save(token, self.index.trigger_event(token_id=str(token.id)))
+        return IssuedToken(token, secret)
+
+    def list_all(self, by: Actor) -> list[AccessToken]:
+        """Every token ever issued, revoked ones included, without secrets."""
+        require_role(by, "manage_tokens")
+        ids = [UUID(e.token_id) for e in self.index.get()]
+        return [self.store.repository.get(i) for i in ids]
+
+    def revoke(self, by: Actor, token_id: UUID) -> AccessToken:
+        """Revoke at once: the next request with this token is refused."""
+        require_role(by, "manage_tokens")
+        token = self._get(token_id)
+        token.revoke(by, self.clock.now())
+        self.store.save(token)
+        return token
+
+    def authenticate(self, secret: str) -> Actor | None:
+        """The caller a bearer secret stands for, or None when it is unknown or revoked."""
+        if not secret.startswith(SECRET_PREFIX):
+            return None
+        try:
+            token = self._get(token_id_for(secret))
+        except NotFound:
+            return None
+        if not token.is_active:
+            return None
+        return Actor(id=str(token.id), role=Role(token.role), department=token.department, credit_code=token.credit_code)
+
+    def _get(self, token_id: UUID) -> AccessToken:
+        try:
+            token = self.store.repository.get(token_id)
+        except AggregateNotFoundError:
+            raise NotFound("no such token") from None
+        if not isinstance(token, AccessToken):
+            raise NotFound("no such token")
+        return token
+
+    def _scope(self, role: Role, department: str | None, credit_code: str | None) -> tuple[str | None, str | None]:
+        if role is Role.SYSTEM:
+            raise InvalidCommand("role_not_issuable", "system actors have no tokens")
+        if role is Role.ENTERPRISE:
+            if not credit_code or not is_valid_credit_code(credit_code):
+                raise InvalidCommand("invalid_credit_code", "an enterprise token needs a valid unified social credit code")
+            return None, credit_code
+        if credit_code:
+            raise InvalidCommand("credit_code_not_allowed", "only enterprise tokens carry a credit code")
+        if role is Role.COORDINATOR:
+            department = department or COORDINATING_CENTRE
+        if role is Role.HANDLER and not department:
+            raise InvalidCommand("department_required", "a handler token needs its department")
+        if department is not None and department not in self.directory:
+            raise InvalidCommand("unknown_department", f"{department} is not in the department directory")
+        return department, None

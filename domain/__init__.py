@@ -1,0 +1,1 @@
+"""The casetrail domain: cases, their rules, events and working-day maths."""

@@ -1,0 +1,514 @@
+"""The Case aggregate: one enterprise problem or project issue, from registration to closure.
+
+Public methods check the rules of DOMAIN.md and compute values (due dates, next status); the
+nested event classes only assign state, so replay never re-decides anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Container
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from domain.audited import AuditedAggregate
+from domain.case_rules import (
+    require,
+    require_involved,
+    require_lead,
+    require_open,
+    require_status,
+)
+from domain.errors import InvalidCommand, NotPermitted
+from domain.schedule import Schedule, local_date
+from domain.values import Actor, Arbitration, Escalation, Outcome, Satisfaction, Status, Tier, Urgency
+from domain.workdays import Due
+
+WORKING = (Status.DISPATCHED, Status.RETURNED, Status.IN_PROGRESS)
+
+
+class Case(AuditedAggregate):
+    TOPIC = "casetrail:Case"
+
+    # -- events: stored names are data; never rename a TOPIC ---------------------------------
+
+    class Created(AuditedAggregate.Created):
+        TOPIC = "casetrail:CaseRegistered"
+        reference: str
+        kind: str
+        title: str
+        description: str
+        enterprise: dict[str, str]
+        category: str
+        channel: str
+        urgency: str
+        contact: dict[str, str]
+        project_id: str | None
+
+        def apply(self, case: Case) -> None:
+            case.reference, case.kind, case.title = self.reference, self.kind, self.title
+            case.description, case.enterprise, case.category = self.description, self.enterprise, self.category
+            case.channel, case.urgency, case.contact = self.channel, self.urgency, self.contact
+            case.project_id = self.project_id
+            case.status, case.tier, case.lead_department, case.co_departments = Status.REGISTERED, None, None, []
+            case.round, case.due, case.warnings, case.escalation_level = 1, {}, {}, None
+            case.co_replies, case.waived, case.barred_from_return = {}, [], []
+            case.pending_extension, case.extended_days, case.evaluations = None, 0, {}
+            case.resolution, case.merged_into, case.duplicates, case.contacted = None, None, [], False
+
+    class Dispatched(AuditedAggregate.Event):
+        TOPIC = "casetrail:CaseDispatched"
+        tier: str
+        lead_department: str
+        co_departments: list[str]
+        due: dict[str, dict[str, Any]]
+
+        def apply(self, case: Case) -> None:
+            case.status, case.tier = Status.DISPATCHED, self.tier
+            case.lead_department, case.co_departments = self.lead_department, list(self.co_departments)
+            case.due.update(self.due)
+
+    class SignedFor(AuditedAggregate.Event):
+        TOPIC = "casetrail:CaseSignedFor"
+        due: dict[str, dict[str, Any]]
+
+        def apply(self, case: Case) -> None:
+            case.status = Status.IN_PROGRESS
+            case.due.pop("sign_for", None)
+            case.due.update(self.due)
+
+    class Returned(AuditedAggregate.Event):
+        TOPIC = "casetrail:CaseReturned"
+        department: str
+        reason: str
+        basis: str
+
+        def apply(self, case: Case) -> None:
+            case.status = Status.RETURNED
+            case.due.pop("sign_for", None)
+
+    class Arbitrated(AuditedAggregate.Event):
+        TOPIC = "casetrail:CaseReturnArbitrated"
+        decision: str
+        department: str
+        note: str
+        due: dict[str, dict[str, Any]]
+
+        def apply(self, case: Case) -> None:
+            case.status = Status.DISPATCHED
+            if self.decision == Arbitration.UPHOLD:
+                case.barred_from_return.append(self.department)
+            else:
+                case.lead_department = self.department
+                if self.department in case.co_departments:
+                    case.co_departments.remove(self.department)
+                    case.due.pop(f"co_reply:{self.department}", None)
+            case.due.update(self.due)
+
+    class Contacted(AuditedAggregate.Event):
+        TOPIC = "casetrail:CaseContacted"
+        note: str
+
+        def apply(self, case: Case) -> None:
+            case.contacted = True
+            case.due.pop("first_contact", None)
+
+    class ProgressLogged(AuditedAggregate.Event):
+        TOPIC = "casetrail:CaseProgressLogged"
+        department: str
+        note: str
+
+        def apply(self, case: Case) -> None:
+            pass
+
+    class CoReplied(AuditedAggregate.Event):
+        TOPIC = "casetrail:CaseCoReplied"
+        department: str
+        note: str
+
+        def apply(self, case: Case) -> None:
+            case.co_replies[self.department] = {"note": self.note, "at": self.timestamp.isoformat()}
+            case.due.pop(f"co_reply:{self.department}", None)
+
+    class CoReplyWaived(AuditedAggregate.Event):
+        TOPIC = "casetrail:CaseCoReplyWaived"
+        department: str
+        reason: str
+
+        def apply(self, case: Case) -> None:
+            case.waived.append(self.department)
+            case.due.pop(f"co_reply:{self.department}", None)
+
+    class ExtensionRequested(AuditedAggregate.Event):
+        TOPIC = "casetrail:CaseExtensionRequested"
+        extra_working_days: int
+        reason: str
+
+        def apply(self, case: Case) -> None:
+            case.pending_extension = {"extra_working_days": self.extra_working_days, "reason": self.reason}
+
+    class ExtensionDecided(AuditedAggregate.Event):
+        TOPIC = "casetrail:CaseExtensionDecided"
+        approved: bool
+        extra_working_days: int
+        note: str
+        due: dict[str, dict[str, Any]]
+
+        def apply(self, case: Case) -> None:
+            case.pending_extension = None
+            if self.approved:
+                case.extended_days += self.extra_working_days
+                case.due.update(self.due)
+
+    class Escalated(AuditedAggregate.Event):
+        TOPIC = "casetrail:CaseEscalated"
+        level: str
+        reason: str
+        due: dict[str, dict[str, Any]]
+
+        def apply(self, case: Case) -> None:
+            case.escalation_level = self.level
+            case.due.update(self.due)
+
+    class Resolved(AuditedAggregate.Event):
+        TOPIC = "casetrail:CaseResolved"
+        reply: str
+        outcome: str
+        reason: str | None
+        on_time: bool
+        due: dict[str, dict[str, Any]]
+
+        def apply(self, case: Case) -> None:
+            case.status, case.pending_extension = Status.RESOLVED, None
+            case.resolution = {"reply": self.reply, "outcome": self.outcome, "reason": self.reason}
+            case.due = dict(self.due)
+
+    class Evaluated(AuditedAggregate.Event):
+        TOPIC = "casetrail:CaseEvaluated"
+        round: int
+        satisfaction: str
+        solved: bool
+        comment: str | None
+
+        def apply(self, case: Case) -> None:
+            case.status = Status.EVALUATED
+            case.evaluations[str(self.round)] = {
+                "satisfaction": self.satisfaction,
+                "solved": self.solved,
+                "comment": self.comment,
+                "by": self.actor["role"],
+            }
+            case.due.pop("revisit", None)
+
+    class Reopened(AuditedAggregate.Event):
+        TOPIC = "casetrail:CaseReopened"
+        round: int
+        reason: str
+        due: dict[str, dict[str, Any]]
+
+        def apply(self, case: Case) -> None:
+            case.status, case.round, case.extended_days = Status.IN_PROGRESS, self.round, 0
+            case.resolution = None
+            case.due = dict(self.due)
+
+    class Closed(AuditedAggregate.Event):
+        TOPIC = "casetrail:CaseClosed"
+        note: str | None
+        evaluated: bool
+
+        def apply(self, case: Case) -> None:
+            case.status, case.due, case.warnings = Status.CLOSED, {}, {}
+
+    class Withdrawn(AuditedAggregate.Event):
+        TOPIC = "casetrail:CaseWithdrawn"
+        reason: str
+        before_dispatch: bool
+        by_enterprise: bool
+
+        def apply(self, case: Case) -> None:
+            case.status, case.due, case.warnings = Status.WITHDRAWN, {}, {}
+
+    class Merged(AuditedAggregate.Event):
+        TOPIC = "casetrail:CaseMerged"
+        into: str
+        into_reference: str
+        note: str | None
+
+        def apply(self, case: Case) -> None:
+            case.status, case.merged_into, case.due, case.warnings = Status.MERGED, self.into, {}, {}
+
+    class DuplicateAttached(AuditedAggregate.Event):
+        TOPIC = "casetrail:CaseDuplicateAttached"
+        duplicate: str
+        duplicate_reference: str
+
+        def apply(self, case: Case) -> None:
+            case.duplicates.append(self.duplicate)
+
+    # -- state: assigned only by the events above. Annotated for type checkers only, because
+    # the library turns runtime annotations on an aggregate into fields of its created event.
+
+    if TYPE_CHECKING:
+        reference: str
+        kind: str
+        title: str
+        description: str
+        enterprise: dict[str, str]
+        category: str
+        channel: str
+        urgency: str
+        contact: dict[str, str]
+        project_id: str | None
+        status: str
+        tier: str | None
+        lead_department: str | None
+        co_departments: list[str]
+        round: int
+        due: dict[str, dict[str, Any]]
+        warnings: dict[str, dict[str, Any]]
+        escalation_level: str | None
+        co_replies: dict[str, dict[str, str]]
+        waived: list[str]
+        barred_from_return: list[str]
+        pending_extension: dict[str, Any] | None
+        extended_days: int
+        evaluations: dict[str, dict[str, Any]]
+        resolution: dict[str, Any] | None
+        merged_into: str | None
+        duplicates: list[str]
+        contacted: bool
+
+    # -- commands -----------------------------------------------------------------------------
+
+    @classmethod
+    def register(cls, *, id: UUID, by: Actor, at: datetime, reference: str, **fields: Any) -> Case:  # noqa: A002
+        """Register a case; the fields are validated at the boundary, the reference allocated by the caller."""
+        return cls._start(cls.Created, id=id, by=by, at=at, reference=reference, **fields)
+
+    @property
+    def main_clock(self) -> str:
+        return Tier(self.tier).value if self.tier else Tier.HANDLING.value
+
+    def dispatch(
+        self, by: Actor, at: datetime, schedule: Schedule, *, tier: Tier, lead: str, co: list[str],
+        departments: Container[str],
+    ) -> None:
+        require_open(self)
+        require_status(self, (Status.REGISTERED,), "not_registered", "dispatch")
+        _check_departments(tier, lead, co, departments)
+        today, policy = local_date(at), schedule.policy
+        due = {
+            "sign_for": schedule.due(today, policy.sign_for),
+            tier.value: schedule.due(today, policy.main_limit(tier, Urgency(self.urgency))),
+        }
+        due |= {f"co_reply:{d}": schedule.due(today, policy.co_reply) for d in co}
+        self._record(
+            self.Dispatched, by=by, at=at, tier=tier.value, lead_department=lead, co_departments=list(co),
+            due=_as_dicts(due),
+        )
+
+    def sign_for(self, by: Actor, at: datetime, schedule: Schedule) -> None:
+        require_open(self)
+        require_lead(self, by, "sign for")
+        require_status(self, (Status.DISPATCHED,), "not_dispatched", "sign-for")
+        first_contact = schedule.due(local_date(at), schedule.policy.first_contact)
+        self._record(self.SignedFor, by=by, at=at, due={"first_contact": first_contact.as_dict()})
+
+    def return_case(self, by: Actor, at: datetime, *, reason: str, basis: str) -> None:
+        require_open(self)
+        require_lead(self, by, "return")
+        require(self.status != Status.IN_PROGRESS, "return_after_sign_for", "a case can be returned only before sign-for")
+        require(
+            by.department not in self.barred_from_return,
+            "return_already_arbitrated",
+            "a return by this department was upheld; it may not return this case again",
+        )
+        require_status(self, (Status.DISPATCHED,), "not_dispatched", "return")
+        self._record(self.Returned, by=by, at=at, department=self.lead_department, reason=reason, basis=basis)
+
+    def arbitrate(
+        self, by: Actor, at: datetime, schedule: Schedule, *, decision: Arbitration, department: str | None,
+        note: str, departments: Container[str],
+    ) -> None:
+        require_open(self)
+        require_status(self, (Status.RETURNED,), "not_returned", "arbitration")
+        assert self.lead_department is not None
+        today, policy = local_date(at), schedule.policy
+        due = {"sign_for": schedule.due(today, policy.sign_for)}
+        if decision is Arbitration.UPHOLD:
+            department = self.lead_department
+        else:
+            if department is None or department not in departments:
+                raise InvalidCommand("unknown_department", "reassign needs a department of the directory")
+            if department == self.lead_department:
+                raise InvalidCommand("reassign_to_same_department", "reassign needs another department; use uphold")
+            due[self.main_clock] = schedule.due(today, policy.main_limit(Tier(self.main_clock), Urgency(self.urgency)))
+        self._record(
+            self.Arbitrated, by=by, at=at, decision=decision.value, department=department, note=note, due=_as_dicts(due)
+        )
+
+    def contact(self, by: Actor, at: datetime, *, note: str) -> None:
+        require_open(self)
+        require_lead(self, by, "record first contact")
+        require_status(self, (Status.IN_PROGRESS,), "not_in_progress", "contact")
+        self._record(self.Contacted, by=by, at=at, note=note)
+
+    def log_progress(self, by: Actor, at: datetime, *, note: str) -> None:
+        require_open(self)
+        require_involved(self, by)
+        allowed = (Status.IN_PROGRESS,) if by.department == self.lead_department else WORKING
+        require_status(self, allowed, "not_in_progress", "progress")
+        self._record(self.ProgressLogged, by=by, at=at, department=by.department, note=note)
+
+    def co_reply(self, by: Actor, at: datetime, *, note: str) -> None:
+        require_open(self)
+        if by.department not in self.co_departments:
+            raise NotPermitted("co_handler_only", "only a co-handling department replies as co-handler")
+        require(by.department not in self.waived, "co_reply_waived", "this department's reply was waived")
+        require_status(self, WORKING, "not_in_progress", "co-reply")
+        self._record(self.CoReplied, by=by, at=at, department=by.department, note=note)
+
+    def waive_co_reply(self, by: Actor, at: datetime, *, department: str, reason: str) -> None:
+        require_open(self)
+        if department not in self.co_departments:
+            raise InvalidCommand("not_co_handler", f"{department} is not a co-handler of this case")
+        require(department not in self.waived, "co_reply_waived", f"the reply of {department} is already waived")
+        require(department not in self.co_replies, "co_reply_given", f"{department} has already replied")
+        require_status(self, WORKING, "not_in_progress", "co-reply waiver")
+        self._record(self.CoReplyWaived, by=by, at=at, department=department, reason=reason)
+
+    def request_extension(self, by: Actor, at: datetime, schedule: Schedule, *, extra_working_days: int, reason: str) -> None:
+        require_open(self)
+        require_lead(self, by, "request an extension")
+        require_status(self, (Status.IN_PROGRESS,), "not_in_progress", "extension request")
+        require(self.pending_extension is None, "extension_pending", "an extension request is already pending")
+        main = Due.from_dict(self.due[self.main_clock])
+        require(
+            local_date(at) <= schedule.last_day_to_ask(main.due),
+            "extension_too_late",
+            f"an extension must be requested at least 1 working day before the due date {main.due}",
+        )
+        base = schedule.policy.main_limit(Tier(self.main_clock), Urgency(self.urgency))
+        total = base + self.extended_days + extra_working_days
+        require(
+            total <= schedule.policy.extension_maximum,
+            "extension_exceeds_maximum",
+            f"the total limit would be {total} working days; the maximum is {schedule.policy.extension_maximum}",
+        )
+        self._record(self.ExtensionRequested, by=by, at=at, extra_working_days=extra_working_days, reason=reason)
+
+    def decide_extension(self, by: Actor, at: datetime, schedule: Schedule, *, approved: bool, note: str) -> None:
+        require_open(self)
+        require(self.pending_extension is not None, "no_extension_pending", "no extension request is pending")
+        assert self.pending_extension is not None
+        days = int(self.pending_extension["extra_working_days"])
+        due = {}
+        if approved:
+            due[self.main_clock] = schedule.extend(Due.from_dict(self.due[self.main_clock]), days).as_dict()
+        self._record(
+            self.ExtensionDecided, by=by, at=at, approved=approved, extra_working_days=days, note=note, due=due
+        )
+
+    def escalate(self, by: Actor, at: datetime, schedule: Schedule, *, level: Escalation, reason: str, due: Any = None) -> None:
+        require_open(self)
+        require_status(self, WORKING, "not_in_progress", "escalation")
+        current = Escalation(self.escalation_level) if self.escalation_level else None
+        require(
+            current is None or level.rank >= current.rank,
+            "escalation_cannot_descend",
+            f"the case is already at {current}; escalation levels never go down",
+        )
+        today, clocks = local_date(at), {}
+        if level is Escalation.SUPERVISE:
+            if due is not None and due <= today:
+                raise InvalidCommand("due_not_in_future", "a supervision order's due date must lie after today")
+            computed = schedule.due(today, schedule.policy.supervision)
+            clocks["supervision"] = Due(due, False, schedule.policy.version) if due else computed
+        elif due is not None:
+            raise InvalidCommand("due_only_for_supervise", "only a supervise escalation carries a due date")
+        self._record(self.Escalated, by=by, at=at, level=level.value, reason=reason, due=_as_dicts(clocks))
+
+    def resolve(self, by: Actor, at: datetime, schedule: Schedule, *, reply: str, outcome: Outcome, reason: str | None) -> None:
+        require_open(self)
+        require_lead(self, by, "resolve")
+        require_status(self, (Status.IN_PROGRESS,), "not_in_progress", "resolution")
+        missing = [d for d in self.co_departments if d not in self.co_replies and d not in self.waived]
+        require(not missing, "co_reply_missing", f"co-handler replies missing from: {', '.join(missing)}")
+        if outcome is Outcome.UNSOLVABLE and not reason:
+            raise InvalidCommand("reason_required", "an unsolvable outcome needs a reason")
+        today = local_date(at)
+        on_time = today <= Due.from_dict(self.due[self.main_clock]).due
+        revisit = schedule.due(today, schedule.policy.revisit_window)
+        self._record(
+            self.Resolved, by=by, at=at, reply=reply, outcome=outcome.value, reason=reason, on_time=on_time,
+            due={"revisit": revisit.as_dict()},
+        )
+
+    def evaluate(self, by: Actor, at: datetime, *, satisfaction: Satisfaction, solved: bool, comment: str | None) -> None:
+        require_open(self)
+        require(self.status != Status.EVALUATED, "already_evaluated", f"round {self.round} has already been evaluated")
+        require_status(self, (Status.RESOLVED,), "not_resolved", "evaluation")
+        self._record(
+            self.Evaluated, by=by, at=at, round=self.round, satisfaction=satisfaction.value, solved=solved,
+            comment=comment,
+        )
+
+    def reopen(self, by: Actor, at: datetime, schedule: Schedule, *, reason: str) -> None:
+        require_open(self)
+        latest = self.evaluations.get(str(self.round))
+        require(
+            self.status == Status.EVALUATED and latest is not None
+            and Satisfaction(latest["satisfaction"]).is_dissatisfied,
+            "reopen_requires_dissatisfied",
+            "a case is reopened only after a dissatisfied evaluation of its current round",
+        )
+        limit = schedule.policy.main_limit(Tier(self.main_clock), Urgency(self.urgency))
+        due = {self.main_clock: schedule.due(local_date(at), limit)}
+        self._record(self.Reopened, by=by, at=at, round=self.round + 1, reason=reason, due=_as_dicts(due))
+
+    def close(self, by: Actor, at: datetime, *, note: str | None) -> None:
+        require_open(self)
+        if self.status == Status.EVALUATED:
+            self._record(self.Closed, by=by, at=at, note=note, evaluated=True)
+            return
+        revisit = self.due.get("revisit")
+        window_over = revisit is not None and local_date(at) > Due.from_dict(revisit).due
+        require(
+            self.status == Status.RESOLVED and window_over and bool(note),
+            "closure_requires_evaluation",
+            f"closure is not allowed while the case is {self.status}: it needs an evaluation, "
+            "or the revisit window to have ended and a note saying the enterprise could not be reached",
+        )
+        self._record(self.Closed, by=by, at=at, note=note, evaluated=False)
+
+    def withdraw(self, by: Actor, at: datetime, *, reason: str) -> None:
+        require_open(self)
+        self._record(
+            self.Withdrawn, by=by, at=at, reason=reason, before_dispatch=self.status == Status.REGISTERED,
+            by_enterprise=by.role == "enterprise",
+        )
+
+    def merge_into(self, by: Actor, at: datetime, target: Case, *, note: str | None) -> None:
+        require_open(self)
+        if target.id == self.id:
+            raise InvalidCommand("merge_into_self", "a case cannot be merged into itself")
+        require(Status(target.status).is_open, "merge_target_not_open", f"the target case is {target.status}")
+        self._record(self.Merged, by=by, at=at, into=str(target.id), into_reference=target.reference, note=note)
+        target._record(
+            target.DuplicateAttached, by=by, at=at, duplicate=str(self.id), duplicate_reference=self.reference
+        )
+
+
+def _as_dicts(due: dict[str, Due]) -> dict[str, dict[str, Any]]:
+    return {name: d.as_dict() for name, d in due.items()}
+
+
+def _check_departments(tier: Tier, lead: str, co: list[str], departments: Container[str]) -> None:
+    unknown = [d for d in [lead, *co] if d not in departments]
+    if unknown:
+        raise InvalidCommand("unknown_department", f"not in the department directory: {', '.join(unknown)}")
+    if lead in co or len(set(co)) != len(co):
+        raise InvalidCommand("duplicate_department", "the lead and co-handlers must be distinct departments")
+    if tier is Tier.HANDLING and co:
+        raise InvalidCommand("co_departments_need_resolution_tier", "tier 1 (handling) has no co-handlers")
+

@@ -1,0 +1,57 @@
+"""Builds the service from settings: the one place where layers are wired together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from eventsourcing.persistence import OperationalError
+
+from application.case_queries import CaseQueries
+from application.cases import CaseService
+from application.execution import Executor
+from application.ports import Clock
+from application.store import EventStore
+from application.tokens import TokenService
+from domain.directory import Directory
+from domain.policy import DEFAULT_POLICY
+from domain.schedule import Schedule
+from infrastructure.calendar import ChinaWorkingCalendar, Overrides
+from infrastructure.clock import SystemClock
+from infrastructure.directory import load_directory
+from infrastructure.settings import Settings, SettingsError
+
+
+@dataclass
+class Container:
+    settings: Settings
+    store: EventStore
+    clock: Clock
+    directory: Directory
+    schedule: Schedule
+    cases: CaseService
+    queries: CaseQueries
+    tokens: TokenService
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def build(settings: Settings, *, clock: Clock | None = None, create_tables: bool = True) -> Container:
+    """Construct every long-lived object once (the library's applications own connection pools)."""
+    clock = clock or SystemClock()
+    directory = load_directory(settings.directory_file)
+    overrides = Overrides.load(settings.calendar_file) if settings.calendar_file else None
+    schedule = Schedule(ChinaWorkingCalendar(overrides), DEFAULT_POLICY)
+    try:
+        store = EventStore(env=settings.eventsourcing_env(create_table=create_tables))
+    except OperationalError as e:
+        raise SettingsError(
+            f"cannot open the store at {settings.database_url}: {e}. Check that the database is running "
+            "and CASETRAIL_DATABASE_URL is right, then run `casetrail migrate`."
+        ) from e
+    executor = Executor(store, clock)
+    return Container(
+        settings=settings, store=store, clock=clock, directory=directory, schedule=schedule,
+        cases=CaseService(executor, schedule, directory), queries=CaseQueries(executor),
+        tokens=TokenService(store, clock, directory),
+    )

@@ -1,0 +1,142 @@
+"""Application recorders that also keep idempotency keys, written in the events' own transaction.
+
+A command saved with `idempotency=IdempotencyRecord(...)` stores the key beside its events: both
+commit or neither does, so a retried request can never record twice and an acknowledged answer
+can always be replayed. The recorders also answer the global position of one stored event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.popo import POPOApplicationRecorder, POPOFactory
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from psycopg.sql import SQL, Identifier
+
+from application.ports import IdempotencyRecord
+
+
+def _record_row(r: IdempotencyRecord) -> tuple[Any, ...]:
+    return (r.token_id, r.key, r.fingerprint, r.case_id, r.version, r.created_at.isoformat())
+
+
+def _from_row(row: Any) -> IdempotencyRecord:
+    return IdempotencyRecord(
+        token_id=row["token_id"], key=row["key"], fingerprint=row["fingerprint"], case_id=row["case_id"],
+        version=row["version"], created_at=datetime.fromisoformat(str(row["created_at"])),
+    )
+
+
+class MemoryRecorder(POPOApplicationRecorder):
+    """In-memory recorder for tests and throwaway runs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._idempotency: dict[tuple[str, str], IdempotencyRecord] = {}
+
+    def _insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        record: IdempotencyRecord | None = kwargs.get("idempotency")
+        with self._database_lock:
+            if record and (record.token_id, record.key) in self._idempotency:
+                raise IntegrityError(f"idempotency key {record.key!r} already used")
+            ids = super()._insert_events(stored_events, **kwargs)
+            if record:
+                self._idempotency[(record.token_id, record.key)] = record
+            return ids
+
+    def find_idempotency(self, token_id: str, key: str) -> IdempotencyRecord | None:
+        with self._database_lock:
+            return self._idempotency.get((token_id, key))
+
+    def position_of(self, originator_id: UUID, version: int) -> int | None:
+        with self._database_lock:
+            index = self._stored_events_index.get(str(originator_id), {})
+            return index[version] + 1 if version in index else None
+
+
+class MemoryFactory(POPOFactory):
+    """Selected with PERSISTENCE_MODULE=infrastructure.recorders:MemoryFactory."""
+
+    def application_recorder(self) -> MemoryRecorder:
+        return MemoryRecorder()
+
+
+IDEMPOTENCY_COLUMNS = (
+    "token_id TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL, case_id TEXT NOT NULL, "
+    "version INTEGER NOT NULL, created_at TEXT NOT NULL, PRIMARY KEY (token_id, key)"
+)
+
+
+class SQLiteRecorder(SQLiteApplicationRecorder):
+    """The embedded store: one SQLite file holds events and idempotency keys."""
+
+    idempotency_table = "idempotency_keys"
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [
+            *super().construct_create_table_statements(),
+            f"CREATE TABLE IF NOT EXISTS {self.idempotency_table} ({IDEMPOTENCY_COLUMNS})",
+        ]
+
+    def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        ids = super()._insert_events(c, stored_events, **kwargs)
+        record: IdempotencyRecord | None = kwargs.get("idempotency")
+        if record:
+            c.execute(f"INSERT INTO {self.idempotency_table} VALUES (?,?,?,?,?,?)", _record_row(record))
+        return ids
+
+    def find_idempotency(self, token_id: str, key: str) -> IdempotencyRecord | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT * FROM {self.idempotency_table} WHERE token_id=? AND key=?", (token_id, key))
+            row = c.fetchone()
+        return _from_row(row) if row else None
+
+    def position_of(self, originator_id: UUID, version: int) -> int | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT rowid FROM {self.events_table_name} WHERE originator_id=? AND originator_version=?",
+                (originator_id.hex, version),
+            )
+            row = c.fetchone()
+        return int(row[0]) if row else None
+
+
+class PostgresRecorder(PostgresApplicationRecorder):
+    """The production store: events, notification sequence and idempotency keys in PostgreSQL."""
+
+    def __init__(self, datastore: PostgresDatastore, events_table_name: str = "stored_events") -> None:
+        super().__init__(datastore, events_table_name=events_table_name)
+        self.idempotency_table = events_table_name.removesuffix("_events") + "_idempotency"
+        table = Identifier(self.datastore.schema, self.idempotency_table)
+        self.sql_create_statements.append(
+            SQL("CREATE TABLE IF NOT EXISTS {0} (" + IDEMPOTENCY_COLUMNS + ")").format(table)
+        )
+        self._insert_key = SQL("INSERT INTO {0} VALUES (%s,%s,%s,%s,%s,%s)").format(table)
+        self._select_key = SQL("SELECT * FROM {0} WHERE token_id=%s AND key=%s").format(table)
+        self._select_position = SQL(
+            "SELECT notification_id FROM {0} WHERE originator_id=%s AND originator_version=%s"
+        ).format(Identifier(self.datastore.schema, self.events_table_name))
+
+    def _insert_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+        record: IdempotencyRecord | None = kwargs.get("idempotency")
+        if record:
+            curs.execute(self._insert_key, _record_row(record))
+
+    def find_idempotency(self, token_id: str, key: str) -> IdempotencyRecord | None:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self._select_key, (token_id, key))
+            row = curs.fetchone()
+        return _from_row(row) if row else None
+
+    def position_of(self, originator_id: UUID, version: int) -> int | None:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self._select_position, (originator_id, version))
+            row = curs.fetchone()
+        return int(row["notification_id"]) if row else None

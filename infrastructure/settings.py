@@ -1,0 +1,80 @@
+"""Settings from the environment, and the eventsourcing environment they imply."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from eventsourcing.utils import get_topic
+
+from infrastructure.recorders import MemoryFactory, PostgresRecorder, SQLiteRecorder
+
+DEFAULT_DATABASE_URL = "sqlite:///casetrail.db"
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message says how to fix it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    directory_file: Path | None = None
+    calendar_file: Path | None = None
+    max_body_bytes: int = 1_000_000
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        return cls(
+            database_url=env.get("CASETRAIL_DATABASE_URL", DEFAULT_DATABASE_URL),
+            directory_file=_path(env.get("CASETRAIL_DIRECTORY_FILE")),
+            calendar_file=_path(env.get("CASETRAIL_CALENDAR_FILE")),
+            max_body_bytes=int(env.get("CASETRAIL_MAX_BODY_BYTES", "1000000")),
+        )
+
+    @property
+    def backend(self) -> str:
+        return urlparse(self.database_url).scheme.split("+")[0]
+
+    def eventsourcing_env(self, *, create_table: bool = True) -> dict[str, str]:
+        """The environment for the library, built explicitly so stray process variables cannot leak in."""
+        url = urlparse(self.database_url)
+        common = {"CREATE_TABLE": "y" if create_table else "n"}
+        if url.scheme == "memory":
+            return {**common, "PERSISTENCE_MODULE": get_topic(MemoryFactory)}
+        if url.scheme == "sqlite":
+            path = unquote(url.path[1:] if url.path.startswith("/") else url.path) or "casetrail.db"
+            return {
+                **common,
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": path,
+                "SQLITE_LOCK_TIMEOUT": "10",
+                "APPLICATION_RECORDER_TOPIC": get_topic(SQLiteRecorder),
+            }
+        if url.scheme in ("postgresql", "postgres"):
+            return {
+                **common,
+                "PERSISTENCE_MODULE": "eventsourcing.postgres",
+                "POSTGRES_DBNAME": url.path.lstrip("/") or "casetrail",
+                "POSTGRES_HOST": url.hostname or "127.0.0.1",
+                "POSTGRES_PORT": str(url.port or 5432),
+                "POSTGRES_USER": unquote(url.username or "postgres"),
+                "POSTGRES_PASSWORD": unquote(url.password or ""),
+                "POSTGRES_POOL_SIZE": "4",
+                "POSTGRES_MAX_OVERFLOW": "8",
+                "POSTGRES_CONNECT_TIMEOUT": "5",
+                "POSTGRES_LOCK_TIMEOUT": "5",
+                "POSTGRES_PRE_PING": "y",
+                "APPLICATION_RECORDER_TOPIC": get_topic(PostgresRecorder),
+            }
+        raise SettingsError(
+            f"CASETRAIL_DATABASE_URL={self.database_url!r} is not understood; use sqlite:///path/to/file.db "
+            "or postgresql://user:password@host:port/database"
+        )
+
+
+def _path(value: str | None) -> Path | None:
+    return Path(value) if value else None
