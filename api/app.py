@@ -1,0 +1,40 @@
+"""The FastAPI application: built around a container made once, in the lifespan or by the caller."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import errors
+from api.limits import BodySizeLimit
+from api.routes import cases, health, tokens
+from infrastructure.container import Container
+
+DESCRIPTION = """
+casetrail is the system of record of the enterprise service centre's three-tier guarantee system
+(三级保障体系): every case is an immutable event stream. Authenticate with `Authorization: Bearer <token>`;
+errors are `application/problem+json` with a `rule` naming the refused rule.
+"""
+
+
+def create_app(make_container: Callable[[], Container], *, max_body_bytes: int = 1_000_000) -> FastAPI:
+    """The app; `make_container` runs at start-up, so nothing opens a pool at import."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        container = make_container()
+        app.state.container = container
+        try:
+            yield
+        finally:
+            container.close()
+
+    app = FastAPI(title="casetrail", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    errors.install(app)
+    app.include_router(health.router)
+    app.include_router(cases.router)
+    app.include_router(tokens.router)
+    app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+    return app

@@ -1,0 +1,138 @@
+"""The `casetrail` command: serve, migrate, tokens and demo data."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from domain.errors import DomainError
+from domain.values import CLI, Role
+from infrastructure.container import Container, build
+from infrastructure.postgres_admin import ensure_database
+from infrastructure.settings import Settings, SettingsError
+
+app = typer.Typer(help="casetrail: event-sourced case management.", no_args_is_help=True, add_completion=False)
+tokens_app = typer.Typer(help="Issue, list and revoke access tokens.", no_args_is_help=True)
+app.add_typer(tokens_app, name="tokens")
+out = Console()
+err = Console(stderr=True)
+
+
+def _container(*, create_tables: bool = False) -> Container:
+    settings = Settings.from_env()
+    try:
+        return build(settings, create_tables=create_tables or settings.backend in ("sqlite", "memory"))
+    except (SettingsError, ValueError) as e:
+        err.print(f"[red]error:[/red] {e}")
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Run the HTTP API (on SQLite it creates its tables itself)."""
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = Settings.from_env()
+    _container(create_tables=True).close()  # fail fast, with a clear message, before binding the port
+    application = create_app(
+        lambda: build(settings, create_tables=settings.backend == "sqlite"), max_body_bytes=settings.max_body_bytes
+    )
+    out.print(f"casetrail on http://{host}:{port}  (docs: http://{host}:{port}/docs, store: {settings.backend})")
+    uvicorn.run(application, host=host, port=port, log_level="info")
+
+
+@app.command()
+def migrate() -> None:
+    """Create the database (PostgreSQL) and the tables; safe to run again."""
+    settings = Settings.from_env()
+    if settings.backend == "postgresql":
+        try:
+            created = ensure_database(settings.database_url)
+        except Exception as e:  # noqa: BLE001 - any failure to reach the server is reported the same way
+            err.print(f"[red]error:[/red] cannot reach PostgreSQL at {settings.database_url}: {e}")
+            raise typer.Exit(2) from None
+        if created:
+            out.print("created the database")
+    _container(create_tables=True).close()
+    out.print(f"tables are in place ({settings.backend})")
+
+
+@tokens_app.command("create")
+def tokens_create(
+    name: Annotated[str, typer.Option(help="Who or what the token is for.")],
+    role: Annotated[Role, typer.Option(help="The role it carries.")],
+    department: Annotated[str | None, typer.Option(help="Department code (handlers).")] = None,
+    credit_code: Annotated[str | None, typer.Option(help="Unified social credit code (enterprises).")] = None,
+) -> None:
+    """Issue a token; its secret is printed once, as the last line."""
+    container = _container()
+    try:
+        issued = container.tokens.issue(CLI, name=name, role=role, department=department, credit_code=credit_code)
+    except DomainError as e:
+        err.print(f"[red]refused ({e.rule}):[/red] {e.detail}")
+        raise typer.Exit(2) from None
+    finally:
+        container.close()
+    token = issued.token
+    out.print(f"token {token.id} for {token.name}: role {token.role}, department {token.department or '-'}, "
+              f"credit code {token.credit_code or '-'}. Keep the secret below; it is not shown again.")
+    print(issued.secret)
+
+
+@tokens_app.command("list")
+def tokens_list() -> None:
+    """List every token (without secrets)."""
+    container = _container()
+    try:
+        for t in container.tokens.list_all(CLI):
+            state = f"revoked {t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else "active"
+            out.print(f"{t.id}  {t.role:<11} {t.department or t.credit_code or '-':<20} {state:<24} {t.name}")
+    finally:
+        container.close()
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(token_id: Annotated[str, typer.Argument(help="The token's id (from `tokens list`).")]) -> None:
+    """Revoke a token at once."""
+    from uuid import UUID
+
+    container = _container()
+    try:
+        container.tokens.revoke(CLI, UUID(token_id))
+    except (DomainError, ValueError) as e:
+        err.print(f"[red]error:[/red] {getattr(e, 'detail', e)}")
+        raise typer.Exit(2) from None
+    finally:
+        container.close()
+    out.print(f"revoked {token_id}")
+
+
+@app.command()
+def demo(
+    cases: Annotated[int, typer.Option(help="How many cases to load.")] = 100,
+    seed: Annotated[int, typer.Option(help="Random seed, for a repeatable data set.")] = 2026,
+) -> None:
+    """Load a realistic data set: ~20 enterprises and cases in every state, plus one token per role."""
+    from application.demo import load_demo
+
+    container = _container(create_tables=True)
+    try:
+        summary = load_demo(container.cases, container.tokens, container.directory, cases=cases, seed=seed,
+                            progress=lambda done, total: out.print(f"  {done}/{total} cases", end="\r"))
+    finally:
+        container.close()
+    out.print(f"\nloaded {summary.cases} cases; statuses: {summary.statuses}")
+    out.print("tokens (one per role; keep them, they are not shown again):")
+    for role, secret in summary.tokens.items():
+        out.print(f"  {role:<26} {secret}")
+
+
+def main() -> None:
+    app()

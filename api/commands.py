@@ -1,0 +1,53 @@
+"""Read a command's preconditions from the request: If-Match and Idempotency-Key."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from pydantic import BaseModel
+
+from application.execution import Command, IdempotencyKey
+from domain.errors import InvalidCommand
+from domain.values import Actor
+
+IfMatch = Annotated[
+    str | None,
+    Header(description='The version the command expects, as given in ETag (`"3"`); a mismatch answers 412.'),
+]
+IdemKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key", max_length=200,
+        description="A client string; a retry with the same key and body replays the first answer.",
+    ),
+]
+
+
+def parse_if_match(value: str | None) -> int | None:
+    if value is None:
+        return None
+    raw = value.strip().removeprefix("W/").strip('"')
+    if not raw.isdigit():
+        raise InvalidCommand("invalid_if_match", 'If-Match must be a version as sent in ETag, e.g. "3"')
+    return int(raw)
+
+
+class CommandHeaders:
+    def __init__(self, request: Request, if_match: IfMatch = None, idempotency_key: IdemKey = None) -> None:
+        self.method = request.method
+        self.path = request.url.path
+        self.if_match = if_match
+        self.idempotency_key = idempotency_key
+
+    def command(self, by: Actor, body: BaseModel | None = None) -> Command:
+        key = None
+        if self.idempotency_key:
+            payload = body.model_dump_json() if body is not None else "{}"
+            fingerprint = hashlib.sha256(f"{self.method} {self.path} {payload}".encode()).hexdigest()
+            key = IdempotencyKey(by.id, self.idempotency_key, fingerprint)
+        return Command(by, parse_if_match(self.if_match), key)
+
+
+HeadersDep = Annotated[CommandHeaders, Depends()]

@@ -1,0 +1,193 @@
+"""Case routes: thin adapters from HTTP to the case use cases."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Body, Query
+from fastapi.responses import JSONResponse
+
+from api.auth import CallerDep, ContainerDep
+from api.commands import HeadersDep
+from api.presenters import case_response
+from api.schemas import (
+    ArbitrationIn,
+    CaseOut,
+    Closure,
+    Dispatch,
+    Empty,
+    EscalationIn,
+    Evaluation,
+    ExtensionDecision,
+    ExtensionRequest,
+    HistoryOut,
+    Merge,
+    Note,
+    Problem,
+    Reason,
+    RegisterCase,
+    Resolution,
+    Return,
+    Waiver,
+)
+from application.case_queries import CaseQueries
+from application.cases import CaseService, NewCase
+from domain.errors import InvalidCommand
+from domain.schedule import LOCAL_TZ
+
+router = APIRouter(prefix="/v1/cases", tags=["cases"])
+
+
+def _problems(*codes: int) -> dict[int | str, dict[str, Any]]:
+    text = {401: "no or unknown token", 403: "role or department may not", 404: "no such case (or not visible)",
+            409: "refused by a rule of the case's state, or lost a race", 412: "If-Match is stale",
+            422: "malformed input"}
+    return {c: {"model": Problem, "description": text[c]} for c in codes}
+
+
+COMMAND = _problems(401, 403, 404, 409, 412, 422)
+
+
+def _doc(method: Any) -> str:
+    return (method.__doc__ or "").strip()
+
+
+@router.post("", status_code=201, response_model=CaseOut, responses=COMMAND, description=_doc(CaseService.register))
+def register(body: RegisterCase, caller: CallerDep, app: ContainerDep, h: HeadersDep) -> JSONResponse:
+    new = NewCase(
+        kind=body.kind, title=body.title, description=body.description, enterprise=body.enterprise.model_dump(),
+        category=body.category.value, channel=body.channel.value, urgency=body.urgency.value,
+        contact=body.contact.model_dump(), project_id=body.project_id,
+    )
+    result = app.cases.register(h.command(caller, body), new)
+    return case_response(result, caller, 201, {"Location": f"/v1/cases/{result.case.id}"})
+
+
+@router.get("/{case_id}", response_model=CaseOut, responses=_problems(401, 403, 404, 422), description=_doc(CaseQueries.get))
+def get_case(
+    case_id: UUID, caller: CallerDep, app: ContainerDep,
+    as_of_version: Annotated[int | None, Query(ge=1, description="the state right after this version")] = None,
+    as_of: Annotated[datetime | None, Query(description="the state at this ISO 8601 instant (naive = Asia/Shanghai)")] = None,
+) -> JSONResponse:
+    if as_of_version is not None and as_of is not None:
+        raise InvalidCommand("invalid_input", "give as_of_version or as_of, not both")
+    if as_of is not None and as_of.tzinfo is None:
+        as_of = as_of.replace(tzinfo=LOCAL_TZ)
+    return case_response(app.queries.get(case_id, caller, as_of_version=as_of_version, as_of=as_of), caller)
+
+
+@router.get("/{case_id}/history", response_model=HistoryOut, responses=_problems(401, 403, 404),
+            description=_doc(CaseQueries.history))
+def history(case_id: UUID, caller: CallerDep, app: ContainerDep) -> JSONResponse:
+    events = app.queries.history(case_id, caller)
+    return JSONResponse({"events": [{**e, "at": e["at"].isoformat()} for e in events]})
+
+
+@router.post("/{case_id}/dispatch", response_model=CaseOut, responses=COMMAND, description=_doc(CaseService.dispatch))
+def dispatch(case_id: UUID, body: Dispatch, caller: CallerDep, app: ContainerDep, h: HeadersDep) -> JSONResponse:
+    return case_response(app.cases.dispatch(
+        case_id, h.command(caller, body), tier=body.tier, lead_department=body.lead_department,
+        co_departments=body.co_departments), caller)
+
+
+@router.post("/{case_id}/sign-for", response_model=CaseOut, responses=COMMAND, description=_doc(CaseService.sign_for))
+def sign_for(
+    case_id: UUID, caller: CallerDep, app: ContainerDep, h: HeadersDep, body: Annotated[Empty | None, Body()] = None
+) -> JSONResponse:
+    return case_response(app.cases.sign_for(case_id, h.command(caller, body)), caller)
+
+
+@router.post("/{case_id}/return", response_model=CaseOut, responses=COMMAND, description=_doc(CaseService.return_case))
+def return_case(case_id: UUID, body: Return, caller: CallerDep, app: ContainerDep, h: HeadersDep) -> JSONResponse:
+    cmd = h.command(caller, body)
+    return case_response(app.cases.return_case(case_id, cmd, reason=body.reason, basis=body.basis), caller)
+
+
+@router.post("/{case_id}/arbitration", response_model=CaseOut, responses=COMMAND, description=_doc(CaseService.arbitrate))
+def arbitrate(case_id: UUID, body: ArbitrationIn, caller: CallerDep, app: ContainerDep, h: HeadersDep) -> JSONResponse:
+    return case_response(app.cases.arbitrate(
+        case_id, h.command(caller, body), decision=body.decision, department=body.department, note=body.note), caller)
+
+
+@router.post("/{case_id}/contact", response_model=CaseOut, responses=COMMAND, description=_doc(CaseService.contact))
+def contact(case_id: UUID, body: Note, caller: CallerDep, app: ContainerDep, h: HeadersDep) -> JSONResponse:
+    return case_response(app.cases.contact(case_id, h.command(caller, body), note=body.note), caller)
+
+
+@router.post("/{case_id}/progress", response_model=CaseOut, responses=COMMAND, description=_doc(CaseService.progress))
+def progress(case_id: UUID, body: Note, caller: CallerDep, app: ContainerDep, h: HeadersDep) -> JSONResponse:
+    return case_response(app.cases.progress(case_id, h.command(caller, body), note=body.note), caller)
+
+
+@router.post("/{case_id}/co-reply", response_model=CaseOut, responses=COMMAND, description=_doc(CaseService.co_reply))
+def co_reply(case_id: UUID, body: Note, caller: CallerDep, app: ContainerDep, h: HeadersDep) -> JSONResponse:
+    return case_response(app.cases.co_reply(case_id, h.command(caller, body), note=body.note), caller)
+
+
+@router.post("/{case_id}/co-reply-waiver", response_model=CaseOut, responses=COMMAND,
+             description=_doc(CaseService.waive_co_reply))
+def waive_co_reply(case_id: UUID, body: Waiver, caller: CallerDep, app: ContainerDep, h: HeadersDep) -> JSONResponse:
+    return case_response(app.cases.waive_co_reply(
+        case_id, h.command(caller, body), department=body.department, reason=body.reason), caller)
+
+
+@router.post("/{case_id}/extension-request", response_model=CaseOut, responses=COMMAND,
+             description=_doc(CaseService.request_extension))
+def request_extension(
+    case_id: UUID, body: ExtensionRequest, caller: CallerDep, app: ContainerDep, h: HeadersDep
+) -> JSONResponse:
+    return case_response(app.cases.request_extension(
+        case_id, h.command(caller, body), extra_working_days=body.extra_working_days, reason=body.reason), caller)
+
+
+@router.post("/{case_id}/extension-decision", response_model=CaseOut, responses=COMMAND,
+             description=_doc(CaseService.decide_extension))
+def decide_extension(
+    case_id: UUID, body: ExtensionDecision, caller: CallerDep, app: ContainerDep, h: HeadersDep
+) -> JSONResponse:
+    return case_response(app.cases.decide_extension(
+        case_id, h.command(caller, body), approved=body.approved, note=body.note), caller)
+
+
+@router.post("/{case_id}/escalation", response_model=CaseOut, responses=COMMAND, description=_doc(CaseService.escalate))
+def escalate(case_id: UUID, body: EscalationIn, caller: CallerDep, app: ContainerDep, h: HeadersDep) -> JSONResponse:
+    return case_response(app.cases.escalate(
+        case_id, h.command(caller, body), level=body.level, reason=body.reason, due=body.due), caller)
+
+
+@router.post("/{case_id}/resolution", response_model=CaseOut, responses=COMMAND, description=_doc(CaseService.resolve))
+def resolve(case_id: UUID, body: Resolution, caller: CallerDep, app: ContainerDep, h: HeadersDep) -> JSONResponse:
+    return case_response(app.cases.resolve(
+        case_id, h.command(caller, body), reply=body.reply, outcome=body.outcome, reason=body.reason), caller)
+
+
+@router.post("/{case_id}/evaluation", response_model=CaseOut, responses=COMMAND, description=_doc(CaseService.evaluate))
+def evaluate(case_id: UUID, body: Evaluation, caller: CallerDep, app: ContainerDep, h: HeadersDep) -> JSONResponse:
+    return case_response(app.cases.evaluate(
+        case_id, h.command(caller, body), satisfaction=body.satisfaction, solved=body.solved, comment=body.comment),
+        caller)
+
+
+@router.post("/{case_id}/reopen", response_model=CaseOut, responses=COMMAND, description=_doc(CaseService.reopen))
+def reopen(case_id: UUID, body: Reason, caller: CallerDep, app: ContainerDep, h: HeadersDep) -> JSONResponse:
+    return case_response(app.cases.reopen(case_id, h.command(caller, body), reason=body.reason), caller)
+
+
+@router.post("/{case_id}/closure", response_model=CaseOut, responses=COMMAND, description=_doc(CaseService.close))
+def close(
+    case_id: UUID, caller: CallerDep, app: ContainerDep, h: HeadersDep, body: Annotated[Closure | None, Body()] = None
+) -> JSONResponse:
+    note = body.note if body else None
+    return case_response(app.cases.close(case_id, h.command(caller, body), note=note), caller)
+
+
+@router.post("/{case_id}/withdrawal", response_model=CaseOut, responses=COMMAND, description=_doc(CaseService.withdraw))
+def withdraw(case_id: UUID, body: Reason, caller: CallerDep, app: ContainerDep, h: HeadersDep) -> JSONResponse:
+    return case_response(app.cases.withdraw(case_id, h.command(caller, body), reason=body.reason), caller)
+
+
+@router.post("/{case_id}/merge", response_model=CaseOut, responses=COMMAND, description=_doc(CaseService.merge))
+def merge(case_id: UUID, body: Merge, caller: CallerDep, app: ContainerDep, h: HeadersDep) -> JSONResponse:
+    return case_response(app.cases.merge(case_id, h.command(caller, body), into=body.into, note=body.note), caller)
