@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import Progress
 
 from domain.errors import DomainError
 from domain.values import CLI, Role
+from infrastructure.clock import FixedClock
 from infrastructure.container import Container, build
 from infrastructure.postgres_admin import ensure_database
 from infrastructure.settings import Settings, SettingsError
@@ -119,19 +122,27 @@ def demo(
     cases: Annotated[int, typer.Option(help="How many cases to load.")] = 100,
     seed: Annotated[int, typer.Option(help="Random seed, for a repeatable data set.")] = 2026,
 ) -> None:
-    """Load a realistic data set: ~20 enterprises and cases in every state, plus one token per role."""
-    from application.demo import load_demo
+    """Load a realistic data set: ~20 enterprises, cases in every state, and one token per role."""
+    from api.demo import DEMO_DAYS, load_demo
 
-    container = _container(create_tables=True)
+    settings = Settings.from_env()
+    clock = FixedClock(datetime.now(UTC) - timedelta(days=DEMO_DAYS))
     try:
-        summary = load_demo(container.cases, container.tokens, container.directory, cases=cases, seed=seed,
-                            progress=lambda done, total: out.print(f"  {done}/{total} cases", end="\r"))
+        container = build(settings, clock=clock, create_tables=True)
+    except (SettingsError, ValueError) as e:
+        err.print(f"[red]error:[/red] {e}")
+        raise typer.Exit(2) from None
+    try:
+        with Progress(console=out) as bar:
+            task = bar.add_task("loading demo cases", total=cases)
+            summary = load_demo(container, clock, cases=cases, seed=seed,
+                                progress=lambda done: bar.update(task, completed=done))
     finally:
         container.close()
-    out.print(f"\nloaded {summary.cases} cases; statuses: {summary.statuses}")
-    out.print("tokens (one per role; keep them, they are not shown again):")
-    for role, secret in summary.tokens.items():
-        out.print(f"  {role:<26} {secret}")
+    out.print(f"loaded {summary.cases} cases; statuses: {summary.statuses}")
+    out.print("tokens, one per role (keep them; they are not shown again):")
+    for label, secret in summary.tokens.items():
+        out.print(f"  {label:<28} {secret}")
 
 
 def main() -> None:
