@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import time
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -17,6 +19,8 @@ from domain.errors import InvalidCommand, LostRace, NotFound, NotPermitted
 from domain.reference import ReferenceAllocated, format_reference, reference_log_id
 from domain.schedule import Schedule, local_date
 from domain.values import Arbitration, Escalation, Kind, Outcome, Role, Satisfaction, Tier
+
+REGISTER_ATTEMPTS = 50
 
 
 @dataclass(frozen=True)
@@ -53,7 +57,11 @@ class CaseService:
         replay = self.executor.replay(cmd)
         if replay:
             return replay
-        for _ in range(5):
+        # Every registration appends to the year's reference log, so concurrent ones collide by design;
+        # the loser simply takes the next number, after a short random pause to break lockstep.
+        for attempt in range(REGISTER_ATTEMPTS):
+            if attempt:
+                time.sleep(random.uniform(0, 0.002 * attempt))  # noqa: S311 - jitter, not security
             at = self.executor.clock.now()
             case_id = uuid4()
             log = EventSourcedLog(self.store.events, reference_log_id(new.kind, local_date(at).year), ReferenceAllocated)
@@ -87,7 +95,7 @@ class CaseService:
 
     def contact(self, case_id: UUID, cmd: Command, *, note: str) -> CaseResult:
         """The lead records first contact (先行联系) with the enterprise."""
-        return self._run(case_id, cmd, "contact", lambda c, at: c.contact(cmd.by, at, note=note))
+        return self._run(case_id, cmd, "contact", lambda c, at: c.record_contact(cmd.by, at, note=note))
 
     def progress(self, case_id: UUID, cmd: Command, *, note: str) -> CaseResult:
         """The lead or a co-handler logs progress."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,7 +21,7 @@ from domain.case import Case
 from domain.errors import InvalidCommand, LostRace, NotFound, VersionMismatch
 from domain.values import Actor
 
-MAX_ATTEMPTS = 5
+MAX_ATTEMPTS = 8  # re-applications without If-Match before answering 409 version_mismatch
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,9 @@ class Executor:
         replay = self.replay(cmd)
         if replay:
             return replay
-        for _ in range(MAX_ATTEMPTS):
+        for attempt in range(MAX_ATTEMPTS):
+            if attempt:
+                time.sleep(random.uniform(0, 0.002 * attempt))  # noqa: S311 - jitter to break lockstep
             case = self.load_visible(case_id, cmd.by)
             if cmd.expected_version is not None and case.version != cmd.expected_version:
                 raise VersionMismatch(cmd.expected_version, case.version)

@@ -347,7 +347,7 @@ class Case(AuditedAggregate):
             self.Arbitrated, by=by, at=at, decision=decision.value, department=department, note=note, due=_as_dicts(due)
         )
 
-    def contact(self, by: Actor, at: datetime, *, note: str) -> None:
+    def record_contact(self, by: Actor, at: datetime, *, note: str) -> None:
         require_open(self)
         require_lead(self, by, "record first contact")
         require_status(self, (Status.IN_PROGRESS,), "not_in_progress", "contact")

@@ -33,7 +33,10 @@ class Container:
     tokens: TokenService
 
     def close(self) -> None:
-        self.store.close()
+        """Close the store's connections; safe to call more than once."""
+        if not getattr(self, "_closed", False):
+            self._closed = True
+            self.store.close()
 
 
 def build(settings: Settings, *, clock: Clock | None = None, create_tables: bool = True) -> Container:
