@@ -8,8 +8,8 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.errors import Unauthorized
-from infrastructure.container import Container
 from domain.values import Actor
+from infrastructure.container import Container
 
 bearer = HTTPBearer(auto_error=False, description="An access token from `casetrail tokens create` or POST /v1/tokens")
 

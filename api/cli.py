@@ -58,7 +58,7 @@ def migrate() -> None:
     if settings.backend == "postgresql":
         try:
             created = ensure_database(settings.database_url)
-        except Exception as e:  # noqa: BLE001 - any failure to reach the server is reported the same way
+        except Exception as e:
             err.print(f"[red]error:[/red] cannot reach PostgreSQL at {settings.database_url}: {e}")
             raise typer.Exit(2) from None
         if created:
@@ -84,8 +84,10 @@ def tokens_create(
     finally:
         container.close()
     token = issued.token
-    out.print(f"token {token.id} for {token.name}: role {token.role}, department {token.department or '-'}, "
-              f"credit code {token.credit_code or '-'}. Keep the secret below; it is not shown again.")
+    out.print(
+        f"token {token.id} for {token.name}: role {token.role}, department {token.department or '-'}, "
+        f"credit code {token.credit_code or '-'}. Keep the secret below; it is not shown again."
+    )
     print(issued.secret)
 
 
@@ -135,8 +137,9 @@ def demo(
     try:
         with Progress(console=out) as bar:
             task = bar.add_task("loading demo cases", total=cases)
-            summary = load_demo(container, clock, cases=cases, seed=seed,
-                                progress=lambda done: bar.update(task, completed=done))
+            summary = load_demo(
+                container, clock, cases=cases, seed=seed, progress=lambda done: bar.update(task, completed=done)
+            )
     finally:
         container.close()
     out.print(f"loaded {summary.cases} cases; statuses: {summary.statuses}")

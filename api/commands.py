@@ -19,7 +19,8 @@ IfMatch = Annotated[
 IdemKey = Annotated[
     str | None,
     Header(
-        alias="Idempotency-Key", max_length=200,
+        alias="Idempotency-Key",
+        max_length=200,
         description="A client string; a retry with the same key and body replays the first answer.",
     ),
 ]

@@ -40,7 +40,9 @@ class Unauthorized(DomainError):
         super().__init__("unauthenticated", detail)
 
 
-def problem(status: int, title: str, detail: str, rule: str | None = None, headers: dict[str, str] | None = None) -> JSONResponse:
+def problem(
+    status: int, title: str, detail: str, rule: str | None = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
     body: dict[str, Any] = {"type": BASE + (rule or str(status)), "title": title, "status": status, "detail": detail}
     if rule:
         body["rule"] = rule
@@ -73,8 +75,13 @@ def http_error(_: Request, exc: Exception) -> JSONResponse:
 
 def storage_error(_: Request, exc: Exception) -> JSONResponse:
     log.warning("storage unavailable: %s", exc)
-    return problem(503, "Service Unavailable", "the store is unavailable; retry shortly", "storage_unavailable",
-                   {"Retry-After": "2"})
+    return problem(
+        503,
+        "Service Unavailable",
+        "the store is unavailable; retry shortly",
+        "storage_unavailable",
+        {"Retry-After": "2"},
+    )
 
 
 def install(app: FastAPI) -> None:

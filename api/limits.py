@@ -50,10 +50,21 @@ class BodySizeLimit:
 
     async def _refuse(self, send: Send) -> None:
         body: dict[str, Any] = {
-            "type": "https://casetrail.example/problems/body_too_large", "title": "Content Too Large", "status": 413,
-            "detail": f"request bodies are limited to {self.max_bytes} bytes", "rule": "body_too_large",
+            "type": "https://casetrail.example/problems/body_too_large",
+            "title": "Content Too Large",
+            "status": 413,
+            "detail": f"request bodies are limited to {self.max_bytes} bytes",
+            "rule": "body_too_large",
         }
         data = json.dumps(body).encode()
-        await send({"type": "http.response.start", "status": 413, "headers": [
-            (b"content-type", b"application/problem+json"), (b"content-length", str(len(data)).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/problem+json"),
+                    (b"content-length", str(len(data)).encode()),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": data})

@@ -15,22 +15,41 @@ def case_body(result: CaseResult, viewer: Actor) -> dict[str, Any]:
     case = result.case
     internal = viewer.role is not Role.ENTERPRISE
     return {
-        "id": str(case.id), "reference": case.reference, "kind": case.kind, "title": case.title,
-        "description": case.description, "enterprise": case.enterprise, "category": case.category,
-        "channel": case.channel, "urgency": case.urgency, "contact": case.contact, "project_id": case.project_id,
-        "status": str(case.status), "tier": case.tier, "lead_department": case.lead_department,
-        "co_departments": case.co_departments, "round": case.round, "due": case.due,
+        "id": str(case.id),
+        "reference": case.reference,
+        "kind": case.kind,
+        "title": case.title,
+        "description": case.description,
+        "enterprise": case.enterprise,
+        "category": case.category,
+        "channel": case.channel,
+        "urgency": case.urgency,
+        "contact": case.contact,
+        "project_id": case.project_id,
+        "status": str(case.status),
+        "tier": case.tier,
+        "lead_department": case.lead_department,
+        "co_departments": case.co_departments,
+        "round": case.round,
+        "due": case.due,
         "warnings": list(case.warnings.values()) if internal else [],
         "escalation_level": case.escalation_level if internal else None,
         "co_replies": case.co_replies if internal else None,
         "pending_extension": case.pending_extension if internal else None,
-        "resolution": case.resolution, "evaluations": case.evaluations, "merged_into": case.merged_into,
-        "duplicates": case.duplicates, "registered_at": case.created_on.isoformat(),
-        "updated_at": case.modified_on.isoformat(), "version": case.version, "position": result.position,
+        "resolution": case.resolution,
+        "evaluations": case.evaluations,
+        "merged_into": case.merged_into,
+        "duplicates": case.duplicates,
+        "registered_at": case.created_on.isoformat(),
+        "updated_at": case.modified_on.isoformat(),
+        "version": case.version,
+        "position": result.position,
     }
 
 
-def case_response(result: CaseResult, viewer: Actor, status: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:
+def case_response(
+    result: CaseResult, viewer: Actor, status: int = 200, headers: dict[str, str] | None = None
+) -> JSONResponse:
     all_headers = {"ETag": f'"{result.case.version}"', **(headers or {})}
     if result.replayed:
         all_headers["Idempotent-Replayed"] = "true"
@@ -39,8 +58,12 @@ def case_response(result: CaseResult, viewer: Actor, status: int = 200, headers:
 
 def token_body(token: AccessToken, secret: str | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "id": str(token.id), "name": token.name, "role": token.role, "department": token.department,
-        "credit_code": token.credit_code, "issued_at": token.issued_at.isoformat(),
+        "id": str(token.id),
+        "name": token.name,
+        "role": token.role,
+        "department": token.department,
+        "credit_code": token.credit_code,
+        "issued_at": token.issued_at.isoformat(),
         "revoked_at": token.revoked_at.isoformat() if token.revoked_at else None,
     }
     if secret is not None:

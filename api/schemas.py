@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from datetime import date
-from uuid import UUID
 from typing import Annotated, Any
+from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -52,13 +52,23 @@ class RegisterCase(Body):
     contact: ContactIn
     project_id: str | None = None
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
-        "kind": "enterprise_problem", "title": "核药车间蒸汽管道无接入路径",
-        "description": "核药车间需要蒸汽保证洁净环境，现有蒸汽通道没有接入路径。",
-        "enterprise": {"name": "远大医药（中国）有限公司", "credit_code": EXAMPLE_CODE},
-        "category": "utilities", "channel": "visit", "urgency": "normal",
-        "contact": {"name": "李锐", "phone": "13800000000"},
-    }]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "enterprise_problem",
+                    "title": "核药车间蒸汽管道无接入路径",
+                    "description": "核药车间需要蒸汽保证洁净环境，现有蒸汽通道没有接入路径。",
+                    "enterprise": {"name": "远大医药（中国）有限公司", "credit_code": EXAMPLE_CODE},
+                    "category": "utilities",
+                    "channel": "visit",
+                    "urgency": "normal",
+                    "contact": {"name": "李锐", "phone": "13800000000"},
+                }
+            ]
+        },
+    )
 
 
 class Dispatch(Body):
@@ -66,8 +76,12 @@ class Dispatch(Body):
     lead_department: Code
     co_departments: list[Code] = Field(default_factory=list, max_length=20)
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"tier": "resolution", "lead_department": "econ-info", "co_departments": ["finance"]}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"tier": "resolution", "lead_department": "econ-info", "co_departments": ["finance"]}]
+        },
+    )
 
 
 class Empty(Body):
@@ -78,8 +92,10 @@ class Return(Body):
     reason: Text
     basis: Text
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"reason": "蒸汽管网不属于本局职责", "basis": "《温江区职能配置规定》第三条"}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"reason": "蒸汽管网不属于本局职责", "basis": "《温江区职能配置规定》第三条"}]},
+    )
 
 
 class ArbitrationIn(Body):
@@ -87,30 +103,39 @@ class ArbitrationIn(Body):
     department: Code | None = None
     note: Text
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"decision": "reassign", "department": "hi-tech-zone", "note": "园区负责管网配套"}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"decision": "reassign", "department": "hi-tech-zone", "note": "园区负责管网配套"}]
+        },
+    )
 
 
 class Note(Body):
     note: Text
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"note": "已电话联系企业负责人，约定现场踏勘"}]})
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"note": "已电话联系企业负责人，约定现场踏勘"}]}
+    )
 
 
 class Waiver(Body):
     department: Code
     reason: Text
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"department": "finance", "reason": "不涉及资金事项"}]})
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"department": "finance", "reason": "不涉及资金事项"}]}
+    )
 
 
 class ExtensionRequest(Body):
     extra_working_days: int = Field(ge=1, le=30)
     reason: Text
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"extra_working_days": 5, "reason": "管线迁改需等待电力部门停电窗口"}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"extra_working_days": 5, "reason": "管线迁改需等待电力部门停电窗口"}]},
+    )
 
 
 class ExtensionDecision(Body):
@@ -125,8 +150,10 @@ class EscalationIn(Body):
     reason: Text
     due: date | None = None
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"level": "supervise", "reason": "临近期限仍无进展", "due": "2026-12-10"}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"level": "supervise", "reason": "临近期限仍无进展", "due": "2026-12-10"}]},
+    )
 
 
 class Resolution(Body):
@@ -134,8 +161,9 @@ class Resolution(Body):
     outcome: Outcome
     reason: Text | None = None
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"reply": "已协调园区完成蒸汽管道接入", "outcome": "solved"}]})
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"reply": "已协调园区完成蒸汽管道接入", "outcome": "solved"}]}
+    )
 
 
 class Evaluation(Body):
@@ -143,14 +171,18 @@ class Evaluation(Body):
     solved: bool
     comment: Text | None = None
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"satisfaction": "satisfied", "solved": True, "comment": "处理及时"}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"satisfaction": "satisfied", "solved": True, "comment": "处理及时"}]},
+    )
 
 
 class Reason(Body):
     reason: Text
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"reason": "企业对答复不满意，要求重新办理"}]})
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"reason": "企业对答复不满意，要求重新办理"}]}
+    )
 
 
 class Closure(Body):
@@ -163,8 +195,10 @@ class Merge(Body):
     into: UUID
     note: Text | None = None
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"into": "5fdb44bc-62f0-489b-abb3-109bdcce9bbe", "note": "与已登记诉求重复"}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"into": "5fdb44bc-62f0-489b-abb3-109bdcce9bbe", "note": "与已登记诉求重复"}]},
+    )
 
 
 class TokenIn(Body):
@@ -173,8 +207,10 @@ class TokenIn(Body):
     department: Code | None = None
     credit_code: CreditCode | None = None
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"name": "经信局-王敏", "role": "handler", "department": "econ-info"}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"name": "经信局-王敏", "role": "handler", "department": "econ-info"}]},
+    )
 
 
 class DueOut(BaseModel):
@@ -222,21 +258,47 @@ class CaseOut(BaseModel):
     version: int
     position: int
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "id": "5fdb44bc-62f0-489b-abb3-109bdcce9bbe", "reference": "QY-2026-000001", "kind": "enterprise_problem",
-        "title": "核药车间蒸汽管道无接入路径", "description": "核药车间需要蒸汽保证洁净环境。",
-        "enterprise": {"name": "远大医药（中国）有限公司", "credit_code": EXAMPLE_CODE},
-        "category": "utilities", "channel": "visit", "urgency": "normal",
-        "contact": {"name": "李锐", "phone": "13800000000"}, "project_id": None,
-        "status": "dispatched", "tier": "resolution", "lead_department": "econ-info", "co_departments": ["finance"],
-        "round": 1, "escalation_level": None, "warnings": [], "version": 2, "position": 12,
-        "due": {"sign_for": {"due": "2026-11-27", "provisional": False, "policy_version": "2026.1"},
-                "resolution": {"due": "2026-12-17", "provisional": False, "policy_version": "2026.1"},
-                "co_reply:finance": {"due": "2026-12-01", "provisional": False, "policy_version": "2026.1"}},
-        "co_replies": {}, "pending_extension": None, "resolution": None, "evaluations": {}, "merged_into": None,
-        "duplicates": [], "registered_at": "2026-11-26T06:20:11.120334+00:00",
-        "updated_at": "2026-11-26T06:27:01.601253+00:00",
-    }]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "5fdb44bc-62f0-489b-abb3-109bdcce9bbe",
+                    "reference": "QY-2026-000001",
+                    "kind": "enterprise_problem",
+                    "title": "核药车间蒸汽管道无接入路径",
+                    "description": "核药车间需要蒸汽保证洁净环境。",
+                    "enterprise": {"name": "远大医药（中国）有限公司", "credit_code": EXAMPLE_CODE},
+                    "category": "utilities",
+                    "channel": "visit",
+                    "urgency": "normal",
+                    "contact": {"name": "李锐", "phone": "13800000000"},
+                    "project_id": None,
+                    "status": "dispatched",
+                    "tier": "resolution",
+                    "lead_department": "econ-info",
+                    "co_departments": ["finance"],
+                    "round": 1,
+                    "escalation_level": None,
+                    "warnings": [],
+                    "version": 2,
+                    "position": 12,
+                    "due": {
+                        "sign_for": {"due": "2026-11-27", "provisional": False, "policy_version": "2026.1"},
+                        "resolution": {"due": "2026-12-17", "provisional": False, "policy_version": "2026.1"},
+                        "co_reply:finance": {"due": "2026-12-01", "provisional": False, "policy_version": "2026.1"},
+                    },
+                    "co_replies": {},
+                    "pending_extension": None,
+                    "resolution": None,
+                    "evaluations": {},
+                    "merged_into": None,
+                    "duplicates": [],
+                    "registered_at": "2026-11-26T06:20:11.120334+00:00",
+                    "updated_at": "2026-11-26T06:27:01.601253+00:00",
+                }
+            ]
+        }
+    )
 
 
 class ActorOut(BaseModel):
@@ -259,11 +321,34 @@ class EventOut(BaseModel):
 class HistoryOut(BaseModel):
     events: list[EventOut]
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"events": [{
-        "version": 2, "type": "CaseDispatched", "at": "2026-11-26T06:27:01.601253+00:00",
-        "actor": {"id": "83512789-0f3c-5b0e-9a55-2f1a0d7c1e11", "role": "coordinator", "department": "service-center"},
-        "data": {"tier": "resolution", "lead_department": "econ-info", "co_departments": ["finance"], "due": {}},
-        "prev_hash": "9a1f" + "0" * 60, "hash": "f669" + "0" * 60}]}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "events": [
+                        {
+                            "version": 2,
+                            "type": "CaseDispatched",
+                            "at": "2026-11-26T06:27:01.601253+00:00",
+                            "actor": {
+                                "id": "83512789-0f3c-5b0e-9a55-2f1a0d7c1e11",
+                                "role": "coordinator",
+                                "department": "service-center",
+                            },
+                            "data": {
+                                "tier": "resolution",
+                                "lead_department": "econ-info",
+                                "co_departments": ["finance"],
+                                "due": {},
+                            },
+                            "prev_hash": "9a1f" + "0" * 60,
+                            "hash": "f669" + "0" * 60,
+                        }
+                    ]
+                }
+            ]
+        }
+    )
 
 
 class TokenOut(BaseModel):
@@ -291,6 +376,16 @@ class Problem(BaseModel):
     detail: str
     rule: str | None = None
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "type": "https://casetrail.example/problems/closure_requires_evaluation", "title": "Conflict", "status": 409,
-        "detail": "closure is not allowed while the case is dispatched", "rule": "closure_requires_evaluation"}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "https://casetrail.example/problems/closure_requires_evaluation",
+                    "title": "Conflict",
+                    "status": 409,
+                    "detail": "closure is not allowed while the case is dispatched",
+                    "rule": "closure_requires_evaluation",
+                }
+            ]
+        }
+    )

@@ -15,8 +15,18 @@ TYPE_PREFIX = "casetrail:"
 
 # What an enterprise may read of its own case: event type -> the data fields it sees.
 PUBLIC_EVENTS: dict[str, tuple[str, ...]] = {
-    "CaseRegistered": ("reference", "kind", "title", "description", "enterprise", "category", "channel", "urgency",
-                       "contact", "project_id"),
+    "CaseRegistered": (
+        "reference",
+        "kind",
+        "title",
+        "description",
+        "enterprise",
+        "category",
+        "channel",
+        "urgency",
+        "contact",
+        "project_id",
+    ),
     "CaseDispatched": ("tier", "lead_department"),
     "CaseReturnArbitrated": (),
     "CaseSignedFor": (),
@@ -62,7 +72,8 @@ class CaseQueries:
         return entries
 
     def _version_at(self, case_id: UUID, moment: datetime) -> int:
-        versions = [e.originator_version for e in self.executor.store.events.get(case_id) if e.timestamp <= moment]
+        events: list[Any] = list(self.executor.store.events.get(case_id))
+        versions = [e.originator_version for e in events if e.timestamp <= moment]
         if not versions:
             raise NotFound("the case was not yet registered at that moment")
         return max(versions)
@@ -86,7 +97,11 @@ def _public(entry: dict[str, Any]) -> dict[str, Any]:
     actor = entry["actor"]
     return {
         **entry,
-        "actor": {"id": None, "role": actor["role"], "department": actor["department"],
-                  "credit_code": actor["credit_code"]},
+        "actor": {
+            "id": None,
+            "role": actor["role"],
+            "department": actor["department"],
+            "credit_code": actor["credit_code"],
+        },
         "data": {k: v for k, v in entry["data"].items() if k in shown},
     }

@@ -64,7 +64,9 @@ class CaseService:
                 time.sleep(random.uniform(0, 0.002 * attempt))  # noqa: S311 - jitter, not security
             at = self.executor.clock.now()
             case_id = uuid4()
-            log = EventSourcedLog(self.store.events, reference_log_id(new.kind, local_date(at).year), ReferenceAllocated)
+            log = EventSourcedLog(
+                self.store.events, reference_log_id(new.kind, local_date(at).year), ReferenceAllocated
+            )
             last = log.get_last()
             number = last.originator_version + 1 if last else 1
             reference = format_reference(new.kind, local_date(at).year, number)
@@ -75,10 +77,24 @@ class CaseService:
                 return result
         raise LostRace()
 
-    def dispatch(self, case_id: UUID, cmd: Command, *, tier: Tier, lead_department: str, co_departments: list[str]) -> CaseResult:
-        """Dispatch (派单) to a lead department and, for tier 2, co-handlers; opens the sign-for, main and co-reply clocks."""
-        return self._run(case_id, cmd, "dispatch", lambda c, at: c.dispatch(
-            cmd.by, at, self.schedule, tier=tier, lead=lead_department, co=co_departments, departments=self.directory))
+    def dispatch(
+        self, case_id: UUID, cmd: Command, *, tier: Tier, lead_department: str, co_departments: list[str]
+    ) -> CaseResult:
+        """Dispatch (派单) to a lead and, for tier 2, co-handlers; opens the sign-for, main and co-reply clocks."""
+        return self._run(
+            case_id,
+            cmd,
+            "dispatch",
+            lambda c, at: c.dispatch(
+                cmd.by,
+                at,
+                self.schedule,
+                tier=tier,
+                lead=lead_department,
+                co=co_departments,
+                departments=self.directory,
+            ),
+        )
 
     def sign_for(self, case_id: UUID, cmd: Command) -> CaseResult:
         """The lead department signs for (签收) the case; opens the first-contact clock."""
@@ -88,10 +104,24 @@ class CaseService:
         """The lead returns (退单) the case before sign-for, naming the duty or regulation that makes it not theirs."""
         return self._run(case_id, cmd, "return", lambda c, at: c.return_case(cmd.by, at, reason=reason, basis=basis))
 
-    def arbitrate(self, case_id: UUID, cmd: Command, *, decision: Arbitration, department: str | None, note: str) -> CaseResult:
+    def arbitrate(
+        self, case_id: UUID, cmd: Command, *, decision: Arbitration, department: str | None, note: str
+    ) -> CaseResult:
         """The coordinator arbitrates (审定) a return: uphold sends it back for good, reassign dispatches anew."""
-        return self._run(case_id, cmd, "arbitrate", lambda c, at: c.arbitrate(
-            cmd.by, at, self.schedule, decision=decision, department=department, note=note, departments=self.directory))
+        return self._run(
+            case_id,
+            cmd,
+            "arbitrate",
+            lambda c, at: c.arbitrate(
+                cmd.by,
+                at,
+                self.schedule,
+                decision=decision,
+                department=department,
+                note=note,
+                departments=self.directory,
+            ),
+        )
 
     def contact(self, case_id: UUID, cmd: Command, *, note: str) -> CaseResult:
         """The lead records first contact (先行联系) with the enterprise."""
@@ -107,33 +137,61 @@ class CaseService:
 
     def waive_co_reply(self, case_id: UUID, cmd: Command, *, department: str, reason: str) -> CaseResult:
         """The coordinator waives a missing co-handler reply so the lead may resolve."""
-        return self._run(case_id, cmd, "waive_co_reply", lambda c, at: c.waive_co_reply(
-            cmd.by, at, department=department, reason=reason))
+        return self._run(
+            case_id,
+            cmd,
+            "waive_co_reply",
+            lambda c, at: c.waive_co_reply(cmd.by, at, department=department, reason=reason),
+        )
 
     def request_extension(self, case_id: UUID, cmd: Command, *, extra_working_days: int, reason: str) -> CaseResult:
         """The lead asks for more working days (延期), at least one working day before the due date."""
-        return self._run(case_id, cmd, "request_extension", lambda c, at: c.request_extension(
-            cmd.by, at, self.schedule, extra_working_days=extra_working_days, reason=reason))
+        return self._run(
+            case_id,
+            cmd,
+            "request_extension",
+            lambda c, at: c.request_extension(
+                cmd.by, at, self.schedule, extra_working_days=extra_working_days, reason=reason
+            ),
+        )
 
     def decide_extension(self, case_id: UUID, cmd: Command, *, approved: bool, note: str) -> CaseResult:
         """The coordinator approves (the main due date moves) or rejects the pending extension."""
-        return self._run(case_id, cmd, "decide_extension", lambda c, at: c.decide_extension(
-            cmd.by, at, self.schedule, approved=approved, note=note))
+        return self._run(
+            case_id,
+            cmd,
+            "decide_extension",
+            lambda c, at: c.decide_extension(cmd.by, at, self.schedule, approved=approved, note=note),
+        )
 
     def escalate(self, case_id: UUID, cmd: Command, *, level: Escalation, reason: str, due: date | None) -> CaseResult:
         """The coordinator escalates: urge (催办), supervise (督办, with its own due date), listed (挂牌督办)."""
-        return self._run(case_id, cmd, "escalate", lambda c, at: c.escalate(
-            cmd.by, at, self.schedule, level=level, reason=reason, due=due))
+        return self._run(
+            case_id,
+            cmd,
+            "escalate",
+            lambda c, at: c.escalate(cmd.by, at, self.schedule, level=level, reason=reason, due=due),
+        )
 
     def resolve(self, case_id: UUID, cmd: Command, *, reply: str, outcome: Outcome, reason: str | None) -> CaseResult:
         """The lead resolves (办结) with the reply to the enterprise; opens the revisit window."""
-        return self._run(case_id, cmd, "resolve", lambda c, at: c.resolve(
-            cmd.by, at, self.schedule, reply=reply, outcome=outcome, reason=reason))
+        return self._run(
+            case_id,
+            cmd,
+            "resolve",
+            lambda c, at: c.resolve(cmd.by, at, self.schedule, reply=reply, outcome=outcome, reason=reason),
+        )
 
-    def evaluate(self, case_id: UUID, cmd: Command, *, satisfaction: Satisfaction, solved: bool, comment: str | None) -> CaseResult:
+    def evaluate(
+        self, case_id: UUID, cmd: Command, *, satisfaction: Satisfaction, solved: bool, comment: str | None
+    ) -> CaseResult:
         """The enterprise, or the coordinator's revisit call (回访), evaluates the round."""
-        return self._run(case_id, cmd, "evaluate", lambda c, at: c.evaluate(
-            cmd.by, at, satisfaction=satisfaction, solved=solved, comment=comment))
+        return self._run(
+            case_id,
+            cmd,
+            "evaluate",
+            lambda c, at: c.evaluate(cmd.by, at, satisfaction=satisfaction, solved=solved, comment=comment),
+        )
 
     def reopen(self, case_id: UUID, cmd: Command, *, reason: str) -> CaseResult:
         """After a dissatisfied evaluation the coordinator reopens (重办): a new round, same lead, fresh due date."""
@@ -149,6 +207,7 @@ class CaseService:
 
     def merge(self, case_id: UUID, cmd: Command, *, into: UUID, note: str | None) -> CaseResult:
         """Merge a duplicate into an open case; the duplicate's history stays readable and points to it."""
+
         def action(case: Case, at: datetime) -> list[Case]:
             try:
                 target = self.executor.load(into)
@@ -165,8 +224,13 @@ class CaseService:
 
 def _fields(new: NewCase) -> dict[str, Any]:
     return {
-        "kind": new.kind.value, "title": new.title, "description": new.description, "enterprise": dict(new.enterprise),
-        "category": new.category, "channel": new.channel, "urgency": new.urgency, "contact": dict(new.contact),
+        "kind": new.kind.value,
+        "title": new.title,
+        "description": new.description,
+        "enterprise": dict(new.enterprise),
+        "category": new.category,
+        "channel": new.channel,
+        "urgency": new.urgency,
+        "contact": dict(new.contact),
         "project_id": new.project_id,
     }
-

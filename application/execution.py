@@ -63,7 +63,7 @@ class Executor:
 
     def load(self, case_id: UUID, version: int | None = None) -> Case:
         try:
-            case = self.store.repository.get(case_id, version=version)
+            case: object = self.store.repository.get(case_id, version=version)
         except AggregateNotFoundError:
             raise NotFound() from None
         if not isinstance(case, Case):

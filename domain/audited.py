@@ -32,7 +32,9 @@ class AuditedAggregate(Aggregate):
     def _start(cls: type[A], event_class: type[Any], *, id: Any, by: Actor, at: datetime, **fields: Any) -> A:  # noqa: A002
         content = {"timestamp": at, "actor": by.as_dict(), **fields}
         digest = event_hash(event_class.TOPIC, id, cls.INITIAL_VERSION, content, GENESIS)
-        return cls._create(event_class, id=id, timestamp=at, actor=by.as_dict(), prev_hash=GENESIS, hash=digest, **fields)
+        return cls._create(
+            event_class, id=id, timestamp=at, actor=by.as_dict(), prev_hash=GENESIS, hash=digest, **fields
+        )
 
     def _record(self, event_class: type[Any], *, by: Actor, at: datetime, **fields: Any) -> None:
         content = {"timestamp": at, "actor": by.as_dict(), **fields}

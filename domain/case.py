@@ -290,7 +290,14 @@ class Case(AuditedAggregate):
         return Tier(self.tier).value if self.tier else Tier.HANDLING.value
 
     def dispatch(
-        self, by: Actor, at: datetime, schedule: Schedule, *, tier: Tier, lead: str, co: list[str],
+        self,
+        by: Actor,
+        at: datetime,
+        schedule: Schedule,
+        *,
+        tier: Tier,
+        lead: str,
+        co: list[str],
         departments: Container[str],
     ) -> None:
         require_open(self)
@@ -303,7 +310,12 @@ class Case(AuditedAggregate):
         }
         due |= {f"co_reply:{d}": schedule.due(today, policy.co_reply) for d in co}
         self._record(
-            self.Dispatched, by=by, at=at, tier=tier.value, lead_department=lead, co_departments=list(co),
+            self.Dispatched,
+            by=by,
+            at=at,
+            tier=tier.value,
+            lead_department=lead,
+            co_departments=list(co),
             due=_as_dicts(due),
         )
 
@@ -317,7 +329,9 @@ class Case(AuditedAggregate):
     def return_case(self, by: Actor, at: datetime, *, reason: str, basis: str) -> None:
         require_open(self)
         require_lead(self, by, "return")
-        require(self.status != Status.IN_PROGRESS, "return_after_sign_for", "a case can be returned only before sign-for")
+        require(
+            self.status != Status.IN_PROGRESS, "return_after_sign_for", "a case can be returned only before sign-for"
+        )
         require(
             by.department not in self.barred_from_return,
             "return_already_arbitrated",
@@ -327,8 +341,15 @@ class Case(AuditedAggregate):
         self._record(self.Returned, by=by, at=at, department=self.lead_department, reason=reason, basis=basis)
 
     def arbitrate(
-        self, by: Actor, at: datetime, schedule: Schedule, *, decision: Arbitration, department: str | None,
-        note: str, departments: Container[str],
+        self,
+        by: Actor,
+        at: datetime,
+        schedule: Schedule,
+        *,
+        decision: Arbitration,
+        department: str | None,
+        note: str,
+        departments: Container[str],
     ) -> None:
         require_open(self)
         require_status(self, (Status.RETURNED,), "not_returned", "arbitration")
@@ -377,7 +398,9 @@ class Case(AuditedAggregate):
         require_status(self, WORKING, "not_in_progress", "co-reply waiver")
         self._record(self.CoReplyWaived, by=by, at=at, department=department, reason=reason)
 
-    def request_extension(self, by: Actor, at: datetime, schedule: Schedule, *, extra_working_days: int, reason: str) -> None:
+    def request_extension(
+        self, by: Actor, at: datetime, schedule: Schedule, *, extra_working_days: int, reason: str
+    ) -> None:
         require_open(self)
         require_lead(self, by, "request an extension")
         require_status(self, (Status.IN_PROGRESS,), "not_in_progress", "extension request")
@@ -409,7 +432,9 @@ class Case(AuditedAggregate):
             self.ExtensionDecided, by=by, at=at, approved=approved, extra_working_days=days, note=note, due=due
         )
 
-    def escalate(self, by: Actor, at: datetime, schedule: Schedule, *, level: Escalation, reason: str, due: Any = None) -> None:
+    def escalate(
+        self, by: Actor, at: datetime, schedule: Schedule, *, level: Escalation, reason: str, due: Any = None
+    ) -> None:
         require_open(self)
         require_status(self, WORKING, "not_in_progress", "escalation")
         current = Escalation(self.escalation_level) if self.escalation_level else None
@@ -428,7 +453,9 @@ class Case(AuditedAggregate):
             raise InvalidCommand("due_only_for_supervise", "only a supervise escalation carries a due date")
         self._record(self.Escalated, by=by, at=at, level=level.value, reason=reason, due=_as_dicts(clocks))
 
-    def resolve(self, by: Actor, at: datetime, schedule: Schedule, *, reply: str, outcome: Outcome, reason: str | None) -> None:
+    def resolve(
+        self, by: Actor, at: datetime, schedule: Schedule, *, reply: str, outcome: Outcome, reason: str | None
+    ) -> None:
         require_open(self)
         require_lead(self, by, "resolve")
         require_status(self, (Status.IN_PROGRESS,), "not_in_progress", "resolution")
@@ -440,16 +467,29 @@ class Case(AuditedAggregate):
         on_time = today <= Due.from_dict(self.due[self.main_clock]).due
         revisit = schedule.due(today, schedule.policy.revisit_window)
         self._record(
-            self.Resolved, by=by, at=at, reply=reply, outcome=outcome.value, reason=reason, on_time=on_time,
+            self.Resolved,
+            by=by,
+            at=at,
+            reply=reply,
+            outcome=outcome.value,
+            reason=reason,
+            on_time=on_time,
             due={"revisit": revisit.as_dict()},
         )
 
-    def evaluate(self, by: Actor, at: datetime, *, satisfaction: Satisfaction, solved: bool, comment: str | None) -> None:
+    def evaluate(
+        self, by: Actor, at: datetime, *, satisfaction: Satisfaction, solved: bool, comment: str | None
+    ) -> None:
         require_open(self)
         require(self.status != Status.EVALUATED, "already_evaluated", f"round {self.round} has already been evaluated")
         require_status(self, (Status.RESOLVED,), "not_resolved", "evaluation")
         self._record(
-            self.Evaluated, by=by, at=at, round=self.round, satisfaction=satisfaction.value, solved=solved,
+            self.Evaluated,
+            by=by,
+            at=at,
+            round=self.round,
+            satisfaction=satisfaction.value,
+            solved=solved,
             comment=comment,
         )
 
@@ -457,7 +497,8 @@ class Case(AuditedAggregate):
         require_open(self)
         latest = self.evaluations.get(str(self.round))
         require(
-            self.status == Status.EVALUATED and latest is not None
+            self.status == Status.EVALUATED
+            and latest is not None
             and Satisfaction(latest["satisfaction"]).is_dissatisfied,
             "reopen_requires_dissatisfied",
             "a case is reopened only after a dissatisfied evaluation of its current round",
@@ -484,7 +525,11 @@ class Case(AuditedAggregate):
     def withdraw(self, by: Actor, at: datetime, *, reason: str) -> None:
         require_open(self)
         self._record(
-            self.Withdrawn, by=by, at=at, reason=reason, before_dispatch=self.status == Status.REGISTERED,
+            self.Withdrawn,
+            by=by,
+            at=at,
+            reason=reason,
+            before_dispatch=self.status == Status.REGISTERED,
             by_enterprise=by.role == "enterprise",
         )
 
@@ -511,4 +556,3 @@ def _check_departments(tier: Tier, lead: str, co: list[str], departments: Contai
         raise InvalidCommand("duplicate_department", "the lead and co-handlers must be distinct departments")
     if tier is Tier.HANDLING and co:
         raise InvalidCommand("co_departments_need_resolution_tier", "tier 1 (handling) has no co-handlers")
-

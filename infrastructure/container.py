@@ -54,7 +54,12 @@ def build(settings: Settings, *, clock: Clock | None = None, create_tables: bool
         ) from e
     executor = Executor(store, clock)
     return Container(
-        settings=settings, store=store, clock=clock, directory=directory, schedule=schedule,
-        cases=CaseService(executor, schedule, directory), queries=CaseQueries(executor),
+        settings=settings,
+        store=store,
+        clock=clock,
+        directory=directory,
+        schedule=schedule,
+        cases=CaseService(executor, schedule, directory),
+        queries=CaseQueries(executor),
         tokens=TokenService(store, clock, directory),
     )

@@ -36,10 +36,14 @@ REPORTER = Actor("reporter-1", Role.REPORTER)
 
 def new_case(**overrides: object) -> NewCase:
     fields: dict[str, object] = {
-        "kind": Kind.ENTERPRISE_PROBLEM, "title": "核药车间蒸汽管道无接入路径",
+        "kind": Kind.ENTERPRISE_PROBLEM,
+        "title": "核药车间蒸汽管道无接入路径",
         "description": "核药车间需要蒸汽保证洁净环境，原有蒸汽通道没有接入路径。",
-        "enterprise": {"name": "远大医药（中国）有限公司", "credit_code": CODE}, "category": "utilities",
-        "channel": "visit", "urgency": "normal", "contact": {"name": "李锐", "phone": "13800000000"},
+        "enterprise": {"name": "远大医药（中国）有限公司", "credit_code": CODE},
+        "category": "utilities",
+        "channel": "visit",
+        "urgency": "normal",
+        "contact": {"name": "李锐", "phone": "13800000000"},
     }
     fields.update(overrides)
     return NewCase(**fields)  # type: ignore[arg-type]
@@ -70,7 +74,7 @@ def postgres_available() -> str | None:
     """None when PostgreSQL answers, else why not."""
     try:
         ensure_database(POSTGRES_URL)
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:
         return str(e)
     return None
 

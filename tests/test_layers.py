@@ -8,11 +8,30 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-DRIVERS = {"psycopg", "psycopg_pool", "sqlite3", "fastapi", "starlette", "uvicorn", "typer", "rich",
-           "chinese_calendar", "holidays"}
+DRIVERS = {
+    "psycopg",
+    "psycopg_pool",
+    "sqlite3",
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "typer",
+    "rich",
+    "chinese_calendar",
+    "holidays",
+}
 FORBIDDEN = {
-    "domain": {"application", "infrastructure", "api", "eventsourcing.application", "eventsourcing.persistence",
-               "eventsourcing.postgres", "eventsourcing.sqlite", "eventsourcing.popo", *DRIVERS},
+    "domain": {
+        "application",
+        "infrastructure",
+        "api",
+        "eventsourcing.application",
+        "eventsourcing.persistence",
+        "eventsourcing.postgres",
+        "eventsourcing.sqlite",
+        "eventsourcing.popo",
+        *DRIVERS,
+    },
     "application": {"infrastructure", "api", "eventsourcing.postgres", "eventsourcing.sqlite", *DRIVERS},
     "infrastructure": {"api", "fastapi", "starlette", "typer"},
 }

@@ -41,9 +41,14 @@ router = APIRouter(prefix="/v1/cases", tags=["cases"])
 
 
 def _problems(*codes: int) -> dict[int | str, dict[str, Any]]:
-    text = {401: "no or unknown token", 403: "role or department may not", 404: "no such case (or not visible)",
-            409: "refused by a rule of the case's state, or lost a race", 412: "If-Match is stale",
-            422: "malformed input"}
+    text = {
+        401: "no or unknown token",
+        403: "role or department may not",
+        404: "no such case (or not visible)",
+        409: "refused by a rule of the case's state, or lost a race",
+        412: "If-Match is stale",
+        422: "malformed input",
+    }
     return {c: {"model": Problem, "description": text[c]} for c in codes}
 
 
@@ -57,19 +62,31 @@ def _doc(method: Any) -> str:
 @router.post("", status_code=201, response_model=CaseOut, responses=COMMAND, description=_doc(CaseService.register))
 def register(body: RegisterCase, caller: CallerDep, app: ContainerDep, h: HeadersDep) -> JSONResponse:
     new = NewCase(
-        kind=body.kind, title=body.title, description=body.description, enterprise=body.enterprise.model_dump(),
-        category=body.category.value, channel=body.channel.value, urgency=body.urgency.value,
-        contact=body.contact.model_dump(), project_id=body.project_id,
+        kind=body.kind,
+        title=body.title,
+        description=body.description,
+        enterprise=body.enterprise.model_dump(),
+        category=body.category.value,
+        channel=body.channel.value,
+        urgency=body.urgency.value,
+        contact=body.contact.model_dump(),
+        project_id=body.project_id,
     )
     result = app.cases.register(h.command(caller, body), new)
     return case_response(result, caller, 201, {"Location": f"/v1/cases/{result.case.id}"})
 
 
-@router.get("/{case_id}", response_model=CaseOut, responses=_problems(401, 403, 404, 422), description=_doc(CaseQueries.get))
+@router.get(
+    "/{case_id}", response_model=CaseOut, responses=_problems(401, 403, 404, 422), description=_doc(CaseQueries.get)
+)
 def get_case(
-    case_id: UUID, caller: CallerDep, app: ContainerDep,
+    case_id: UUID,
+    caller: CallerDep,
+    app: ContainerDep,
     as_of_version: Annotated[int | None, Query(ge=1, description="the state right after this version")] = None,
-    as_of: Annotated[datetime | None, Query(description="the state at this ISO 8601 instant (naive = Asia/Shanghai)")] = None,
+    as_of: Annotated[
+        datetime | None, Query(description="the state at this ISO 8601 instant (naive = Asia/Shanghai)")
+    ] = None,
 ) -> JSONResponse:
     if as_of_version is not None and as_of is not None:
         raise InvalidCommand("invalid_input", "give as_of_version or as_of, not both")
@@ -78,8 +95,12 @@ def get_case(
     return case_response(app.queries.get(case_id, caller, as_of_version=as_of_version, as_of=as_of), caller)
 
 
-@router.get("/{case_id}/history", response_model=HistoryOut, responses=_problems(401, 403, 404),
-            description=_doc(CaseQueries.history))
+@router.get(
+    "/{case_id}/history",
+    response_model=HistoryOut,
+    responses=_problems(401, 403, 404),
+    description=_doc(CaseQueries.history),
+)
 def history(case_id: UUID, caller: CallerDep, app: ContainerDep) -> JSONResponse:
     events = app.queries.history(case_id, caller)
     return JSONResponse({"events": [{**e, "at": e["at"].isoformat()} for e in events]})
@@ -87,9 +108,16 @@ def history(case_id: UUID, caller: CallerDep, app: ContainerDep) -> JSONResponse
 
 @router.post("/{case_id}/dispatch", response_model=CaseOut, responses=COMMAND, description=_doc(CaseService.dispatch))
 def dispatch(case_id: UUID, body: Dispatch, caller: CallerDep, app: ContainerDep, h: HeadersDep) -> JSONResponse:
-    return case_response(app.cases.dispatch(
-        case_id, h.command(caller, body), tier=body.tier, lead_department=body.lead_department,
-        co_departments=body.co_departments), caller)
+    return case_response(
+        app.cases.dispatch(
+            case_id,
+            h.command(caller, body),
+            tier=body.tier,
+            lead_department=body.lead_department,
+            co_departments=body.co_departments,
+        ),
+        caller,
+    )
 
 
 @router.post("/{case_id}/sign-for", response_model=CaseOut, responses=COMMAND, description=_doc(CaseService.sign_for))
@@ -105,10 +133,16 @@ def return_case(case_id: UUID, body: Return, caller: CallerDep, app: ContainerDe
     return case_response(app.cases.return_case(case_id, cmd, reason=body.reason, basis=body.basis), caller)
 
 
-@router.post("/{case_id}/arbitration", response_model=CaseOut, responses=COMMAND, description=_doc(CaseService.arbitrate))
+@router.post(
+    "/{case_id}/arbitration", response_model=CaseOut, responses=COMMAND, description=_doc(CaseService.arbitrate)
+)
 def arbitrate(case_id: UUID, body: ArbitrationIn, caller: CallerDep, app: ContainerDep, h: HeadersDep) -> JSONResponse:
-    return case_response(app.cases.arbitrate(
-        case_id, h.command(caller, body), decision=body.decision, department=body.department, note=body.note), caller)
+    return case_response(
+        app.cases.arbitrate(
+            case_id, h.command(caller, body), decision=body.decision, department=body.department, note=body.note
+        ),
+        caller,
+    )
 
 
 @router.post("/{case_id}/contact", response_model=CaseOut, responses=COMMAND, description=_doc(CaseService.contact))
@@ -126,48 +160,73 @@ def co_reply(case_id: UUID, body: Note, caller: CallerDep, app: ContainerDep, h:
     return case_response(app.cases.co_reply(case_id, h.command(caller, body), note=body.note), caller)
 
 
-@router.post("/{case_id}/co-reply-waiver", response_model=CaseOut, responses=COMMAND,
-             description=_doc(CaseService.waive_co_reply))
+@router.post(
+    "/{case_id}/co-reply-waiver",
+    response_model=CaseOut,
+    responses=COMMAND,
+    description=_doc(CaseService.waive_co_reply),
+)
 def waive_co_reply(case_id: UUID, body: Waiver, caller: CallerDep, app: ContainerDep, h: HeadersDep) -> JSONResponse:
-    return case_response(app.cases.waive_co_reply(
-        case_id, h.command(caller, body), department=body.department, reason=body.reason), caller)
+    return case_response(
+        app.cases.waive_co_reply(case_id, h.command(caller, body), department=body.department, reason=body.reason),
+        caller,
+    )
 
 
-@router.post("/{case_id}/extension-request", response_model=CaseOut, responses=COMMAND,
-             description=_doc(CaseService.request_extension))
+@router.post(
+    "/{case_id}/extension-request",
+    response_model=CaseOut,
+    responses=COMMAND,
+    description=_doc(CaseService.request_extension),
+)
 def request_extension(
     case_id: UUID, body: ExtensionRequest, caller: CallerDep, app: ContainerDep, h: HeadersDep
 ) -> JSONResponse:
-    return case_response(app.cases.request_extension(
-        case_id, h.command(caller, body), extra_working_days=body.extra_working_days, reason=body.reason), caller)
+    return case_response(
+        app.cases.request_extension(
+            case_id, h.command(caller, body), extra_working_days=body.extra_working_days, reason=body.reason
+        ),
+        caller,
+    )
 
 
-@router.post("/{case_id}/extension-decision", response_model=CaseOut, responses=COMMAND,
-             description=_doc(CaseService.decide_extension))
+@router.post(
+    "/{case_id}/extension-decision",
+    response_model=CaseOut,
+    responses=COMMAND,
+    description=_doc(CaseService.decide_extension),
+)
 def decide_extension(
     case_id: UUID, body: ExtensionDecision, caller: CallerDep, app: ContainerDep, h: HeadersDep
 ) -> JSONResponse:
-    return case_response(app.cases.decide_extension(
-        case_id, h.command(caller, body), approved=body.approved, note=body.note), caller)
+    return case_response(
+        app.cases.decide_extension(case_id, h.command(caller, body), approved=body.approved, note=body.note), caller
+    )
 
 
 @router.post("/{case_id}/escalation", response_model=CaseOut, responses=COMMAND, description=_doc(CaseService.escalate))
 def escalate(case_id: UUID, body: EscalationIn, caller: CallerDep, app: ContainerDep, h: HeadersDep) -> JSONResponse:
-    return case_response(app.cases.escalate(
-        case_id, h.command(caller, body), level=body.level, reason=body.reason, due=body.due), caller)
+    return case_response(
+        app.cases.escalate(case_id, h.command(caller, body), level=body.level, reason=body.reason, due=body.due), caller
+    )
 
 
 @router.post("/{case_id}/resolution", response_model=CaseOut, responses=COMMAND, description=_doc(CaseService.resolve))
 def resolve(case_id: UUID, body: Resolution, caller: CallerDep, app: ContainerDep, h: HeadersDep) -> JSONResponse:
-    return case_response(app.cases.resolve(
-        case_id, h.command(caller, body), reply=body.reply, outcome=body.outcome, reason=body.reason), caller)
+    return case_response(
+        app.cases.resolve(case_id, h.command(caller, body), reply=body.reply, outcome=body.outcome, reason=body.reason),
+        caller,
+    )
 
 
 @router.post("/{case_id}/evaluation", response_model=CaseOut, responses=COMMAND, description=_doc(CaseService.evaluate))
 def evaluate(case_id: UUID, body: Evaluation, caller: CallerDep, app: ContainerDep, h: HeadersDep) -> JSONResponse:
-    return case_response(app.cases.evaluate(
-        case_id, h.command(caller, body), satisfaction=body.satisfaction, solved=body.solved, comment=body.comment),
-        caller)
+    return case_response(
+        app.cases.evaluate(
+            case_id, h.command(caller, body), satisfaction=body.satisfaction, solved=body.solved, comment=body.comment
+        ),
+        caller,
+    )
 
 
 @router.post("/{case_id}/reopen", response_model=CaseOut, responses=COMMAND, description=_doc(CaseService.reopen))

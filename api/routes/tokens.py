@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Response
@@ -13,7 +14,7 @@ from api.schemas import Problem, TokenIn, TokenList, TokenOut
 from application.tokens import TokenService
 
 router = APIRouter(prefix="/v1/tokens", tags=["access tokens"])
-ERRORS = {c: {"model": Problem} for c in (401, 403, 422)}
+ERRORS: dict[int | str, dict[str, Any]] = {c: {"model": Problem} for c in (401, 403, 422)}
 
 
 @router.post("", status_code=201, response_model=TokenOut, responses=ERRORS, description=TokenService.issue.__doc__)
@@ -21,8 +22,9 @@ def issue(body: TokenIn, caller: CallerDep, app: ContainerDep) -> JSONResponse:
     issued = app.tokens.issue(
         caller, name=body.name, role=body.role, department=body.department, credit_code=body.credit_code
     )
-    return JSONResponse(token_body(issued.token, issued.secret), status_code=201,
-                        headers={"Location": f"/v1/tokens/{issued.token.id}"})
+    return JSONResponse(
+        token_body(issued.token, issued.secret), status_code=201, headers={"Location": f"/v1/tokens/{issued.token.id}"}
+    )
 
 
 @router.get("", response_model=TokenList, responses=ERRORS, description=TokenService.list_all.__doc__)
@@ -30,8 +32,12 @@ def list_tokens(caller: CallerDep, app: ContainerDep) -> JSONResponse:
     return JSONResponse({"items": [token_body(t) for t in app.tokens.list_all(caller)], "next_cursor": None})
 
 
-@router.delete("/{token_id}", status_code=204, responses={**ERRORS, 404: {"model": Problem}},
-               description=TokenService.revoke.__doc__)
+@router.delete(
+    "/{token_id}",
+    status_code=204,
+    responses={**ERRORS, 404: {"model": Problem}},
+    description=TokenService.revoke.__doc__,
+)
 def revoke(token_id: UUID, caller: CallerDep, app: ContainerDep) -> Response:
     app.tokens.revoke(caller, token_id)
     return Response(status_code=204)

@@ -40,7 +40,10 @@ def free_port() -> int:
 def start(env: dict[str, str], cwd: Path) -> Server:
     port = free_port()
     process = subprocess.Popen(
-        [str(BIN), "serve", "--port", str(port)], env=env, cwd=cwd, stdout=subprocess.DEVNULL,
+        [str(BIN), "serve", "--port", str(port)],
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
     url = f"http://127.0.0.1:{port}"

@@ -9,7 +9,15 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import Server, start, stop
-from tests.http.scenario import EXPECTED_STATUSES, auth, check_history, issue_tokens, register, step, tier2_life_with_redo
+from tests.http.scenario import (
+    EXPECTED_STATUSES,
+    auth,
+    check_history,
+    issue_tokens,
+    register,
+    step,
+    tier2_life_with_redo,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -33,8 +41,13 @@ def test_many_clients_on_one_version_exactly_one_wins(server: Server) -> None:
     with httpx.Client(base_url=server.url, timeout=30) as client:
         tokens = issue_tokens(client, admin_token(server))
         case = register(client, tokens.coordinator)
-        step(client, tokens.coordinator, case["id"], "dispatch",
-             {"tier": "handling", "lead_department": "econ-info", "co_departments": []})
+        step(
+            client,
+            tokens.coordinator,
+            case["id"],
+            "dispatch",
+            {"tier": "handling", "lead_department": "econ-info", "co_departments": []},
+        )
         signed = step(client, tokens.lead, case["id"], "sign-for")
 
     def send(i: int) -> int:

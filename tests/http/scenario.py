@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -41,19 +42,28 @@ def issue_tokens(client: Client, admin: str) -> Tokens:
         return str(r.json()["token"])
 
     return Tokens(
-        admin=admin, coordinator=issue("coordinator"), lead=issue("handler", department="econ-info"),
-        co1=issue("handler", department="finance"), co2=issue("handler", department="housing"),
-        outsider=issue("handler", department="ecology"), enterprise=issue("enterprise", credit_code=CODE),
-        other_enterprise=issue("enterprise", credit_code="91110000600037341L"), auditor=issue("auditor"),
+        admin=admin,
+        coordinator=issue("coordinator"),
+        lead=issue("handler", department="econ-info"),
+        co1=issue("handler", department="finance"),
+        co2=issue("handler", department="housing"),
+        outsider=issue("handler", department="ecology"),
+        enterprise=issue("enterprise", credit_code=CODE),
+        other_enterprise=issue("enterprise", credit_code="91110000600037341L"),
+        auditor=issue("auditor"),
         reporter=issue("reporter"),
     )
 
 
 CASE_BODY = {
-    "kind": "enterprise_problem", "title": "核药车间蒸汽管道无接入路径",
+    "kind": "enterprise_problem",
+    "title": "核药车间蒸汽管道无接入路径",
     "description": "核药车间需要蒸汽保证洁净环境，原有蒸汽通道没有接入路径。",
-    "enterprise": {"name": "远大医药（中国）有限公司", "credit_code": CODE}, "category": "utilities",
-    "channel": "visit", "urgency": "normal", "contact": {"name": "李锐", "phone": "13800000000"},
+    "enterprise": {"name": "远大医药（中国）有限公司", "credit_code": CODE},
+    "category": "utilities",
+    "channel": "visit",
+    "urgency": "normal",
+    "contact": {"name": "李锐", "phone": "13800000000"},
 }
 
 
@@ -76,8 +86,11 @@ def tier2_life_with_redo(client: Client, t: Tokens) -> tuple[str, list[str]]:
     case = register(client, t.coordinator)
     cid, statuses = case["id"], [case["status"]]
     steps: list[tuple[str, str, dict[str, Any] | None]] = [
-        (t.coordinator, "dispatch", {"tier": "resolution", "lead_department": "econ-info",
-                                     "co_departments": ["finance", "housing"]}),
+        (
+            t.coordinator,
+            "dispatch",
+            {"tier": "resolution", "lead_department": "econ-info", "co_departments": ["finance", "housing"]},
+        ),
         (t.lead, "sign-for", None),
         (t.lead, "contact", {"note": "已电话联系李锐，约定现场踏勘"}),
         (t.co1, "co-reply", {"note": "财政资金可支持管网改造"}),
@@ -96,12 +109,33 @@ def tier2_life_with_redo(client: Client, t: Tokens) -> tuple[str, list[str]]:
 
 
 EXPECTED_STATUSES = [
-    "registered", "dispatched", "in_progress", "in_progress", "in_progress", "in_progress", "resolved", "evaluated",
-    "in_progress", "in_progress", "resolved", "evaluated", "closed",
+    "registered",
+    "dispatched",
+    "in_progress",
+    "in_progress",
+    "in_progress",
+    "in_progress",
+    "resolved",
+    "evaluated",
+    "in_progress",
+    "in_progress",
+    "resolved",
+    "evaluated",
+    "closed",
 ]
 EXPECTED_TYPES = [
-    "CaseRegistered", "CaseDispatched", "CaseSignedFor", "CaseContacted", "CaseCoReplied", "CaseCoReplied",
-    "CaseResolved", "CaseEvaluated", "CaseReopened", "CaseProgressLogged", "CaseResolved", "CaseEvaluated",
+    "CaseRegistered",
+    "CaseDispatched",
+    "CaseSignedFor",
+    "CaseContacted",
+    "CaseCoReplied",
+    "CaseCoReplied",
+    "CaseResolved",
+    "CaseEvaluated",
+    "CaseReopened",
+    "CaseProgressLogged",
+    "CaseResolved",
+    "CaseEvaluated",
     "CaseClosed",
 ]
 
@@ -114,7 +148,7 @@ def check_history(client: Client, t: Tokens, cid: str) -> None:
     assert roles[:3] == ["coordinator", "coordinator", "handler"]
     assert events[7]["actor"]["role"] == "enterprise"
     assert events[2]["actor"]["department"] == "econ-info"
-    for prev, event in zip(events, events[1:], strict=False):
+    for prev, event in itertools.pairwise(events):
         assert event["prev_hash"] == prev["hash"]
     for version, status in enumerate(EXPECTED_STATUSES, start=1):
         r = client.get(f"/v1/cases/{cid}", params={"as_of_version": version}, headers=auth(t.auditor))

@@ -83,7 +83,9 @@ def test_missing_or_unknown_or_revoked_token_is_401(client: TestClient, tokens: 
     reporter = next(t for t in listed if t["role"] == "reporter")
     assert "token" not in reporter
     assert client.delete(f"/v1/tokens/{reporter['id']}", headers=auth(tokens.admin)).status_code == 204
-    assert client.get("/v1/cases/00000000-0000-0000-0000-000000000000", headers=auth(tokens.reporter)).status_code == 401
+    assert (
+        client.get("/v1/cases/00000000-0000-0000-0000-000000000000", headers=auth(tokens.reporter)).status_code == 401
+    )
 
 
 def test_malformed_input_is_422(client: TestClient, tokens: Tokens) -> None:
@@ -93,11 +95,16 @@ def test_malformed_input_is_422(client: TestClient, tokens: Tokens) -> None:
         r = client.post("/v1/cases", json=body, headers=auth(tokens.coordinator))
         assert r.status_code == 422, r.text
         assert r.json()["rule"] == "invalid_input"
-    r = client.post("/v1/cases", content=b"{not json", headers=auth(tokens.coordinator, **{"content-type": "application/json"}))
+    r = client.post(
+        "/v1/cases", content=b"{not json", headers=auth(tokens.coordinator, **{"content-type": "application/json"})
+    )
     assert r.status_code == 422
     case = register(client, tokens.coordinator)
-    r = client.post(f"/v1/cases/{case['id']}/dispatch", json={"tier": "handling", "lead_department": "nowhere"},
-                    headers=auth(tokens.coordinator))
+    r = client.post(
+        f"/v1/cases/{case['id']}/dispatch",
+        json={"tier": "handling", "lead_department": "nowhere"},
+        headers=auth(tokens.coordinator),
+    )
     assert (r.status_code, r.json()["rule"]) == (422, "unknown_department")
 
 
@@ -148,7 +155,9 @@ def test_enterprise_reads_public_history_only(client: TestClient, tokens: Tokens
     case = dispatched(client, tokens)
     cid = case["id"]
     client.post(f"/v1/cases/{cid}/co-reply", json={"note": "内部意见"}, headers=auth(tokens.co1))
-    client.post(f"/v1/cases/{cid}/escalation", json={"level": "urge", "reason": "催办"}, headers=auth(tokens.coordinator))
+    client.post(
+        f"/v1/cases/{cid}/escalation", json={"level": "urge", "reason": "催办"}, headers=auth(tokens.coordinator)
+    )
     events = client.get(f"/v1/cases/{cid}/history", headers=auth(tokens.enterprise)).json()["events"]
     assert [e["type"] for e in events] == ["CaseRegistered", "CaseDispatched"]
     assert events[1]["data"] == {"tier": "resolution", "lead_department": "econ-info"}
@@ -170,9 +179,25 @@ def test_as_of_time_gives_the_state_then(client: TestClient, tokens: Tokens) -> 
 def test_openapi_describes_every_endpoint_with_examples(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     paths = spec["paths"]
-    for action in ("dispatch", "sign-for", "return", "arbitration", "contact", "progress", "co-reply",
-                   "co-reply-waiver", "extension-request", "extension-decision", "escalation", "resolution",
-                   "evaluation", "reopen", "closure", "withdrawal", "merge"):
+    for action in (
+        "dispatch",
+        "sign-for",
+        "return",
+        "arbitration",
+        "contact",
+        "progress",
+        "co-reply",
+        "co-reply-waiver",
+        "extension-request",
+        "extension-decision",
+        "escalation",
+        "resolution",
+        "evaluation",
+        "reopen",
+        "closure",
+        "withdrawal",
+        "merge",
+    ):
         assert f"/v1/cases/{{case_id}}/{action}" in paths
         assert paths[f"/v1/cases/{{case_id}}/{action}"]["post"]["description"]
     assert {"/v1/cases", "/v1/cases/{case_id}", "/v1/cases/{case_id}/history", "/v1/tokens", "/healthz"} <= paths.keys()

@@ -39,8 +39,9 @@ def test_tier2_life_with_redo_round_is_stored_and_replayed(client: TestClient, t
 def test_state_survives_a_restart(store_url: str, clock: FixedClock) -> None:
     first = build(Settings(database_url=store_url), clock=clock)
     case = first.cases.register(Command(COORDINATOR), new_case()).case
-    first.cases.dispatch(case.id, Command(COORDINATOR), tier=Tier.HANDLING, lead_department="econ-info",
-                         co_departments=[])
+    first.cases.dispatch(
+        case.id, Command(COORDINATOR), tier=Tier.HANDLING, lead_department="econ-info", co_departments=[]
+    )
     first.close()
     second = build(Settings(database_url=store_url), clock=clock)
     try:
@@ -55,6 +56,7 @@ def test_references_stay_unique_across_processes(store_url: str, clock: FixedClo
     """Two service instances on one database (as two API processes) never hand out one number twice."""
     apps = [build(Settings(database_url=store_url), clock=clock) for _ in range(2)]
     try:
+
         def register(i: int) -> str:
             return apps[i % 2].cases.register(Command(COORDINATOR), new_case(title=f"诉求 {i}")).case.reference
 
@@ -69,8 +71,9 @@ def test_references_stay_unique_across_processes(store_url: str, clock: FixedClo
 
 def test_concurrent_commands_on_one_version_exactly_one_wins(durable_app: Container) -> None:
     case = durable_app.cases.register(Command(COORDINATOR), new_case()).case
-    durable_app.cases.dispatch(case.id, Command(COORDINATOR), tier=Tier.RESOLUTION, lead_department="econ-info",
-                               co_departments=[])
+    durable_app.cases.dispatch(
+        case.id, Command(COORDINATOR), tier=Tier.RESOLUTION, lead_department="econ-info", co_departments=[]
+    )
     durable_app.cases.sign_for(case.id, Command(LEAD))
     version = 3
 
@@ -90,8 +93,9 @@ def test_concurrent_commands_on_one_version_exactly_one_wins(durable_app: Contai
 
 def test_concurrent_commands_without_if_match_are_reapplied_never_lost_or_doubled(durable_app: Container) -> None:
     case = durable_app.cases.register(Command(COORDINATOR), new_case()).case
-    durable_app.cases.dispatch(case.id, Command(COORDINATOR), tier=Tier.RESOLUTION, lead_department="econ-info",
-                               co_departments=[])
+    durable_app.cases.dispatch(
+        case.id, Command(COORDINATOR), tier=Tier.RESOLUTION, lead_department="econ-info", co_departments=[]
+    )
     durable_app.cases.sign_for(case.id, Command(LEAD))
 
     def progress(i: int) -> str | None:
