@@ -28,7 +28,6 @@ PUBLIC_EVENTS: dict[str, tuple[str, ...]] = {
         "project_id",
     ),
     "CaseDispatched": ("tier", "lead_department"),
-    "CaseReturnArbitrated": (),
     "CaseSignedFor": (),
     "CaseContacted": (),
     "CaseResolved": ("reply", "outcome", "reason"),
