@@ -32,6 +32,8 @@ PERMITTED: dict[str, frozenset[Role]] = {
     "withdraw": frozenset({C, E}),
     "merge": frozenset({C}),
     "manage_tokens": frozenset({Role.ADMIN}),
+    "views": frozenset({C, H, AU, Role.REPORTER}),
+    "reports": frozenset({C, AU, Role.REPORTER}),
 }
 
 

@@ -55,6 +55,7 @@ class Case(AuditedAggregate):
             case.co_replies, case.waived, case.barred_from_return = {}, [], []
             case.pending_extension, case.extended_days, case.evaluations = None, 0, {}
             case.resolution, case.merged_into, case.duplicates, case.contacted = None, None, [], False
+            case.round_started_at, case.escalated_at = None, None
 
     class Dispatched(AuditedAggregate.Event):
         TOPIC = "casetrail:CaseDispatched"
@@ -66,6 +67,7 @@ class Case(AuditedAggregate):
         def apply(self, case: Case) -> None:
             case.status, case.tier = Status.DISPATCHED, self.tier
             case.lead_department, case.co_departments = self.lead_department, list(self.co_departments)
+            case.round_started_at = self.timestamp
             case.due.update(self.due)
 
     class SignedFor(AuditedAggregate.Event):
@@ -167,7 +169,7 @@ class Case(AuditedAggregate):
         due: dict[str, dict[str, Any]]
 
         def apply(self, case: Case) -> None:
-            case.escalation_level = self.level
+            case.escalation_level, case.escalated_at = self.level, self.timestamp
             case.due.update(self.due)
 
     class Resolved(AuditedAggregate.Event):
@@ -176,6 +178,7 @@ class Case(AuditedAggregate):
         outcome: str
         reason: str | None
         on_time: bool
+        working_days: int
         due: dict[str, dict[str, Any]]
 
         def apply(self, case: Case) -> None:
@@ -208,6 +211,7 @@ class Case(AuditedAggregate):
 
         def apply(self, case: Case) -> None:
             case.status, case.round, case.extended_days = Status.IN_PROGRESS, self.round, 0
+            case.round_started_at = self.timestamp
             case.resolution = None
             case.due = dict(self.due)
 
@@ -277,6 +281,8 @@ class Case(AuditedAggregate):
         merged_into: str | None
         duplicates: list[str]
         contacted: bool
+        round_started_at: datetime | None
+        escalated_at: datetime | None
 
     # -- commands -----------------------------------------------------------------------------
 
@@ -466,6 +472,7 @@ class Case(AuditedAggregate):
         today = local_date(at)
         on_time = today <= Due.from_dict(self.due[self.main_clock]).due
         revisit = schedule.due(today, schedule.policy.revisit_window)
+        assert self.round_started_at is not None
         self._record(
             self.Resolved,
             by=by,
@@ -474,6 +481,7 @@ class Case(AuditedAggregate):
             outcome=outcome.value,
             reason=reason,
             on_time=on_time,
+            working_days=schedule.working_days_between(local_date(self.round_started_at), today),
             due={"revisit": revisit.as_dict()},
         )
 

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from domain.policy import Policy
-from domain.workdays import Due, WorkingCalendar, add_working_days, previous_working_day
+from domain.workdays import Due, WorkingCalendar, add_working_days, count_working_days, previous_working_day
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
@@ -35,3 +35,7 @@ class Schedule:
     def last_day_to_ask(self, due: date) -> date:
         """An extension must be asked at least one working day before the due date."""
         return previous_working_day(self.calendar, due)
+
+    def working_days_between(self, start: date, end: date) -> int:
+        """Working days after `start` up to and including `end` (0 when resolved the same day)."""
+        return count_working_days(self.calendar, start, end)

@@ -55,3 +55,12 @@ def previous_working_day(calendar: WorkingCalendar, day: date) -> date:
     while not calendar.is_working_day(day):
         day -= timedelta(days=1)
     return day
+
+
+def count_working_days(calendar: WorkingCalendar, start: date, end: date) -> int:
+    """Working days d with start < d <= end."""
+    count, day = 0, start
+    while day < end:
+        day += timedelta(days=1)
+        count += calendar.is_working_day(day)
+    return count

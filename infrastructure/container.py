@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from eventsourcing.persistence import OperationalError
+from eventsourcing.persistence import InfrastructureFactory, OperationalError
+from eventsourcing.utils import Environment
 
 from application.case_queries import CaseQueries
 from application.cases import CaseService
 from application.execution import Executor
 from application.ports import Clock
+from application.projections.base import Projection, Worker
+from application.projections.cases import CasesProjection
 from application.store import EventStore
+from application.views import ViewService
 from application.tokens import TokenService
 from domain.directory import Directory
 from domain.policy import DEFAULT_POLICY
@@ -19,6 +23,8 @@ from infrastructure.calendar import ChinaWorkingCalendar, Overrides
 from infrastructure.clock import SystemClock
 from infrastructure.directory import load_directory
 from infrastructure.settings import Settings, SettingsError
+from infrastructure.views.reader import SqlViewReader
+from infrastructure.views.store import PostgresViewStore, SqlViews, SQLiteViewStore
 
 
 @dataclass
@@ -31,12 +37,19 @@ class Container:
     cases: CaseService
     queries: CaseQueries
     tokens: TokenService
+    views: SqlViews
+    projections: list[Projection]
+    view_service: ViewService
+
+    def workers(self, batch_size: int = 1000) -> list[Worker]:
+        return [Worker(self.store, p, self.views, batch_size) for p in self.projections]
 
     def close(self) -> None:
         """Close the store's connections; safe to call more than once."""
         if not getattr(self, "_closed", False):
             self._closed = True
             self.store.close()
+            self.views.datastore.close()
 
 
 def build(settings: Settings, *, clock: Clock | None = None, create_tables: bool = True) -> Container:
@@ -53,6 +66,11 @@ def build(settings: Settings, *, clock: Clock | None = None, create_tables: bool
             "and CASETRAIL_DATABASE_URL is right, then run `casetrail migrate`."
         ) from e
     executor = Executor(store, clock)
+    views = build_views(settings, create_tables)
+    projections: list[Projection] = [CasesProjection(store.mapper)]
+    if create_tables:
+        for projection in projections:
+            views.ensure(projection)
     return Container(
         settings=settings,
         store=store,
@@ -62,4 +80,16 @@ def build(settings: Settings, *, clock: Clock | None = None, create_tables: bool
         cases=CaseService(executor, schedule, directory),
         queries=CaseQueries(executor),
         tokens=TokenService(store, clock, directory),
+        views=views,
+        projections=projections,
+        view_service=ViewService(SqlViewReader(views)),
     )
+
+
+def build_views(settings: Settings, create_tables: bool) -> SqlViews:
+    env = Environment("casetrail_views", settings.views_env(create_table=create_tables))
+    factory = InfrastructureFactory.construct(env)
+    view_class = PostgresViewStore if settings.backend == "postgresql" else SQLiteViewStore
+    views = factory.tracking_recorder(view_class)  # type: ignore[arg-type]
+    assert isinstance(views, SqlViews)
+    return views

@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
+from uuid import uuid4
 
 from eventsourcing.utils import get_topic
 
@@ -74,6 +75,19 @@ class Settings:
             f"CASETRAIL_DATABASE_URL={self.database_url!r} is not understood; use sqlite:///path/to/file.db "
             "or postgresql://user:password@host:port/database"
         )
+
+
+    def views_env(self, *, create_table: bool = True) -> dict[str, str]:
+        """The views live beside the events (same file or database); in memory, in a private SQLite."""
+        if self.backend == "memory":
+            return {
+                "CREATE_TABLE": "y" if create_table else "n",
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": f"file:casetrail-views-{uuid4().hex}?mode=memory&cache=shared",
+            }
+        env = self.eventsourcing_env(create_table=create_table)
+        env.pop("APPLICATION_RECORDER_TOPIC", None)
+        return env
 
 
 def _path(value: str | None) -> Path | None:

@@ -1,0 +1,129 @@
+"""Projections as per-stream folds, and the worker that applies them in batches, exactly once.
+
+A projection folds each stream's events into a small per-stream state and derives view rows from
+that state. The worker reads the global log in batches, folds, and hands the view store every
+touched stream's new state and rows together with the batch's last position: the store writes all
+of it and the tracking position in one transaction, so a batch is applied exactly once or not at all.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+from uuid import UUID
+
+from eventsourcing.persistence import Tracking
+
+from application.store import EventStore
+
+log = logging.getLogger("casetrail.projections")
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # "text", "int", "bool", "real"
+
+
+@dataclass(frozen=True)
+class Table:
+    """A view table: every table has a `stream_id` column, rows are replaced per stream."""
+
+    name: str
+    columns: tuple[Column, ...]
+    indexes: tuple[tuple[str, ...], ...] = ()
+
+
+@dataclass
+class StreamChange:
+    state: bytes | None  # None: the stream left this projection (its rows are deleted)
+    rows: dict[str, list[Row]] = field(default_factory=dict)
+
+
+class Projection(Protocol):
+    """A per-stream fold; `name` is stored data (tracking, table names): never change it."""
+
+    name: str
+    tables: tuple[Table, ...]
+
+    def fold(self, state: Any, event: Any) -> Any:
+        """The stream's state after `event` (state is None before the stream's first relevant event)."""
+        ...
+
+    def encode(self, state: Any) -> bytes: ...
+
+    def decode(self, data: bytes) -> Any: ...
+
+    def rows(self, state: Any, position: int) -> dict[str, list[Row]]:
+        """The view rows of one stream's state, by table name."""
+        ...
+
+
+class ViewStore(Protocol):
+    """Where projections keep states, rows and positions, by generation (for rebuilds)."""
+
+    def active_generation(self, name: str) -> int: ...
+
+    def position(self, name: str, generation: int) -> int: ...
+
+    def load_states(self, name: str, generation: int, stream_ids: Sequence[UUID]) -> dict[UUID, bytes]: ...
+
+    def write(
+        self, projection: Projection, generation: int, changes: dict[UUID, StreamChange], tracking: Tracking
+    ) -> None: ...
+
+
+def tracking_name(name: str, generation: int) -> str:
+    return f"casetrail@{name}.g{generation}"
+
+
+class Worker:
+    """Applies one projection to one generation of its view, a batch at a time."""
+
+    def __init__(self, store: EventStore, projection: Projection, views: ViewStore, batch_size: int = 1000) -> None:
+        self.store = store
+        self.projection = projection
+        self.views = views
+        self.batch_size = batch_size
+
+    def run_once(self, generation: int | None = None) -> int:
+        """Process the next batch; returns how many notifications it covered (0: caught up)."""
+        gen = self.views.active_generation(self.projection.name) if generation is None else generation
+        position = self.views.position(self.projection.name, gen)
+        notifications = self.store.recorder.select_notifications(
+            start=position, limit=self.batch_size, inclusive_of_start=False
+        )
+        if not notifications:
+            return 0
+        events = [(self.store.mapper.to_domain_event(n), n.id) for n in notifications]
+        ids = list(dict.fromkeys(e.originator_id for e, _ in events))
+        stored = self.views.load_states(self.projection.name, gen, ids)
+        states = {i: self.projection.decode(s) for i, s in stored.items()}
+        positions: dict[UUID, int] = {}
+        for event, pos in events:
+            before = states.get(event.originator_id)
+            after = self.projection.fold(before, event)
+            if after is not None or before is not None:
+                states[event.originator_id] = after
+                positions[event.originator_id] = pos
+        changes = {sid: self._change(states[sid], pos) for sid, pos in positions.items()}
+        tracking = Tracking(tracking_name(self.projection.name, gen), notifications[-1].id)
+        self.views.write(self.projection, gen, changes, tracking)
+        return len(notifications)
+
+    def catch_up(self, generation: int | None = None) -> int:
+        total = 0
+        while True:
+            done = self.run_once(generation)
+            if not done:
+                return total
+            total += done
+
+    def _change(self, state: Any, position: int) -> StreamChange:
+        if state is None:
+            return StreamChange(None)
+        return StreamChange(self.projection.encode(state), self.projection.rows(state, position))

@@ -1,0 +1,131 @@
+"""The case views: the case list, the two tier queues and open warnings, from one fold per case.
+
+The fold is the aggregate's own: each event mutates a Case rebuilt from the stored snapshot, so the
+views can never disagree with the case a handler reads.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from eventsourcing.domain import Snapshot
+from eventsourcing.persistence import Mapper, StoredEvent
+
+from application.projections.base import Column, Row, Table
+from domain.case import Case
+from domain.values import Escalation, Status
+
+ESCALATION_LEVEL = {Escalation.URGE: "yellow", Escalation.SUPERVISE: "red", Escalation.LISTED: "red"}
+LEVEL_RANK = {None: 0, "yellow": 1, "red": 2}
+
+T, INT = "text", "int"
+SUMMARY = Table(
+    "summary",
+    tuple(Column(n, t) for n, t in [
+        ("reference", T), ("kind", T), ("title", T), ("description", T), ("enterprise_name", T),
+        ("credit_code", T), ("project_id", T), ("category", T), ("channel", T), ("urgency", T), ("status", T),
+        ("is_open", INT), ("tier", T), ("lead_department", T), ("co_departments", T), ("round", INT),
+        ("escalation_level", T), ("warning_level", T), ("due", T), ("main_due", T), ("co_replies", T),
+        ("extension", T), ("registered_at", T), ("updated_at", T), ("version", INT), ("position", INT),
+    ]),
+    indexes=(("registered_at", "stream_id"), ("reference",), ("credit_code",), ("project_id",),
+             ("tier", "is_open", "main_due")),
+)
+DEPARTMENTS = Table("departments", (Column("department", T), Column("role", T)), indexes=(("department",),))
+WARNINGS = Table(
+    "warnings",
+    tuple(Column(n, T) for n in ("key", "level", "kind", "since", "department", "subject", "reference")),
+    indexes=(("department",),),
+)
+
+
+class CasesProjection:
+    name = "cases"
+    tables = (SUMMARY, DEPARTMENTS, WARNINGS)
+
+    def __init__(self, mapper: Mapper[Any]) -> None:
+        self.mapper = mapper
+
+    def fold(self, state: Case | None, event: Any) -> Case | None:
+        if not isinstance(event, Case.Event):
+            return state
+        return event.mutate(state)  # type: ignore[no-any-return]
+
+    def encode(self, state: Case) -> bytes:
+        return self.mapper.to_stored_event(Snapshot.take(state)).state
+
+    def decode(self, data: bytes) -> Case:
+        stored = StoredEvent(originator_id="", originator_version=0, topic="eventsourcing.domain:Snapshot", state=data)
+        snapshot = self.mapper.to_domain_event(stored)
+        case = snapshot.mutate(None)
+        assert isinstance(case, Case)
+        return case
+
+    def rows(self, case: Case, position: int) -> dict[str, list[Row]]:
+        return {
+            "summary": [summary_row(case, position)],
+            "departments": department_rows(case),
+            "warnings": warning_rows(case),
+        }
+
+
+def summary_row(case: Case, position: int) -> Row:
+    main = case.due.get(case.main_clock)
+    return {
+        "reference": case.reference, "kind": case.kind, "title": case.title, "description": case.description,
+        "enterprise_name": case.enterprise.get("name"), "credit_code": case.enterprise.get("credit_code"),
+        "project_id": case.project_id, "category": case.category, "channel": case.channel,
+        "urgency": case.urgency, "status": str(case.status), "is_open": int(Status(case.status).is_open),
+        "tier": case.tier, "lead_department": case.lead_department,
+        "co_departments": json.dumps(case.co_departments), "round": case.round,
+        "escalation_level": case.escalation_level, "warning_level": warning_level(case),
+        "due": json.dumps(case.due, ensure_ascii=False), "main_due": main["due"] if main else None,
+        "co_replies": json.dumps(co_reply_status(case), ensure_ascii=False),
+        "extension": json.dumps(extension(case), ensure_ascii=False),
+        "registered_at": case.created_on.isoformat(), "updated_at": case.modified_on.isoformat(),
+        "version": case.version, "position": position,
+    }
+
+
+def co_reply_status(case: Case) -> list[dict[str, Any]]:
+    def status(d: str) -> str:
+        return "replied" if d in case.co_replies else "waived" if d in case.waived else "pending"
+
+    return [
+        {"department": d, "status": status(d), "due": case.due.get(f"co_reply:{d}", {}).get("due")}
+        for d in case.co_departments
+    ]
+
+
+def extension(case: Case) -> dict[str, Any]:
+    return {"extended_working_days": case.extended_days, "pending": case.pending_extension}
+
+
+def department_rows(case: Case) -> list[Row]:
+    rows = [{"department": case.lead_department, "role": "lead"}] if case.lead_department else []
+    return rows + [{"department": d, "role": "co"} for d in case.co_departments]
+
+
+def open_warnings(case: Case) -> list[dict[str, Any]]:
+    """Recorded warnings plus the escalation ladder, which the warnings view shows as a warning too."""
+    found = [{"key": key, **w} for key, w in case.warnings.items()]
+    if case.escalation_level and Status(case.status).is_open and case.escalated_at:
+        level = ESCALATION_LEVEL[Escalation(case.escalation_level)]
+        found.append({"key": "escalation", "level": level, "kind": f"escalation:{case.escalation_level}",
+                      "since": case.escalated_at.isoformat()})
+    return found
+
+
+def warning_level(case: Case) -> str | None:
+    levels = [w["level"] for w in open_warnings(case)]
+    return max(levels, key=lambda lv: LEVEL_RANK.get(lv, 0)) if levels else None
+
+
+def warning_rows(case: Case) -> list[Row]:
+    subject = f"{case.reference} {case.title}"
+    return [
+        {"key": w["key"], "level": w["level"], "kind": w["kind"], "since": w["since"],
+         "department": case.lead_department or "service-center", "subject": subject, "reference": case.reference}
+        for w in open_warnings(case)
+    ]

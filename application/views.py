@@ -1,0 +1,106 @@
+"""View queries with scoping and read-your-writes: the case list, the tier queues and warnings."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
+
+from application.access import require_role
+from domain.errors import DomainError, NotPermitted
+from domain.values import Actor, Role
+
+MIN_POSITION_WAIT = 5.0
+
+
+class MinPositionNotReached(DomainError):
+    """The view has not yet processed the position the caller asked for (HTTP 503, retry)."""
+
+    def __init__(self, wanted: int, reached: int) -> None:
+        super().__init__("min_position_not_reached", f"the view is at position {reached}, not yet {wanted}; retry")
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    status: str | None = None
+    tier: str | None = None
+    department: str | None = None
+    credit_code: str | None = None
+    project_id: str | None = None
+    reference: str | None = None
+    q: str | None = None
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    limit: int = 50
+    cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+class ViewReader(Protocol):
+    def position(self, projection: str) -> int: ...
+
+    def cases(self, f: CaseFilter, page: PageRequest) -> Page: ...
+
+    def queue(self, tier: str, department: str | None, page: PageRequest) -> Page: ...
+
+    def warnings(self, department: str | None, page: PageRequest) -> Page: ...
+
+
+NOBODY = "\x00no-department"  # a department filter that matches no row
+
+
+class ViewService:
+    def __init__(self, reader: ViewReader) -> None:
+        self.reader = reader
+
+    def list_cases(self, by: Actor, f: CaseFilter, page: PageRequest, min_position: int | None = None) -> Page:
+        """Case summaries; handlers see their department's cases, enterprises their own."""
+        if by.role not in (Role.COORDINATOR, Role.AUDITOR, Role.HANDLER, Role.ENTERPRISE):
+            raise NotPermitted("role_not_permitted", f"the {by.role} role may not list cases")
+        if by.role is Role.HANDLER:
+            f = replace(f, department=by.department if f.department in (None, by.department) else NOBODY)
+        if by.role is Role.ENTERPRISE:
+            f = replace(f, credit_code=by.credit_code if f.credit_code in (None, by.credit_code) else NOBODY)
+        self.wait("cases", min_position)
+        return self.reader.cases(f, page)
+
+    def handling(self, by: Actor, page: PageRequest, min_position: int | None = None) -> Page:
+        """Tier 1 (高效事项办理): every open case of the tier, most urgent first."""
+        return self._queue("handling", by, page, min_position)
+
+    def resolution(self, by: Actor, page: PageRequest, min_position: int | None = None) -> Page:
+        """Tier 2 (精准问题处置): open cases with co-handlers and their reply status, extension, escalation, round."""
+        return self._queue("resolution", by, page, min_position)
+
+    def warnings(self, by: Actor, page: PageRequest, min_position: int | None = None) -> Page:
+        """Every open warning (tier 3, 跟踪预警), escalations included; handlers see their department's."""
+        require_role(by, "views")
+        self.wait("cases", min_position)
+        return self.reader.warnings(self._department(by), page)
+
+    def _queue(self, tier: str, by: Actor, page: PageRequest, min_position: int | None) -> Page:
+        require_role(by, "views")
+        self.wait("cases", min_position)
+        return self.reader.queue(tier, self._department(by), page)
+
+    def _department(self, by: Actor) -> str | None:
+        return by.department if by.role is Role.HANDLER else None
+
+    def wait(self, projection: str, min_position: int | None) -> None:
+        """Read-your-writes: block (up to 5 s) until the view has processed `min_position`."""
+        if min_position is None:
+            return
+        deadline = time.monotonic() + MIN_POSITION_WAIT
+        delay = 0.01
+        while (reached := self.reader.position(projection)) < min_position:
+            if time.monotonic() >= deadline:
+                raise MinPositionNotReached(min_position, reached)
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)

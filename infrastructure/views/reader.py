@@ -1,0 +1,117 @@
+"""SQL behind the case views: the case list, the tier queues and the warnings, on the active generation."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from application.views import CaseFilter, Page, PageRequest
+from domain.errors import InvalidCommand
+from infrastructure.views.store import SqlViews, table_name
+
+SUMMARY_COLUMNS = (
+    "stream_id, reference, kind, title, enterprise_name, credit_code, project_id, category, status, tier, "
+    "lead_department, co_departments, round, escalation_level, warning_level, due, main_due, co_replies, extension, "
+    "registered_at, updated_at, version, position"
+)
+
+
+def encode_cursor(values: list[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode()
+
+
+def decode_cursor(cursor: str) -> list[Any]:
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        assert isinstance(values, list) and len(values) == 2
+        return values
+    except Exception:  # noqa: BLE001 - any undecodable cursor is the client's mistake
+        raise InvalidCommand("invalid_cursor", "cursor is not one this server handed out") from None
+
+
+class SqlViewReader:
+    def __init__(self, views: SqlViews) -> None:
+        self.views = views
+
+    def position(self, projection: str) -> int:
+        gen = self.views.active_generation(projection)
+        return self.views.position(projection, gen)
+
+    def _tables(self) -> tuple[str, str, str]:
+        gen = self.views.active_generation("cases")
+        return tuple(table_name("cases", gen, t) for t in ("summary", "departments", "warnings"))  # type: ignore[return-value]
+
+    def cases(self, f: CaseFilter, page: PageRequest) -> Page:
+        summary, departments, _ = self._tables()
+        where, params = [], []
+        for column in ("status", "tier", "credit_code", "project_id", "reference"):
+            value = getattr(f, column)
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if f.department is not None:
+            where.append(f"stream_id IN (SELECT stream_id FROM {departments} WHERE department = ?)")
+            params.append(f.department)
+        if f.q:
+            # Substring match: Chinese has no word boundaries, so a plain LIKE finds any run of characters.
+            where.append("(title LIKE ? ESCAPE '\\' OR description LIKE ? ESCAPE '\\')")
+            pattern = "%" + f.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            params += [pattern, pattern]
+        if page.cursor:
+            registered_at, stream_id = decode_cursor(page.cursor)
+            where.append("(registered_at < ? OR (registered_at = ? AND stream_id < ?))")
+            params += [registered_at, registered_at, stream_id]
+        sql = (f"SELECT {SUMMARY_COLUMNS} FROM {summary} {'WHERE ' + ' AND '.join(where) if where else ''} "
+               f"ORDER BY registered_at DESC, stream_id DESC LIMIT ?")
+        rows = self.views.query(sql, [*params, page.limit + 1])
+        return self._page(rows, page.limit, lambda r: [r["registered_at"], r["stream_id"]])
+
+    def queue(self, tier: str, department: str | None, page: PageRequest) -> Page:
+        summary, departments, _ = self._tables()
+        where, params = ["tier = ?", "is_open = 1"], [tier]
+        if department is not None:
+            where.append(f"stream_id IN (SELECT stream_id FROM {departments} WHERE department = ?)")
+            params.append(department)
+        if page.cursor:
+            main_due, stream_id = decode_cursor(page.cursor)
+            where.append("(COALESCE(main_due, '') > ? OR (COALESCE(main_due, '') = ? AND stream_id > ?))")
+            params += [main_due, main_due, stream_id]
+        sql = (f"SELECT {SUMMARY_COLUMNS} FROM {summary} WHERE {' AND '.join(where)} "
+               f"ORDER BY COALESCE(main_due, '') ASC, stream_id ASC LIMIT ?")
+        rows = self.views.query(sql, [*params, page.limit + 1])
+        return self._page(rows, page.limit, lambda r: [r["main_due"] or "", r["stream_id"]])
+
+    def warnings(self, department: str | None, page: PageRequest) -> Page:
+        _, departments, warnings = self._tables()
+        where, params = ["1 = 1"], []
+        if department is not None:
+            where.append(f"stream_id IN (SELECT stream_id FROM {departments} WHERE department = ?)")
+            params.append(department)
+        if page.cursor:
+            since, key = decode_cursor(page.cursor)
+            where.append("(since > ? OR (since = ? AND stream_id || key > ?))")
+            params += [since, since, key]
+        sql = (f"SELECT stream_id, key, level, kind, since, department, subject, reference FROM {warnings} "
+               f"WHERE {' AND '.join(where)} ORDER BY since ASC, stream_id || key ASC LIMIT ?")
+        rows = self.views.query(sql, [*params, page.limit + 1])
+        return self._page(rows, page.limit, lambda r: [r["since"], r["stream_id"] + r["key"]])
+
+    def _page(self, rows: list[dict[str, Any]], limit: int, key: Any) -> Page:
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return Page([present(r) for r in rows], encode_cursor(key(rows[-1])) if more and rows else None)
+
+
+JSON_COLUMNS = ("co_departments", "due", "co_replies", "extension")
+
+
+def present(row: dict[str, Any]) -> dict[str, Any]:
+    item = {("id" if k == "stream_id" else k): v for k, v in row.items()}
+    for column in JSON_COLUMNS:
+        if isinstance(item.get(column), str):
+            item[column] = json.loads(item[column])
+    if "enterprise_name" in item:
+        item["enterprise"] = {"name": item.pop("enterprise_name"), "credit_code": item.pop("credit_code")}
+    return item
+

@@ -1,0 +1,103 @@
+"""Running projections: a thread inside `casetrail serve` (SQLite), or `casetrail worker` (PostgreSQL).
+
+With PostgreSQL several workers may run; a session advisory lock per projection lets exactly one
+apply it, and the lock is freed when its holder's connection dies, so a standby takes over.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections.abc import Callable
+
+import psycopg
+
+from application.projections.base import Projection, Worker
+
+log = logging.getLogger("casetrail.worker")
+
+
+class ProjectionLoop:
+    """Keeps every projection caught up until stopped; failures are logged and retried with backoff."""
+
+    def __init__(
+        self, workers: list[Worker], *, poll: float = 0.05, lock: Callable[[Projection], bool] | None = None
+    ) -> None:
+        self.workers = workers
+        self.poll = poll
+        self.lock = lock or (lambda _: True)
+        self.stopped = threading.Event()
+        self.wakeup = threading.Event()
+        self.failures: dict[str, int] = {}
+        self.thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self.thread = threading.Thread(target=self.run, name="casetrail-projections", daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.wakeup.set()
+        if self.thread:
+            self.thread.join(timeout=10)
+
+    def run(self) -> None:
+        while not self.stopped.is_set():
+            busy = any([self.step(w) for w in self.workers])
+            if not busy:
+                self.wakeup.wait(self.poll)
+                self.wakeup.clear()
+
+    def step(self, worker: Worker) -> bool:
+        name = worker.projection.name
+        if not self.lock(worker.projection):
+            return False
+        try:
+            done = worker.run_once()
+        except Exception:
+            count = self.failures[name] = self.failures.get(name, 0) + 1
+            log.exception("projection %s failed (%d in a row); retrying", name, count)
+            self.stopped.wait(min(30.0, 0.5 * 2 ** min(count, 6)))
+            return False
+        self.failures.pop(name, None)
+        return done > 0
+
+
+class AdvisoryLocks:
+    """One PostgreSQL session lock per projection, held on a dedicated connection."""
+
+    def __init__(self, conninfo: str) -> None:
+        self.conninfo = conninfo
+        self.conn: psycopg.Connection[tuple[object, ...]] | None = None
+        self.held: set[str] = set()
+
+    def __call__(self, projection: Projection) -> bool:
+        if projection.name in self.held and self._alive():
+            return True
+        try:
+            if not self._alive():
+                self.conn = psycopg.connect(self.conninfo, autocommit=True, connect_timeout=5)
+                self.held.clear()
+            assert self.conn is not None
+            row = self.conn.execute("SELECT pg_try_advisory_lock(%s)", (lock_key(projection.name),)).fetchone()
+        except psycopg.Error as e:
+            log.warning("cannot take the lock for %s: %s", projection.name, e)
+            self.held.clear()
+            return False
+        if row and row[0]:
+            log.info("this worker now runs projection %s", projection.name)
+            self.held.add(projection.name)
+            return True
+        return False
+
+    def _alive(self) -> bool:
+        return self.conn is not None and not self.conn.closed and not self.conn.broken
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+
+
+def lock_key(name: str) -> int:
+    return int.from_bytes(hashlib.sha256(f"casetrail projection {name}".encode()).digest()[:8], "big", signed=True)

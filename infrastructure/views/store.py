@@ -1,0 +1,203 @@
+"""View stores on SQLite and PostgreSQL: the library's tracking recorders plus generation-numbered tables.
+
+Each projection's tables exist per generation (`cases_g2_summary`); readers use the active one.
+A rebuild fills the next generation beside the active one and switches when it has caught up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
+from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
+
+from application.projections.base import Projection, StreamChange, Table, tracking_name
+
+SQL_TYPES = {
+    "sqlite": {"text": "TEXT", "int": "INTEGER", "bool": "INTEGER", "real": "REAL", "blob": "BLOB"},
+    "postgres": {"text": "TEXT", "int": "BIGINT", "bool": "INTEGER", "real": "DOUBLE PRECISION", "blob": "BYTEA"},
+}
+CHUNK = 500
+
+
+def table_name(projection: str, generation: int, table: str) -> str:
+    return f"{projection}_g{generation}_{table}"
+
+
+class SqlViews:
+    """The SQL both databases share; subclasses give the dialect and the cursor."""
+
+    dialect = "sqlite"
+    ph = "?"
+
+    def cursor(self, *, commit: bool) -> Any:
+        raise NotImplementedError
+
+    def insert_tracking(self, curs: Any, tracking: Tracking) -> None:
+        raise NotImplementedError
+
+    def tracked_position(self, application_name: str) -> int | None:
+        raise NotImplementedError
+
+    # -- generations -----------------------------------------------------------------------
+
+    def create_registry(self, curs: Any) -> None:
+        curs.execute(
+            "CREATE TABLE IF NOT EXISTS projection_generations (name TEXT NOT NULL, generation INTEGER NOT NULL, "
+            "active INTEGER NOT NULL, PRIMARY KEY (name, generation))"
+        )
+
+    def active_generation(self, name: str) -> int:
+        with self.cursor(commit=False) as c:
+            c.execute(f"SELECT MAX(generation) AS g FROM projection_generations WHERE name={self.ph} AND active=1",
+                      (name,))
+            row = c.fetchone()
+        generation = row["g"] if row else None
+        if generation is None:
+            raise LookupError(f"projection {name} has no tables; run `casetrail migrate`")
+        return int(generation)
+
+    def generations(self, name: str) -> list[tuple[int, bool]]:
+        with self.cursor(commit=False) as c:
+            c.execute(f"SELECT generation, active FROM projection_generations WHERE name={self.ph} ORDER BY generation",
+                      (name,))
+            return [(int(r["generation"]), bool(r["active"])) for r in c.fetchall()]
+
+    def create_generation(self, projection: Projection, *, active: bool) -> int:
+        """Create the next generation's tables; the first one becomes active at once."""
+        with self.cursor(commit=True) as c:
+            c.execute(f"SELECT MAX(generation) AS g FROM projection_generations WHERE name={self.ph}",
+                      (projection.name,))
+            row = c.fetchone()
+            generation = int(row["g"] or 0) + 1 if row else 1
+            for statement in self.ddl(projection, generation):
+                c.execute(statement)
+            c.execute(f"INSERT INTO projection_generations VALUES ({self.ph}, {self.ph}, {self.ph})",
+                      (projection.name, generation, int(active)))
+        return generation
+
+    def ensure(self, projection: Projection) -> int:
+        with self.cursor(commit=True) as c:
+            self.create_registry(c)
+        try:
+            return self.active_generation(projection.name)
+        except LookupError:
+            return self.create_generation(projection, active=True)
+
+    def switch(self, name: str, generation: int) -> None:
+        with self.cursor(commit=True) as c:
+            c.execute(f"UPDATE projection_generations SET active = CASE WHEN generation={self.ph} THEN 1 ELSE 0 END "
+                      f"WHERE name={self.ph}", (generation, name))
+
+    def drop_generation(self, projection: Projection, generation: int) -> None:
+        with self.cursor(commit=True) as c:
+            for table in (*projection.tables, None):
+                c.execute(f"DROP TABLE IF EXISTS {table_name(projection.name, generation, table.name if table else 'state')}")
+            c.execute(f"DELETE FROM projection_generations WHERE name={self.ph} AND generation={self.ph}",
+                      (projection.name, generation))
+
+    def ddl(self, projection: Projection, generation: int) -> list[str]:
+        types = SQL_TYPES[self.dialect]
+        state = table_name(projection.name, generation, "state")
+        statements = [f"CREATE TABLE IF NOT EXISTS {state} (stream_id TEXT PRIMARY KEY, state {types['blob']} NOT NULL)"]
+        for table in projection.tables:
+            name = table_name(projection.name, generation, table.name)
+            columns = ", ".join(f"{c.name} {types[c.type]}" for c in table.columns)
+            statements.append(f"CREATE TABLE IF NOT EXISTS {name} (stream_id TEXT NOT NULL, {columns})")
+            statements.append(f"CREATE INDEX IF NOT EXISTS {name}_stream ON {name} (stream_id)")
+            for i, cols in enumerate(table.indexes):
+                statements.append(f"CREATE INDEX IF NOT EXISTS {name}_i{i} ON {name} ({', '.join(cols)})")
+        return statements
+
+    # -- the worker's side -----------------------------------------------------------------
+
+    def position(self, name: str, generation: int) -> int:
+        return self.tracked_position(tracking_name(name, generation)) or 0
+
+    def load_states(self, name: str, generation: int, stream_ids: Sequence[UUID]) -> dict[UUID, bytes]:
+        found: dict[UUID, bytes] = {}
+        table = table_name(name, generation, "state")
+        with self.cursor(commit=False) as c:
+            for chunk in chunks([str(i) for i in stream_ids]):
+                c.execute(f"SELECT stream_id, state FROM {table} WHERE stream_id IN ({self.marks(len(chunk))})", chunk)
+                found.update({UUID(r["stream_id"]): bytes(r["state"]) for r in c.fetchall()})
+        return found
+
+    def write(self, projection: Projection, generation: int, changes: dict[UUID, StreamChange], tracking: Tracking) -> None:
+        ids = [str(i) for i in changes]
+        with self.cursor(commit=True) as c:
+            self.insert_tracking(c, tracking)  # raises IntegrityError if this position was already applied
+            for table in (*projection.tables, None):
+                name = table_name(projection.name, generation, table.name if table else "state")
+                for chunk in chunks(ids):
+                    c.execute(f"DELETE FROM {name} WHERE stream_id IN ({self.marks(len(chunk))})", chunk)
+            states = [(str(sid), ch.state) for sid, ch in changes.items() if ch.state is not None]
+            if states:
+                c.executemany(f"INSERT INTO {table_name(projection.name, generation, 'state')} VALUES ({self.ph}, {self.ph})",
+                              states)
+            for table in projection.tables:
+                self.insert_rows(c, table_name(projection.name, generation, table.name), table, changes)
+
+    def insert_rows(self, c: Any, name: str, table: Table, changes: dict[UUID, StreamChange]) -> None:
+        columns = [col.name for col in table.columns]
+        params = [
+            (str(sid), *(row.get(col) for col in columns))
+            for sid, change in changes.items()
+            for row in change.rows.get(table.name, ())
+        ]
+        if params:
+            marks = self.marks(len(columns) + 1)
+            c.executemany(f"INSERT INTO {name} (stream_id, {', '.join(columns)}) VALUES ({marks})", params)
+
+    def marks(self, n: int) -> str:
+        return ", ".join([self.ph] * n)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        with self.cursor(commit=False) as c:
+            c.execute(sql.replace("?", self.ph), tuple(params))
+            return [dict(r) for r in c.fetchall()]
+
+
+def chunks(items: list[str]) -> Iterator[list[str]]:
+    for i in range(0, len(items), CHUNK):
+        yield items[i : i + CHUNK]
+
+
+class SQLiteViewStore(SqlViews, SQLiteTrackingRecorder):
+    dialect, ph = "sqlite", "?"
+
+    def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+
+    @contextmanager
+    def cursor(self, *, commit: bool) -> Iterator[Any]:
+        with self.datastore.transaction(commit=commit) as c:
+            yield c
+
+    def insert_tracking(self, curs: Any, tracking: Tracking) -> None:
+        self._insert_tracking(curs, tracking)
+
+    def tracked_position(self, application_name: str) -> int | None:
+        return self.max_tracking_id(application_name)
+
+
+class PostgresViewStore(SqlViews, PostgresTrackingRecorder):
+    dialect, ph = "postgres", "%s"
+
+    def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+
+    @contextmanager
+    def cursor(self, *, commit: bool) -> Iterator[Any]:
+        with self.datastore.transaction(commit=commit) as c:
+            yield c
+
+    def insert_tracking(self, curs: Any, tracking: Tracking) -> None:
+        self._insert_tracking(curs, tracking)
+
+    def tracked_position(self, application_name: str) -> int | None:
+        return self.max_tracking_id(application_name)
