@@ -9,8 +9,9 @@ from fastapi import FastAPI
 
 from api import errors
 from api.limits import BodySizeLimit
-from api.routes import cases, health, tokens
+from api.routes import ROUTERS
 from infrastructure.container import Container
+from infrastructure.views.runner import ProjectionLoop
 
 DESCRIPTION = """
 casetrail is the system of record of the enterprise service centre's three-tier guarantee system
@@ -19,22 +20,31 @@ errors are `application/problem+json` with a `rule` naming the refused rule.
 """
 
 
-def create_app(make_container: Callable[[], Container], *, max_body_bytes: int = 1_000_000) -> FastAPI:
-    """The app; `make_container` runs at start-up, so nothing opens a pool at import."""
+def create_app(
+    make_container: Callable[[], Container], *, max_body_bytes: int = 1_000_000, run_projections: bool = False
+) -> FastAPI:
+    """The app; `make_container` runs at start-up, so nothing opens a pool at import.
+
+    With `run_projections` (the embedded SQLite set-up) the projections run in a thread of this process.
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         container = make_container()
         app.state.container = container
+        loop = ProjectionLoop(container.workers()) if run_projections else None
+        if loop:
+            loop.start()
         try:
             yield
         finally:
+            if loop:
+                loop.stop()
             container.close()
 
     app = FastAPI(title="casetrail", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     errors.install(app)
-    app.include_router(health.router)
-    app.include_router(cases.router)
-    app.include_router(tokens.router)
+    for router in ROUTERS:
+        app.include_router(router)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     return app

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import Progress
+from rich.progress import Progress, TaskID
 
 from domain.errors import DomainError
 from domain.values import CLI, Role
@@ -19,6 +19,8 @@ from infrastructure.settings import Settings, SettingsError
 app = typer.Typer(help="casetrail: event-sourced case management.", no_args_is_help=True, add_completion=False)
 tokens_app = typer.Typer(help="Issue, list and revoke access tokens.", no_args_is_help=True)
 app.add_typer(tokens_app, name="tokens")
+projections_app = typer.Typer(help="Inspect and rebuild the projections (views and reports).", no_args_is_help=True)
+app.add_typer(projections_app, name="projections")
 out = Console()
 err = Console(stderr=True)
 
@@ -44,10 +46,15 @@ def serve(
 
     settings = Settings.from_env()
     _container(create_tables=True).close()  # fail fast, with a clear message, before binding the port
+    embedded = settings.backend == "sqlite"
     application = create_app(
-        lambda: build(settings, create_tables=settings.backend == "sqlite"), max_body_bytes=settings.max_body_bytes
+        lambda: build(settings, create_tables=embedded),
+        max_body_bytes=settings.max_body_bytes,
+        run_projections=embedded,
     )
     out.print(f"casetrail on http://{host}:{port}  (docs: http://{host}:{port}/docs, store: {settings.backend})")
+    if not embedded:
+        out.print("projections are not run by this process: start `casetrail worker` beside it")
     uvicorn.run(application, host=host, port=port, log_level="info")
 
 
@@ -146,6 +153,73 @@ def demo(
     out.print("tokens, one per role (keep them; they are not shown again):")
     for label, secret in summary.tokens.items():
         out.print(f"  {label:<28} {secret}")
+
+
+@app.command()
+def worker() -> None:
+    """Run the projections (PostgreSQL: several may run; one applies each projection, others stand by)."""
+    import signal
+    import threading
+
+    from infrastructure.views.runner import AdvisoryLocks, ProjectionLoop
+
+    settings = Settings.from_env()
+    container = _container()
+    locks = AdvisoryLocks(settings.database_url) if settings.backend == "postgresql" else None
+    loop = ProjectionLoop(container.workers(), lock=locks)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    out.print(f"worker running {', '.join(p.name for p in container.projections)} on {settings.backend}")
+    loop.start()
+    stop.wait()
+    loop.stop()
+    if locks:
+        locks.close()
+    container.close()
+
+
+@projections_app.command("status")
+def projections_status() -> None:
+    """Position, generation and lag of every projection."""
+    from infrastructure.views.status import projection_status
+
+    container = _container()
+    try:
+        status = projection_status(container)
+    finally:
+        container.close()
+    out.print(f"event log head: {status['head']}")
+    for p in status["projections"]:
+        out.print(f"  {p['name']:<10} generation {p['generation']:<3} position {p['position']:<10} lag {p['lag']}")
+
+
+@projections_app.command("rebuild")
+def projections_rebuild(
+    name: Annotated[str | None, typer.Argument(help="One projection; all when omitted.")] = None,
+) -> None:
+    """Rebuild into new tables; readers see the old view until the new one has caught up."""
+    from infrastructure.views.rebuild import rebuild
+
+    container = _container()
+    chosen = [p for p in container.projections if name in (None, p.name)]
+    if not chosen:
+        err.print(
+            f"[red]error:[/red] no projection {name!r}; known: {', '.join(p.name for p in container.projections)}"
+        )
+        raise typer.Exit(2)
+    try:
+        with Progress(console=out) as bar:
+            for projection in chosen:
+                task = bar.add_task(f"rebuilding {projection.name}", total=None)
+
+                def show(done: int, head: int, task: TaskID = task) -> None:
+                    bar.update(task, completed=done, total=max(head, 1))
+
+                generation = rebuild(container, projection, show)
+                bar.update(task, description=f"{projection.name}: generation {generation} is live")
+    finally:
+        container.close()
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from application.views import MinPositionNotReached
 from domain.errors import (
     DomainError,
     InvalidCommand,
@@ -51,6 +52,8 @@ def problem(
 
 def domain_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
+    if isinstance(exc, MinPositionNotReached):
+        return problem(503, "Service Unavailable", exc.detail, exc.rule, {"Retry-After": "1"})
     if isinstance(exc, Unauthorized):
         return problem(401, "Unauthorized", exc.detail, exc.rule, {"WWW-Authenticate": "Bearer"})
     for cls, status, title in STATUS:

@@ -11,11 +11,11 @@ from application.case_queries import CaseQueries
 from application.cases import CaseService
 from application.execution import Executor
 from application.ports import Clock
+from application.projections import all_projections
 from application.projections.base import Projection, Worker
-from application.projections.cases import CasesProjection
 from application.store import EventStore
-from application.views import ViewService
 from application.tokens import TokenService
+from application.views import ViewService
 from domain.directory import Directory
 from domain.policy import DEFAULT_POLICY
 from domain.schedule import Schedule
@@ -24,7 +24,7 @@ from infrastructure.clock import SystemClock
 from infrastructure.directory import load_directory
 from infrastructure.settings import Settings, SettingsError
 from infrastructure.views.reader import SqlViewReader
-from infrastructure.views.store import PostgresViewStore, SqlViews, SQLiteViewStore
+from infrastructure.views.store import PostgresViewStore, SQLiteViewStore, SqlViews
 
 
 @dataclass
@@ -49,7 +49,7 @@ class Container:
         if not getattr(self, "_closed", False):
             self._closed = True
             self.store.close()
-            self.views.datastore.close()
+            self.views.close()
 
 
 def build(settings: Settings, *, clock: Clock | None = None, create_tables: bool = True) -> Container:
@@ -67,7 +67,7 @@ def build(settings: Settings, *, clock: Clock | None = None, create_tables: bool
         ) from e
     executor = Executor(store, clock)
     views = build_views(settings, create_tables)
-    projections: list[Projection] = [CasesProjection(store.mapper)]
+    projections = all_projections(store.mapper)
     if create_tables:
         for projection in projections:
             views.ensure(projection)
@@ -90,6 +90,6 @@ def build_views(settings: Settings, create_tables: bool) -> SqlViews:
     env = Environment("casetrail_views", settings.views_env(create_table=create_tables))
     factory = InfrastructureFactory.construct(env)
     view_class = PostgresViewStore if settings.backend == "postgresql" else SQLiteViewStore
-    views = factory.tracking_recorder(view_class)  # type: ignore[arg-type]
+    views = factory.tracking_recorder(view_class)
     assert isinstance(views, SqlViews)
     return views

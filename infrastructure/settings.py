@@ -25,6 +25,7 @@ class Settings:
     directory_file: Path | None = None
     calendar_file: Path | None = None
     max_body_bytes: int = 1_000_000
+    ready_max_lag: int = 1000
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -34,6 +35,7 @@ class Settings:
             directory_file=_path(env.get("CASETRAIL_DIRECTORY_FILE")),
             calendar_file=_path(env.get("CASETRAIL_CALENDAR_FILE")),
             max_body_bytes=int(env.get("CASETRAIL_MAX_BODY_BYTES", "1000000")),
+            ready_max_lag=int(env.get("CASETRAIL_READY_MAX_LAG", "1000")),
         )
 
     @property
@@ -75,7 +77,6 @@ class Settings:
             f"CASETRAIL_DATABASE_URL={self.database_url!r} is not understood; use sqlite:///path/to/file.db "
             "or postgresql://user:password@host:port/database"
         )
-
 
     def views_env(self, *, create_table: bool = True) -> dict[str, str]:
         """The views live beside the events (same file or database); in memory, in a private SQLite."""

@@ -1,0 +1,9 @@
+"""The HTTP routers, in the order the OpenAPI document lists them."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.routes import cases, health, tokens, views
+
+ROUTERS: list[APIRouter] = [health.router, cases.router, views.router, tokens.router]

@@ -1,0 +1,15 @@
+"""The projections casetrail runs, by name."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eventsourcing.persistence import Mapper
+
+from application.projections.base import Projection
+from application.projections.cases import CasesProjection
+
+
+def all_projections(mapper: Mapper[Any]) -> list[Projection]:
+    """Every projection, in the order workers apply them; names are stored data."""
+    return [CasesProjection(mapper)]

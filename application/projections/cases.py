@@ -22,15 +22,44 @@ LEVEL_RANK = {None: 0, "yellow": 1, "red": 2}
 T, INT = "text", "int"
 SUMMARY = Table(
     "summary",
-    tuple(Column(n, t) for n, t in [
-        ("reference", T), ("kind", T), ("title", T), ("description", T), ("enterprise_name", T),
-        ("credit_code", T), ("project_id", T), ("category", T), ("channel", T), ("urgency", T), ("status", T),
-        ("is_open", INT), ("tier", T), ("lead_department", T), ("co_departments", T), ("round", INT),
-        ("escalation_level", T), ("warning_level", T), ("due", T), ("main_due", T), ("co_replies", T),
-        ("extension", T), ("registered_at", T), ("updated_at", T), ("version", INT), ("position", INT),
-    ]),
-    indexes=(("registered_at", "stream_id"), ("reference",), ("credit_code",), ("project_id",),
-             ("tier", "is_open", "main_due")),
+    tuple(
+        Column(n, t)
+        for n, t in [
+            ("reference", T),
+            ("kind", T),
+            ("title", T),
+            ("description", T),
+            ("enterprise_name", T),
+            ("credit_code", T),
+            ("project_id", T),
+            ("category", T),
+            ("channel", T),
+            ("urgency", T),
+            ("status", T),
+            ("is_open", INT),
+            ("tier", T),
+            ("lead_department", T),
+            ("co_departments", T),
+            ("round", INT),
+            ("escalation_level", T),
+            ("warning_level", T),
+            ("due", T),
+            ("main_due", T),
+            ("co_replies", T),
+            ("extension", T),
+            ("registered_at", T),
+            ("updated_at", T),
+            ("version", INT),
+            ("position", INT),
+        ]
+    ),
+    indexes=(
+        ("registered_at", "stream_id"),
+        ("reference",),
+        ("credit_code",),
+        ("project_id",),
+        ("tier", "is_open", "main_due"),
+    ),
 )
 DEPARTMENTS = Table("departments", (Column("department", T), Column("role", T)), indexes=(("department",),))
 WARNINGS = Table(
@@ -42,7 +71,7 @@ WARNINGS = Table(
 
 class CasesProjection:
     name = "cases"
-    tables = (SUMMARY, DEPARTMENTS, WARNINGS)
+    tables: tuple[Table, ...] = (SUMMARY, DEPARTMENTS, WARNINGS)
 
     def __init__(self, mapper: Mapper[Any]) -> None:
         self.mapper = mapper
@@ -50,14 +79,14 @@ class CasesProjection:
     def fold(self, state: Case | None, event: Any) -> Case | None:
         if not isinstance(event, Case.Event):
             return state
-        return event.mutate(state)  # type: ignore[no-any-return]
+        return event.mutate(state)
 
     def encode(self, state: Case) -> bytes:
         return self.mapper.to_stored_event(Snapshot.take(state)).state
 
     def decode(self, data: bytes) -> Case:
         stored = StoredEvent(originator_id="", originator_version=0, topic="eventsourcing.domain:Snapshot", state=data)
-        snapshot = self.mapper.to_domain_event(stored)
+        snapshot: Any = self.mapper.to_domain_event(stored)
         case = snapshot.mutate(None)
         assert isinstance(case, Case)
         return case
@@ -73,18 +102,32 @@ class CasesProjection:
 def summary_row(case: Case, position: int) -> Row:
     main = case.due.get(case.main_clock)
     return {
-        "reference": case.reference, "kind": case.kind, "title": case.title, "description": case.description,
-        "enterprise_name": case.enterprise.get("name"), "credit_code": case.enterprise.get("credit_code"),
-        "project_id": case.project_id, "category": case.category, "channel": case.channel,
-        "urgency": case.urgency, "status": str(case.status), "is_open": int(Status(case.status).is_open),
-        "tier": case.tier, "lead_department": case.lead_department,
-        "co_departments": json.dumps(case.co_departments), "round": case.round,
-        "escalation_level": case.escalation_level, "warning_level": warning_level(case),
-        "due": json.dumps(case.due, ensure_ascii=False), "main_due": main["due"] if main else None,
+        "reference": case.reference,
+        "kind": case.kind,
+        "title": case.title,
+        "description": case.description,
+        "enterprise_name": case.enterprise.get("name"),
+        "credit_code": case.enterprise.get("credit_code"),
+        "project_id": case.project_id,
+        "category": case.category,
+        "channel": case.channel,
+        "urgency": case.urgency,
+        "status": str(case.status),
+        "is_open": int(Status(case.status).is_open),
+        "tier": case.tier,
+        "lead_department": case.lead_department,
+        "co_departments": json.dumps(case.co_departments),
+        "round": case.round,
+        "escalation_level": case.escalation_level,
+        "warning_level": warning_level(case),
+        "due": json.dumps(case.due, ensure_ascii=False),
+        "main_due": main["due"] if main else None,
         "co_replies": json.dumps(co_reply_status(case), ensure_ascii=False),
         "extension": json.dumps(extension(case), ensure_ascii=False),
-        "registered_at": case.created_on.isoformat(), "updated_at": case.modified_on.isoformat(),
-        "version": case.version, "position": position,
+        "registered_at": case.created_on.isoformat(),
+        "updated_at": case.modified_on.isoformat(),
+        "version": case.version,
+        "position": position,
     }
 
 
@@ -112,8 +155,14 @@ def open_warnings(case: Case) -> list[dict[str, Any]]:
     found = [{"key": key, **w} for key, w in case.warnings.items()]
     if case.escalation_level and Status(case.status).is_open and case.escalated_at:
         level = ESCALATION_LEVEL[Escalation(case.escalation_level)]
-        found.append({"key": "escalation", "level": level, "kind": f"escalation:{case.escalation_level}",
-                      "since": case.escalated_at.isoformat()})
+        found.append(
+            {
+                "key": "escalation",
+                "level": level,
+                "kind": f"escalation:{case.escalation_level}",
+                "since": case.escalated_at.isoformat(),
+            }
+        )
     return found
 
 
@@ -125,7 +174,14 @@ def warning_level(case: Case) -> str | None:
 def warning_rows(case: Case) -> list[Row]:
     subject = f"{case.reference} {case.title}"
     return [
-        {"key": w["key"], "level": w["level"], "kind": w["kind"], "since": w["since"],
-         "department": case.lead_department or "service-center", "subject": subject, "reference": case.reference}
+        {
+            "key": w["key"],
+            "level": w["level"],
+            "kind": w["kind"],
+            "since": w["since"],
+            "department": case.lead_department or "service-center",
+            "subject": subject,
+            "reference": case.reference,
+        }
         for w in open_warnings(case)
     ]

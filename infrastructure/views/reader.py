@@ -26,7 +26,7 @@ def decode_cursor(cursor: str) -> list[Any]:
         values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
         assert isinstance(values, list) and len(values) == 2
         return values
-    except Exception:  # noqa: BLE001 - any undecodable cursor is the client's mistake
+    except Exception:
         raise InvalidCommand("invalid_cursor", "cursor is not one this server handed out") from None
 
 
@@ -62,8 +62,10 @@ class SqlViewReader:
             registered_at, stream_id = decode_cursor(page.cursor)
             where.append("(registered_at < ? OR (registered_at = ? AND stream_id < ?))")
             params += [registered_at, registered_at, stream_id]
-        sql = (f"SELECT {SUMMARY_COLUMNS} FROM {summary} {'WHERE ' + ' AND '.join(where) if where else ''} "
-               f"ORDER BY registered_at DESC, stream_id DESC LIMIT ?")
+        sql = (
+            f"SELECT {SUMMARY_COLUMNS} FROM {summary} {'WHERE ' + ' AND '.join(where) if where else ''} "
+            f"ORDER BY registered_at DESC, stream_id DESC LIMIT ?"
+        )
         rows = self.views.query(sql, [*params, page.limit + 1])
         return self._page(rows, page.limit, lambda r: [r["registered_at"], r["stream_id"]])
 
@@ -77,8 +79,10 @@ class SqlViewReader:
             main_due, stream_id = decode_cursor(page.cursor)
             where.append("(COALESCE(main_due, '') > ? OR (COALESCE(main_due, '') = ? AND stream_id > ?))")
             params += [main_due, main_due, stream_id]
-        sql = (f"SELECT {SUMMARY_COLUMNS} FROM {summary} WHERE {' AND '.join(where)} "
-               f"ORDER BY COALESCE(main_due, '') ASC, stream_id ASC LIMIT ?")
+        sql = (
+            f"SELECT {SUMMARY_COLUMNS} FROM {summary} WHERE {' AND '.join(where)} "
+            f"ORDER BY COALESCE(main_due, '') ASC, stream_id ASC LIMIT ?"
+        )
         rows = self.views.query(sql, [*params, page.limit + 1])
         return self._page(rows, page.limit, lambda r: [r["main_due"] or "", r["stream_id"]])
 
@@ -92,8 +96,10 @@ class SqlViewReader:
             since, key = decode_cursor(page.cursor)
             where.append("(since > ? OR (since = ? AND stream_id || key > ?))")
             params += [since, since, key]
-        sql = (f"SELECT stream_id, key, level, kind, since, department, subject, reference FROM {warnings} "
-               f"WHERE {' AND '.join(where)} ORDER BY since ASC, stream_id || key ASC LIMIT ?")
+        sql = (
+            f"SELECT stream_id, key, level, kind, since, department, subject, reference FROM {warnings} "
+            f"WHERE {' AND '.join(where)} ORDER BY since ASC, stream_id || key ASC LIMIT ?"
+        )
         rows = self.views.query(sql, [*params, page.limit + 1])
         return self._page(rows, page.limit, lambda r: [r["since"], r["stream_id"] + r["key"]])
 
@@ -114,4 +120,3 @@ def present(row: dict[str, Any]) -> dict[str, Any]:
     if "enterprise_name" in item:
         item["enterprise"] = {"name": item.pop("enterprise_name"), "credit_code": item.pop("credit_code")}
     return item
-

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 import psycopg
@@ -67,14 +68,20 @@ class ProjectionLoop:
 class AdvisoryLocks:
     """One PostgreSQL session lock per projection, held on a dedicated connection."""
 
-    def __init__(self, conninfo: str) -> None:
+    def __init__(self, conninfo: str, retry_every: float = 1.0) -> None:
         self.conninfo = conninfo
+        self.retry_every = retry_every
         self.conn: psycopg.Connection[tuple[object, ...]] | None = None
         self.held: set[str] = set()
+        self.last_try: dict[str, float] = {}
 
     def __call__(self, projection: Projection) -> bool:
         if projection.name in self.held and self._alive():
             return True
+        now = time.monotonic()
+        if now - self.last_try.get(projection.name, -self.retry_every) < self.retry_every:
+            return False  # a standby asks again once a second, not on every loop
+        self.last_try[projection.name] = now
         try:
             if not self._alive():
                 self.conn = psycopg.connect(self.conninfo, autocommit=True, connect_timeout=5)

@@ -37,10 +37,13 @@ class SqlViews:
     def cursor(self, *, commit: bool) -> Any:
         raise NotImplementedError
 
-    def insert_tracking(self, curs: Any, tracking: Tracking) -> None:
+    def write_tracking(self, curs: Any, tracking: Tracking) -> None:
         raise NotImplementedError
 
     def tracked_position(self, application_name: str) -> int | None:
+        raise NotImplementedError
+
+    def close(self) -> None:
         raise NotImplementedError
 
     # -- generations -----------------------------------------------------------------------
@@ -53,8 +56,9 @@ class SqlViews:
 
     def active_generation(self, name: str) -> int:
         with self.cursor(commit=False) as c:
-            c.execute(f"SELECT MAX(generation) AS g FROM projection_generations WHERE name={self.ph} AND active=1",
-                      (name,))
+            c.execute(
+                f"SELECT MAX(generation) AS g FROM projection_generations WHERE name={self.ph} AND active=1", (name,)
+            )
             row = c.fetchone()
         generation = row["g"] if row else None
         if generation is None:
@@ -63,21 +67,26 @@ class SqlViews:
 
     def generations(self, name: str) -> list[tuple[int, bool]]:
         with self.cursor(commit=False) as c:
-            c.execute(f"SELECT generation, active FROM projection_generations WHERE name={self.ph} ORDER BY generation",
-                      (name,))
+            c.execute(
+                f"SELECT generation, active FROM projection_generations WHERE name={self.ph} ORDER BY generation",
+                (name,),
+            )
             return [(int(r["generation"]), bool(r["active"])) for r in c.fetchall()]
 
     def create_generation(self, projection: Projection, *, active: bool) -> int:
         """Create the next generation's tables; the first one becomes active at once."""
         with self.cursor(commit=True) as c:
-            c.execute(f"SELECT MAX(generation) AS g FROM projection_generations WHERE name={self.ph}",
-                      (projection.name,))
+            c.execute(
+                f"SELECT MAX(generation) AS g FROM projection_generations WHERE name={self.ph}", (projection.name,)
+            )
             row = c.fetchone()
             generation = int(row["g"] or 0) + 1 if row else 1
             for statement in self.ddl(projection, generation):
                 c.execute(statement)
-            c.execute(f"INSERT INTO projection_generations VALUES ({self.ph}, {self.ph}, {self.ph})",
-                      (projection.name, generation, int(active)))
+            c.execute(
+                f"INSERT INTO projection_generations VALUES ({self.ph}, {self.ph}, {self.ph})",
+                (projection.name, generation, int(active)),
+            )
         return generation
 
     def ensure(self, projection: Projection) -> int:
@@ -90,20 +99,29 @@ class SqlViews:
 
     def switch(self, name: str, generation: int) -> None:
         with self.cursor(commit=True) as c:
-            c.execute(f"UPDATE projection_generations SET active = CASE WHEN generation={self.ph} THEN 1 ELSE 0 END "
-                      f"WHERE name={self.ph}", (generation, name))
+            c.execute(
+                f"UPDATE projection_generations SET active = CASE WHEN generation={self.ph} THEN 1 ELSE 0 END "
+                f"WHERE name={self.ph}",
+                (generation, name),
+            )
 
     def drop_generation(self, projection: Projection, generation: int) -> None:
         with self.cursor(commit=True) as c:
             for table in (*projection.tables, None):
-                c.execute(f"DROP TABLE IF EXISTS {table_name(projection.name, generation, table.name if table else 'state')}")
-            c.execute(f"DELETE FROM projection_generations WHERE name={self.ph} AND generation={self.ph}",
-                      (projection.name, generation))
+                c.execute(
+                    f"DROP TABLE IF EXISTS {table_name(projection.name, generation, table.name if table else 'state')}"
+                )
+            c.execute(
+                f"DELETE FROM projection_generations WHERE name={self.ph} AND generation={self.ph}",
+                (projection.name, generation),
+            )
 
     def ddl(self, projection: Projection, generation: int) -> list[str]:
         types = SQL_TYPES[self.dialect]
         state = table_name(projection.name, generation, "state")
-        statements = [f"CREATE TABLE IF NOT EXISTS {state} (stream_id TEXT PRIMARY KEY, state {types['blob']} NOT NULL)"]
+        statements = [
+            f"CREATE TABLE IF NOT EXISTS {state} (stream_id TEXT PRIMARY KEY, state {types['blob']} NOT NULL)"
+        ]
         for table in projection.tables:
             name = table_name(projection.name, generation, table.name)
             columns = ", ".join(f"{c.name} {types[c.type]}" for c in table.columns)
@@ -127,18 +145,22 @@ class SqlViews:
                 found.update({UUID(r["stream_id"]): bytes(r["state"]) for r in c.fetchall()})
         return found
 
-    def write(self, projection: Projection, generation: int, changes: dict[UUID, StreamChange], tracking: Tracking) -> None:
+    def write(
+        self, projection: Projection, generation: int, changes: dict[UUID, StreamChange], tracking: Tracking
+    ) -> None:
         ids = [str(i) for i in changes]
         with self.cursor(commit=True) as c:
-            self.insert_tracking(c, tracking)  # raises IntegrityError if this position was already applied
+            self.write_tracking(c, tracking)  # raises IntegrityError if this position was already applied
             for table in (*projection.tables, None):
                 name = table_name(projection.name, generation, table.name if table else "state")
                 for chunk in chunks(ids):
                     c.execute(f"DELETE FROM {name} WHERE stream_id IN ({self.marks(len(chunk))})", chunk)
             states = [(str(sid), ch.state) for sid, ch in changes.items() if ch.state is not None]
             if states:
-                c.executemany(f"INSERT INTO {table_name(projection.name, generation, 'state')} VALUES ({self.ph}, {self.ph})",
-                              states)
+                c.executemany(
+                    f"INSERT INTO {table_name(projection.name, generation, 'state')} VALUES ({self.ph}, {self.ph})",
+                    states,
+                )
             for table in projection.tables:
                 self.insert_rows(c, table_name(projection.name, generation, table.name), table, changes)
 
@@ -178,11 +200,14 @@ class SQLiteViewStore(SqlViews, SQLiteTrackingRecorder):
         with self.datastore.transaction(commit=commit) as c:
             yield c
 
-    def insert_tracking(self, curs: Any, tracking: Tracking) -> None:
+    def write_tracking(self, curs: Any, tracking: Tracking) -> None:
         self._insert_tracking(curs, tracking)
 
     def tracked_position(self, application_name: str) -> int | None:
         return self.max_tracking_id(application_name)
+
+    def close(self) -> None:
+        self.datastore.close()
 
 
 class PostgresViewStore(SqlViews, PostgresTrackingRecorder):
@@ -196,8 +221,11 @@ class PostgresViewStore(SqlViews, PostgresTrackingRecorder):
         with self.datastore.transaction(commit=commit) as c:
             yield c
 
-    def insert_tracking(self, curs: Any, tracking: Tracking) -> None:
+    def write_tracking(self, curs: Any, tracking: Tracking) -> None:
         self._insert_tracking(curs, tracking)
 
     def tracked_position(self, application_name: str) -> int | None:
         return self.max_tracking_id(application_name)
+
+    def close(self) -> None:
+        self.datastore.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 
 import pytest
@@ -86,7 +87,7 @@ def test_tier2_life_history_records_types_actors_and_rounds(app: Container, cloc
     assert by_type["CaseReopened"]["data"]["round"] == 2
     assert [e["data"]["round"] for e in events if e["type"] == "CaseEvaluated"] == [1, 2]
     assert by_type["CaseClosed"]["data"]["evaluated"] is True
-    assert all(e["prev_hash"] == prev["hash"] for prev, e in zip(events, events[1:], strict=False))
+    assert all(e["prev_hash"] == prev["hash"] for prev, e in itertools.pairwise(events))
 
 
 def test_tier2_redo_round_keeps_lead_and_co_replies(app: Container, clock: FixedClock) -> None:
@@ -135,7 +136,7 @@ def test_get_as_of_moment_returns_the_state_then(app: Container, clock: FixedClo
 
     for event, (status, _) in zip(events, after, strict=True):
         assert app.queries.get(case_id, COORDINATOR, as_of=event["at"]).case.status == status
-    # Between two events the earlier one still holds: two days after the first resolution it is evaluated.
+    # Between two events the earlier one still holds: an hour after the first resolution it is still resolved.
     resolved_at = events[7]["at"]
     assert app.queries.get(case_id, COORDINATOR, as_of=resolved_at + timedelta(hours=1)).case.version == 8
     assert app.queries.get(case_id, COORDINATOR, as_of=events[-1]["at"] + timedelta(days=400)).case.version == 14
@@ -187,7 +188,8 @@ def test_tier2_life_with_reassignment_goes_to_the_new_lead(app: Container) -> No
     assert (reassigned.status, reassigned.lead_department) == (Status.DISPATCHED, "housing")
     assert s.sign_for(app, case_id, CO2).status == Status.IN_PROGRESS
     returned = s.history(app, case_id)[2]
-    assert returned["data"] == {"department": "econ-info", "reason": "不属于本部门职责", "basis": "《三定方案》第三条"}
+    expected = {"department": "econ-info", "reason": "不属于本部门职责", "basis": "《三定方案》第三条"}
+    assert returned["data"].items() >= expected.items()
 
 
 def test_close_unevaluated_after_revisit_window_with_note(app: Container, clock: FixedClock) -> None:
@@ -197,7 +199,8 @@ def test_close_unevaluated_after_revisit_window_with_note(app: Container, clock:
     closed = s.close(app, case_id, note="多次回访企业联系人未接通")
 
     assert closed.status == Status.CLOSED
-    assert s.last_event(app, case_id)["data"] == {"note": "多次回访企业联系人未接通", "evaluated": False}
+    expected = {"note": "多次回访企业联系人未接通", "evaluated": False}
+    assert s.last_event(app, case_id)["data"].items() >= expected.items()
 
 
 @pytest.mark.parametrize("status", ["registered", "dispatched", "in_progress", "resolved", "evaluated"])
@@ -213,7 +216,8 @@ def test_withdraw_from_any_open_status(app: Container, status: str) -> None:
     assert withdrawn.status == Status.WITHDRAWN
     assert withdrawn.due == {}
     data = s.last_event(app, case_id)["data"]
-    assert data == {"reason": "企业自行解决", "before_dispatch": status == "registered", "by_enterprise": False}
+    expected = {"reason": "企业自行解决", "before_dispatch": status == "registered", "by_enterprise": False}
+    assert data.items() >= expected.items()
 
 
 def test_withdraw_by_the_enterprise_is_marked(app: Container) -> None:

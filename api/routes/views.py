@@ -1,0 +1,86 @@
+"""View routes: the case list and the three tiers' queues, read from projections."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+
+from api.auth import CallerDep, ContainerDep
+from api.schemas import CaseSummaryPage, Problem, WarningPage
+from application.views import CaseFilter, Page, PageRequest, ViewService
+from domain.values import Status, Tier
+
+router = APIRouter(tags=["views"])
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem},
+    403: {"model": Problem},
+    422: {"model": Problem},
+    503: {"model": Problem, "description": "min_position not reached within 5 s (rule min_position_not_reached)"},
+}
+Limit = Annotated[int, Query(ge=1, le=500, description="page size (default 50, at most 500)")]
+Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
+MinPosition = Annotated[
+    int | None, Query(ge=0, description="wait (up to 5 s) until the view has processed this global position")
+]
+
+
+def _doc(method: Any) -> str:
+    return (method.__doc__ or "").strip()
+
+
+def _page(page: Page) -> JSONResponse:
+    return JSONResponse({"items": page.items, "next_cursor": page.next_cursor})
+
+
+@router.get("/v1/cases", response_model=CaseSummaryPage, responses=ERRORS, description=_doc(ViewService.list_cases))
+def list_cases(
+    caller: CallerDep,
+    app: ContainerDep,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    min_position: MinPosition = None,
+    status: Status | None = None,
+    tier: Tier | None = None,
+    department: str | None = None,
+    credit_code: str | None = None,
+    project_id: str | None = None,
+    reference: str | None = None,
+    q: Annotated[str | None, Query(max_length=100, description="text searched in title and description")] = None,
+) -> JSONResponse:
+    filters = CaseFilter(
+        status=status.value if status else None,
+        tier=tier.value if tier else None,
+        department=department,
+        credit_code=credit_code,
+        project_id=project_id,
+        reference=reference,
+        q=q or None,
+    )
+    return _page(app.view_service.list_cases(caller, filters, PageRequest(limit, cursor), min_position))
+
+
+@router.get(
+    "/v1/views/handling", response_model=CaseSummaryPage, responses=ERRORS, description=_doc(ViewService.handling)
+)
+def handling(
+    caller: CallerDep, app: ContainerDep, limit: Limit = 50, cursor: Cursor = None, min_position: MinPosition = None
+) -> JSONResponse:
+    return _page(app.view_service.handling(caller, PageRequest(limit, cursor), min_position))
+
+
+@router.get(
+    "/v1/views/resolution", response_model=CaseSummaryPage, responses=ERRORS, description=_doc(ViewService.resolution)
+)
+def resolution(
+    caller: CallerDep, app: ContainerDep, limit: Limit = 50, cursor: Cursor = None, min_position: MinPosition = None
+) -> JSONResponse:
+    return _page(app.view_service.resolution(caller, PageRequest(limit, cursor), min_position))
+
+
+@router.get("/v1/views/warnings", response_model=WarningPage, responses=ERRORS, description=_doc(ViewService.warnings))
+def warnings(
+    caller: CallerDep, app: ContainerDep, limit: Limit = 50, cursor: Cursor = None, min_position: MinPosition = None
+) -> JSONResponse:
+    return _page(app.view_service.warnings(caller, PageRequest(limit, cursor), min_position))

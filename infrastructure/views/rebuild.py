@@ -1,0 +1,30 @@
+"""Rebuild a projection into fresh tables beside the live ones, and switch when it has caught up."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from application.projections.base import Projection, Worker
+from infrastructure.container import Container
+
+
+def rebuild(
+    app: Container, projection: Projection, progress: Callable[[int, int], None], batch_size: int = 2000
+) -> int:
+    """Readers keep using the old generation until the new one has reached it; returns the new generation."""
+    name = projection.name
+    old = app.views.active_generation(name)
+    new = app.views.create_generation(projection, active=False)
+    worker = Worker(app.store, projection, app.views, batch_size)
+    while True:
+        done = worker.run_once(new)
+        position = app.views.position(name, new)
+        progress(position, app.store.recorder.max_notification_id() or 0)
+        if done == 0:
+            if position >= app.views.position(name, old):
+                break
+            time.sleep(0.05)  # the live generation is ahead: new events arrived meanwhile
+    app.views.switch(name, new)
+    app.views.drop_generation(projection, old)
+    return new

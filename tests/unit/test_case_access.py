@@ -1,0 +1,203 @@
+"""Who may do what and who may see which case: 403 (NotPermitted) versus 404 (NotFound), recording nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from uuid import UUID, uuid4
+
+import pytest
+
+from application.execution import Command
+from domain.errors import InvalidCommand, NotFound, NotPermitted
+from domain.values import Actor, Arbitration, Escalation, Kind, Satisfaction, Tier
+from infrastructure.container import Container
+from tests.conftest import (
+    AUDITOR,
+    CO,
+    CO2,
+    COORDINATOR,
+    ENTERPRISE,
+    LEAD,
+    OTHER_ENTERPRISE,
+    OUTSIDER,
+    REPORTER,
+    new_case,
+)
+from tests.unit import case_steps as s
+from tests.unit.case_steps import refused
+
+# -- roles: 403 role_not_permitted before anything else ---------------------------------------------
+
+ROLE_REFUSALS: list[tuple[str, Actor, Callable[[Container, UUID], object]]] = [
+    ("dispatch_by_handler", LEAD, lambda app, c: app.cases.dispatch(
+        c, s.cmd(LEAD), tier=Tier.HANDLING, lead_department="econ-info", co_departments=[])),
+    ("dispatch_by_auditor", AUDITOR, lambda app, c: app.cases.dispatch(
+        c, s.cmd(AUDITOR), tier=Tier.HANDLING, lead_department="econ-info", co_departments=[])),
+    ("sign_for_by_coordinator", COORDINATOR, lambda app, c: s.sign_for(app, c, COORDINATOR)),
+    ("sign_for_by_enterprise", ENTERPRISE, lambda app, c: s.sign_for(app, c, ENTERPRISE)),
+    ("return_by_coordinator", COORDINATOR, lambda app, c: s.return_case(app, c, COORDINATOR)),
+    ("arbitrate_by_handler", LEAD, lambda app, c: app.cases.arbitrate(
+        c, s.cmd(LEAD), decision=Arbitration.UPHOLD, department=None, note="")),
+    ("contact_by_coordinator", COORDINATOR, lambda app, c: app.cases.contact(c, s.cmd(COORDINATOR), note="x")),
+    ("progress_by_enterprise", ENTERPRISE, lambda app, c: app.cases.progress(c, s.cmd(ENTERPRISE), note="x")),
+    ("co_reply_by_coordinator", COORDINATOR, lambda app, c: s.co_reply(app, c, COORDINATOR)),
+    ("waive_by_handler", LEAD, lambda app, c: app.cases.waive_co_reply(
+        c, s.cmd(LEAD), department="finance", reason="x")),
+    ("extension_request_by_coordinator", COORDINATOR, lambda app, c: s.request_extension(app, c, 3, COORDINATOR)),
+    ("extension_decision_by_handler", LEAD, lambda app, c: app.cases.decide_extension(
+        c, s.cmd(LEAD), approved=True, note="x")),
+    ("escalate_by_handler", LEAD, lambda app, c: app.cases.escalate(
+        c, s.cmd(LEAD), level=Escalation.URGE, reason="x", due=None)),
+    ("resolve_by_coordinator", COORDINATOR, lambda app, c: s.resolve(app, c, COORDINATOR)),
+    ("evaluate_by_handler", LEAD, lambda app, c: s.evaluate(app, c, by=LEAD)),
+    ("reopen_by_enterprise", ENTERPRISE, lambda app, c: app.cases.reopen(c, s.cmd(ENTERPRISE), reason="x")),
+    ("close_by_enterprise", ENTERPRISE, lambda app, c: app.cases.close(c, s.cmd(ENTERPRISE), note=None)),
+    ("withdraw_by_handler", LEAD, lambda app, c: s.withdraw(app, c, LEAD)),
+    ("withdraw_by_auditor", AUDITOR, lambda app, c: s.withdraw(app, c, AUDITOR)),
+    ("merge_by_handler", LEAD, lambda app, c: app.cases.merge(c, s.cmd(LEAD), into=c, note=None)),
+    ("read_by_reporter", REPORTER, lambda app, c: app.queries.get(c, REPORTER)),
+    ("history_by_reporter", REPORTER, lambda app, c: app.queries.history(c, REPORTER)),
+]
+
+
+@pytest.mark.parametrize(("name", "by", "action"), ROLE_REFUSALS, ids=[r[0] for r in ROLE_REFUSALS])
+def test_command_by_a_role_that_may_not_is_refused_role_not_permitted(
+    app: Container, name: str, by: Actor, action: Callable[[Container, UUID], object]
+) -> None:
+    case_id = s.in_progress_case(app)
+    refused(app, case_id, NotPermitted, "role_not_permitted", lambda: action(app, case_id))
+
+
+@pytest.mark.parametrize("by", [LEAD, AUDITOR, REPORTER])
+def test_register_by_a_role_that_may_not_is_refused(app: Container, by: Actor) -> None:
+    position = s.head_position(app)
+    with pytest.raises(NotPermitted) as e:
+        app.cases.register(Command(by), new_case())
+    assert e.value.rule == "role_not_permitted"
+    assert s.head_position(app) == position
+
+
+def test_register_by_enterprise_under_another_credit_code_is_refused(app: Container) -> None:
+    position = s.head_position(app)
+    other = {"name": "某公司", "credit_code": "91110000600037341L"}
+    with pytest.raises(NotPermitted) as e:
+        app.cases.register(Command(ENTERPRISE), new_case(enterprise=other))
+    assert e.value.rule == "own_credit_code_only"
+    assert s.head_position(app) == position
+
+
+def test_register_project_issue_without_project_is_invalid(app: Container) -> None:
+    position = s.head_position(app)
+    with pytest.raises(InvalidCommand) as e:
+        app.cases.register(Command(COORDINATOR), new_case(kind=Kind.PROJECT_ISSUE))
+    assert e.value.rule == "project_required"
+    assert s.head_position(app) == position
+
+
+# -- 404: a case the caller may not see answers like a case that does not exist --------------------
+
+
+def test_get_by_uninvolved_handler_is_not_found(app: Container) -> None:
+    case_id = s.in_progress_case(app)
+    with pytest.raises(NotFound):
+        app.queries.get(case_id, OUTSIDER)
+    with pytest.raises(NotFound):
+        app.queries.history(case_id, OUTSIDER)
+
+
+@pytest.mark.parametrize("drive", [s.dispatched_case, s.in_progress_case])
+def test_command_by_uninvolved_handler_is_not_found(app: Container, drive: Callable[..., UUID]) -> None:
+    case_id = drive(app)
+    refused(app, case_id, NotFound, "not_found", lambda: s.sign_for(app, case_id, OUTSIDER))
+    refused(app, case_id, NotFound, "not_found", lambda: s.co_reply(app, case_id, OUTSIDER))
+    refused(app, case_id, NotFound, "not_found",
+            lambda: app.cases.progress(case_id, s.cmd(OUTSIDER), note="x"))
+
+
+def test_get_registered_case_by_any_handler_is_not_found(app: Container) -> None:
+    case_id = s.register(app)
+    for handler in (LEAD, CO, OUTSIDER):
+        with pytest.raises(NotFound):
+            app.queries.get(case_id, handler)
+
+
+def test_get_unknown_case_is_not_found(app: Container) -> None:
+    with pytest.raises(NotFound):
+        app.queries.get(uuid4(), COORDINATOR)
+
+
+def test_get_by_former_lead_after_reassignment_is_not_found(app: Container) -> None:
+    case_id = s.returned_case(app, co=["finance"])
+    assert app.queries.get(case_id, LEAD).case.status == "returned"
+    s.arbitrate(app, case_id, Arbitration.REASSIGN, "housing")
+
+    with pytest.raises(NotFound):
+        app.queries.get(case_id, LEAD)
+    with pytest.raises(NotFound):
+        app.queries.history(case_id, LEAD)
+    refused(app, case_id, NotFound, "not_found", lambda: s.sign_for(app, case_id, LEAD))
+    assert app.queries.get(case_id, CO2).case.lead_department == "housing"
+    assert app.queries.get(case_id, CO).case.status == "dispatched"
+
+
+def test_get_after_upheld_return_is_still_visible_to_the_lead(app: Container) -> None:
+    case_id = s.returned_case(app)
+    s.arbitrate(app, case_id, Arbitration.UPHOLD)
+    assert app.queries.get(case_id, LEAD).case.lead_department == "econ-info"
+
+
+def test_get_by_another_enterprise_is_not_found(app: Container) -> None:
+    case_id = s.register(app, by=ENTERPRISE)
+    assert app.queries.get(case_id, ENTERPRISE).case.reference == "QY-2026-000001"
+    with pytest.raises(NotFound):
+        app.queries.get(case_id, OTHER_ENTERPRISE)
+    with pytest.raises(NotFound):
+        app.queries.history(case_id, OTHER_ENTERPRISE)
+
+
+def test_evaluate_and_withdraw_by_another_enterprise_are_not_found(app: Container) -> None:
+    case_id = s.resolved_case(app)
+    refused(app, case_id, NotFound, "not_found",
+            lambda: s.evaluate(app, case_id, Satisfaction.DISSATISFIED, by=OTHER_ENTERPRISE))
+    refused(app, case_id, NotFound, "not_found", lambda: s.withdraw(app, case_id, OTHER_ENTERPRISE))
+
+
+def test_evaluate_and_withdraw_by_the_owning_enterprise_are_allowed(app: Container) -> None:
+    case_id = s.resolved_case(app)
+    assert s.evaluate(app, case_id, by=ENTERPRISE).evaluations["1"]["by"] == "enterprise"
+    assert s.withdraw(app, case_id, ENTERPRISE).status == "withdrawn"
+
+
+def test_auditor_reads_every_case_and_its_history(app: Container) -> None:
+    case_id = s.in_progress_case(app)
+    assert app.queries.get(case_id, AUDITOR).case.version == 3
+    assert len(app.queries.history(case_id, AUDITOR)) == 3
+
+
+# -- 403: visible, but this department may not do it ---------------------------------------------
+
+
+def test_co_handler_sees_the_case(app: Container) -> None:
+    case_id = s.dispatched_case(app)
+    assert app.queries.get(case_id, CO).case.status == "dispatched"
+    assert len(app.queries.history(case_id, CO2)) == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "action"),
+    [
+        ("sign_for", lambda app, c: s.sign_for(app, c, CO)),
+        ("return", lambda app, c: s.return_case(app, c, CO2)),
+        ("contact", lambda app, c: app.cases.contact(c, s.cmd(CO), note="x")),
+        ("extension_request", lambda app, c: s.request_extension(app, c, 3, CO)),
+        ("resolve", lambda app, c: s.resolve(app, c, CO2)),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_lead_action_by_co_handler_is_refused_lead_only(
+    app: Container, name: str, action: Callable[[Container, UUID], object]
+) -> None:
+    case_id = s.dispatched_case(app)
+    if name not in ("sign_for", "return"):
+        s.sign_for(app, case_id)
+    refused(app, case_id, NotPermitted, "lead_only", lambda: action(app, case_id))

@@ -1,0 +1,168 @@
+"""Idempotency-Key replays and If-Match (expected_version) preconditions: retries never record twice."""
+
+from __future__ import annotations
+
+import pytest
+
+from application.execution import Command, IdempotencyKey
+from domain.errors import InvalidCommand, StateConflict, VersionMismatch
+from domain.values import Outcome, Tier
+from infrastructure.clock import FixedClock
+from infrastructure.container import Container
+from tests.conftest import COORDINATOR, LEAD, new_case
+from tests.unit import case_steps as s
+from tests.unit.case_steps import refused
+
+
+def key(
+    value: str = "key-1", fingerprint: str = "POST /v1/cases/x/sign-for {}", token: str = "token-1"
+) -> IdempotencyKey:
+    return IdempotencyKey(token_id=token, key=value, fingerprint=fingerprint)
+
+
+def test_sign_for_retried_with_same_key_returns_the_first_result(app: Container) -> None:
+    case_id = s.dispatched_case(app)
+    first = app.cases.sign_for(case_id, Command(LEAD, idempotency=key()))
+    position = s.head_position(app)
+
+    again = app.cases.sign_for(case_id, Command(LEAD, idempotency=key()))
+
+    assert again.replayed is True
+    assert first.replayed is False
+    assert (again.case.id, again.case.version, again.case.status) == (case_id, 3, "in_progress")
+    assert again.position == first.position
+    assert s.head_position(app) == position
+    assert s.types(app, case_id).count("CaseSignedFor") == 1
+
+
+def test_replay_returns_the_first_result_after_the_case_moved_on(app: Container) -> None:
+    case_id = s.dispatched_case(app)
+    first = app.cases.sign_for(case_id, Command(LEAD, idempotency=key()))
+    app.cases.contact(case_id, s.cmd(LEAD), note="已联系")
+
+    again = app.cases.sign_for(case_id, Command(LEAD, idempotency=key()))
+
+    assert again.case.version == first.case.version == 3
+    assert s.version(app, case_id) == 4
+
+
+def test_progress_retried_with_same_key_records_one_event(app: Container) -> None:
+    case_id = s.in_progress_case(app)
+    cmd = Command(LEAD, idempotency=key(fingerprint="POST progress 进展"))
+
+    for _ in range(3):
+        app.cases.progress(case_id, cmd, note="进展")
+
+    assert s.types(app, case_id).count("CaseProgressLogged") == 1
+
+
+def test_register_retried_with_same_key_returns_the_same_case_and_reference(app: Container) -> None:
+    cmd = Command(COORDINATOR, idempotency=key(fingerprint="POST /v1/cases {...}"))
+    first = app.cases.register(cmd, new_case())
+    position = s.head_position(app)
+
+    again = app.cases.register(cmd, new_case())
+
+    assert (again.case.id, again.case.reference, again.replayed) == (first.case.id, "QY-2026-000001", True)
+    assert s.head_position(app) == position
+    assert app.cases.register(Command(COORDINATOR), new_case()).case.reference == "QY-2026-000002"
+
+
+def test_merge_retried_with_same_key_records_nothing_new(app: Container) -> None:
+    survivor, duplicate = s.register(app), s.register(app)
+    cmd = Command(COORDINATOR, idempotency=key(fingerprint="POST merge"))
+    first = app.cases.merge(duplicate, cmd, into=survivor, note=None)
+    position = s.head_position(app)
+
+    again = app.cases.merge(duplicate, cmd, into=survivor, note=None)
+
+    assert (again.replayed, again.case.status, again.position) == (True, "merged", first.position)
+    assert s.head_position(app) == position
+    assert s.current(app, survivor).duplicates == [str(duplicate)]
+
+
+def test_sign_for_with_same_key_and_another_fingerprint_is_invalid(app: Container) -> None:
+    case_id = s.dispatched_case(app)
+    app.cases.sign_for(case_id, Command(LEAD, idempotency=key()))
+    other = Command(LEAD, idempotency=key(fingerprint="POST /v1/cases/x/contact {note}"))
+
+    refused(app, case_id, InvalidCommand, "idempotency_key_reused",
+            lambda: app.cases.contact(case_id, other, note="已联系"))
+
+
+def test_register_with_same_key_and_another_fingerprint_is_invalid(app: Container) -> None:
+    app.cases.register(Command(COORDINATOR, idempotency=key(fingerprint="body-1")), new_case())
+    position = s.head_position(app)
+
+    with pytest.raises(InvalidCommand) as e:
+        app.cases.register(Command(COORDINATOR, idempotency=key(fingerprint="body-2")), new_case(title="另一个问题"))
+
+    assert e.value.rule == "idempotency_key_reused"
+    assert s.head_position(app) == position
+
+
+def test_same_key_under_another_token_is_a_new_command(app: Container) -> None:
+    first = app.cases.register(Command(COORDINATOR, idempotency=key(token="token-1")), new_case())
+    second = app.cases.register(Command(COORDINATOR, idempotency=key(token="token-2")), new_case())
+
+    assert second.replayed is False
+    assert second.case.id != first.case.id
+    assert second.case.reference == "QY-2026-000002"
+
+
+def test_refused_command_is_not_stored_and_a_retry_is_judged_anew(app: Container) -> None:
+    case_id = s.dispatched_case(app, co=[])
+    cmd = Command(LEAD, idempotency=key(fingerprint="POST resolution"))
+
+    def resolve() -> object:
+        return app.cases.resolve(case_id, cmd, reply="已办结", outcome=Outcome.SOLVED, reason=None)
+
+    refused(app, case_id, StateConflict, "not_in_progress", resolve)
+    s.sign_for(app, case_id)
+
+    result = resolve()
+
+    assert (result.replayed, result.case.status) == (False, "resolved")
+
+
+def test_expected_version_matching_records_the_command(app: Container) -> None:
+    case_id = s.register(app)
+
+    result = app.cases.dispatch(
+        case_id, Command(COORDINATOR, expected_version=1), tier=Tier.HANDLING, lead_department="econ-info",
+        co_departments=[],
+    )
+
+    assert (result.case.version, result.case.status) == (2, "dispatched")
+
+
+@pytest.mark.parametrize("expected", [1, 3, 0])
+def test_sign_for_with_stale_expected_version_is_refused(app: Container, expected: int) -> None:
+    case_id = s.dispatched_case(app)
+
+    error = refused(app, case_id, VersionMismatch, "version_mismatch",
+                    lambda: app.cases.sign_for(case_id, Command(LEAD, expected_version=expected)))
+
+    assert (error.expected, error.actual) == (expected, 2)  # type: ignore[attr-defined]
+
+
+def test_merge_with_stale_expected_version_records_nothing_on_either_case(app: Container) -> None:
+    survivor, duplicate = s.register(app), s.register(app)
+    s.dispatch(app, duplicate)
+    before = s.version(app, survivor)
+
+    refused(app, duplicate, VersionMismatch, "version_mismatch",
+            lambda: app.cases.merge(duplicate, Command(COORDINATOR, expected_version=1), into=survivor, note=None))
+
+    assert s.version(app, survivor) == before
+
+
+def test_replay_wins_over_a_stale_expected_version(app: Container, clock: FixedClock) -> None:
+    case_id = s.dispatched_case(app)
+    cmd = Command(LEAD, expected_version=2, idempotency=key())
+    app.cases.sign_for(case_id, cmd)
+    clock.advance(hours=1)
+
+    again = app.cases.sign_for(case_id, cmd)  # the retry of an acknowledged request answers as the first did
+
+    assert (again.replayed, again.case.version) == (True, 3)
