@@ -152,7 +152,8 @@ def demo(
     out.print(f"loaded {summary.cases} cases; statuses: {summary.statuses}")
     out.print("tokens, one per role (keep them; they are not shown again):")
     for label, secret in summary.tokens.items():
-        out.print(f"  {label:<28} {secret}")
+        out.print(f"  {label}:")
+        print(f"    {secret}")  # plain print: no wrapping, so the secret copies whole
 
 
 @app.command()

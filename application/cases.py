@@ -13,6 +13,7 @@ from eventsourcing.application import EventSourcedLog
 
 from application.access import require_role
 from application.execution import Action, CaseResult, Command, Executor
+from application.logs import log_event, next_version
 from domain.case import Case
 from domain.directory import Directory
 from domain.errors import InvalidCommand, LostRace, NotFound, NotPermitted
@@ -67,10 +68,9 @@ class CaseService:
             log = EventSourcedLog(
                 self.store.events, reference_log_id(new.kind, local_date(at).year), ReferenceAllocated
             )
-            last = log.get_last()
-            number = last.originator_version + 1 if last else 1
+            number = next_version(log)
             reference = format_reference(new.kind, local_date(at).year, number)
-            allocated = log.trigger_event(next_originator_version=number, reference=reference, case_id=str(case_id))
+            allocated = log_event(ReferenceAllocated, log, number, at, reference=reference, case_id=str(case_id))
             case = Case.register(id=case_id, by=cmd.by, at=at, reference=reference, **_fields(new))
             result = self.executor.save(case, [allocated], cmd)
             if result:

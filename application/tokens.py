@@ -9,6 +9,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, EventSourcedLog
 
 from application.access import require_role
+from application.logs import log_event, next_version
 from application.ports import Clock
 from application.store import EventStore
 from domain.credit_code import is_valid_credit_code
@@ -40,16 +41,18 @@ class TokenService:
         require_role(by, "manage_tokens")
         department, credit_code = self._scope(role, department, credit_code)
         secret = SECRET_PREFIX + secrets.token_urlsafe(32)
+        at = self.clock.now()
         token = AccessToken.issue(
             secret=secret,
             by=by,
-            at=self.clock.now(),
+            at=at,
             name=name,
             role=role.value,
             department=department,
             credit_code=credit_code,
         )
-        self.store.save(token, self.index.trigger_event(token_id=str(token.id)))
+        indexed = log_event(TokenIndexed, self.index, next_version(self.index), at, token_id=str(token.id))
+        self.store.save(token, indexed)
         return IssuedToken(token, secret)
 
     def list_all(self, by: Actor) -> list[AccessToken]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 ZONES = ("zone-1", "zone-2", "zone-3", "zone-4")
@@ -28,7 +28,7 @@ class Directory:
     def __contains__(self, code: object) -> bool:
         return code in self._by_code
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Department]:
         return iter(self._by_code.values())
 
     def __len__(self) -> int:

@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from eventsourcing.domain import Snapshot
-from eventsourcing.persistence import Mapper, StoredEvent
+from eventsourcing.persistence import Mapper
 
 from application.projections.base import Column, Row, Table
 from domain.case import Case
@@ -82,11 +82,12 @@ class CasesProjection:
         return event.mutate(state)
 
     def encode(self, state: Case) -> bytes:
-        return self.mapper.to_stored_event(Snapshot.take(state)).state
+        """The library's snapshot of the case, in the event store's own transcoding."""
+        return self.mapper.transcoder.encode(vars(Snapshot.take(state)))
 
     def decode(self, data: bytes) -> Case:
-        stored = StoredEvent(originator_id="", originator_version=0, topic="eventsourcing.domain:Snapshot", state=data)
-        snapshot: Any = self.mapper.to_domain_event(stored)
+        snapshot = object.__new__(Snapshot)
+        snapshot.__dict__.update(self.mapper.transcoder.decode(data))
         case = snapshot.mutate(None)
         assert isinstance(case, Case)
         return case

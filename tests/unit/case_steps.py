@@ -64,7 +64,11 @@ def register(app: Container, by: Actor = COORDINATOR, **overrides: Any) -> UUID:
 
 
 def dispatch(
-    app: Container, case_id: UUID, *, tier: Tier = Tier.RESOLUTION, lead: str = "econ-info",
+    app: Container,
+    case_id: UUID,
+    *,
+    tier: Tier = Tier.RESOLUTION,
+    lead: str = "econ-info",
     co: Sequence[str] = CO_DEPARTMENTS,
 ) -> Case:
     co = list(co) if tier is Tier.RESOLUTION else []
@@ -97,8 +101,11 @@ def resolve(app: Container, case_id: UUID, by: Actor = LEAD, outcome: Outcome = 
 
 
 def evaluate(
-    app: Container, case_id: UUID, satisfaction: Satisfaction = Satisfaction.SATISFIED,
-    by: Actor = COORDINATOR, solved: bool = True,
+    app: Container,
+    case_id: UUID,
+    satisfaction: Satisfaction = Satisfaction.SATISFIED,
+    by: Actor = COORDINATOR,
+    solved: bool = True,
 ) -> Case:
     return app.cases.evaluate(case_id, cmd(by), satisfaction=satisfaction, solved=solved, comment="回访意见").case
 
@@ -126,8 +133,9 @@ def withdraw(app: Container, case_id: UUID, by: Actor = COORDINATOR) -> Case:
 # -- driving a new case to a state ---------------------------------------------------------------
 
 
-def dispatched_case(app: Container, *, tier: Tier = Tier.RESOLUTION, co: Sequence[str] = CO_DEPARTMENTS,
-                    **overrides: Any) -> UUID:
+def dispatched_case(
+    app: Container, *, tier: Tier = Tier.RESOLUTION, co: Sequence[str] = CO_DEPARTMENTS, **overrides: Any
+) -> UUID:
     case_id = register(app, **overrides)
     dispatch(app, case_id, tier=tier, co=co)
     return case_id

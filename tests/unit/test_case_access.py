@@ -29,25 +29,47 @@ from tests.unit.case_steps import refused
 # -- roles: 403 role_not_permitted before anything else ---------------------------------------------
 
 ROLE_REFUSALS: list[tuple[str, Actor, Callable[[Container, UUID], object]]] = [
-    ("dispatch_by_handler", LEAD, lambda app, c: app.cases.dispatch(
-        c, s.cmd(LEAD), tier=Tier.HANDLING, lead_department="econ-info", co_departments=[])),
-    ("dispatch_by_auditor", AUDITOR, lambda app, c: app.cases.dispatch(
-        c, s.cmd(AUDITOR), tier=Tier.HANDLING, lead_department="econ-info", co_departments=[])),
+    (
+        "dispatch_by_handler",
+        LEAD,
+        lambda app, c: app.cases.dispatch(
+            c, s.cmd(LEAD), tier=Tier.HANDLING, lead_department="econ-info", co_departments=[]
+        ),
+    ),
+    (
+        "dispatch_by_auditor",
+        AUDITOR,
+        lambda app, c: app.cases.dispatch(
+            c, s.cmd(AUDITOR), tier=Tier.HANDLING, lead_department="econ-info", co_departments=[]
+        ),
+    ),
     ("sign_for_by_coordinator", COORDINATOR, lambda app, c: s.sign_for(app, c, COORDINATOR)),
     ("sign_for_by_enterprise", ENTERPRISE, lambda app, c: s.sign_for(app, c, ENTERPRISE)),
     ("return_by_coordinator", COORDINATOR, lambda app, c: s.return_case(app, c, COORDINATOR)),
-    ("arbitrate_by_handler", LEAD, lambda app, c: app.cases.arbitrate(
-        c, s.cmd(LEAD), decision=Arbitration.UPHOLD, department=None, note="")),
+    (
+        "arbitrate_by_handler",
+        LEAD,
+        lambda app, c: app.cases.arbitrate(c, s.cmd(LEAD), decision=Arbitration.UPHOLD, department=None, note=""),
+    ),
     ("contact_by_coordinator", COORDINATOR, lambda app, c: app.cases.contact(c, s.cmd(COORDINATOR), note="x")),
     ("progress_by_enterprise", ENTERPRISE, lambda app, c: app.cases.progress(c, s.cmd(ENTERPRISE), note="x")),
     ("co_reply_by_coordinator", COORDINATOR, lambda app, c: s.co_reply(app, c, COORDINATOR)),
-    ("waive_by_handler", LEAD, lambda app, c: app.cases.waive_co_reply(
-        c, s.cmd(LEAD), department="finance", reason="x")),
+    (
+        "waive_by_handler",
+        LEAD,
+        lambda app, c: app.cases.waive_co_reply(c, s.cmd(LEAD), department="finance", reason="x"),
+    ),
     ("extension_request_by_coordinator", COORDINATOR, lambda app, c: s.request_extension(app, c, 3, COORDINATOR)),
-    ("extension_decision_by_handler", LEAD, lambda app, c: app.cases.decide_extension(
-        c, s.cmd(LEAD), approved=True, note="x")),
-    ("escalate_by_handler", LEAD, lambda app, c: app.cases.escalate(
-        c, s.cmd(LEAD), level=Escalation.URGE, reason="x", due=None)),
+    (
+        "extension_decision_by_handler",
+        LEAD,
+        lambda app, c: app.cases.decide_extension(c, s.cmd(LEAD), approved=True, note="x"),
+    ),
+    (
+        "escalate_by_handler",
+        LEAD,
+        lambda app, c: app.cases.escalate(c, s.cmd(LEAD), level=Escalation.URGE, reason="x", due=None),
+    ),
     ("resolve_by_coordinator", COORDINATOR, lambda app, c: s.resolve(app, c, COORDINATOR)),
     ("evaluate_by_handler", LEAD, lambda app, c: s.evaluate(app, c, by=LEAD)),
     ("reopen_by_enterprise", ENTERPRISE, lambda app, c: app.cases.reopen(c, s.cmd(ENTERPRISE), reason="x")),
@@ -110,8 +132,7 @@ def test_command_by_uninvolved_handler_is_not_found(app: Container, drive: Calla
     case_id = drive(app)
     refused(app, case_id, NotFound, "not_found", lambda: s.sign_for(app, case_id, OUTSIDER))
     refused(app, case_id, NotFound, "not_found", lambda: s.co_reply(app, case_id, OUTSIDER))
-    refused(app, case_id, NotFound, "not_found",
-            lambda: app.cases.progress(case_id, s.cmd(OUTSIDER), note="x"))
+    refused(app, case_id, NotFound, "not_found", lambda: app.cases.progress(case_id, s.cmd(OUTSIDER), note="x"))
 
 
 def test_get_registered_case_by_any_handler_is_not_found(app: Container) -> None:
@@ -157,8 +178,13 @@ def test_get_by_another_enterprise_is_not_found(app: Container) -> None:
 
 def test_evaluate_and_withdraw_by_another_enterprise_are_not_found(app: Container) -> None:
     case_id = s.resolved_case(app)
-    refused(app, case_id, NotFound, "not_found",
-            lambda: s.evaluate(app, case_id, Satisfaction.DISSATISFIED, by=OTHER_ENTERPRISE))
+    refused(
+        app,
+        case_id,
+        NotFound,
+        "not_found",
+        lambda: s.evaluate(app, case_id, Satisfaction.DISSATISFIED, by=OTHER_ENTERPRISE),
+    )
     refused(app, case_id, NotFound, "not_found", lambda: s.withdraw(app, case_id, OTHER_ENTERPRISE))
 
 

@@ -243,8 +243,10 @@ def test_arbitrate_uphold_gives_fresh_sign_for_and_keeps_the_main_due_date(app: 
     case = s.arbitrate(app, case_id, Arbitration.UPHOLD)
 
     assert s.due_dates(case) == {
-        "sign_for": "2026-12-01", "resolution": "2026-12-17",
-        "co_reply:finance": "2026-12-01", "co_reply:housing": "2026-12-01",
+        "sign_for": "2026-12-01",
+        "resolution": "2026-12-17",
+        "co_reply:finance": "2026-12-01",
+        "co_reply:housing": "2026-12-01",
     }
     assert s.last_event(app, case_id)["data"]["due"] == {"sign_for": clock_entry("2026-12-01")}
 
@@ -330,8 +332,9 @@ def test_close_unevaluated_once_the_local_revisit_day_has_ended(
     if closed:
         assert s.close(app, case_id, note="联系不上").status == "closed"
     else:
-        s.refused(app, case_id, StateConflict, "closure_requires_evaluation",
-                  lambda: s.close(app, case_id, note="联系不上"))
+        s.refused(
+            app, case_id, StateConflict, "closure_requires_evaluation", lambda: s.close(app, case_id, note="联系不上")
+        )
 
 
 def test_reopen_gives_a_fresh_main_clock(app: Container, clock: FixedClock) -> None:

@@ -17,8 +17,16 @@ from tests.unit import case_steps as s
 # DOMAIN.md "Decisions clients rely on": registration, dispatch to which department, sign-for, contact made,
 # resolution and reply, evaluations, reopen, closure, withdrawal (and a merge points to the surviving case).
 PUBLIC_TYPES = {
-    "CaseRegistered", "CaseDispatched", "CaseSignedFor", "CaseContacted", "CaseResolved", "CaseEvaluated",
-    "CaseReopened", "CaseClosed", "CaseWithdrawn", "CaseMerged",
+    "CaseRegistered",
+    "CaseDispatched",
+    "CaseSignedFor",
+    "CaseContacted",
+    "CaseResolved",
+    "CaseEvaluated",
+    "CaseReopened",
+    "CaseClosed",
+    "CaseWithdrawn",
+    "CaseMerged",
 }
 INTERNAL = ["内部备注", "协办内部意见", "延期内部原因", "督办内部原因", "重办内部原因", "结案内部备注", "审定内部意见"]
 
@@ -55,8 +63,16 @@ def test_history_by_enterprise_shows_only_public_event_types(app: Container, clo
     public = s.history(app, case_id, ENTERPRISE)
 
     assert [e["type"] for e in public] == [
-        "CaseRegistered", "CaseDispatched", "CaseSignedFor", "CaseContacted", "CaseResolved", "CaseEvaluated",
-        "CaseReopened", "CaseResolved", "CaseEvaluated", "CaseClosed",
+        "CaseRegistered",
+        "CaseDispatched",
+        "CaseSignedFor",
+        "CaseContacted",
+        "CaseResolved",
+        "CaseEvaluated",
+        "CaseReopened",
+        "CaseResolved",
+        "CaseEvaluated",
+        "CaseClosed",
     ]
     assert {e["type"] for e in public} <= PUBLIC_TYPES
 

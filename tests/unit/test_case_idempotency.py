@@ -86,8 +86,9 @@ def test_sign_for_with_same_key_and_another_fingerprint_is_invalid(app: Containe
     app.cases.sign_for(case_id, Command(LEAD, idempotency=key()))
     other = Command(LEAD, idempotency=key(fingerprint="POST /v1/cases/x/contact {note}"))
 
-    refused(app, case_id, InvalidCommand, "idempotency_key_reused",
-            lambda: app.cases.contact(case_id, other, note="已联系"))
+    refused(
+        app, case_id, InvalidCommand, "idempotency_key_reused", lambda: app.cases.contact(case_id, other, note="已联系")
+    )
 
 
 def test_register_with_same_key_and_another_fingerprint_is_invalid(app: Container) -> None:
@@ -129,7 +130,10 @@ def test_expected_version_matching_records_the_command(app: Container) -> None:
     case_id = s.register(app)
 
     result = app.cases.dispatch(
-        case_id, Command(COORDINATOR, expected_version=1), tier=Tier.HANDLING, lead_department="econ-info",
+        case_id,
+        Command(COORDINATOR, expected_version=1),
+        tier=Tier.HANDLING,
+        lead_department="econ-info",
         co_departments=[],
     )
 
@@ -140,8 +144,13 @@ def test_expected_version_matching_records_the_command(app: Container) -> None:
 def test_sign_for_with_stale_expected_version_is_refused(app: Container, expected: int) -> None:
     case_id = s.dispatched_case(app)
 
-    error = refused(app, case_id, VersionMismatch, "version_mismatch",
-                    lambda: app.cases.sign_for(case_id, Command(LEAD, expected_version=expected)))
+    error = refused(
+        app,
+        case_id,
+        VersionMismatch,
+        "version_mismatch",
+        lambda: app.cases.sign_for(case_id, Command(LEAD, expected_version=expected)),
+    )
 
     assert (error.expected, error.actual) == (expected, 2)  # type: ignore[attr-defined]
 
@@ -151,8 +160,13 @@ def test_merge_with_stale_expected_version_records_nothing_on_either_case(app: C
     s.dispatch(app, duplicate)
     before = s.version(app, survivor)
 
-    refused(app, duplicate, VersionMismatch, "version_mismatch",
-            lambda: app.cases.merge(duplicate, Command(COORDINATOR, expected_version=1), into=survivor, note=None))
+    refused(
+        app,
+        duplicate,
+        VersionMismatch,
+        "version_mismatch",
+        lambda: app.cases.merge(duplicate, Command(COORDINATOR, expected_version=1), into=survivor, note=None),
+    )
 
     assert s.version(app, survivor) == before
 

@@ -16,9 +16,20 @@ from tests.conftest import CO, CO2, COORDINATOR, ENTERPRISE, LEAD, new_case
 from tests.unit import case_steps as s
 
 TIER2_LIFE_TYPES = [
-    "CaseRegistered", "CaseDispatched", "CaseSignedFor", "CaseContacted", "CaseCoReplied", "CaseCoReplied",
-    "CaseProgressLogged", "CaseResolved", "CaseEvaluated", "CaseReopened", "CaseProgressLogged", "CaseResolved",
-    "CaseEvaluated", "CaseClosed",
+    "CaseRegistered",
+    "CaseDispatched",
+    "CaseSignedFor",
+    "CaseContacted",
+    "CaseCoReplied",
+    "CaseCoReplied",
+    "CaseProgressLogged",
+    "CaseResolved",
+    "CaseEvaluated",
+    "CaseReopened",
+    "CaseProgressLogged",
+    "CaseResolved",
+    "CaseEvaluated",
+    "CaseClosed",
 ]
 
 
@@ -57,9 +68,20 @@ def test_tier2_life_with_redo_round_goes_through_every_status(app: Container, cl
     case_id, after = _tier2_life(app, clock)
 
     assert after == [
-        ("registered", 1), ("dispatched", 1), ("in_progress", 1), ("in_progress", 1), ("in_progress", 1),
-        ("in_progress", 1), ("in_progress", 1), ("resolved", 1), ("evaluated", 1), ("in_progress", 2),
-        ("in_progress", 2), ("resolved", 2), ("evaluated", 2), ("closed", 2),
+        ("registered", 1),
+        ("dispatched", 1),
+        ("in_progress", 1),
+        ("in_progress", 1),
+        ("in_progress", 1),
+        ("in_progress", 1),
+        ("in_progress", 1),
+        ("resolved", 1),
+        ("evaluated", 1),
+        ("in_progress", 2),
+        ("in_progress", 2),
+        ("resolved", 2),
+        ("evaluated", 2),
+        ("closed", 2),
     ]
     case = s.current(app, case_id)
     assert case.lead_department == "econ-info"
@@ -79,8 +101,20 @@ def test_tier2_life_history_records_types_actors_and_rounds(app: Container, cloc
     assert [e["version"] for e in events] == list(range(1, len(TIER2_LIFE_TYPES) + 1))
     actors = [e["actor"]["id"] for e in events]
     assert actors == [
-        COORDINATOR.id, COORDINATOR.id, LEAD.id, LEAD.id, CO.id, CO2.id, LEAD.id, LEAD.id, ENTERPRISE.id,
-        COORDINATOR.id, LEAD.id, LEAD.id, COORDINATOR.id, COORDINATOR.id,
+        COORDINATOR.id,
+        COORDINATOR.id,
+        LEAD.id,
+        LEAD.id,
+        CO.id,
+        CO2.id,
+        LEAD.id,
+        LEAD.id,
+        ENTERPRISE.id,
+        COORDINATOR.id,
+        LEAD.id,
+        LEAD.id,
+        COORDINATOR.id,
+        COORDINATOR.id,
     ]
     by_type = {e["type"]: e for e in events}
     assert [e["data"]["department"] for e in events if e["type"] == "CaseCoReplied"] == ["finance", "housing"]
@@ -122,7 +156,9 @@ def test_get_as_of_version_shows_the_clocks_then(app: Container, clock: FixedClo
 
     dispatched = app.queries.get(case_id, COORDINATOR, as_of_version=2).case
     assert s.due_dates(dispatched) == {
-        "sign_for": "2026-11-27", "resolution": "2026-12-17", "co_reply:finance": "2026-12-01",
+        "sign_for": "2026-11-27",
+        "resolution": "2026-12-17",
+        "co_reply:finance": "2026-12-01",
         "co_reply:housing": "2026-12-01",
     }
     first_resolution = app.queries.get(case_id, COORDINATOR, as_of_version=8).case
@@ -160,7 +196,12 @@ def test_tier1_life_goes_from_registration_to_closure(app: Container, clock: Fix
 
     assert statuses == ["registered", "dispatched", "in_progress", "in_progress", "resolved", "evaluated", "closed"]
     assert s.types(app, case_id) == [
-        "CaseRegistered", "CaseDispatched", "CaseSignedFor", "CaseContacted", "CaseResolved", "CaseEvaluated",
+        "CaseRegistered",
+        "CaseDispatched",
+        "CaseSignedFor",
+        "CaseContacted",
+        "CaseResolved",
+        "CaseEvaluated",
         "CaseClosed",
     ]
     events = s.history(app, case_id)
@@ -206,8 +247,11 @@ def test_close_unevaluated_after_revisit_window_with_note(app: Container, clock:
 @pytest.mark.parametrize("status", ["registered", "dispatched", "in_progress", "resolved", "evaluated"])
 def test_withdraw_from_any_open_status(app: Container, status: str) -> None:
     drive = {
-        "registered": s.register, "dispatched": s.dispatched_case, "in_progress": s.in_progress_case,
-        "resolved": s.resolved_case, "evaluated": s.evaluated_case,
+        "registered": s.register,
+        "dispatched": s.dispatched_case,
+        "in_progress": s.in_progress_case,
+        "resolved": s.resolved_case,
+        "evaluated": s.evaluated_case,
     }
     case_id = drive[status](app)
 

@@ -102,8 +102,11 @@ def test_arbitrate_without_return_is_refused_not_returned(app: Container) -> Non
 
 @pytest.mark.parametrize(
     ("department", "rule"),
-    [(None, "unknown_department"), ("no-such-dept", "unknown_department"),
-     ("econ-info", "reassign_to_same_department")],
+    [
+        (None, "unknown_department"),
+        ("no-such-dept", "unknown_department"),
+        ("econ-info", "reassign_to_same_department"),
+    ],
 )
 def test_arbitrate_reassign_to_bad_department_is_invalid(app: Container, department: str | None, rule: str) -> None:
     case_id = s.returned_case(app)
@@ -115,8 +118,9 @@ def test_arbitrate_reassign_to_bad_department_is_invalid(app: Container, departm
 
 def test_contact_before_sign_for_is_refused_not_in_progress(app: Container) -> None:
     case_id = s.dispatched_case(app)
-    refused(app, case_id, StateConflict, "not_in_progress",
-            lambda: app.cases.contact(case_id, s.cmd(LEAD), note="已联系"))
+    refused(
+        app, case_id, StateConflict, "not_in_progress", lambda: app.cases.contact(case_id, s.cmd(LEAD), note="已联系")
+    )
 
 
 def test_contact_by_co_handler_is_refused_lead_only(app: Container) -> None:
@@ -126,8 +130,9 @@ def test_contact_by_co_handler_is_refused_lead_only(app: Container) -> None:
 
 def test_progress_by_lead_before_sign_for_is_refused_not_in_progress(app: Container) -> None:
     case_id = s.dispatched_case(app)
-    refused(app, case_id, StateConflict, "not_in_progress",
-            lambda: app.cases.progress(case_id, s.cmd(LEAD), note="进展"))
+    refused(
+        app, case_id, StateConflict, "not_in_progress", lambda: app.cases.progress(case_id, s.cmd(LEAD), note="进展")
+    )
 
 
 def test_progress_by_co_handler_after_resolution_is_refused_not_in_progress(app: Container) -> None:
@@ -160,21 +165,36 @@ def test_co_reply_after_resolution_is_refused_not_in_progress(app: Container) ->
 def test_waive_co_reply_twice_is_refused_co_reply_waived(app: Container) -> None:
     case_id = s.in_progress_case(app)
     app.cases.waive_co_reply(case_id, s.cmd(), department="finance", reason="无意见")
-    refused(app, case_id, StateConflict, "co_reply_waived",
-            lambda: app.cases.waive_co_reply(case_id, s.cmd(), department="finance", reason="无意见"))
+    refused(
+        app,
+        case_id,
+        StateConflict,
+        "co_reply_waived",
+        lambda: app.cases.waive_co_reply(case_id, s.cmd(), department="finance", reason="无意见"),
+    )
 
 
 def test_waive_co_reply_after_reply_is_refused_co_reply_given(app: Container) -> None:
     case_id = s.in_progress_case(app)
     s.co_reply(app, case_id, CO)
-    refused(app, case_id, StateConflict, "co_reply_given",
-            lambda: app.cases.waive_co_reply(case_id, s.cmd(), department="finance", reason="无意见"))
+    refused(
+        app,
+        case_id,
+        StateConflict,
+        "co_reply_given",
+        lambda: app.cases.waive_co_reply(case_id, s.cmd(), department="finance", reason="无意见"),
+    )
 
 
 def test_waive_co_reply_of_a_non_co_handler_is_invalid(app: Container) -> None:
     case_id = s.in_progress_case(app)
-    refused(app, case_id, InvalidCommand, "not_co_handler",
-            lambda: app.cases.waive_co_reply(case_id, s.cmd(), department="ecology", reason="无意见"))
+    refused(
+        app,
+        case_id,
+        InvalidCommand,
+        "not_co_handler",
+        lambda: app.cases.waive_co_reply(case_id, s.cmd(), department="ecology", reason="无意见"),
+    )
 
 
 # -- extensions --------------------------------------------------------------------------------
@@ -252,8 +272,11 @@ def test_decide_extension_without_request_is_refused(app: Container, decided: bo
 
 @pytest.mark.parametrize(
     ("first", "then"),
-    [(Escalation.SUPERVISE, Escalation.URGE), (Escalation.LISTED, Escalation.SUPERVISE),
-     (Escalation.LISTED, Escalation.URGE)],
+    [
+        (Escalation.SUPERVISE, Escalation.URGE),
+        (Escalation.LISTED, Escalation.SUPERVISE),
+        (Escalation.LISTED, Escalation.URGE),
+    ],
 )
 def test_escalate_downwards_is_refused(app: Container, first: Escalation, then: Escalation) -> None:
     case_id = s.in_progress_case(app)
@@ -270,10 +293,12 @@ def test_escalate_same_level_again_is_allowed(app: Container) -> None:
 
 @pytest.mark.parametrize(
     ("level", "due", "rule"),
-    [(Escalation.SUPERVISE, date(2026, 11, 26), "due_not_in_future"),
-     (Escalation.SUPERVISE, date(2026, 11, 1), "due_not_in_future"),
-     (Escalation.URGE, date(2026, 12, 10), "due_only_for_supervise"),
-     (Escalation.LISTED, date(2026, 12, 10), "due_only_for_supervise")],
+    [
+        (Escalation.SUPERVISE, date(2026, 11, 26), "due_not_in_future"),
+        (Escalation.SUPERVISE, date(2026, 11, 1), "due_not_in_future"),
+        (Escalation.URGE, date(2026, 12, 10), "due_only_for_supervise"),
+        (Escalation.LISTED, date(2026, 12, 10), "due_only_for_supervise"),
+    ],
 )
 def test_escalate_with_bad_due_is_invalid(app: Container, level: Escalation, due: date, rule: str) -> None:
     case_id = s.in_progress_case(app)
@@ -311,14 +336,20 @@ def test_resolve_by_co_handler_is_refused_lead_only(app: Container) -> None:
 
 def test_resolve_unsolvable_without_reason_is_invalid(app: Container) -> None:
     case_id = s.in_progress_case(app, co=[])
-    refused(app, case_id, InvalidCommand, "reason_required",
-            lambda: s.resolve(app, case_id, outcome=Outcome.UNSOLVABLE))
+    refused(
+        app, case_id, InvalidCommand, "reason_required", lambda: s.resolve(app, case_id, outcome=Outcome.UNSOLVABLE)
+    )
 
 
 def test_evaluate_twice_is_refused_already_evaluated(app: Container) -> None:
     case_id = s.evaluated_case(app)
-    refused(app, case_id, StateConflict, "already_evaluated",
-            lambda: s.evaluate(app, case_id, Satisfaction.DISSATISFIED, by=ENTERPRISE))
+    refused(
+        app,
+        case_id,
+        StateConflict,
+        "already_evaluated",
+        lambda: s.evaluate(app, case_id, Satisfaction.DISSATISFIED, by=ENTERPRISE),
+    )
 
 
 @pytest.mark.parametrize("drive", [s.register, s.dispatched_case, s.in_progress_case])
@@ -395,18 +426,29 @@ def test_merge_into_a_final_case_is_refused(app: Container, final: str) -> None:
         app.cases.merge(target, s.cmd(), into=s.register(app), note=None)
     duplicate = s.register(app)
     before = s.version(app, target)
-    refused(app, duplicate, StateConflict, "merge_target_not_open",
-            lambda: app.cases.merge(duplicate, s.cmd(), into=target, note=None))
+    refused(
+        app,
+        duplicate,
+        StateConflict,
+        "merge_target_not_open",
+        lambda: app.cases.merge(duplicate, s.cmd(), into=target, note=None),
+    )
     assert s.version(app, target) == before
 
 
 def test_merge_into_itself_is_invalid(app: Container) -> None:
     case_id = s.register(app)
-    refused(app, case_id, InvalidCommand, "merge_into_self",
-            lambda: app.cases.merge(case_id, s.cmd(), into=case_id, note=None))
+    refused(
+        app,
+        case_id,
+        InvalidCommand,
+        "merge_into_self",
+        lambda: app.cases.merge(case_id, s.cmd(), into=case_id, note=None),
+    )
 
 
 def test_merge_into_an_unknown_case_is_invalid(app: Container) -> None:
     case_id = s.register(app)
-    refused(app, case_id, InvalidCommand, "unknown_case",
-            lambda: app.cases.merge(case_id, s.cmd(), into=uuid4(), note=None))
+    refused(
+        app, case_id, InvalidCommand, "unknown_case", lambda: app.cases.merge(case_id, s.cmd(), into=uuid4(), note=None)
+    )

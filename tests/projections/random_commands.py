@@ -1,0 +1,110 @@
+"""Random but legal-looking command sequences; refusals are part of the mix and record nothing."""
+
+from __future__ import annotations
+
+import contextlib
+import random
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+from application.execution import Command
+from domain.errors import DomainError
+from domain.values import Actor, Arbitration, Escalation, Outcome, Role, Satisfaction, Tier
+from infrastructure.clock import FixedClock
+from infrastructure.container import Container
+from tests.conftest import COORDINATOR, new_case
+
+DEPARTMENTS = ("econ-info", "finance", "housing", "hi-tech-zone", "wanchun")
+SATISFACTION = list(Satisfaction)
+
+
+def handler(department: str) -> Actor:
+    return Actor(f"handler-{department}", Role.HANDLER, department)
+
+
+def random_step(app: Container, rng: random.Random, case_id: UUID) -> None:
+    """One command on the case, chosen by its status; a refused one is simply skipped."""
+    case = app.queries.get(case_id, COORDINATOR).case
+    lead = handler(case.lead_department) if case.lead_department else COORDINATOR
+    co = [handler(d) for d in case.co_departments]
+    c, s = app.cases, case.status
+    options: list[Callable[[], Any]] = []
+    if s == "registered":
+        tier = rng.choice(list(Tier))
+        picks = rng.sample(DEPARTMENTS, 3)
+        cos = picks[1 : 1 + rng.randint(0, 2)] if tier is Tier.RESOLUTION else []
+        options.append(
+            lambda: c.dispatch(case_id, Command(COORDINATOR), tier=tier, lead_department=picks[0], co_departments=cos)
+        )
+    if s == "dispatched":
+        options += [
+            lambda: c.sign_for(case_id, Command(lead)),
+            lambda: c.return_case(case_id, Command(lead), reason="非本部门职责", basis="三定方案"),
+        ]
+    if s == "returned":
+        other = rng.choice([d for d in DEPARTMENTS if d != case.lead_department])
+        decision = rng.choice(list(Arbitration))
+        options.append(
+            lambda: c.arbitrate(
+                case_id,
+                Command(COORDINATOR),
+                decision=decision,
+                department=other if decision is Arbitration.REASSIGN else None,
+                note="审定",
+            )
+        )
+    if s == "in_progress":
+        options += [
+            lambda: c.contact(case_id, Command(lead), note="已联系"),
+            lambda: c.progress(case_id, Command(lead), note="推进中"),
+            lambda: c.request_extension(case_id, Command(lead), extra_working_days=rng.randint(1, 5), reason="需协调"),
+            lambda: c.resolve(
+                case_id, Command(lead), reply="已办结", outcome=rng.choice(list(Outcome)), reason="无法解决的原因"
+            ),
+        ]
+    if s in ("dispatched", "returned", "in_progress"):
+        options += [
+            lambda: c.co_reply(case_id, Command(rng.choice(co)), note="协办意见") if co else None,
+            lambda: c.escalate(
+                case_id, Command(COORDINATOR), level=rng.choice(list(Escalation)), reason="督办", due=None
+            ),
+        ]
+        if case.pending_extension:
+            options.append(
+                lambda: c.decide_extension(case_id, Command(COORDINATOR), approved=rng.random() < 0.6, note="审批")
+            )
+        for d in case.co_departments:
+            options.append(lambda d=d: c.waive_co_reply(case_id, Command(COORDINATOR), department=d, reason="免于回复"))
+    if s == "resolved":
+        options.append(
+            lambda: c.evaluate(
+                case_id,
+                Command(COORDINATOR),
+                satisfaction=rng.choice(SATISFACTION),
+                solved=rng.random() < 0.5,
+                comment=None,
+            )
+        )
+    if s == "evaluated":
+        options += [
+            lambda: c.reopen(case_id, Command(COORDINATOR), reason="企业不满意"),
+            lambda: c.close(case_id, Command(COORDINATOR), note=None),
+        ]
+    if rng.random() < 0.03:
+        options.append(lambda: c.withdraw(case_id, Command(COORDINATOR), reason="企业撤回"))
+    if options:
+        with contextlib.suppress(DomainError):  # a refusal records nothing: part of the mix
+            rng.choice(options)()
+
+
+def random_history(app: Container, clock: FixedClock, seed: int, cases: int = 20, steps: int = 200) -> list[UUID]:
+    rng = random.Random(seed)
+    ids = [app.cases.register(Command(COORDINATOR), new_case(title=f"诉求{i} 蒸汽管道")).case.id for i in range(cases)]
+    for _ in range(steps):
+        clock.advance(hours=rng.choice([1, 3, 20, 50]))
+        random_step(app, rng, rng.choice(ids))
+    if len(ids) > 2 and rng.random() < 0.9:
+        with contextlib.suppress(DomainError):
+            app.cases.merge(ids[0], Command(COORDINATOR), into=ids[1], note=None)
+    return ids
