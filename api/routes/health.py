@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from api.auth import ContainerDep
+from infrastructure.views.status import projection_status
 
 router = APIRouter(tags=["operations"])
 
@@ -15,10 +16,13 @@ def healthz() -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
-@router.get("/readyz", description="The store answers; 503 with Retry-After when it does not.")
+@router.get("/readyz", description="The store answers and every projection is within its lag limit; else 503.")
 def readyz(app: ContainerDep) -> JSONResponse:
     try:
-        position = app.store.recorder.max_notification_id()
-    except Exception as e:
+        status = projection_status(app)
+    except Exception as e:  # readiness reports any failure to reach the store, whatever its kind
         return JSONResponse({"status": "unavailable", "detail": str(e)}, status_code=503, headers={"Retry-After": "2"})
-    return JSONResponse({"status": "ready", "position": position or 0})
+    limit = app.settings.ready_max_lag
+    ready = all(p["lag"] <= limit for p in status["projections"])
+    body = {"status": "ready" if ready else "lagging", "max_lag": limit, **status}
+    return JSONResponse(body, status_code=200 if ready else 503, headers={} if ready else {"Retry-After": "2"})

@@ -15,7 +15,7 @@ from tests.http.scenario import Tokens, issue_tokens
 
 @pytest.fixture
 def client(app: Container) -> Iterator[TestClient]:
-    with TestClient(create_app(lambda: app, max_body_bytes=100_000)) as c:
+    with TestClient(create_app(lambda: app, max_body_bytes=100_000, run_projections=True)) as c:
         yield c
 
 
