@@ -32,7 +32,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         container = make_container()
         app.state.container = container
-        loop = ProjectionLoop(container.workers()) if run_projections else None
+        loop = ProjectionLoop(container.workers(container.settings.projection_batch)) if run_projections else None
         if loop:
             loop.start()
         try:

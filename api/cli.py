@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
@@ -164,10 +165,11 @@ def worker() -> None:
 
     from infrastructure.views.runner import AdvisoryLocks, ProjectionLoop
 
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings.from_env()
     container = _container()
     locks = AdvisoryLocks(settings.database_url) if settings.backend == "postgresql" else None
-    loop = ProjectionLoop(container.workers(), lock=locks)
+    loop = ProjectionLoop(container.workers(settings.projection_batch), lock=locks)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

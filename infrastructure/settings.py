@@ -26,6 +26,7 @@ class Settings:
     calendar_file: Path | None = None
     max_body_bytes: int = 1_000_000
     ready_max_lag: int = 1000
+    projection_batch: int = 1000
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -36,6 +37,7 @@ class Settings:
             calendar_file=_path(env.get("CASETRAIL_CALENDAR_FILE")),
             max_body_bytes=int(env.get("CASETRAIL_MAX_BODY_BYTES", "1000000")),
             ready_max_lag=int(env.get("CASETRAIL_READY_MAX_LAG", "1000")),
+            projection_batch=int(env.get("CASETRAIL_PROJECTION_BATCH", "1000")),
         )
 
     @property

@@ -21,7 +21,9 @@ from infrastructure.settings import Settings
 START = datetime(2026, 11, 26, 1, 0, tzinfo=UTC)
 CODE = "91510115MA6C4B7Q2J"
 OTHER_CODE = "91110000600037341L"
-POSTGRES_URL = os.environ.get("CASETRAIL_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/casetrail_test")
+# Each test session gets its own database (suffixed with the process id), so two suites never collide.
+POSTGRES_BASE_URL = os.environ.get("CASETRAIL_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/casetrail_test")
+POSTGRES_URL = f"{POSTGRES_BASE_URL}_{os.getpid()}"
 
 COORDINATOR = Actor("coordinator-1", Role.COORDINATOR, "service-center")
 LEAD = Actor("handler-econ", Role.HANDLER, "econ-info")
@@ -77,6 +79,16 @@ def postgres_available() -> str | None:
     except Exception as e:
         return str(e)
     return None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def drop_session_database() -> Iterator[None]:
+    yield
+    if postgres_available() is None:
+        name = POSTGRES_URL.rsplit("/", 1)[1]
+        admin = POSTGRES_URL.rsplit("/", 1)[0] + "/postgres"
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def reset_postgres() -> None:

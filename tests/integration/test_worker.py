@@ -1,0 +1,110 @@
+"""`casetrail worker` as a real process: killed mid-stream it resumes exactly; two workers never both apply."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from infrastructure.clock import FixedClock
+from infrastructure.container import Container
+from infrastructure.views.runner import lock_key
+from tests.conftest import POSTGRES_URL, require_postgres, reset_postgres
+from tests.projections.folds import folded_rows, projected_rows
+from tests.projections.random_commands import random_history
+
+BIN = Path(sys.executable).parent / "casetrail"
+
+
+def start_worker(url: str, batch: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "CASETRAIL_DATABASE_URL": url, "CASETRAIL_PROJECTION_BATCH": str(batch)}
+    return subprocess.Popen([str(BIN), "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {seconds} s waiting for {what}")
+        time.sleep(0.05)
+
+
+def positions(app: Container) -> dict[str, int]:
+    return {p.name: app.views.position(p.name, app.views.active_generation(p.name)) for p in app.projections}
+
+
+def head(app: Container) -> int:
+    return app.store.recorder.max_notification_id() or 0
+
+
+def test_worker_killed_mid_stream_resumes_to_a_full_rebuild(
+    store_url: str, durable_app: Container, clock: FixedClock
+) -> None:
+    random_history(durable_app, clock, seed=7, cases=30, steps=400)
+    end = head(durable_app)
+    worker = start_worker(store_url, batch=3)
+    try:
+        wait_for(lambda: 0 < min(positions(durable_app).values()), 30, "the worker to start applying")
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=10)
+    finally:
+        worker.kill()
+    assert min(positions(durable_app).values()) < end, "killed too late to prove anything; lower the batch size"
+    random_history(durable_app, clock, seed=8, cases=5, steps=50)
+    restarted = start_worker(store_url, batch=50)
+    try:
+        wait_for(lambda: min(positions(durable_app).values()) >= head(durable_app), 60, "the restarted worker")
+    finally:
+        restarted.terminate()
+        restarted.wait(timeout=10)
+    for projection in durable_app.projections:
+        assert projected_rows(durable_app, projection) == folded_rows(durable_app, projection), projection.name
+
+
+def lock_holders(names: list[str]) -> set[int]:
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        keys = [lock_key(n) for n in names]
+        rows = conn.execute(
+            "SELECT pid, (classid::bigint << 32) | objid::bigint AS key FROM pg_locks "
+            "WHERE locktype = 'advisory' AND granted"
+        ).fetchall()
+    return {pid for pid, key in rows if key in {k & 0xFFFFFFFFFFFFFFFF for k in keys}}
+
+
+@pytest.mark.postgres
+def test_two_workers_one_applies_and_the_other_takes_over(clock: FixedClock) -> None:
+    require_postgres()
+    reset_postgres()
+    from infrastructure.container import build
+    from infrastructure.settings import Settings
+
+    app = build(Settings(database_url=POSTGRES_URL), clock=clock)
+    names = [p.name for p in app.projections]
+    first, second = start_worker(POSTGRES_URL, 100), None
+    try:
+        random_history(app, clock, seed=3, cases=5, steps=30)
+        wait_for(lambda: min(positions(app).values()) >= head(app), 30, "the first worker to catch up")
+        second = start_worker(POSTGRES_URL, 100)
+        time.sleep(2)
+        assert len(lock_holders(names)) == 1, "both workers hold projection locks"
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+        random_history(app, clock, seed=4, cases=5, steps=30)
+        started = time.monotonic()
+        wait_for(lambda: min(positions(app).values()) >= head(app), 15, "the standby to take over")
+        assert time.monotonic() - started < 10
+        for projection in app.projections:
+            assert projected_rows(app, projection) == folded_rows(app, projection)
+    finally:
+        for w in (first, second):
+            if w is not None:
+                w.kill()
+                w.wait(timeout=10)
+        app.close()
