@@ -7,13 +7,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import Progress, TaskID
 
+from api.cli_audit import audit_app
+from api.cli_common import err, open_container, out
 from domain.errors import DomainError
 from domain.values import CLI, Role
 from infrastructure.clock import FixedClock
-from infrastructure.container import Container, build
+from infrastructure.container import build
 from infrastructure.postgres_admin import ensure_database
 from infrastructure.settings import Settings, SettingsError
 
@@ -22,17 +23,7 @@ tokens_app = typer.Typer(help="Issue, list and revoke access tokens.", no_args_i
 app.add_typer(tokens_app, name="tokens")
 projections_app = typer.Typer(help="Inspect and rebuild the projections (views and reports).", no_args_is_help=True)
 app.add_typer(projections_app, name="projections")
-out = Console()
-err = Console(stderr=True)
-
-
-def _container(*, create_tables: bool = False) -> Container:
-    settings = Settings.from_env()
-    try:
-        return build(settings, create_tables=create_tables or settings.backend in ("sqlite", "memory"))
-    except (SettingsError, ValueError) as e:
-        err.print(f"[red]error:[/red] {e}")
-        raise typer.Exit(2) from None
+app.add_typer(audit_app, name="audit")
 
 
 @app.command()
@@ -46,7 +37,7 @@ def serve(
     from api.app import create_app
 
     settings = Settings.from_env()
-    _container(create_tables=True).close()  # fail fast, with a clear message, before binding the port
+    open_container(create_tables=True).close()  # fail fast, with a clear message, before binding the port
     embedded = settings.backend == "sqlite"
     application = create_app(
         lambda: build(settings, create_tables=embedded),
@@ -71,7 +62,7 @@ def migrate() -> None:
             raise typer.Exit(2) from None
         if created:
             out.print("created the database")
-    _container(create_tables=True).close()
+    open_container(create_tables=True).close()
     out.print(f"tables are in place ({settings.backend})")
 
 
@@ -83,7 +74,7 @@ def tokens_create(
     credit_code: Annotated[str | None, typer.Option(help="Unified social credit code (enterprises).")] = None,
 ) -> None:
     """Issue a token; its secret is printed once, as the last line."""
-    container = _container()
+    container = open_container()
     try:
         issued = container.tokens.issue(CLI, name=name, role=role, department=department, credit_code=credit_code)
     except DomainError as e:
@@ -102,7 +93,7 @@ def tokens_create(
 @tokens_app.command("list")
 def tokens_list() -> None:
     """List every token (without secrets)."""
-    container = _container()
+    container = open_container()
     try:
         for t in container.tokens.list_all(CLI):
             state = f"revoked {t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else "active"
@@ -116,7 +107,7 @@ def tokens_revoke(token_id: Annotated[str, typer.Argument(help="The token's id (
     """Revoke a token at once."""
     from uuid import UUID
 
-    container = _container()
+    container = open_container()
     try:
         container.tokens.revoke(CLI, UUID(token_id))
     except (DomainError, ValueError) as e:
@@ -167,7 +158,7 @@ def worker() -> None:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings.from_env()
-    container = _container()
+    container = open_container()
     locks = AdvisoryLocks(settings.database_url) if settings.backend == "postgresql" else None
     loop = ProjectionLoop(container.workers(settings.projection_batch), lock=locks)
     stop = threading.Event()
@@ -187,7 +178,7 @@ def projections_status() -> None:
     """Position, generation and lag of every projection."""
     from infrastructure.views.status import projection_status
 
-    container = _container()
+    container = open_container()
     try:
         status = projection_status(container)
     finally:
@@ -204,7 +195,7 @@ def projections_rebuild(
     """Rebuild into new tables; readers see the old view until the new one has caught up."""
     from infrastructure.views.rebuild import rebuild
 
-    container = _container()
+    container = open_container()
     chosen = [p for p in container.projections if name in (None, p.name)]
     if not chosen:
         err.print(

@@ -34,6 +34,7 @@ PERMITTED: dict[str, frozenset[Role]] = {
     "manage_tokens": frozenset({Role.ADMIN}),
     "views": frozenset({C, H, AU, Role.REPORTER}),
     "reports": frozenset({C, AU, Role.REPORTER}),
+    "audit": frozenset({AU}),
 }
 
 

@@ -65,7 +65,7 @@ class CaseQueries:
         """Every event of the case with its actor and hashes; enterprises see the public part only."""
         require_role(by, "history")
         self.executor.load_visible(case_id, by)
-        entries = [_entry(e) for e in self.executor.store.events.get(case_id)]
+        entries = [history_entry(e) for e in self.executor.store.events.get(case_id)]
         if by.role is Role.ENTERPRISE:
             entries = [_public(e) for e in entries if e["type"] in PUBLIC_EVENTS]
         return entries
@@ -78,16 +78,17 @@ class CaseQueries:
         return max(versions)
 
 
-def _entry(event: Any) -> dict[str, Any]:
-    fields = vars(event)
+def history_entry(event: Any) -> dict[str, Any]:
+    """One event as histories and the audit feed show it; log entries have no actor or chain."""
+    actor = getattr(event, "actor", None)
     return {
         "version": event.originator_version,
         "type": type(event).TOPIC.removeprefix(TYPE_PREFIX),
         "at": event.timestamp,
-        "actor": {k: event.actor.get(k) for k in ("id", "role", "department", "credit_code")},
-        "data": {k: v for k, v in fields.items() if k not in NOT_DATA},
-        "hash": event.hash,
-        "prev_hash": event.prev_hash,
+        "actor": {k: actor.get(k) for k in ("id", "role", "department", "credit_code")} if actor else None,
+        "data": {k: v for k, v in vars(event).items() if k not in NOT_DATA},
+        "hash": getattr(event, "hash", None),
+        "prev_hash": getattr(event, "prev_hash", None),
     }
 
 

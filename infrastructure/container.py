@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from eventsourcing.persistence import InfrastructureFactory, OperationalError
 from eventsourcing.utils import Environment
 
+from application.audit import AuditService
 from application.case_queries import CaseQueries
 from application.cases import CaseService
 from application.execution import Executor
@@ -23,6 +24,7 @@ from infrastructure.calendar import ChinaWorkingCalendar, Overrides
 from infrastructure.clock import SystemClock
 from infrastructure.directory import load_directory
 from infrastructure.settings import Settings, SettingsError
+from infrastructure.signing import Ed25519Signer
 from infrastructure.views.reader import SqlViewReader
 from infrastructure.views.store import PostgresViewStore, SQLiteViewStore, SqlViews
 
@@ -40,6 +42,7 @@ class Container:
     views: SqlViews
     projections: list[Projection]
     view_service: ViewService
+    audit: AuditService
 
     def workers(self, batch_size: int = 1000) -> list[Worker]:
         return [Worker(self.store, p, self.views, batch_size) for p in self.projections]
@@ -83,6 +86,9 @@ def build(settings: Settings, *, clock: Clock | None = None, create_tables: bool
         views=views,
         projections=projections,
         view_service=ViewService(SqlViewReader(views)),
+        audit=AuditService(
+            store, Ed25519Signer.from_file(settings.signing_key_file) if settings.signing_key_file else None
+        ),
     )
 
 

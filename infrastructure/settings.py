@@ -11,6 +11,7 @@ from uuid import uuid4
 from eventsourcing.utils import get_topic
 
 from infrastructure.recorders import MemoryFactory, PostgresRecorder, SQLiteRecorder
+from infrastructure.transcoder import FastJSONTranscoder
 
 DEFAULT_DATABASE_URL = "sqlite:///casetrail.db"
 
@@ -27,6 +28,7 @@ class Settings:
     max_body_bytes: int = 1_000_000
     ready_max_lag: int = 1000
     projection_batch: int = 1000
+    signing_key_file: Path | None = None
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -38,6 +40,7 @@ class Settings:
             max_body_bytes=int(env.get("CASETRAIL_MAX_BODY_BYTES", "1000000")),
             ready_max_lag=int(env.get("CASETRAIL_READY_MAX_LAG", "1000")),
             projection_batch=int(env.get("CASETRAIL_PROJECTION_BATCH", "1000")),
+            signing_key_file=_path(env.get("CASETRAIL_SIGNING_KEY_FILE")),
         )
 
     @property
@@ -47,7 +50,7 @@ class Settings:
     def eventsourcing_env(self, *, create_table: bool = True) -> dict[str, str]:
         """The environment for the library, built explicitly so stray process variables cannot leak in."""
         url = urlparse(self.database_url)
-        common = {"CREATE_TABLE": "y" if create_table else "n"}
+        common = {"CREATE_TABLE": "y" if create_table else "n", "TRANSCODER_TOPIC": get_topic(FastJSONTranscoder)}
         if url.scheme == "memory":
             return {**common, "PERSISTENCE_MODULE": get_topic(MemoryFactory)}
         if url.scheme == "sqlite":

@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.routes import cases, health, tokens, views
+from api.routes import audit, cases, health, reports, tokens, views
 
-ROUTERS: list[APIRouter] = [health.router, cases.router, views.router, tokens.router]
+ROUTERS: list[APIRouter] = [health.router, cases.router, views.router, reports.router, audit.router, tokens.router]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from uuid import UUID
@@ -42,6 +43,7 @@ class Table:
 class StreamChange:
     state: bytes | None  # None: the stream left this projection (its rows are deleted)
     rows: dict[str, list[Row]] = field(default_factory=dict)
+    existed: bool = True  # the view held this stream before the batch (its old rows must go)
 
 
 class Projection(Protocol):
@@ -49,6 +51,7 @@ class Projection(Protocol):
 
     name: str
     tables: tuple[Table, ...]
+    topics: tuple[str, ...]  # the event topics it folds; () for all
 
     def fold(self, state: Any, event: Any) -> Any:
         """The stream's state after `event` (state is None before the stream's first relevant event)."""
@@ -77,6 +80,12 @@ class ViewStore(Protocol):
     ) -> None: ...
 
 
+@dataclass(frozen=True)
+class Batch:
+    events: list[tuple[Any, int]]
+    upto: int  # the position the batch covers: its last event, or the head when skipped events follow
+
+
 def tracking_name(name: str, generation: int) -> str:
     return f"casetrail@{name}.g{generation}"
 
@@ -91,39 +100,59 @@ class Worker:
         self.batch_size = batch_size
 
     def run_once(self, generation: int | None = None) -> int:
-        """Process the next batch; returns how many notifications it covered (0: caught up)."""
+        """Process the next batch; returns how many positions it covered (0: caught up)."""
         gen = self.views.active_generation(self.projection.name) if generation is None else generation
         position = self.views.position(self.projection.name, gen)
+        batch = self.read(position)
+        return self.apply(gen, position, batch)
+
+    def read(self, position: int) -> Batch:
+        """The next events after `position`, and the position the batch covers up to."""
+        topics = self.projection.topics
+        head = self.store.recorder.max_notification_id() or 0 if topics else None
         notifications = self.store.recorder.select_notifications(
-            start=position, limit=self.batch_size, inclusive_of_start=False
+            start=position, limit=self.batch_size, stop=head, topics=topics, inclusive_of_start=False
         )
-        if not notifications:
+        if topics and len(notifications) < self.batch_size:
+            # Every event up to the head has been seen: the skipped ones need not be read at all.
+            upto = max(head or 0, position)
+        else:
+            upto = notifications[-1].id if notifications else position
+        return Batch([(self.store.mapper.to_domain_event(n), n.id) for n in notifications], upto)
+
+    def apply(self, gen: int, position: int, batch: Batch) -> int:
+        if batch.upto <= position:
             return 0
-        events = [(self.store.mapper.to_domain_event(n), n.id) for n in notifications]
-        ids = list(dict.fromkeys(e.originator_id for e, _ in events))
+        ids = list(dict.fromkeys(e.originator_id for e, _ in batch.events))
         stored = self.views.load_states(self.projection.name, gen, ids)
         states = {i: self.projection.decode(s) for i, s in stored.items()}
         positions: dict[UUID, int] = {}
-        for event, pos in events:
+        for event, pos in batch.events:
             before = states.get(event.originator_id)
             after = self.projection.fold(before, event)
             if after is not None or before is not None:
                 states[event.originator_id] = after
                 positions[event.originator_id] = pos
-        changes = {sid: self._change(states[sid], pos) for sid, pos in positions.items()}
-        tracking = Tracking(tracking_name(self.projection.name, gen), notifications[-1].id)
+        changes = {sid: self._change(states[sid], pos, sid in stored) for sid, pos in positions.items()}
+        tracking = Tracking(tracking_name(self.projection.name, gen), batch.upto)
         self.views.write(self.projection, gen, changes, tracking)
-        return len(notifications)
+        return batch.upto - position
 
     def catch_up(self, generation: int | None = None) -> int:
+        """Run to the head, reading the next batch while the current one is folded and written."""
+        gen = self.views.active_generation(self.projection.name) if generation is None else generation
+        position = self.views.position(self.projection.name, gen)
         total = 0
-        while True:
-            done = self.run_once(generation)
-            if not done:
-                return total
-            total += done
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch") as pool:
+            batch = self.read(position)
+            while batch.upto > position:
+                ahead = pool.submit(self.read, batch.upto)
+                total += self.apply(gen, position, batch)
+                position = batch.upto
+                batch = ahead.result()
+        return total
 
-    def _change(self, state: Any, position: int) -> StreamChange:
+    def _change(self, state: Any, position: int, existed: bool) -> StreamChange:
         if state is None:
-            return StreamChange(None)
-        return StreamChange(self.projection.encode(state), self.projection.rows(state, position))
+            return StreamChange(None, existed=existed)
+        return StreamChange(self.projection.encode(state), self.projection.rows(state, position), existed)

@@ -72,6 +72,7 @@ WARNINGS = Table(
 class CasesProjection:
     name = "cases"
     tables: tuple[Table, ...] = (SUMMARY, DEPARTMENTS, WARNINGS)
+    topics: tuple[str, ...] = ()  # every case event changes the summary (version, position, updated_at)
 
     def __init__(self, mapper: Mapper[Any]) -> None:
         self.mapper = mapper

@@ -10,7 +10,7 @@ from infrastructure.container import Container
 
 
 def rebuild(
-    app: Container, projection: Projection, progress: Callable[[int, int], None], batch_size: int = 2000
+    app: Container, projection: Projection, progress: Callable[[int, int], None], batch_size: int = 5000
 ) -> int:
     """Readers keep using the old generation until the new one has reached it; returns the new generation."""
     name = projection.name
@@ -18,13 +18,13 @@ def rebuild(
     new = app.views.create_generation(projection, active=False)
     worker = Worker(app.store, projection, app.views, batch_size)
     while True:
-        done = worker.run_once(new)
+        done = worker.catch_up(new)
         position = app.views.position(name, new)
         progress(position, app.store.recorder.max_notification_id() or 0)
         if done == 0:
             if position >= app.views.position(name, old):
                 break
             time.sleep(0.05)  # the live generation is ahead: new events arrived meanwhile
-    app.views.switch(name, new)
+    app.views.switch(projection, new)
     app.views.drop_generation(projection, old)
     return new

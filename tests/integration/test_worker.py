@@ -51,7 +51,7 @@ def test_worker_killed_mid_stream_resumes_to_a_full_rebuild(
     end = head(durable_app)
     worker = start_worker(store_url, batch=3)
     try:
-        wait_for(lambda: 0 < min(positions(durable_app).values()), 30, "the worker to start applying")
+        wait_for(lambda: min(positions(durable_app).values()) > 0, 30, "the worker to start applying")
         worker.send_signal(signal.SIGKILL)
         worker.wait(timeout=10)
     finally:

@@ -1,0 +1,65 @@
+"""Audit routes (auditors only): chain verification, the global feed and checkpoints."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+
+from api.auth import CallerDep, ContainerDep
+from api.schemas import AuditPage, Checkpoint, Problem, VerificationOut
+from application.audit import AuditService, FeedFilter
+from domain.schedule import LOCAL_TZ
+
+router = APIRouter(tags=["audit"])
+ERRORS: dict[int | str, dict[str, Any]] = {c: {"model": Problem} for c in (401, 403, 404, 422)}
+
+
+def _doc(method: Any) -> str:
+    return (method.__doc__ or "").strip()
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    return moment.replace(tzinfo=LOCAL_TZ) if moment is not None and moment.tzinfo is None else moment
+
+
+@router.get(
+    "/v1/cases/{case_id}/verification",
+    response_model=VerificationOut,
+    responses=ERRORS,
+    description=_doc(AuditService.verify_stream),
+)
+def verify_case(case_id: UUID, caller: CallerDep, app: ContainerDep) -> JSONResponse:
+    result = app.audit.verify_stream(caller, case_id, "casetrail:CaseRegistered")
+    return JSONResponse(
+        {"ok": result.ok, "events_checked": result.events_checked, "first_broken_version": result.first_broken_version}
+    )
+
+
+@router.get("/v1/audit/events", response_model=AuditPage, responses=ERRORS, description=_doc(AuditService.feed))
+def feed(
+    caller: CallerDep,
+    app: ContainerDep,
+    after: Annotated[int, Query(ge=0, description="a position; the feed starts after it")] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    actor: Annotated[str | None, Query(description="only events by this actor id")] = None,
+    since: Annotated[datetime | None, Query(description="only events at or after (naive = Asia/Shanghai)")] = None,
+    until: Annotated[datetime | None, Query(description="only events at or before (naive = Asia/Shanghai)")] = None,
+) -> JSONResponse:
+    items, next_after = app.audit.feed(caller, FeedFilter(after, limit, actor, _aware(since), _aware(until)))
+    body = [{**i, "at": i["at"].isoformat() if i.get("at") else None} for i in items]
+    return JSONResponse({"items": body, "next_cursor": str(next_after) if next_after is not None else None})
+
+
+@router.get(
+    "/v1/audit/checkpoint", response_model=Checkpoint, responses=ERRORS, description=_doc(AuditService.checkpoint)
+)
+def checkpoint(
+    caller: CallerDep,
+    app: ContainerDep,
+    hashes: Annotated[bool, Query(description="include every stream's version hashes (large)")] = False,
+) -> JSONResponse:
+    return JSONResponse(app.audit.checkpoint(caller, with_hashes=hashes))

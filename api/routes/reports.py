@@ -1,0 +1,120 @@
+"""Report routes: the department report (三率), as JSON or, with `Accept: text/csv`, as CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.auth import CallerDep, ContainerDep
+from api.schemas import Problem
+from application.reports import COLUMNS, POLICY_VERSION, ReportService
+from infrastructure.views.report_reader import SqlReportReader
+
+router = APIRouter(tags=["reports"])
+CSV = "text/csv"
+EXAMPLE_ROW: dict[str, Any] = {
+    "department": "econ-info",
+    "name": "区经济和信息化局",
+    "zone": None,
+    "dispatched": 12,
+    "co_handled": 3,
+    "response_rate": 0.9167,
+    "resolution_rate": 0.8,
+    "satisfaction_rate": 0.9,
+    "composite": 0.87,
+    "on_time_rate": 0.9,
+    "avg_working_days": 6.4,
+    "open": 4,
+    "overdue": 1,
+    "returns": 1,
+    "redos": 1,
+    "withdrawals": 0,
+    "policy_version": POLICY_VERSION,
+}
+EXAMPLE_CSV = ",".join(COLUMNS) + "\r\n" + ",".join("" if v is None else str(v) for v in EXAMPLE_ROW.values()) + "\r\n"
+
+
+class DepartmentRow(BaseModel):
+    department: str
+    name: str
+    zone: str | None
+    dispatched: int
+    co_handled: int
+    response_rate: float | None
+    resolution_rate: float | None
+    satisfaction_rate: float | None
+    composite: float | None
+    on_time_rate: float | None
+    avg_working_days: float | None
+    open: int
+    overdue: int
+    returns: int
+    redos: int
+    withdrawals: int
+    policy_version: str
+
+
+class DepartmentReport(BaseModel):
+    items: list[DepartmentRow]
+    from_: date = Field(alias="from")
+    to: date
+    policy_version: str
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"items": [EXAMPLE_ROW], "from": "2026-11-01", "to": "2026-11-30", "policy_version": "2026.1"}]
+        }
+    )
+
+
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {CSV: {"schema": {"type": "string"}, "example": EXAMPLE_CSV}}},
+    401: {"model": Problem},
+    403: {"model": Problem},
+    422: {"model": Problem, "description": "malformed dates, `from` after `to` (invalid_period), unknown zone"},
+    503: {"model": Problem, "description": "min_position not reached within 5 s (rule min_position_not_reached)"},
+}
+
+
+def get_report_service(app: ContainerDep) -> ReportService:
+    return ReportService(SqlReportReader(app.views), app.directory, app.clock)
+
+
+ReportServiceDep = Annotated[ReportService, Depends(get_report_service)]
+
+
+@router.get(
+    "/v1/reports/departments",
+    response_model=DepartmentReport,
+    responses=RESPONSES,
+    description=(ReportService.department_report.__doc__ or "").strip(),
+)
+def department_report(
+    caller: CallerDep,
+    service: ReportServiceDep,
+    date_from: Annotated[date | None, Query(alias="from", description="first day, inclusive (YYYY-MM-DD)")] = None,
+    date_to: Annotated[date | None, Query(alias="to", description="last day, inclusive (default: today)")] = None,
+    zone: Annotated[str | None, Query(description="only the departments of this zone (zone-1 … zone-4)")] = None,
+    min_position: Annotated[int | None, Query(ge=0, description="wait (up to 5 s) until processed")] = None,
+    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Response:
+    items = service.department_report(caller, date_from, date_to, zone, min_position)
+    start, end = service.period(date_from, date_to)
+    if accept and CSV in accept:
+        return Response(as_csv(items), media_type=f"{CSV}; charset=utf-8")
+    body = {"items": items, "from": start.isoformat(), "to": end.isoformat(), "policy_version": POLICY_VERSION}
+    return JSONResponse(body)
+
+
+def as_csv(items: list[dict[str, Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=COLUMNS)
+    writer.writeheader()
+    writer.writerows(items)
+    return out.getvalue()

@@ -1,0 +1,266 @@
+"""Audit: recompute hash chains, take checkpoints (a Merkle root over stream heads), verify against them.
+
+A chain proves a stream was not edited in place; a checkpoint kept outside the system also proves
+that nothing was cut from a stream's end and that no stream was rewritten with recomputed hashes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
+
+from application.access import require_role
+from application.case_queries import history_entry
+from application.store import EventStore
+from domain.chain import GENESIS, event_hash
+from domain.errors import NotFound
+from domain.values import Actor
+
+NOT_CONTENT = {"originator_id", "originator_version", "originator_topic", "hash", "prev_hash"}
+CHAINED_PREFIX = "casetrail:"  # streams of aggregates; append-only logs (reference numbers, token index) have no chain
+UNCHAINED = {"casetrail:ReferenceAllocated", "casetrail:TokenIndexed"}
+
+
+@dataclass
+class StreamCheck:
+    """One stream's chain as far as it was read: how many events, its head, and the first bad version."""
+
+    events: int = 0
+    version: int = 0
+    head: str = GENESIS
+    first_broken_version: int | None = None
+    hashes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.first_broken_version is None
+
+
+def recomputed_hash(event: Any, prev_hash: str) -> str:
+    content = {k: v for k, v in vars(event).items() if k not in NOT_CONTENT}
+    return event_hash(type(event).TOPIC, event.originator_id, event.originator_version, content, prev_hash)
+
+
+def is_chained(stored: StoredEvent) -> bool:
+    return stored.topic.startswith(CHAINED_PREFIX) and stored.topic not in UNCHAINED
+
+
+class ChainVerifier:
+    """Feeds stored events of many streams (each in version order) and keeps every stream's verdict."""
+
+    def __init__(self, store: EventStore, keep_hashes: bool = False) -> None:
+        self.store = store
+        self.keep_hashes = keep_hashes
+        self.streams: dict[UUID, StreamCheck] = {}
+
+    def feed(self, stored: StoredEvent) -> None:
+        stream_id = stored.originator_id if isinstance(stored.originator_id, UUID) else UUID(str(stored.originator_id))
+        check = self.streams.setdefault(stream_id, StreamCheck())
+        check.events += 1
+        if check.first_broken_version is not None:
+            return
+        expected = check.version + 1
+        digest = self._digest(stored, check.head) if stored.originator_version == expected else None
+        if digest is None:
+            check.first_broken_version = expected  # missing, moved, undecodable or altered
+            return
+        check.version, check.head = expected, digest
+        if self.keep_hashes:
+            check.hashes.append(digest)
+
+    def _digest(self, stored: StoredEvent, prev_hash: str) -> str | None:
+        """The event's hash if it decodes and its chain holds, else None. Never raises for bad data."""
+        try:
+            event: Any = self.store.mapper.to_domain_event(stored)
+            if event.prev_hash != prev_hash or recomputed_hash(event, prev_hash) != event.hash:
+                return None
+            return str(event.hash)
+        except Exception:  # an event that no longer decodes is broken evidence, not a crash
+            return None
+
+
+def merkle_root(leaves: list[str]) -> str:
+    """SHA-256 Merkle root over hex leaves (an odd node is paired with itself); empty -> hash of nothing."""
+    level = [bytes.fromhex(leaf) for leaf in leaves] or [hashlib.sha256(b"").digest()]
+    while len(level) > 1:
+        if len(level) % 2:
+            level.append(level[-1])
+        level = [hashlib.sha256(level[i] + level[i + 1]).digest() for i in range(0, len(level), 2)]
+    return level[0].hex()
+
+
+def leaf(stream_id: UUID, check: StreamCheck) -> str:
+    return hashlib.sha256(f"{stream_id}:{check.version}:{check.head}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    events_checked: int
+    first_broken_version: int | None
+
+
+class Signer(Protocol):
+    def sign(self, message: bytes) -> str: ...
+
+    def verify(self, message: bytes, signature: str) -> bool: ...
+
+
+def canonical(body: dict[str, Any]) -> bytes:
+    return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+
+
+class AuditService:
+    """Chain verification, checkpoints and the global feed, for auditors."""
+
+    def __init__(self, store: EventStore, signer: Signer | None = None, batch_size: int = 5000) -> None:
+        self.store = store
+        self.signer = signer
+        self.batch_size = batch_size
+
+    def verify_stream(self, by: Actor, stream_id: UUID, registered_topic: str) -> Verification:
+        """Recompute one stream's hash chain from its stored events; names the first broken version."""
+        require_role(by, "audit")
+        stored = list(self.store.recorder.select_events(stream_id))
+        if not stored or stored[0].topic != registered_topic:
+            raise NotFound()
+        verifier = ChainVerifier(self.store)
+        for event in stored:
+            verifier.feed(event)
+        check = verifier.streams[stream_id]
+        return Verification(check.ok, check.events, check.first_broken_version)
+
+    def scan(
+        self, upto: int | None = None, *, keep_hashes: bool = False, progress: Progress | None = None
+    ) -> tuple[ChainVerifier, int]:
+        """Verify every chained stream in one pass over the global log, up to position `upto` (default: head)."""
+        verifier = ChainVerifier(self.store, keep_hashes)
+        head = upto if upto is not None else self.store.recorder.max_notification_id() or 0
+        for batch in self.batches(0, head):
+            for stored in batch:
+                if is_chained(stored):
+                    verifier.feed(stored)
+            if progress:
+                progress(batch[-1].id, head)
+        return verifier, head
+
+    def checkpoint(self, by: Actor, *, with_hashes: bool = False, progress: Progress | None = None) -> dict[str, Any]:
+        """A Merkle root over every stream's head at the current position, signed when a key is configured."""
+        require_role(by, "audit")
+        verifier, head = self.scan(keep_hashes=with_hashes, progress=progress)
+        body = checkpoint_body(verifier, head)
+        if self.signer:
+            body["signature"] = self.signer.sign(canonical(body))
+        if with_hashes:
+            body["hashes"] = {str(i): c.hashes for i, c in sorted(verifier.streams.items(), key=lambda x: str(x[0]))}
+        return body
+
+    def verify_against(self, saved: dict[str, Any], progress: Progress | None = None) -> dict[str, Any]:
+        """Compare today's store with a checkpoint saved earlier; names each stream's first bad version."""
+        signed = {k: saved[k] for k in ("position", "streams", "root")}
+        signature_ok = None
+        if "signature" in saved and self.signer:
+            signature_ok = self.signer.verify(canonical(signed), saved["signature"])
+        then, _ = self.scan(upto=int(saved["position"]), keep_hashes=True, progress=progress)
+        root_ok = checkpoint_body(then, int(saved["position"]))["root"] == saved["root"]
+        broken = compare(saved, then) if "hashes" in saved else {}
+        return {
+            "ok": root_ok and not broken and signature_ok is not False,
+            "root_matches": root_ok,
+            "signature_valid": signature_ok,
+            "broken": broken,
+            "position": saved["position"],
+        }
+
+    def feed(self, by: Actor, f: FeedFilter) -> tuple[list[dict[str, Any]], int | None]:
+        """Every event in global order with its actor and hash; scans at most `SCAN_LIMIT` events a call."""
+        require_role(by, "audit")
+        head = self.store.recorder.max_notification_id() or 0
+        items: list[dict[str, Any]] = []
+        position, scanned = f.after, 0
+        while position < head and len(items) < f.limit and scanned < SCAN_LIMIT:
+            rows = self.store.recorder.select_notifications(start=position, limit=500, inclusive_of_start=False)
+            for n in rows:
+                position, scanned = n.id, scanned + 1
+                entry = self.feed_entry(n)
+                if f.matches(entry):
+                    items.append(entry)
+                    if len(items) == f.limit:
+                        break
+            if not rows:
+                break
+        return items, position if position < head else None
+
+    def feed_entry(self, n: Any) -> dict[str, Any]:
+        base = {"position": n.id, "stream": str(n.originator_id), "version": n.originator_version}
+        try:
+            return {**base, **history_entry(self.store.mapper.to_domain_event(n))}
+        except Exception as e:  # an undecodable event is shown as such, never hidden or crashed on
+            return {
+                **base,
+                "type": n.topic,
+                "at": None,
+                "actor": None,
+                "data": None,
+                "hash": None,
+                "error": f"cannot decode: {type(e).__name__}",
+            }
+
+    def batches(self, after: int, head: int) -> Iterator[list[Any]]:
+        position = after
+        while position < head:
+            rows = self.store.recorder.select_notifications(
+                start=position, limit=self.batch_size, stop=head, inclusive_of_start=False
+            )
+            if not rows:
+                return
+            yield list(rows)
+            position = rows[-1].id
+
+
+Progress = Callable[[int, int], None]
+SCAN_LIMIT = 20_000
+
+
+@dataclass(frozen=True)
+class FeedFilter:
+    after: int = 0
+    limit: int = 100
+    actor: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def matches(self, entry: dict[str, Any]) -> bool:
+        at, actor = entry.get("at"), entry.get("actor") or {}
+        if self.actor is not None and actor.get("id") != self.actor:
+            return False
+        if self.since is not None and (at is None or at < self.since):
+            return False
+        return not (self.until is not None and (at is None or at > self.until))
+
+
+def checkpoint_body(verifier: ChainVerifier, position: int) -> dict[str, Any]:
+    """The signed part of a checkpoint: position, stream count and the Merkle root over stream heads."""
+    heads = sorted(verifier.streams.items(), key=lambda item: str(item[0]))
+    return {"position": position, "streams": len(heads), "root": merkle_root([leaf(i, c) for i, c in heads])}
+
+
+def compare(saved: dict[str, Any], now: ChainVerifier) -> dict[str, int]:
+    """Streams whose history differs from a saved checkpoint's, with the first version that differs."""
+    broken: dict[str, int] = {}
+    for stream, hashes in saved["hashes"].items():
+        current = now.streams.get(UUID(stream), StreamCheck())
+        pairs = zip(hashes, current.hashes, strict=False)
+        mismatch = next((v for v, (a, b) in enumerate(pairs, 1) if a != b), None)
+        if mismatch is None and len(current.hashes) < len(hashes):
+            mismatch = len(current.hashes) + 1  # events cut from the end
+        if mismatch is not None:
+            broken[stream] = mismatch
+    return broken

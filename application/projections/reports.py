@@ -1,0 +1,258 @@
+"""The reports projection: each case folded into dated facts (assignments, rounds, spans...) for the three rates."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from eventsourcing.persistence import Mapper
+
+from application.projections.base import Column, Row, Table
+from domain.case import Case
+from domain.schedule import local_date
+from domain.values import Arbitration
+
+T, INT = "text", "int"
+State = dict[str, Any]
+
+
+def _table(name: str, columns: str, *indexes: tuple[str, ...]) -> Table:
+    """A table from 'name:type' pairs; a bare name is text."""
+    cols = tuple(Column(*(c.split(":") if ":" in c else (c, T))) for c in columns.split())
+    return Table(name, cols, indexes)
+
+
+ASSIGNMENTS = _table(
+    "assignments",
+    "department dispatched_on sign_for_due signed_on first_contact_due contacted_on upheld_return:int reassigned_on "
+    "responded_on",
+    ("dispatched_on", "department", "reassigned_on", "responded_on"),
+)
+ROUNDS = _table(
+    "rounds",
+    "round:int department started_on resolved_on on_time:int working_days:int evaluated_on satisfaction solved:int",
+    ("resolved_on", "department", "on_time", "working_days"),
+    ("evaluated_on", "department", "solved", "satisfaction"),
+)
+CO_HANDLING = _table("co_handling", "department dispatched_on", ("dispatched_on", "department"))
+RETURNS = _table("returns", "department returned_on", ("returned_on", "department"))
+REDOS = _table("redos", "department reopened_on", ("reopened_on", "department"))
+# A span is an interval [since, until) of local days in which the case is open with the same lead, main due and
+# resolution state; the span holding a day's end says whether the case was open and overdue that day.
+SPANS = _table(
+    "spans", "department round:int since until due resolved:int", ("until", "since", "department", "resolved", "due")
+)
+LIFECYCLE = _table(
+    "lifecycle",
+    "lead_department registered_on dispatched_on ended_on ended_as withdrawn_on withdrawn_department "
+    "withdrawn_before_dispatch:int withdrawn_by_enterprise:int",
+    ("withdrawn_on",),
+    ("dispatched_on", "registered_on"),
+)
+LIFECYCLE_FIELDS = tuple(c.name for c in LIFECYCLE.columns)
+LISTS = ("assignments", "rounds", "co_handling", "returns", "redos", "spans")
+
+
+def day(at: datetime) -> str:
+    return local_date(at).isoformat()
+
+
+def due_of(clocks: dict[str, dict[str, Any]], name: str) -> str | None:
+    clock = clocks.get(name)
+    return str(clock["due"]) if clock else None
+
+
+def current(state: State, name: str) -> Row:
+    return dict(state[name][-1]) if state[name] else {}
+
+
+def update_last(state: State, name: str, **changes: Any) -> None:
+    if state[name]:
+        state[name][-1].update(changes)
+
+
+def change_span(state: State, on: str, **changes: Any) -> None:
+    """Close the open span on `on` and open the next with `changes`; no span is open before dispatch or after end."""
+    last = current(state, "spans")
+    if not last or last["until"] is not None:
+        return
+    update_last(state, "spans", until=on)
+    state["spans"].append({**last, "since": on, "until": None, **changes})
+
+
+# -- event handlers: (state, event) -> state -------------------------------------------------------
+
+
+def registered(_: State | None, e: Any) -> State:
+    state: State = {name: [] for name in LISTS}
+    state.update(dict.fromkeys(LIFECYCLE_FIELDS))
+    state.update(registered_on=day(e.timestamp), round=1, tier=None)
+    return state
+
+
+def dispatched(s: State, e: Any) -> State:
+    on, lead = day(e.timestamp), e.lead_department
+    s.update(lead_department=lead, dispatched_on=on, tier=e.tier)
+    s["assignments"].append(assignment(lead, on, due_of(e.due, "sign_for")))
+    s["rounds"].append(new_round(1, lead, on))
+    s["co_handling"] += [{"department": d, "dispatched_on": on} for d in e.co_departments]
+    s["spans"].append(
+        {"department": lead, "round": 1, "since": on, "until": None, "due": due_of(e.due, e.tier), "resolved": 0}
+    )
+    return s
+
+
+def assignment(department: str, on: str, sign_for_due: str | None) -> Row:
+    return {
+        "department": department,
+        "dispatched_on": on,
+        "sign_for_due": sign_for_due,
+        "signed_on": None,
+        "first_contact_due": None,
+        "contacted_on": None,
+        "upheld_return": 0,
+        "reassigned_on": None,
+        "responded_on": None,
+    }
+
+
+def new_round(number: int, department: str, on: str) -> Row:
+    fields = ("resolved_on", "on_time", "working_days", "evaluated_on", "satisfaction", "solved")
+    return {"round": number, "department": department, "started_on": on, **dict.fromkeys(fields)}
+
+
+def signed_for(s: State, e: Any) -> State:
+    if current(s, "assignments").get("signed_on") is None:
+        update_last(s, "assignments", signed_on=day(e.timestamp), first_contact_due=due_of(e.due, "first_contact"))
+    return s
+
+
+def contacted(s: State, e: Any) -> State:
+    last, on = current(s, "assignments"), day(e.timestamp)
+    if last.get("signed_on") is not None and last.get("contacted_on") is None:
+        update_last(s, "assignments", contacted_on=on, responded_on=on if responded_on_time(last, on) else None)
+    return s
+
+
+def responded_on_time(a: Row, contacted_on: str) -> bool:
+    """Signed for and first-contacted by their due dates, with no return upheld against the department."""
+    signed, sign_due, contact_due = a["signed_on"], a["sign_for_due"], a["first_contact_due"]
+    return (
+        not a["upheld_return"] and bool(sign_due and contact_due) and signed <= sign_due and contacted_on <= contact_due
+    )
+
+
+def returned(s: State, e: Any) -> State:
+    s["returns"].append({"department": e.department, "returned_on": day(e.timestamp)})
+    return s
+
+
+def arbitrated(s: State, e: Any) -> State:
+    on = day(e.timestamp)
+    if e.decision == Arbitration.UPHOLD.value:
+        update_last(s, "assignments", upheld_return=1, sign_for_due=due_of(e.due, "sign_for"))
+        return s
+    update_last(s, "assignments", reassigned_on=on)
+    s["assignments"].append(assignment(e.department, on, due_of(e.due, "sign_for")))
+    s["lead_department"] = e.department
+    update_last(s, "rounds", department=e.department)
+    change_span(s, on, department=e.department, due=due_of(e.due, s["tier"]) or current(s, "spans").get("due"))
+    return s
+
+
+def extension_decided(s: State, e: Any) -> State:
+    due = due_of(e.due, s["tier"]) if e.approved else None
+    if due:
+        change_span(s, day(e.timestamp), due=due)
+    return s
+
+
+def resolved(s: State, e: Any) -> State:
+    on = day(e.timestamp)
+    update_last(s, "rounds", resolved_on=on, on_time=int(e.on_time), working_days=e.working_days)
+    change_span(s, on, resolved=1)
+    return s
+
+
+def evaluated(s: State, e: Any) -> State:
+    for r in s["rounds"]:
+        if r["round"] == e.round and r["evaluated_on"] is None:
+            r.update(evaluated_on=day(e.timestamp), satisfaction=e.satisfaction, solved=int(e.solved))
+    return s
+
+
+def reopened(s: State, e: Any) -> State:
+    on, lead = day(e.timestamp), s["lead_department"]
+    s["round"] = e.round
+    s["rounds"].append(new_round(e.round, lead, on))
+    s["redos"].append({"department": lead, "reopened_on": on})
+    change_span(s, on, round=e.round, due=due_of(e.due, s["tier"]), resolved=0)
+    return s
+
+
+def ended(s: State, e: Any, how: str) -> State:
+    on = day(e.timestamp)
+    s.update(ended_on=on, ended_as=how)
+    if current(s, "spans").get("until", on) is None:
+        update_last(s, "spans", until=on)
+    return s
+
+
+def withdrawn(s: State, e: Any) -> State:
+    s.update(
+        withdrawn_on=day(e.timestamp),
+        withdrawn_department=None if e.before_dispatch else s["lead_department"],
+        withdrawn_before_dispatch=int(e.before_dispatch),
+        withdrawn_by_enterprise=int(e.by_enterprise),
+    )
+    return ended(s, e, "withdrawn")
+
+
+HANDLERS: tuple[tuple[type[Any], Callable[[Any, Any], State]], ...] = (
+    (Case.Created, registered),
+    (Case.Dispatched, dispatched),
+    (Case.SignedFor, signed_for),
+    (Case.Contacted, contacted),
+    (Case.Returned, returned),
+    (Case.Arbitrated, arbitrated),
+    (Case.ExtensionDecided, extension_decided),
+    (Case.Resolved, resolved),
+    (Case.Evaluated, evaluated),
+    (Case.Reopened, reopened),
+    (Case.Closed, lambda s, e: ended(s, e, "closed")),
+    (Case.Withdrawn, withdrawn),
+    (Case.Merged, lambda s, e: ended(s, e, "merged")),
+)
+
+
+class ReportsProjection:
+    """Per case: the dated facts the department report counts; the state is the facts themselves, as JSON."""
+
+    name = "reports"
+    tables: tuple[Table, ...] = (ASSIGNMENTS, ROUNDS, CO_HANDLING, RETURNS, REDOS, SPANS, LIFECYCLE)
+    topics: tuple[str, ...] = tuple(cls.TOPIC for cls, _ in HANDLERS)  # the worker reads no other events
+
+    def __init__(self, mapper: Mapper[Any] | None = None) -> None:
+        self.mapper = mapper  # unused: the state is plain JSON; kept for the uniform constructor
+
+    def fold(self, state: State | None, event: Any) -> State | None:
+        for cls, handler in HANDLERS:
+            if isinstance(event, cls):
+                if state is None and not isinstance(event, Case.Created):
+                    return None
+                return handler(state, event)
+        return state
+
+    def encode(self, state: State) -> bytes:
+        return json.dumps(state, ensure_ascii=False, separators=(",", ":")).encode()
+
+    def decode(self, data: bytes) -> State:
+        state: State = json.loads(data)
+        return state
+
+    def rows(self, state: State, position: int) -> dict[str, list[Row]]:
+        found: dict[str, list[Row]] = {name: list(state[name]) for name in LISTS}
+        found["lifecycle"] = [{k: state.get(k) for k in LIFECYCLE_FIELDS}]
+        return found

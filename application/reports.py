@@ -1,0 +1,148 @@
+"""The department report (三率 and more): per department, per period of local dates, from the reports projection."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Protocol, cast
+
+from application.access import require_role
+from application.ports import Clock
+from application.views import ViewReader, ViewService
+from domain.directory import ZONES, Department, Directory
+from domain.errors import InvalidCommand
+from domain.schedule import local_date
+from domain.values import Actor, Satisfaction
+
+PROJECTION = "reports"
+POLICY_VERSION = "2026.1"  # the version of the formulas below; change it with them
+WEIGHTS = {"response_rate": 0.30, "resolution_rate": 0.35, "satisfaction_rate": 0.35}
+SATISFIED = (Satisfaction.VERY_SATISFIED, Satisfaction.SATISFIED, Satisfaction.BASICALLY_SATISFIED)
+UNDISPATCHED = Department("undispatched", "未派单", None)
+COLUMNS = (
+    "department",
+    "name",
+    "zone",
+    "dispatched",
+    "co_handled",
+    "response_rate",
+    "resolution_rate",
+    "satisfaction_rate",
+    "composite",
+    "on_time_rate",
+    "avg_working_days",
+    "open",
+    "overdue",
+    "returns",
+    "redos",
+    "withdrawals",
+    "policy_version",
+)
+Counts = dict[str, int]
+
+
+class ReportReader(Protocol):
+    def position(self, projection: str) -> int: ...
+
+    def department_counts(self, date_from: date, date_to: date) -> dict[str, Counts]:
+        """Per department code (and `undispatched`), for the inclusive period of local dates, the counts:
+        dispatched, responded, co_handled, resolved, resolved_on_time, working_days, evaluations, solved,
+        satisfied, returns, redos, withdrawals (in the period) and open, overdue (at the period's end)."""
+        ...
+
+
+class ReportService:
+    def __init__(self, reader: ReportReader, directory: Directory, clock: Clock | None = None) -> None:
+        self.reader = reader
+        self.directory = directory
+        self.clock = clock
+
+    def department_report(
+        self,
+        by: Actor,
+        date_from: date | None = None,
+        date_to: date | None = None,
+        zone: str | None = None,
+        min_position: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """The department report (三率): per department of the directory (or of one zone), for a period of
+        Asia/Shanghai dates, inclusive (default: this month to date). `dispatched` counts distinct cases
+        dispatched to the department as lead in the period (a return that ended in reassignment moves the case to
+        the new department); `co_handled` apart. `response_rate` = cases signed for and first-contacted on time
+        (no upheld return) ÷ dispatched; `resolution_rate` = evaluations in the period with solved = yes ÷
+        evaluations; `satisfaction_rate` = very satisfied + satisfied + basically satisfied ÷ evaluations;
+        `composite` = 0.30 × response + 0.35 × resolution + 0.35 × satisfaction; `on_time_rate` = rounds resolved
+        by their (extended) due date ÷ rounds resolved in the period; `avg_working_days` = working days from
+        dispatch (or reopen) to resolution, per round resolved in the period; `open` and `overdue` (main due date
+        passed, not resolved) at the end of the period; `returns`, `redos`, `withdrawals` in the period. Rates are
+        fractions 0–1, `null` when nothing was counted. Withdrawals before dispatch (and cases still awaiting
+        dispatch, under `open`) form the row `undispatched`. Coordinators, reporters and auditors."""
+        require_role(by, "reports")
+        start, end = self.period(date_from, date_to)
+        departments = self._departments(zone)
+        ViewService(cast(ViewReader, self.reader)).wait(PROJECTION, min_position)  # only `position` is used
+        counts = self.reader.department_counts(start, end)
+        return [report_row(d, counts.get(d.code, {})) for d in departments]
+
+    def period(self, date_from: date | None, date_to: date | None) -> tuple[date, date]:
+        """The inclusive period asked for; by default from the first of the month up to today (or `date_to`)."""
+        end = date_to or self._today()
+        start = date_from or end.replace(day=1)
+        if start > end:
+            raise InvalidCommand("invalid_period", f"the period starts ({start}) after it ends ({end})")
+        return start, end
+
+    def _today(self) -> date:
+        if self.clock is None:
+            raise InvalidCommand("period_required", "give both `from` and `to`")
+        return local_date(self.clock.now())
+
+    def _departments(self, zone: str | None) -> list[Department]:
+        if zone is None:
+            return [*self.directory, UNDISPATCHED]
+        if zone not in ZONES:
+            raise InvalidCommand("unknown_zone", f"unknown zone {zone!r}; zones are {', '.join(ZONES)}")
+        return [d for d in self.directory if d.zone == zone]
+
+
+def ratio(numerator: int, denominator: int) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+def rounded(value: float | None, digits: int = 4) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def composite(rates: dict[str, float | None]) -> float | None:
+    parts = [(weight, rates[name]) for name, weight in WEIGHTS.items()]
+    return None if any(r is None for _, r in parts) else sum(w * (r or 0.0) for w, r in parts)
+
+
+def report_row(d: Department, c: Counts) -> dict[str, Any]:
+    """One department's figures from its counts (missing counts are zero)."""
+
+    def n(key: str) -> int:
+        return int(c.get(key, 0))
+
+    evaluations = n("evaluations")
+    rates = {
+        "response_rate": ratio(n("responded"), n("dispatched")),
+        "resolution_rate": ratio(n("solved"), evaluations),
+        "satisfaction_rate": ratio(n("satisfied"), evaluations),
+    }
+    return {
+        "department": d.code,
+        "name": d.name,
+        "zone": d.zone,
+        "dispatched": n("dispatched"),
+        "co_handled": n("co_handled"),
+        **{name: rounded(rate) for name, rate in rates.items()},
+        "composite": rounded(composite(rates)),
+        "on_time_rate": rounded(ratio(n("resolved_on_time"), n("resolved"))),
+        "avg_working_days": rounded(ratio(n("working_days"), n("resolved")), 2),
+        "open": n("open"),
+        "overdue": n("overdue"),
+        "returns": n("returns"),
+        "redos": n("redos"),
+        "withdrawals": n("withdrawals"),
+        "policy_version": POLICY_VERSION,
+    }

@@ -1,0 +1,224 @@
+"""Projection benchmark: rebuild throughput beside the raw read-and-decode rate, and lag under load.
+
+    python -m bench projections [--events 100000] [--rate 200] [--seconds 10] [--backend sqlite|postgres|both]
+
+Every figure is printed beside its baseline measured in the same run on the same machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from application.cases import NewCase
+from application.execution import Command
+from bench.seed import FIELDS, seed
+from domain.values import Actor, Kind, Role, Tier
+from infrastructure.container import Container, build
+from infrastructure.postgres_admin import ensure_database
+from infrastructure.settings import Settings
+from infrastructure.views.rebuild import rebuild
+from infrastructure.views.runner import ProjectionLoop
+
+PG_URL = os.environ.get("CASETRAIL_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/casetrail_bench")
+TARGET_REBUILD_PG = 20_000
+TARGET_LAG_P99_MS = 500
+NEW_CASE = NewCase(**{**FIELDS, "kind": Kind.ENTERPRISE_PROBLEM, "title": "基准测试诉求"})
+
+
+def fresh_store(backend: str, workdir: Path) -> Settings:
+    if backend == "sqlite":
+        return Settings(database_url=f"sqlite:///{workdir / 'bench.db'}")
+    ensure_database(PG_URL)
+    import psycopg
+
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        for (name,) in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'").fetchall():
+            conn.execute(f'DROP TABLE "{name}" CASCADE')
+    return Settings(database_url=PG_URL)
+
+
+def read_and_decode(app: Container, batch: int = 2000) -> tuple[int, float]:
+    """The baseline: read every notification and decode it, nothing else."""
+    started, position, count = time.perf_counter(), 0, 0
+    while True:
+        rows = app.store.recorder.select_notifications(start=position, limit=batch, inclusive_of_start=False)
+        if not rows:
+            return count, time.perf_counter() - started
+        for n in rows:
+            app.store.mapper.to_domain_event(n)
+        count, position = count + len(rows), rows[-1].id
+
+
+def rebuild_rates(app: Container) -> dict[str, float]:
+    head = app.store.recorder.max_notification_id() or 0
+    rates = {}
+    for projection in app.projections:
+        started = time.perf_counter()
+        rebuild(app, projection, lambda done, total: None)
+        rates[projection.name] = head / (time.perf_counter() - started)
+    return rates
+
+
+def signed_for_cases(app: Container, count: int) -> list[tuple[Any, Actor]]:
+    coordinator = Actor("bench-coordinator", Role.COORDINATOR, "service-center")
+    lead = Actor("bench-lead", Role.HANDLER, "econ-info")
+    ids = []
+    for _ in range(count):
+        case = app.cases.register(Command(coordinator), NEW_CASE).case
+        app.cases.dispatch(
+            case.id, Command(coordinator), tier=Tier.HANDLING, lead_department="econ-info", co_departments=[]
+        )
+        app.cases.sign_for(case.id, Command(lead))
+        ids.append((case.id, lead))
+    return ids
+
+
+def lag_under_load(app: Container, settings: Settings, rate: int, seconds: float) -> dict[str, float]:
+    """Commands at a steady rate; lag is commit-to-visible-in-the-view, per command."""
+    targets = signed_for_cases(app, 64)
+    worker = start_worker(app, settings)
+    wait_caught_up(app)  # start the clock only once the worker runs, or its start-up counts as lag
+    committed: list[tuple[int, float]] = []
+    lock = threading.Lock()
+
+    def one(i: int) -> None:
+        case_id, lead = targets[i % len(targets)]
+        result = app.cases.progress(case_id, Command(lead), note=f"进展 {i}")
+        with lock:
+            committed.append((result.position, time.perf_counter()))
+
+    visible: dict[int, float] = {}
+    stop = threading.Event()
+    watcher = threading.Thread(target=watch, args=(app, committed, lock, visible, stop), daemon=True)
+    watcher.start()
+    total = int(rate * seconds)
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        for i in range(total):
+            delay = started + i / rate - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            pool.submit(one, i)
+    achieved = len(committed) / (time.perf_counter() - started)  # after the pool has drained
+    deadline = time.perf_counter() + 30
+    while len(visible) < len(committed) and time.perf_counter() < deadline:
+        time.sleep(0.05)
+    stop.set()
+    stop_worker(worker)
+    lags = sorted((visible[p] - t) * 1000 for p, t in committed if p in visible)
+    return {
+        "commands": len(committed),
+        "achieved_rate": achieved,
+        "p50_ms": percentile(lags, 50),
+        "p99_ms": percentile(lags, 99),
+        "max_ms": lags[-1] if lags else float("nan"),
+        "unseen": len(committed) - len(lags),
+    }
+
+
+def wait_caught_up(app: Container, timeout: float = 60) -> None:
+    deadline = time.perf_counter() + timeout
+    while reached(app) < (app.store.recorder.max_notification_id() or 0):
+        if time.perf_counter() > deadline:
+            raise RuntimeError("the projection worker did not catch up; is `casetrail worker` failing?")
+        time.sleep(0.05)
+
+
+def reached(app: Container) -> int:
+    return min(app.views.position(p.name, app.views.active_generation(p.name)) for p in app.projections)
+
+
+def watch(
+    app: Container,
+    committed: list[tuple[int, float]],
+    lock: threading.Lock,
+    visible: dict[int, float],
+    stop: threading.Event,
+) -> None:
+    while not stop.is_set():
+        position_now = reached(app)
+        now = time.perf_counter()
+        with lock:
+            for position, _ in committed:
+                if position <= position_now and position not in visible:
+                    visible[position] = now
+        time.sleep(0.005)
+
+
+def start_worker(app: Container, settings: Settings) -> Any:
+    if settings.backend == "postgresql":  # the production shape: a separate worker process
+        env = {**os.environ, "CASETRAIL_DATABASE_URL": settings.database_url}
+        return subprocess.Popen(
+            [str(Path(sys.executable).parent / "casetrail"), "worker"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    loop = ProjectionLoop(app.workers())  # the embedded shape: a thread of the serving process
+    loop.start()
+    return loop
+
+
+def stop_worker(worker: Any) -> None:
+    if isinstance(worker, ProjectionLoop):
+        worker.stop()
+    else:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=10)
+
+
+def percentile(values: list[float], p: int) -> float:
+    if not values:
+        return float("nan")
+    return statistics.quantiles(values, n=100, method="inclusive")[p - 1] if len(values) > 1 else values[0]
+
+
+def run(backend: str, events: int, rate: int, seconds: float) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = fresh_store(backend, Path(tmp))
+        app = build(settings)
+        try:
+            started = time.perf_counter()
+            written = seed(app, cases=events // 10, events_per_case=10)
+            print(f"[{backend}] seeded {written} events in {time.perf_counter() - started:.1f} s")
+            count, elapsed = read_and_decode(app)
+            baseline = count / elapsed
+            print(f"[{backend}] baseline  read-and-decode of the log: {baseline:10,.0f} events/s ({count} events)")
+            for name, rate_ in rebuild_rates(app).items():
+                target = f"  target >= {TARGET_REBUILD_PG:,}" if backend == "postgres" else ""
+                print(
+                    f"[{backend}] rebuild   {name:<8}: {rate_:10,.0f} events/s = {rate_ / baseline:.2f}x the "
+                    f"baseline{target}"
+                )
+            lag = lag_under_load(app, settings, rate, seconds)
+            print(
+                f"[{backend}] lag at {lag['achieved_rate']:.0f} commands/s over {lag['commands']} commands: "
+                f"p50 {lag['p50_ms']:.0f} ms, p99 {lag['p99_ms']:.0f} ms, max {lag['max_ms']:.0f} ms "
+                f"(target p99 <= {TARGET_LAG_P99_MS} ms), not seen: {lag['unseen']}"
+            )
+        finally:
+            app.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench projections", description=__doc__)
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--rate", type=int, default=200, help="commands per second in the lag test")
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
+    args = parser.parse_args(argv)
+    print(f"casetrail projection benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores")
+    for backend in ("sqlite", "postgres") if args.backend == "both" else (args.backend,):
+        run(backend, args.events, args.rate, args.seconds)

@@ -1,0 +1,50 @@
+"""Ed25519 signatures for audit checkpoints, with the operator's key from a PEM file."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+
+class Ed25519Signer:
+    def __init__(self, key: Ed25519PrivateKey) -> None:
+        self.key = key
+
+    @classmethod
+    def from_file(cls, path: Path) -> Ed25519Signer:
+        try:
+            key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        except (OSError, ValueError) as e:
+            raise ValueError(f"signing key {path}: {e}. Create one with `casetrail audit keygen --out {path}`") from e
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ValueError(f"signing key {path} is not an Ed25519 key; create one with `casetrail audit keygen`")
+        return cls(key)
+
+    @staticmethod
+    def generate(path: Path) -> None:
+        pem = Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        path.write_bytes(pem)
+        path.chmod(0o600)
+
+    def sign(self, message: bytes) -> str:
+        return base64.b64encode(self.key.sign(message)).decode()
+
+    def verify(self, message: bytes, signature: str) -> bool:
+        try:
+            self.key.public_key().verify(base64.b64decode(signature), message)
+        except (InvalidSignature, ValueError):
+            return False
+        return True
+
+    def public_key_pem(self) -> str:
+        return (
+            self.key.public_key()
+            .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+            .decode()
+        )

@@ -1,0 +1,113 @@
+"""SQL behind the department report: counts per department, aggregated in the database on the active generation."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from application.reports import SATISFIED, UNDISPATCHED, Counts
+from infrastructure.views.store import SqlViews, table_name
+
+PROJECTION = "reports"
+TABLES = ("assignments", "rounds", "co_handling", "returns", "redos", "spans", "lifecycle")
+Query = tuple[str, list[Any]]
+
+
+class SqlReportReader:
+    def __init__(self, views: SqlViews) -> None:
+        self.views = views
+
+    def position(self, projection: str) -> int:
+        return self.views.position(projection, self.views.active_generation(projection))
+
+    def department_counts(self, date_from: date, date_to: date) -> dict[str, Counts]:
+        """Each query answers `department` (NULL or absent: `undispatched`) plus some counts."""
+        gen = self.views.active_generation(PROJECTION)
+        t = {name: table_name(PROJECTION, gen, name) for name in TABLES}
+        found: dict[str, Counts] = {}
+        for sql, params in queries(t, date_from.isoformat(), date_to.isoformat()):
+            for row in self.views.query(sql, params):
+                department = str(row.pop("department", None) or UNDISPATCHED.code)
+                found.setdefault(department, {}).update({k: int(v or 0) for k, v in row.items()})
+        return found
+
+
+def queries(t: dict[str, str], start: str, end: str) -> list[Query]:
+    return [
+        assignments(t["assignments"], start, end),
+        rounds_resolved(t["rounds"], start, end),
+        rounds_evaluated(t["rounds"], start, end),
+        events(t["co_handling"], "co_handled", "dispatched_on", start, end),
+        events(t["returns"], "returns", "returned_on", start, end),
+        events(t["redos"], "redos", "reopened_on", start, end),
+        withdrawals(t["lifecycle"], start, end),
+        open_at_end(t["spans"], end),
+        undispatched_at_end(t["lifecycle"], end),
+    ]
+
+
+def assignments(table: str, start: str, end: str) -> Query:
+    """Cases dispatched (or reassigned) to a lead in the period and not reassigned away by its end (at most one
+    assignment of a case: the one current at the period's end, so rows are distinct cases); responded: answered on
+    time (signed for and first-contacted by their due dates, no upheld return: see the projection) by the end."""
+    return (
+        "SELECT department, COUNT(*) AS dispatched, SUM(CASE WHEN responded_on <= ? THEN 1 ELSE 0 END) AS responded "
+        f"FROM {table} WHERE dispatched_on BETWEEN ? AND ? AND (reassigned_on IS NULL OR reassigned_on > ?) "
+        "GROUP BY department",
+        [end, start, end, end],
+    )
+
+
+def rounds_resolved(table: str, start: str, end: str) -> Query:
+    return (
+        "SELECT department, COUNT(*) AS resolved, SUM(on_time) AS resolved_on_time, "
+        f"SUM(working_days) AS working_days FROM {table} WHERE resolved_on BETWEEN ? AND ? GROUP BY department",
+        [start, end],
+    )
+
+
+def rounds_evaluated(table: str, start: str, end: str) -> Query:
+    marks = ", ".join("?" for _ in SATISFIED)
+    return (
+        "SELECT department, COUNT(*) AS evaluations, SUM(solved) AS solved, "
+        f"SUM(CASE WHEN satisfaction IN ({marks}) THEN 1 ELSE 0 END) AS satisfied "
+        f"FROM {table} WHERE evaluated_on BETWEEN ? AND ? GROUP BY department",
+        [*(s.value for s in SATISFIED), start, end],
+    )
+
+
+def events(table: str, name: str, column: str, start: str, end: str) -> Query:
+    """Rows dated in the period (a case has one co-handling row per co-handler: it is dispatched once)."""
+    return (
+        f"SELECT department, COUNT(*) AS {name} FROM {table} WHERE {column} BETWEEN ? AND ? GROUP BY department",
+        [start, end],
+    )
+
+
+def withdrawals(table: str, start: str, end: str) -> Query:
+    """Withdrawals count for the lead at the time; before dispatch (department NULL) for `undispatched`."""
+    return (
+        "SELECT withdrawn_department AS department, COUNT(*) AS withdrawals "
+        f"FROM {table} WHERE withdrawn_on BETWEEN ? AND ? GROUP BY withdrawn_department",
+        [start, end],
+    )
+
+
+def open_at_end(table: str, end: str) -> Query:
+    """The span holding the end of the period's last day: open under that lead; overdue if its main due date lies
+    before that day and the round is not resolved."""
+    return (
+        "SELECT department, COUNT(*) AS open, "
+        "SUM(CASE WHEN resolved = 0 AND due < ? THEN 1 ELSE 0 END) AS overdue "
+        f"FROM {table} WHERE since <= ? AND (until IS NULL OR until > ?) GROUP BY department",
+        [end, end, end],
+    )
+
+
+def undispatched_at_end(table: str, end: str) -> Query:
+    """Cases registered by the period's end, neither dispatched nor ended by then (no department: `undispatched`)."""
+    return (
+        f"SELECT COUNT(*) AS open FROM {table} WHERE (dispatched_on IS NULL OR dispatched_on > ?) "
+        "AND registered_on <= ? AND (ended_on IS NULL OR ended_on > ?)",
+        [end, end, end],
+    )
