@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import NamedTuple, Protocol
 from uuid import UUID
 
 
@@ -26,9 +27,23 @@ class IdempotencyRecord:
     created_at: datetime
 
 
+class RawEvent(NamedTuple):
+    """A stored event with its global position, as read in bulk (it quacks like the library's Notification)."""
+
+    id: int
+    originator_id: UUID
+    originator_version: int
+    topic: str
+    state: bytes
+
+
 class StoreExtras(Protocol):
     """Queries the application recorder answers beyond the library's own."""
 
     def find_idempotency(self, token_id: str, key: str) -> IdempotencyRecord | None: ...
 
     def position_of(self, originator_id: UUID, version: int) -> int | None: ...
+
+    def scan(self, after: int, limit: int, stop: int | None = None, topics: Sequence[str] = ()) -> list[RawEvent]:
+        """Stored events after position `after` (up to `stop`), in position order: the bulk reader."""
+        ...

@@ -17,10 +17,10 @@ from eventsourcing.popo import POPOApplicationRecorder, POPOFactory
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from psycopg import Cursor
-from psycopg.rows import DictRow
+from psycopg.rows import DictRow, args_row
 from psycopg.sql import SQL, Identifier
 
-from application.ports import IdempotencyRecord
+from application.ports import IdempotencyRecord, RawEvent
 
 
 def _record_row(r: IdempotencyRecord) -> tuple[Any, ...]:
@@ -63,6 +63,10 @@ class MemoryRecorder(POPOApplicationRecorder):
         with self._database_lock:
             index = self._stored_events_index.get(str(originator_id), {})
             return index[version] + 1 if version in index else None
+
+    def scan(self, after: int, limit: int, stop: int | None = None, topics: Sequence[str] = ()) -> list[RawEvent]:
+        rows = self.select_notifications(after, limit, stop, topics, inclusive_of_start=False)
+        return [RawEvent(n.id, n.originator_id, n.originator_version, n.topic, n.state) for n in rows]  # type: ignore[arg-type]
 
 
 class MemoryFactory(POPOFactory):
@@ -107,6 +111,18 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
             row = c.fetchone()
         return _from_row(row) if row else None
 
+    def scan(self, after: int, limit: int, stop: int | None = None, topics: Sequence[str] = ()) -> list[RawEvent]:
+        columns = "rowid, originator_id, originator_version, topic, state"
+        sql = f"SELECT {columns} FROM {self.events_table_name} WHERE rowid > ?"  # noqa: S608
+        params: list[Any] = [after]
+        if stop is not None:
+            sql, params = sql + " AND rowid <= ?", [*params, stop]
+        if topics:
+            sql, params = sql + f" AND topic IN ({','.join('?' * len(topics))})", [*params, *topics]
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(sql + " ORDER BY rowid LIMIT ?", [*params, limit])
+            return [RawEvent(r[0], UUID(hex=r[1]), r[2], r[3], r[4]) for r in c.fetchall()]
+
     def position_of(self, originator_id: UUID, version: int) -> int | None:
         with self.datastore.transaction(commit=False) as c:
             c.execute(
@@ -129,9 +145,24 @@ class PostgresRecorder(PostgresApplicationRecorder):
         )
         self._insert_key = SQL("INSERT INTO {0} VALUES (%s,%s,%s,%s,%s,%s)").format(table)
         self._select_key = SQL("SELECT * FROM {0} WHERE token_id=%s AND key=%s").format(table)
+        self._scan = SQL("SELECT notification_id, originator_id, originator_version, topic, state FROM {0}").format(
+            Identifier(self.datastore.schema, self.events_table_name)
+        )
         self._select_position = SQL(
             "SELECT notification_id FROM {0} WHERE originator_id=%s AND originator_version=%s"
         ).format(Identifier(self.datastore.schema, self.events_table_name))
+
+    def scan(self, after: int, limit: int, stop: int | None = None, topics: Sequence[str] = ()) -> list[RawEvent]:
+        sql = self._scan + SQL(" WHERE notification_id > %s")
+        params: list[Any] = [after]
+        if stop is not None:
+            sql, params = sql + SQL(" AND notification_id <= %s"), [*params, stop]
+        if topics:
+            sql, params = sql + SQL(" AND topic = ANY(%s)"), [*params, list(topics)]
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=args_row(RawEvent)) as curs:
+            # Binary results and plain tuples: about twice as fast as the library's dict rows, in bulk.
+            curs.execute(sql + SQL(" ORDER BY notification_id LIMIT %s"), [*params, limit], binary=True)
+            return curs.fetchall()
 
     def _insert_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         record: IdempotencyRecord | None = kwargs.get("idempotency")

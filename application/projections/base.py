@@ -110,9 +110,7 @@ class Worker:
         """The next events after `position`, and the position the batch covers up to."""
         topics = self.projection.topics
         head = self.store.recorder.max_notification_id() or 0 if topics else None
-        notifications = self.store.recorder.select_notifications(
-            start=position, limit=self.batch_size, stop=head, topics=topics, inclusive_of_start=False
-        )
+        notifications = self.store.extras.scan(position, self.batch_size, stop=head, topics=topics)
         if topics and len(notifications) < self.batch_size:
             # Every event up to the head has been seen: the skipped ones need not be read at all.
             upto = max(head or 0, position)
@@ -123,34 +121,52 @@ class Worker:
     def apply(self, gen: int, position: int, batch: Batch) -> int:
         if batch.upto <= position:
             return 0
-        ids = list(dict.fromkeys(e.originator_id for e, _ in batch.events))
-        stored = self.views.load_states(self.projection.name, gen, ids)
-        states = {i: self.projection.decode(s) for i, s in stored.items()}
-        positions: dict[UUID, int] = {}
-        for event, pos in batch.events:
-            before = states.get(event.originator_id)
-            after = self.projection.fold(before, event)
-            if after is not None or before is not None:
-                states[event.originator_id] = after
-                positions[event.originator_id] = pos
-        changes = {sid: self._change(states[sid], pos, sid in stored) for sid, pos in positions.items()}
-        tracking = Tracking(tracking_name(self.projection.name, gen), batch.upto)
-        self.views.write(self.projection, gen, changes, tracking)
+        changes, _ = self.fold(gen, batch, {})
+        self.views.write(self.projection, gen, changes, Tracking(tracking_name(self.projection.name, gen), batch.upto))
         return batch.upto - position
 
+    def fold(self, gen: int, batch: Batch, recent: dict[int, Any]) -> tuple[dict[UUID, StreamChange], dict[int, Any]]:
+        """The batch's changes per stream, and the streams' new states.
+
+        `recent` holds states this worker wrote in the previous batch, which may not be committed yet.
+        """
+        # Streams are keyed by the UUID's int: hashing and comparing UUID objects dominates otherwise.
+        ids = {e.originator_id.int: e.originator_id for e, _ in batch.events}
+        stored = self.views.load_states(self.projection.name, gen, [u for i, u in ids.items() if i not in recent])
+        states = {u.int: self.projection.decode(s) for u, s in stored.items()}
+        states.update({i: recent[i] for i in ids if i in recent})
+        positions: dict[int, int] = {}
+        fold = self.projection.fold
+        for event, pos in batch.events:
+            key = event.originator_id.int
+            before = states.get(key)
+            after = fold(before, event)
+            if after is not None or before is not None:
+                states[key] = after
+                positions[key] = pos
+        existed = {u.int for u in stored} | recent.keys()
+        changes = {ids[k]: self._change(states[k], pos, k in existed) for k, pos in positions.items()}
+        return changes, {k: states[k] for k in positions}
+
     def catch_up(self, generation: int | None = None) -> int:
-        """Run to the head, reading the next batch while the current one is folded and written."""
+        """Run to the head as a pipeline: read batch k+1 and write batch k-1 while folding batch k."""
         gen = self.views.active_generation(self.projection.name) if generation is None else generation
         position = self.views.position(self.projection.name, gen)
-        total = 0
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch") as pool:
-            batch = self.read(position)
+        start = position
+        recent: dict[int, Any] = {}
+        with ThreadPoolExecutor(1, "prefetch") as reader, ThreadPoolExecutor(1, "writer") as writer:
+            batch, written = self.read(position), None
             while batch.upto > position:
-                ahead = pool.submit(self.read, batch.upto)
-                total += self.apply(gen, position, batch)
-                position = batch.upto
-                batch = ahead.result()
-        return total
+                ahead = reader.submit(self.read, batch.upto)
+                changes, states = self.fold(gen, batch, recent)
+                if written is not None:
+                    written.result()  # batches commit in order; a failure stops here, nothing after it applies
+                tracking = Tracking(tracking_name(self.projection.name, gen), batch.upto)
+                written = writer.submit(self.views.write, self.projection, gen, changes, tracking)
+                recent, position, batch = states, batch.upto, ahead.result()
+            if written is not None:
+                written.result()
+        return position - start
 
     def _change(self, state: Any, position: int, existed: bool) -> StreamChange:
         if state is None:

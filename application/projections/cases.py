@@ -6,9 +6,9 @@ views can never disagree with the case a handler reads.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+import orjson
 from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import Mapper
 
@@ -118,19 +118,23 @@ def summary_row(case: Case, position: int) -> Row:
         "is_open": int(Status(case.status).is_open),
         "tier": case.tier,
         "lead_department": case.lead_department,
-        "co_departments": json.dumps(case.co_departments),
+        "co_departments": dumps(case.co_departments),
         "round": case.round,
         "escalation_level": case.escalation_level,
         "warning_level": warning_level(case),
-        "due": json.dumps(case.due, ensure_ascii=False),
+        "due": dumps(case.due),
         "main_due": main["due"] if main else None,
-        "co_replies": json.dumps(co_reply_status(case), ensure_ascii=False),
-        "extension": json.dumps(extension(case), ensure_ascii=False),
+        "co_replies": dumps(co_reply_status(case)),
+        "extension": dumps(extension(case)),
         "registered_at": case.created_on.isoformat(),
         "updated_at": case.modified_on.isoformat(),
         "version": case.version,
         "position": position,
     }
+
+
+def dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
 
 
 def co_reply_status(case: Case) -> list[dict[str, Any]]:
