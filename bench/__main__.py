@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-BENCHMARKS = {"projections": "bench.projections"}
+BENCHMARKS = {"projections": "bench.projections", "audit": "bench.audit"}
 
 
 def main() -> None:

@@ -9,13 +9,13 @@ of it and the tracking position in one transaction, so a batch is applied exactl
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 from uuid import UUID
 
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import StoredEvent, Tracking
 
 from application.store import EventStore
 
@@ -116,7 +116,8 @@ class Worker:
             upto = max(head or 0, position)
         else:
             upto = notifications[-1].id if notifications else position
-        return Batch([(self.store.mapper.to_domain_event(n), n.id) for n in notifications], upto)
+        decode = self.store.mapper.to_domain_event
+        return Batch([(decode(cast(StoredEvent, n)), n.id) for n in notifications], upto)
 
     def apply(self, gen: int, position: int, batch: Batch) -> int:
         if batch.upto <= position:
@@ -148,7 +149,7 @@ class Worker:
         changes = {ids[k]: self._change(states[k], pos, k in existed) for k, pos in positions.items()}
         return changes, {k: states[k] for k in positions}
 
-    def catch_up(self, generation: int | None = None) -> int:
+    def catch_up(self, generation: int | None = None, on_batch: Callable[[int], None] | None = None) -> int:
         """Run to the head as a pipeline: read batch k+1 and write batch k-1 while folding batch k."""
         gen = self.views.active_generation(self.projection.name) if generation is None else generation
         position = self.views.position(self.projection.name, gen)
@@ -164,6 +165,8 @@ class Worker:
                 tracking = Tracking(tracking_name(self.projection.name, gen), batch.upto)
                 written = writer.submit(self.views.write, self.projection, gen, changes, tracking)
                 recent, position, batch = states, batch.upto, ahead.result()
+                if on_batch:
+                    on_batch(position)
             if written is not None:
                 written.result()
         return position - start

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from application.projections.base import Projection, Worker
 from infrastructure.container import Container
@@ -13,12 +15,32 @@ def rebuild(
     app: Container, projection: Projection, progress: Callable[[int, int], None], batch_size: int = 5000
 ) -> int:
     """Readers keep using the old generation until the new one has reached it; returns the new generation."""
+    with paused_gc():
+        return _rebuild(app, projection, progress, batch_size)
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """A rebuild allocates millions of short-lived objects and few cycles; the cyclic collector would
+    spend a quarter of the time finding nothing, so it runs once at the end instead."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+        gc.collect()
+
+
+def _rebuild(app: Container, projection: Projection, progress: Callable[[int, int], None], batch_size: int) -> int:
     name = projection.name
     old = app.views.active_generation(name)
     new = app.views.create_generation(projection, active=False)
     worker = Worker(app.store, projection, app.views, batch_size)
     while True:
-        done = worker.catch_up(new)
+        head = app.store.recorder.max_notification_id() or 0
+        done = worker.catch_up(new, on_batch=lambda position: progress(position, head))
         position = app.views.position(name, new)
         progress(position, app.store.recorder.max_notification_id() or 0)
         if done == 0:
