@@ -8,6 +8,7 @@ Every figure is printed beside its baseline measured in the same run on the same
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import signal
 import statistics
@@ -85,35 +86,45 @@ def signed_for_cases(app: Container, count: int) -> list[tuple[Any, Actor]]:
     return ids
 
 
-def lag_under_load(app: Container, settings: Settings, rate: int, seconds: float) -> dict[str, float]:
-    """Commands at a steady rate; lag is commit-to-visible-in-the-view, per command."""
-    targets = signed_for_cases(app, 64)
+def lag_under_load(
+    app: Container, settings: Settings, rate: int, seconds: float, processes: int = 2
+) -> dict[str, float]:
+    """Commands at a steady rate from several processes (as API processes would send them); lag is
+    commit-to-visible-in-the-view, per command."""
+    targets = [case_id for case_id, _ in signed_for_cases(app, 64)]
     worker = start_worker(app, settings)
     wait_caught_up(app)  # start the clock only once the worker runs, or its start-up counts as lag
     committed: list[tuple[int, float]] = []
     lock = threading.Lock()
-
-    def one(i: int) -> None:
-        case_id, lead = targets[i % len(targets)]
-        result = app.cases.progress(case_id, Command(lead), note=f"进展 {i}")
-        with lock:
-            committed.append((result.position, time.perf_counter()))
-
     visible: dict[int, float] = {}
     stop = threading.Event()
     watcher = threading.Thread(target=watch, args=(app, committed, lock, visible, stop), daemon=True)
     watcher.start()
-    total = int(rate * seconds)
-    started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        for i in range(total):
-            delay = started + i / rate - time.perf_counter()
-            if delay > 0:
-                time.sleep(delay)
-            pool.submit(one, i)
-    achieved = len(committed) / (time.perf_counter() - started)  # after the pool has drained
-    deadline = time.perf_counter() + 30
-    while len(visible) < len(committed) and time.perf_counter() < deadline:
+    context = multiprocessing.get_context("spawn")
+    results = context.Queue()
+    started = time.monotonic() + 2  # every load process starts on the same beat
+    loaders = [
+        context.Process(
+            target=load,
+            args=(settings.database_url, targets[i::processes], rate / processes, seconds, started, results),
+        )
+        for i in range(processes)
+    ]
+    for p in loaders:
+        p.start()
+    done = 0
+    while done < processes:
+        item = results.get(timeout=seconds + 120)
+        if item is None:
+            done += 1
+            continue
+        with lock:
+            committed.append(item)
+    for p in loaders:
+        p.join()
+    achieved = len(committed) / seconds
+    deadline = time.monotonic() + 30
+    while len(visible) < len(committed) and time.monotonic() < deadline:
         time.sleep(0.05)
     stop.set()
     stop_worker(worker)
@@ -126,6 +137,26 @@ def lag_under_load(app: Container, settings: Settings, rate: int, seconds: float
         "max_ms": lags[-1] if lags else float("nan"),
         "unseen": len(committed) - len(lags),
     }
+
+
+def load(url: str, targets: list[Any], rate: float, seconds: float, start: float, results: Any) -> None:
+    """One load process: progress notes at `rate` per second; reports (position, commit time) of each."""
+    app = build(Settings(database_url=url), create_tables=False)
+    lead = Actor("bench-lead", Role.HANDLER, "econ-info")
+    total = int(rate * seconds)
+
+    def one(i: int) -> None:
+        result = app.cases.progress(targets[i % len(targets)], Command(lead), note=f"进展 {i}")
+        results.put((result.position, time.monotonic()))
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for i in range(total):
+            delay = start + i / rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            pool.submit(one, i)
+    results.put(None)
+    app.close()
 
 
 def wait_caught_up(app: Container, timeout: float = 60) -> None:
@@ -149,7 +180,7 @@ def watch(
 ) -> None:
     while not stop.is_set():
         position_now = reached(app)
-        now = time.perf_counter()
+        now = time.monotonic()
         with lock:
             for position, _ in committed:
                 if position <= position_now and position not in visible:

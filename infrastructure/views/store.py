@@ -6,14 +6,14 @@ A rebuild fills the next generation beside the active one and switches when it h
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
-from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
+from eventsourcing.sqlite import SQLiteTrackingRecorder
 
 from application.projections.base import Projection, StreamChange, Table, tracking_name
 
@@ -29,23 +29,29 @@ def table_name(projection: str, generation: int, table: str) -> str:
 
 
 class SqlViews:
-    """The SQL both databases share; subclasses give the dialect and the cursor."""
+    """The SQL both databases share, mixed into the library's tracking recorders; subclasses give the dialect."""
 
     dialect = "sqlite"
     ph = "?"
     tracking_table = "tracking"
+    # Provided by the library's tracking recorder each concrete store also derives from:
+    datastore: Any
+    _insert_tracking: Callable[[Any, Tracking], None]
+    max_tracking_id: Callable[[str], int | None]
 
-    def cursor(self, *, commit: bool) -> Any:
-        raise NotImplementedError
+    @contextmanager
+    def cursor(self, *, commit: bool) -> Iterator[Any]:
+        with self.datastore.transaction(commit=commit) as c:
+            yield c
 
     def write_tracking(self, curs: Any, tracking: Tracking) -> None:
-        raise NotImplementedError
+        self._insert_tracking(curs, tracking)
 
     def tracked_position(self, application_name: str) -> int | None:
-        raise NotImplementedError
+        return self.max_tracking_id(application_name)
 
     def close(self) -> None:
-        raise NotImplementedError
+        self.datastore.close()
 
     # -- generations -----------------------------------------------------------------------
 
@@ -209,23 +215,6 @@ class SQLiteViewStore(SqlViews, SQLiteTrackingRecorder):
     dialect, ph = "sqlite", "?"
     tracking_table = "tracking"
 
-    def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:
-        super().__init__(datastore, **kwargs)
-
-    @contextmanager
-    def cursor(self, *, commit: bool) -> Iterator[Any]:
-        with self.datastore.transaction(commit=commit) as c:
-            yield c
-
-    def write_tracking(self, curs: Any, tracking: Tracking) -> None:
-        self._insert_tracking(curs, tracking)
-
-    def tracked_position(self, application_name: str) -> int | None:
-        return self.max_tracking_id(application_name)
-
-    def close(self) -> None:
-        self.datastore.close()
-
 
 class PostgresViewStore(SqlViews, PostgresTrackingRecorder):
     dialect, ph = "postgres", "%s"
@@ -233,20 +222,6 @@ class PostgresViewStore(SqlViews, PostgresTrackingRecorder):
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
         self.tracking_table = f"{self.datastore.schema}.{self.tracking_table_name}"
-
-    @contextmanager
-    def cursor(self, *, commit: bool) -> Iterator[Any]:
-        with self.datastore.transaction(commit=commit) as c:
-            yield c
-
-    def write_tracking(self, curs: Any, tracking: Tracking) -> None:
-        self._insert_tracking(curs, tracking)
-
-    def tracked_position(self, application_name: str) -> int | None:
-        return self.max_tracking_id(application_name)
-
-    def close(self) -> None:
-        self.datastore.close()
 
     def bulk_insert(self, c: Any, name: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
         if rows:  # COPY is several times faster than one INSERT per row
