@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from api import errors
 from api.limits import BodySizeLimit
+from api.metrics import Metrics, MetricsMiddleware
 from api.routes import ROUTERS
 from infrastructure.container import Container
 from infrastructure.views.runner import ProjectionLoop
@@ -46,5 +47,7 @@ def create_app(
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
+    app.state.metrics = Metrics()
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     return app

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
 
 from api.auth import ContainerDep
 from infrastructure.views.status import projection_status
@@ -26,3 +26,10 @@ def readyz(app: ContainerDep) -> JSONResponse:
     ready = all(p["lag"] <= limit for p in status["projections"])
     body = {"status": "ready" if ready else "lagging", "max_lag": limit, **status}
     return JSONResponse(body, status_code=200 if ready else 503, headers={} if ready else {"Retry-After": "2"})
+
+
+@router.get("/metrics", response_class=PlainTextResponse, description="Prometheus text: requests, latency, lag.")
+def metrics(request: Request, app: ContainerDep) -> PlainTextResponse:
+    status = projection_status(app)
+    body = request.app.state.metrics.render(status["projections"], status["head"])
+    return PlainTextResponse(body, media_type="text/plain; version=0.0.4")
