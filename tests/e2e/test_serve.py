@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -77,3 +79,45 @@ def test_acknowledged_writes_survive_a_restart(server: Server, server_env: dict[
             assert (r.status_code, r.json()["title"], r.json()["reference"]) == (200, "重启后仍在", case["reference"])
     finally:
         stop(again)
+
+
+@pytest.mark.postgres
+def test_one_winner_across_two_server_processes_on_postgres(tmp_path: Path) -> None:
+    from tests.conftest import POSTGRES_URL, require_postgres, reset_postgres
+    from tests.e2e.conftest import BIN
+
+    require_postgres()
+    reset_postgres()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CASETRAIL_")}
+    env["CASETRAIL_DATABASE_URL"] = POSTGRES_URL
+    subprocess.run([str(BIN), "migrate"], env=env, check=True, capture_output=True, timeout=60)
+    servers = [start(env, tmp_path), start(env, tmp_path)]
+    try:
+        with httpx.Client(base_url=servers[0].url, timeout=30) as client:
+            tokens = issue_tokens(client, admin_token(servers[0]))
+            case = register(client, tokens.coordinator)
+            step(
+                client,
+                tokens.coordinator,
+                case["id"],
+                "dispatch",
+                {"tier": "handling", "lead_department": "econ-info", "co_departments": []},
+            )
+            signed = step(client, tokens.lead, case["id"], "sign-for")
+
+        def send(i: int) -> int:
+            headers = auth(tokens.lead, **{"If-Match": f'"{signed["version"]}"'})
+            with httpx.Client(base_url=servers[i % 2].url, timeout=30) as c:
+                return c.post(
+                    f"/v1/cases/{case['id']}/progress", json={"note": f"进展 {i}"}, headers=headers
+                ).status_code
+
+        with ThreadPoolExecutor(max_workers=20) as pool:
+            codes = list(pool.map(send, range(20)))
+        assert (codes.count(200), set(codes)) == (1, {200, 412})
+        with httpx.Client(base_url=servers[1].url, timeout=10) as client:
+            events = client.get(f"/v1/cases/{case['id']}/history", headers=auth(tokens.auditor)).json()["events"]
+        assert len(events) == signed["version"] + 1
+    finally:
+        for s in servers:
+            stop(s)
