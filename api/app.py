@@ -11,6 +11,7 @@ from api import errors
 from api.limits import BodySizeLimit
 from api.metrics import Metrics, MetricsMiddleware
 from api.routes import ROUTERS
+from api.throttle import FailureThrottle
 from infrastructure.container import Container
 from infrastructure.views.runner import ProjectionLoop
 
@@ -48,6 +49,7 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router)
     app.state.metrics = Metrics()
+    app.state.auth_throttle = FailureThrottle()
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     return app

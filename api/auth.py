@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.errors import Unauthorized
+from api.throttle import FailureThrottle
 from domain.values import Actor
 from infrastructure.container import Container
 
@@ -23,14 +24,18 @@ ContainerDep = Annotated[Container, Depends(get_container)]
 
 
 def get_caller(
-    container: ContainerDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+    request: Request,
+    container: ContainerDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Actor:
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise Unauthorized("send Authorization: Bearer <token>")
-    actor = container.tokens.authenticate(credentials.credentials)
-    if actor is None:
-        raise Unauthorized("unknown or revoked token")
-    return actor
+    actor = container.tokens.authenticate(credentials.credentials) if credentials else None
+    if actor is not None:
+        return actor  # a valid token always passes: one broken script must not lock out a shared office address
+    throttle: FailureThrottle = request.app.state.auth_throttle
+    client = request.client.host if request.client else "unknown"
+    throttle.check(client)
+    throttle.failed(client)
+    raise Unauthorized("send Authorization: Bearer <token>" if credentials is None else "unknown or revoked token")
 
 
 CallerDep = Annotated[Actor, Depends(get_caller)]

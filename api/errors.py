@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from api.throttle import TooManyFailures
 from application.views import MinPositionNotReached
 from domain.errors import (
     DomainError,
@@ -52,6 +53,8 @@ def problem(
 
 def domain_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
+    if isinstance(exc, TooManyFailures):
+        return problem(429, "Too Many Requests", exc.detail, exc.rule, {"Retry-After": str(exc.retry_after)})
     if isinstance(exc, MinPositionNotReached):
         return problem(503, "Service Unavailable", exc.detail, exc.rule, {"Retry-After": "1"})
     if isinstance(exc, Unauthorized):

@@ -205,3 +205,13 @@ def test_openapi_describes_every_endpoint_with_examples(client: TestClient) -> N
     for name in ("RegisterCase", "Dispatch", "CaseOut", "Problem", "HistoryOut", "TokenIn"):
         assert schemas[name].get("examples"), name
     assert client.get("/docs").status_code == 200
+
+
+def test_failed_authentication_is_rate_limited_per_client(client: TestClient, tokens: Tokens) -> None:
+    codes = [client.get("/v1/tokens", headers=auth(f"ct_guess{i}")).status_code for i in range(25)]
+    assert codes[:20] == [401] * 20
+    assert set(codes[20:]) == {429}
+    r = client.get("/v1/tokens", headers=auth("ct_another_guess"))
+    assert int(r.headers["Retry-After"]) > 0
+    assert r.json()["rule"] == "too_many_failed_authentications"
+    assert client.get("/v1/tokens", headers=auth(tokens.admin)).status_code == 200  # valid tokens still pass
