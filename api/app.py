@@ -13,6 +13,7 @@ from api.metrics import Metrics, MetricsMiddleware
 from api.routes import ROUTERS
 from api.throttle import FailureThrottle
 from infrastructure.container import Container
+from infrastructure.tracking_runner import start_tracking
 from infrastructure.views.runner import ProjectionLoop
 
 DESCRIPTION = """
@@ -23,11 +24,16 @@ errors are `application/problem+json` with a `rule` naming the refused rule.
 
 
 def create_app(
-    make_container: Callable[[], Container], *, max_body_bytes: int = 1_000_000, run_projections: bool = False
+    make_container: Callable[[], Container],
+    *,
+    max_body_bytes: int = 1_000_000,
+    run_projections: bool = False,
+    run_tracking: bool = False,
 ) -> FastAPI:
     """The app; `make_container` runs at start-up, so nothing opens a pool at import.
 
-    With `run_projections` (the embedded SQLite set-up) the projections run in a thread of this process.
+    With `run_projections` and `run_tracking` (the embedded SQLite set-up) the projections and the
+    minutely tracking job run in threads of this process.
     """
 
     @asynccontextmanager
@@ -37,9 +43,12 @@ def create_app(
         loop = ProjectionLoop(container.workers(container.settings.projection_batch)) if run_projections else None
         if loop:
             loop.start()
+        stop_tracking = start_tracking(container) if run_tracking else None
         try:
             yield
         finally:
+            if stop_tracking:
+                stop_tracking()
             if loop:
                 loop.stop()
             container.close()

@@ -11,6 +11,7 @@ from rich.progress import Progress, TaskID
 
 from api.cli_audit import audit_app
 from api.cli_common import err, open_container, out
+from api.cli_tracking import calendar_app, track
 from domain.errors import DomainError
 from domain.values import CLI, Role
 from infrastructure.clock import FixedClock
@@ -24,6 +25,7 @@ app.add_typer(tokens_app, name="tokens")
 projections_app = typer.Typer(help="Inspect and rebuild the projections (views and reports).", no_args_is_help=True)
 app.add_typer(projections_app, name="projections")
 app.add_typer(audit_app, name="audit")
+app.add_typer(calendar_app, name="calendar")
 
 
 @app.command()
@@ -43,10 +45,11 @@ def serve(
         lambda: build(settings, create_tables=embedded),
         max_body_bytes=settings.max_body_bytes,
         run_projections=embedded,
+        run_tracking=embedded,
     )
     out.print(f"casetrail on http://{host}:{port}  (docs: http://{host}:{port}/docs, store: {settings.backend})")
     if not embedded:
-        out.print("projections are not run by this process: start `casetrail worker` beside it")
+        out.print("projections and tracking are not run by this process: start `casetrail worker` beside it")
     uvicorn.run(application, host=host, port=port, log_level="info")
 
 
@@ -150,10 +153,11 @@ def demo(
 
 @app.command()
 def worker() -> None:
-    """Run the projections (PostgreSQL: several may run; one applies each projection, others stand by)."""
+    """Run the projections and the minutely tracking job (PostgreSQL: several may run; one does each job)."""
     import signal
     import threading
 
+    from infrastructure.tracking_runner import start_tracking
     from infrastructure.views.runner import AdvisoryLocks, ProjectionLoop
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -166,7 +170,9 @@ def worker() -> None:
         signal.signal(sig, lambda *_: stop.set())
     out.print(f"worker running {', '.join(p.name for p in container.projections)} on {settings.backend}")
     loop.start()
+    stop_tracking = start_tracking(container)
     stop.wait()
+    stop_tracking()
     loop.stop()
     if locks:
         locks.close()
@@ -214,6 +220,9 @@ def projections_rebuild(
                 bar.update(task, description=f"{projection.name}: generation {generation} is live")
     finally:
         container.close()
+
+
+app.command()(track)
 
 
 def main() -> None:

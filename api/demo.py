@@ -1,4 +1,4 @@
-"""Demo data: Wenjiang enterprises and their cases in every state, written through the case use cases."""
+"""Demo data: Wenjiang enterprises, their major projects and cases in every state, written through the use cases."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
 
+from api.demo_projects import as_project_issue, load_projects
 from application.cases import NewCase
 from application.execution import CaseResult, Command
 from domain.credit_code import ALPHABET, check_character
@@ -187,6 +188,7 @@ class Demo:
             self.handlers[dept] = self._issue(f"handler {dept}", name, Role.HANDLER, department=dept)
         name, code, _ = self.firms[0]
         self.firm_token = self._issue(f"enterprise {name}", name, Role.ENTERPRISE, credit_code=code)
+        self.owned = load_projects(container, self.coordinator, local_date(end), self.firms, seed)
 
     def _issue(self, label: str, name: str, role: Role, **scope: str) -> Actor:
         secret = self.container.tokens.issue(CLI, name=name, role=role, **scope).secret
@@ -240,6 +242,7 @@ class Demo:
             urgency="urgent" if "urgent" in features else "normal",
             contact={"name": contact, "phone": f"1{r.choice('3589')}{r.randrange(10**9):09d}"},
         )  # fmt: skip
+        new = as_project_issue(new, n, self.owned)
         routes = [d for d in ROUTES[category] if d in self.departments] or self.departments
         lead = r.choice(routes[:2])
         co = r.sample([d for d in routes if d != lead], k=r.randint(1, 2)) if "tier2" in features else []

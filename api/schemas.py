@@ -223,6 +223,8 @@ class WarningOut(BaseModel):
     level: str
     kind: str
     since: str
+    due: str | None = None
+    department: str | None = None
 
 
 class CaseOut(BaseModel):

@@ -35,6 +35,12 @@ PERMITTED: dict[str, frozenset[Role]] = {
     "views": frozenset({C, H, AU, Role.REPORTER}),
     "reports": frozenset({C, AU, Role.REPORTER}),
     "audit": frozenset({AU}),
+    "register_project": frozenset({C}),
+    "record_milestone": frozenset({C}),
+    "report_progress": frozenset({C}),
+    "read_project": frozenset({C, H, E, AU, Role.REPORTER}),
+    "project_history": frozenset({C, AU}),
+    "project_lists": frozenset({C, AU, Role.REPORTER}),
 }
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import random
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -19,9 +20,10 @@ from domain.directory import Directory
 from domain.errors import InvalidCommand, LostRace, NotFound, NotPermitted
 from domain.reference import ReferenceAllocated, format_reference, reference_log_id
 from domain.schedule import Schedule, local_date
-from domain.values import Arbitration, Escalation, Kind, Outcome, Role, Satisfaction, Tier
+from domain.values import Actor, Arbitration, Escalation, Kind, Outcome, Role, Satisfaction, Tier
 
 REGISTER_ATTEMPTS = 50
+ProjectLookup = Callable[[str, Actor], bool]  # whether a project id names a project this caller may see
 
 
 @dataclass(frozen=True)
@@ -42,19 +44,23 @@ class NewCase:
 class CaseService:
     """The case lifecycle of DOMAIN.md, one method per use case."""
 
-    def __init__(self, executor: Executor, schedule: Schedule, directory: Directory) -> None:
+    def __init__(
+        self, executor: Executor, schedule: Schedule, directory: Directory, projects: ProjectLookup | None = None
+    ) -> None:
         self.executor = executor
         self.store = executor.store
         self.schedule = schedule
         self.directory = directory
+        self.projects = projects
 
     def register(self, cmd: Command, new: NewCase) -> CaseResult:
-        """Register a case; enterprises register only under their own credit code."""
+        """Register a case; enterprises register only under their own credit code. A project issue names an
+        existing project (422 `unknown_project`)."""
         require_role(cmd.by, "register")
         if cmd.by.role is Role.ENTERPRISE and new.enterprise.get("credit_code") != cmd.by.credit_code:
             raise NotPermitted("own_credit_code_only", "an enterprise registers cases under its own credit code only")
-        if new.kind is Kind.PROJECT_ISSUE and not new.project_id:
-            raise InvalidCommand("project_required", "a project issue must name its project (project_id)")
+        if new.kind is Kind.PROJECT_ISSUE:
+            new = self._with_project(new, cmd.by)
         replay = self.executor.replay(cmd)
         if replay:
             return replay
@@ -220,6 +226,15 @@ class CaseService:
 
     def _run(self, case_id: UUID, cmd: Command, use_case: str, apply: Action) -> CaseResult:
         return self.executor.run(case_id, cmd, use_case, apply)
+
+    def _with_project(self, new: NewCase, by: Actor) -> NewCase:
+        if not new.project_id:
+            raise InvalidCommand("project_required", "a project issue must name its project (project_id)")
+        if self.projects is None:
+            return new
+        if not self.projects(new.project_id, by):
+            raise InvalidCommand("unknown_project", f"no project {new.project_id} to raise an issue for")
+        return replace(new, project_id=str(UUID(new.project_id)))  # one spelling, so the views can count issues
 
 
 def _fields(new: NewCase) -> dict[str, Any]:

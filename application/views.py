@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
@@ -50,15 +51,18 @@ class ViewReader(Protocol):
 
     def queue(self, tier: str, department: str | None, page: PageRequest) -> Page: ...
 
-    def warnings(self, department: str | None, page: PageRequest) -> Page: ...
+    def warnings(self, department: str | None, page: PageRequest, extra: Sequence[dict[str, Any]] = ()) -> Page:
+        """Open case warnings (of one department's cases, if given), merged with `extra` rows in the same order."""
+        ...
 
 
 NOBODY = "\x00no-department"  # a department filter that matches no row
 
 
 class ViewService:
-    def __init__(self, reader: ViewReader) -> None:
+    def __init__(self, reader: ViewReader, project_warnings: Callable[[], list[dict[str, Any]]] | None = None) -> None:
         self.reader = reader
+        self.project_warnings = project_warnings
 
     def list_cases(self, by: Actor, f: CaseFilter, page: PageRequest, min_position: int | None = None) -> Page:
         """Case summaries; handlers see their department's cases, enterprises their own."""
@@ -80,10 +84,15 @@ class ViewService:
         return self._queue("resolution", by, page, min_position)
 
     def warnings(self, by: Actor, page: PageRequest, min_position: int | None = None) -> Page:
-        """Every open warning (tier 3, 跟踪预警), escalations included; handlers see their department's."""
+        """Every open warning (tier 3, 跟踪预警), escalations included; handlers see their department's. Projects
+        yellow or red on one of the four lists today are warnings of the coordinating centre (`service-center`)."""
         require_role(by, "views")
         self.wait("cases", min_position)
-        return self.reader.warnings(self._department(by), page)
+        extra: list[dict[str, Any]] = []
+        if self.project_warnings is not None and by.role is not Role.HANDLER:
+            self.wait("projects", min_position)
+            extra = self.project_warnings()
+        return self.reader.warnings(self._department(by), page, extra)
 
     def _queue(self, tier: str, by: Actor, page: PageRequest, min_position: int | None) -> Page:
         require_role(by, "views")

@@ -21,7 +21,8 @@ from domain.case_rules import (
 )
 from domain.errors import InvalidCommand, NotPermitted
 from domain.schedule import Schedule, local_date
-from domain.values import Actor, Arbitration, Escalation, Outcome, Satisfaction, Status, Tier, Urgency
+from domain.values import SYSTEM_TRACKING, Actor, Arbitration, Escalation, Outcome, Satisfaction, Status, Tier, Urgency
+from domain.warnings import Threshold, crossed, ended
 from domain.workdays import Due
 
 WORKING = (Status.DISPATCHED, Status.RETURNED, Status.IN_PROGRESS)
@@ -56,6 +57,7 @@ class Case(AuditedAggregate):
             case.pending_extension, case.extended_days, case.evaluations = None, 0, {}
             case.resolution, case.merged_into, case.duplicates, case.contacted = None, None, [], False
             case.round_started_at, case.escalated_at = None, None
+            case.clocks_opened, case.last_progress_at = {}, None
 
     class Dispatched(AuditedAggregate.Event):
         TOPIC = "casetrail:CaseDispatched"
@@ -68,16 +70,16 @@ class Case(AuditedAggregate):
             case.status, case.tier = Status.DISPATCHED, self.tier
             case.lead_department, case.co_departments = self.lead_department, list(self.co_departments)
             case.round_started_at = self.timestamp
-            case.due.update(self.due)
+            _open_clocks(case, self.due, self.timestamp)
 
     class SignedFor(AuditedAggregate.Event):
         TOPIC = "casetrail:CaseSignedFor"
         due: dict[str, dict[str, Any]]
 
         def apply(self, case: Case) -> None:
-            case.status = Status.IN_PROGRESS
+            case.status, case.last_progress_at = Status.IN_PROGRESS, self.timestamp
             case.due.pop("sign_for", None)
-            case.due.update(self.due)
+            _open_clocks(case, self.due, self.timestamp)
 
     class Returned(AuditedAggregate.Event):
         TOPIC = "casetrail:CaseReturned"
@@ -105,7 +107,7 @@ class Case(AuditedAggregate):
                 if self.department in case.co_departments:
                     case.co_departments.remove(self.department)
                     case.due.pop(f"co_reply:{self.department}", None)
-            case.due.update(self.due)
+            _open_clocks(case, self.due, self.timestamp)
 
     class Contacted(AuditedAggregate.Event):
         TOPIC = "casetrail:CaseContacted"
@@ -121,7 +123,8 @@ class Case(AuditedAggregate):
         note: str
 
         def apply(self, case: Case) -> None:
-            pass
+            if self.department == case.lead_department:
+                case.last_progress_at = self.timestamp
 
     class CoReplied(AuditedAggregate.Event):
         TOPIC = "casetrail:CaseCoReplied"
@@ -170,7 +173,7 @@ class Case(AuditedAggregate):
 
         def apply(self, case: Case) -> None:
             case.escalation_level, case.escalated_at = self.level, self.timestamp
-            case.due.update(self.due)
+            _open_clocks(case, self.due, self.timestamp)
 
     class Resolved(AuditedAggregate.Event):
         TOPIC = "casetrail:CaseResolved"
@@ -184,7 +187,8 @@ class Case(AuditedAggregate):
         def apply(self, case: Case) -> None:
             case.status, case.pending_extension = Status.RESOLVED, None
             case.resolution = {"reply": self.reply, "outcome": self.outcome, "reason": self.reason}
-            case.due = dict(self.due)
+            case.due = {}
+            _open_clocks(case, self.due, self.timestamp)
 
     class Evaluated(AuditedAggregate.Event):
         TOPIC = "casetrail:CaseEvaluated"
@@ -211,9 +215,9 @@ class Case(AuditedAggregate):
 
         def apply(self, case: Case) -> None:
             case.status, case.round, case.extended_days = Status.IN_PROGRESS, self.round, 0
-            case.round_started_at = self.timestamp
-            case.resolution = None
-            case.due = dict(self.due)
+            case.round_started_at = case.last_progress_at = self.timestamp
+            case.resolution, case.due = None, {}
+            _open_clocks(case, self.due, self.timestamp)
 
     class Closed(AuditedAggregate.Event):
         TOPIC = "casetrail:CaseClosed"
@@ -221,7 +225,7 @@ class Case(AuditedAggregate):
         evaluated: bool
 
         def apply(self, case: Case) -> None:
-            case.status, case.due, case.warnings = Status.CLOSED, {}, {}
+            case.status, case.due = Status.CLOSED, {}
 
     class Withdrawn(AuditedAggregate.Event):
         TOPIC = "casetrail:CaseWithdrawn"
@@ -230,7 +234,7 @@ class Case(AuditedAggregate):
         by_enterprise: bool
 
         def apply(self, case: Case) -> None:
-            case.status, case.due, case.warnings = Status.WITHDRAWN, {}, {}
+            case.status, case.due = Status.WITHDRAWN, {}
 
     class Merged(AuditedAggregate.Event):
         TOPIC = "casetrail:CaseMerged"
@@ -239,7 +243,7 @@ class Case(AuditedAggregate):
         note: str | None
 
         def apply(self, case: Case) -> None:
-            case.status, case.merged_into, case.due, case.warnings = Status.MERGED, self.into, {}, {}
+            case.status, case.merged_into, case.due = Status.MERGED, self.into, {}
 
     class DuplicateAttached(AuditedAggregate.Event):
         TOPIC = "casetrail:CaseDuplicateAttached"
@@ -248,6 +252,36 @@ class Case(AuditedAggregate):
 
         def apply(self, case: Case) -> None:
             case.duplicates.append(self.duplicate)
+
+    class WarningRaised(AuditedAggregate.Event):
+        """The tracking job saw a threshold crossed; a red warning replaces a yellow one of the same kind."""
+
+        TOPIC = "casetrail:CaseWarningRaised"
+        kind: str
+        level: str
+        due: str | None
+        department: str | None
+
+        def apply(self, case: Case) -> None:
+            since = self.timestamp.isoformat()
+            case.warnings[self.kind] = {
+                "level": self.level,
+                "kind": self.kind,
+                "since": since,
+                "due": self.due,
+                "department": self.department,
+            }
+
+    class WarningCleared(AuditedAggregate.Event):
+        """A warning's cause ended; `cause` names the event that ended it."""
+
+        TOPIC = "casetrail:CaseWarningCleared"
+        kind: str
+        level: str
+        cause: str
+
+        def apply(self, case: Case) -> None:
+            case.warnings.pop(self.kind, None)
 
     # -- state: assigned only by the events above. Annotated for type checkers only, because
     # the library turns runtime annotations on an aggregate into fields of its created event.
@@ -283,6 +317,8 @@ class Case(AuditedAggregate):
         contacted: bool
         round_started_at: datetime | None
         escalated_at: datetime | None
+        clocks_opened: dict[str, str]
+        last_progress_at: datetime | None
 
     # -- commands -----------------------------------------------------------------------------
 
@@ -294,6 +330,22 @@ class Case(AuditedAggregate):
     @property
     def main_clock(self) -> str:
         return Tier(self.tier).value if self.tier else Tier.HANDLING.value
+
+    def _record(self, event_class: type[Any], *, by: Actor, at: datetime, **fields: Any) -> None:
+        """Record an event; a command's event is followed by clearing each warning whose cause it ended."""
+        super()._record(event_class, by=by, at=at, **fields)
+        if event_class in (self.WarningRaised, self.WarningCleared):
+            return
+        cause = event_class.TOPIC.removeprefix("casetrail:")
+        for kind, level in ended(self, cause, by.department).items():
+            super()._record(self.WarningCleared, by=by, at=at, kind=kind, level=level, cause=cause)
+
+    def raise_warnings(self, at: datetime, schedule: Schedule) -> list[Threshold]:
+        """The tracking job: record each warning threshold crossed by `at` and not yet recorded, once."""
+        found = crossed(self, schedule, at)
+        for threshold in found:
+            self._record(self.WarningRaised, by=SYSTEM_TRACKING, at=at, **threshold.as_fields())
+        return found
 
     def dispatch(
         self,
@@ -453,8 +505,10 @@ class Case(AuditedAggregate):
         if level is Escalation.SUPERVISE:
             if due is not None and due <= today:
                 raise InvalidCommand("due_not_in_future", "a supervision order's due date must lie after today")
-            computed = schedule.due(today, schedule.policy.supervision)
-            clocks["supervision"] = Due(due, False, schedule.policy.version) if due else computed
+            if due is None:
+                clocks["supervision"] = schedule.due(today, schedule.policy.supervision)
+            else:  # a date given, not counted: provisional while official calendar data does not reach it
+                clocks["supervision"] = Due(due, not schedule.calendar.is_official(due), schedule.policy.version)
         elif due is not None:
             raise InvalidCommand("due_only_for_supervise", "only a supervise escalation carries a due date")
         self._record(self.Escalated, by=by, at=at, level=level.value, reason=reason, due=_as_dicts(clocks))
@@ -550,6 +604,14 @@ class Case(AuditedAggregate):
         target._record(
             target.DuplicateAttached, by=by, at=at, duplicate=str(self.id), duplicate_reference=self.reference
         )
+
+
+def _open_clocks(case: Case, due: dict[str, dict[str, Any]], at: datetime) -> None:
+    """Set the clocks an event opens, and the local day each opened (the 80% warning counts from it)."""
+    case.due.update(due)
+    opened = local_date(at).isoformat()
+    # getattr: view states snapshotted before `clocks_opened` existed lack it.
+    case.clocks_opened = {**getattr(case, "clocks_opened", {}), **dict.fromkeys(due, opened)}
 
 
 def _as_dicts(due: dict[str, Due]) -> dict[str, dict[str, Any]]:

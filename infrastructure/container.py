@@ -12,11 +12,16 @@ from application.case_queries import CaseQueries
 from application.cases import CaseService
 from application.execution import Executor
 from application.ports import Clock
+from application.project_execution import ProjectExecutor
+from application.project_views import ProjectViews
 from application.projections import all_projections
 from application.projections.base import Projection, Worker
+from application.projects import ProjectService
 from application.store import EventStore
 from application.tokens import TokenService
+from application.tracking import TrackingService
 from application.views import ViewService
+from application.zone_report import ZoneReportService
 from domain.directory import Directory
 from domain.policy import DEFAULT_POLICY
 from domain.schedule import Schedule
@@ -25,8 +30,11 @@ from infrastructure.clock import SystemClock
 from infrastructure.directory import load_directory
 from infrastructure.settings import Settings, SettingsError
 from infrastructure.signing import Ed25519Signer
+from infrastructure.views.project_reader import SqlProjectReader
 from infrastructure.views.reader import SqlViewReader
+from infrastructure.views.report_reader import SqlReportReader
 from infrastructure.views.store import PostgresViewStore, SQLiteViewStore, SqlViews
+from infrastructure.views.tracking_reader import SqlTrackingReader
 
 
 @dataclass
@@ -43,6 +51,10 @@ class Container:
     projections: list[Projection]
     view_service: ViewService
     audit: AuditService
+    tracking: TrackingService
+    projects: ProjectService
+    project_views: ProjectViews
+    zone_reports: ZoneReportService
 
     def workers(self, batch_size: int = 1000) -> list[Worker]:
         return [Worker(self.store, p, self.views, batch_size) for p in self.projections]
@@ -74,21 +86,28 @@ def build(settings: Settings, *, clock: Clock | None = None, create_tables: bool
     if create_tables:
         for projection in projections:
             views.ensure(projection)
+    project_reader = SqlProjectReader(views)
+    projects = ProjectService(ProjectExecutor(store, clock), project_reader)
+    project_views = ProjectViews(project_reader, clock)
     return Container(
         settings=settings,
         store=store,
         clock=clock,
         directory=directory,
         schedule=schedule,
-        cases=CaseService(executor, schedule, directory),
+        cases=CaseService(executor, schedule, directory, projects.is_visible),
         queries=CaseQueries(executor),
         tokens=TokenService(store, clock, directory),
         views=views,
         projections=projections,
-        view_service=ViewService(SqlViewReader(views)),
+        view_service=ViewService(SqlViewReader(views), project_views.warnings),
         audit=AuditService(
             store, Ed25519Signer.from_file(settings.signing_key_file) if settings.signing_key_file else None
         ),
+        tracking=TrackingService(executor, schedule, SqlTrackingReader(views)),
+        projects=projects,
+        project_views=project_views,
+        zone_reports=ZoneReportService(SqlReportReader(views), project_reader, directory, clock),
     )
 
 

@@ -4,6 +4,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.routes import audit, cases, health, reports, tokens, views
+from api.routes import audit, cases, health, projects, reports, tokens, views, zone_reports
 
-ROUTERS: list[APIRouter] = [health.router, cases.router, views.router, reports.router, audit.router, tokens.router]
+ROUTERS: list[APIRouter] = [
+    health.router,
+    cases.router,
+    projects.router,
+    views.router,
+    reports.router,
+    zone_reports.router,
+    audit.router,
+    tokens.router,
+]

@@ -157,9 +157,14 @@ def department_rows(case: Case) -> list[Row]:
 
 
 def open_warnings(case: Case) -> list[dict[str, Any]]:
-    """Recorded warnings plus the escalation ladder, which the warnings view shows as a warning too."""
+    """Recorded warnings plus the escalation ladder, which the warnings view shows as a warning too.
+
+    A closed, withdrawn or merged case shows none, even before the events clearing its warnings are folded.
+    """
+    if not Status(case.status).is_open:
+        return []
     found = [{"key": key, **w} for key, w in case.warnings.items()]
-    if case.escalation_level and Status(case.status).is_open and case.escalated_at:
+    if case.escalation_level and case.escalated_at:
         level = ESCALATION_LEVEL[Escalation(case.escalation_level)]
         found.append(
             {
@@ -185,7 +190,7 @@ def warning_rows(case: Case) -> list[Row]:
             "level": w["level"],
             "kind": w["kind"],
             "since": w["since"],
-            "department": case.lead_department or "service-center",
+            "department": w.get("department") or case.lead_department or "service-center",
             "subject": subject,
             "reference": case.reference,
         }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from application.views import CaseFilter, Page, PageRequest
@@ -86,7 +87,7 @@ class SqlViewReader:
         rows = self.views.query(sql, [*params, page.limit + 1])
         return self._page(rows, page.limit, lambda r: [r["main_due"] or "", r["stream_id"]])
 
-    def warnings(self, department: str | None, page: PageRequest) -> Page:
+    def warnings(self, department: str | None, page: PageRequest, extra: Sequence[dict[str, Any]] = ()) -> Page:
         _, departments, warnings = self._tables()
         where, params = ["1 = 1"], []
         if department is not None:
@@ -101,12 +102,24 @@ class SqlViewReader:
             f"WHERE {' AND '.join(where)} ORDER BY since ASC, stream_id || key ASC LIMIT ?"
         )
         rows = self.views.query(sql, [*params, page.limit + 1])
-        return self._page(rows, page.limit, lambda r: [r["since"], r["stream_id"] + r["key"]])
+        return self._page(merged(rows, extra, page), page.limit, lambda r: [r["since"], r["stream_id"] + r["key"]])
 
     def _page(self, rows: list[dict[str, Any]], limit: int, key: Any) -> Page:
         more = len(rows) > limit
         rows = rows[:limit]
         return Page([present(r) for r in rows], encode_cursor(key(rows[-1])) if more and rows else None)
+
+
+def merged(rows: list[dict[str, Any]], extra: Sequence[dict[str, Any]], page: PageRequest) -> list[dict[str, Any]]:
+    """Warning rows and `extra` ones (computed outside SQL, e.g. project warnings) in one order, after the cursor."""
+    if not extra:
+        return rows
+    after = tuple(decode_cursor(page.cursor)) if page.cursor else None
+
+    def key(r: dict[str, Any]) -> tuple[str, str]:
+        return r["since"], r["stream_id"] + r["key"]
+
+    return sorted([*rows, *(r for r in extra if after is None or key(r) > after)], key=key)[: page.limit + 1]
 
 
 JSON_COLUMNS = ("co_departments", "due", "co_replies", "extension")

@@ -6,6 +6,7 @@ import gc
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 
 from application.projections.base import Projection, Worker
 from infrastructure.container import Container
@@ -33,6 +34,10 @@ def paused_gc() -> Iterator[None]:
         gc.collect()
 
 
+def _report(progress: Callable[[int, int], None], head: int, position: int) -> None:
+    progress(position, head)
+
+
 def _rebuild(app: Container, projection: Projection, progress: Callable[[int, int], None], batch_size: int) -> int:
     name = projection.name
     old = app.views.active_generation(name)
@@ -40,7 +45,7 @@ def _rebuild(app: Container, projection: Projection, progress: Callable[[int, in
     worker = Worker(app.store, projection, app.views, batch_size)
     while True:
         head = app.store.recorder.max_notification_id() or 0
-        done = worker.catch_up(new, on_batch=lambda position: progress(position, head))
+        done = worker.catch_up(new, on_batch=partial(_report, progress, head))
         position = app.views.position(name, new)
         progress(position, app.store.recorder.max_notification_id() or 0)
         if done == 0:

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 
 import psycopg
+from eventsourcing.persistence import IntegrityError
 
 from application.projections.base import Projection, Worker
 
@@ -56,6 +57,11 @@ class ProjectionLoop:
             return False
         try:
             done = worker.run_once()
+        except IntegrityError:
+            # Another runner applied this position first (a rebuild finishing, a second worker): not a
+            # failure, the batch was rolled back whole; read the new position and go on.
+            log.info("projection %s: position already applied elsewhere; continuing", name)
+            return True
         except Exception:
             count = self.failures[name] = self.failures.get(name, 0) + 1
             log.exception("projection %s failed (%d in a row); retrying", name, count)
@@ -76,25 +82,29 @@ class AdvisoryLocks:
         self.last_try: dict[str, float] = {}
 
     def __call__(self, projection: Projection) -> bool:
-        if projection.name in self.held and self._alive():
+        return self.hold(projection.name)
+
+    def hold(self, name: str) -> bool:
+        """True while this process holds the lock `name` (taking it when free); standbys ask once a second."""
+        if name in self.held and self._alive():
             return True
         now = time.monotonic()
-        if now - self.last_try.get(projection.name, -self.retry_every) < self.retry_every:
+        if now - self.last_try.get(name, -self.retry_every) < self.retry_every:
             return False  # a standby asks again once a second, not on every loop
-        self.last_try[projection.name] = now
+        self.last_try[name] = now
         try:
             if not self._alive():
                 self.conn = psycopg.connect(self.conninfo, autocommit=True, connect_timeout=5)
                 self.held.clear()
             assert self.conn is not None
-            row = self.conn.execute("SELECT pg_try_advisory_lock(%s)", (lock_key(projection.name),)).fetchone()
+            row = self.conn.execute("SELECT pg_try_advisory_lock(%s)", (lock_key(name),)).fetchone()
         except psycopg.Error as e:
-            log.warning("cannot take the lock for %s: %s", projection.name, e)
+            log.warning("cannot take the lock for %s: %s", name, e)
             self.held.clear()
             return False
         if row and row[0]:
-            log.info("this worker now runs projection %s", projection.name)
-            self.held.add(projection.name)
+            log.info("this worker now runs projection %s", name)
+            self.held.add(name)
             return True
         return False
 

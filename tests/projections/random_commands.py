@@ -5,18 +5,23 @@ from __future__ import annotations
 import contextlib
 import random
 from collections.abc import Callable
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
 from application.execution import Command
+from application.projects import NewProject
 from domain.errors import DomainError
-from domain.values import Actor, Arbitration, Escalation, Outcome, Role, Satisfaction, Tier
+from domain.project import Milestone
+from domain.schedule import local_date
+from domain.values import Actor, Arbitration, Escalation, Kind, Outcome, Role, Satisfaction, Tier
 from infrastructure.clock import FixedClock
 from infrastructure.container import Container
-from tests.conftest import COORDINATOR, new_case
+from tests.conftest import CODE, COORDINATOR, new_case
 
 DEPARTMENTS = ("econ-info", "finance", "housing", "hi-tech-zone", "wanchun")
 SATISFACTION = list(Satisfaction)
+PLAN = {"start": 0, "completion": 400, "production": 500}  # days after a random planned start
 
 
 def handler(department: str) -> Actor:
@@ -107,4 +112,67 @@ def random_history(app: Container, clock: FixedClock, seed: int, cases: int = 20
     if len(ids) > 2 and rng.random() < 0.9:
         with contextlib.suppress(DomainError):
             app.cases.merge(ids[0], Command(COORDINATOR), into=ids[1], note=None)
+    return ids
+
+
+def random_project_step(app: Container, rng: random.Random, pid: UUID, on: date) -> None:
+    """One project command (a milestone, a progress report or a project issue); a refused one is skipped."""
+    options: list[Callable[[], Any]] = [
+        lambda: app.projects.record_milestone(
+            pid, Command(COORDINATOR), milestone=rng.choice(list(Milestone)), on=on, evidence=None
+        ),
+        lambda: app.projects.report_progress(
+            pid,
+            Command(COORDINATOR),
+            percent_complete=rng.uniform(0, 100),
+            investment_to_date=rng.uniform(0, 9e3),
+            note=None,
+        ),
+        lambda: app.cases.register(Command(COORDINATOR), new_case(kind=Kind.PROJECT_ISSUE, project_id=str(pid))),
+    ]
+    with contextlib.suppress(DomainError):  # a refusal records nothing: part of the mix
+        rng.choice(options)()
+
+
+def random_project_history(
+    app: Container, clock: FixedClock, seed: int, projects: int = 6, steps: int = 60
+) -> list[UUID]:
+    """Projects with random milestones (refusals included), progress reports and project issues."""
+    rng = random.Random(seed)
+    today = local_date(clock.now())
+    ids = []
+    for i in range(projects):
+        offset = rng.randint(-300, 300)
+        new = NewProject(
+            name=f"重大项目{i}",
+            code=f"RND-{seed}-{i}",
+            owner={"name": "远大医药（中国）有限公司", "credit_code": CODE},
+            zone=rng.choice(("zone-1", "zone-2", "zone-3", "zone-4")),
+            planned_investment=rng.choice([300.0, 500.0, 12_000.5]),
+            planned={k: today + timedelta(days=offset + d) for k, d in PLAN.items()},
+            signed_on=today - timedelta(days=400),
+        )
+        with contextlib.suppress(DomainError):
+            ids.append(app.projects.register(Command(COORDINATOR), new).project.id)
+    for _ in range(steps):
+        clock.advance(hours=rng.choice([1, 20, 50]))
+        on = local_date(clock.now()) - timedelta(days=rng.randint(0, 30))
+        random_project_step(app, rng, rng.choice(ids), on)
+    return ids
+
+
+def random_history_with_tracking(
+    app: Container, clock: FixedClock, seed: int, cases: int = 20, steps: int = 200, every: int = 5
+) -> list[UUID]:
+    """Like `random_history`, with the tracking job run as of the clock every `every` steps: warnings are raised
+    and cleared among the commands. The job finds its cases in the cases view, so that is caught up first."""
+    rng = random.Random(seed)
+    ids = [app.cases.register(Command(COORDINATOR), new_case(title=f"诉求{i} 供地")).case.id for i in range(cases)]
+    for step in range(steps):
+        clock.advance(hours=rng.choice([1, 3, 20, 50]))
+        random_step(app, rng, rng.choice(ids))
+        if step % every == 0:
+            for worker in app.workers():
+                worker.catch_up()
+            app.tracking.run(clock.now())
     return ids

@@ -14,6 +14,7 @@ from infrastructure.clock import FixedClock
 from infrastructure.container import Container
 from tests.conftest import CO, CO2, COORDINATOR, ENTERPRISE, LEAD, new_case
 from tests.unit import case_steps as s
+from tests.unit.project_steps import register_project
 
 TIER2_LIFE_TYPES = [
     "CaseRegistered",
@@ -309,13 +310,14 @@ def test_register_never_reuses_a_reference(app: Container) -> None:
 
 def test_register_project_issue_gets_its_own_xm_sequence(app: Container) -> None:
     s.register(app)
-    issue = app.cases.register(Command(COORDINATOR), new_case(kind=Kind.PROJECT_ISSUE, project_id="p-1")).case
+    p1 = str(register_project(app))
+    issue = app.cases.register(Command(COORDINATOR), new_case(kind=Kind.PROJECT_ISSUE, project_id=p1)).case
     problem = app.cases.register(Command(COORDINATOR), new_case()).case
-    issue2 = app.cases.register(Command(COORDINATOR), new_case(kind=Kind.PROJECT_ISSUE, project_id="p-1")).case
+    issue2 = app.cases.register(Command(COORDINATOR), new_case(kind=Kind.PROJECT_ISSUE, project_id=p1)).case
 
     assert (issue.reference, issue2.reference) == ("XM-2026-000001", "XM-2026-000002")
     assert problem.reference == "QY-2026-000002"
-    assert (issue.kind, issue.project_id) == ("project_issue", "p-1")
+    assert (issue.kind, issue.project_id) == ("project_issue", p1)
 
 
 def test_register_records_the_fields_and_status(app: Container) -> None:

@@ -1,0 +1,118 @@
+"""`casetrail calendar check` and `casetrail track`: the working calendar's data, and the tracking job run once."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from eventsourcing.persistence import IntegrityError
+
+from api.cli_common import err, open_container, out
+from application.tracking import TrackingSummary
+from domain.schedule import LOCAL_TZ, local_date
+from infrastructure.calendar import OFFICIAL_YEARS, ChinaWorkingCalendar, Overrides
+from infrastructure.container import Container
+from infrastructure.settings import Settings
+
+calendar_app = typer.Typer(help="The working calendar: which years have official holiday data.", no_args_is_help=True)
+
+
+@calendar_app.command("check")
+def calendar_check(
+    years: Annotated[int, typer.Option(min=1, help="How many years to check, this one first.")] = 3,
+) -> None:
+    """Which years lack official holiday data (their due dates are provisional), and whether an operator file is
+    loaded. Exits 1 when this year lacks official data and the operator file corrects none of its days."""
+    settings = Settings.from_env()
+    try:
+        overrides = Overrides.load(settings.calendar_file) if settings.calendar_file else Overrides()
+    except ValueError as e:
+        err.print(f"[red]error:[/red] {e}")
+        raise typer.Exit(2) from None
+    this_year = local_date(datetime.now(UTC)).year
+    checked = range(this_year, this_year + years)
+    missing = ChinaWorkingCalendar(overrides).missing_years(checked)
+    out.print(f"official holiday data (chinesecalendar): {OFFICIAL_YEARS.start}-{OFFICIAL_YEARS.stop - 1}")
+    for year in checked:
+        out.print(f"  {year}  {_year_line(year in missing, _corrections(overrides, year))}", soft_wrap=True)
+    out.print(_file_line(settings.calendar_file, overrides), soft_wrap=True)
+    if this_year in missing and not _corrections(overrides, this_year):
+        raise typer.Exit(1)
+
+
+def _corrections(overrides: Overrides, year: int) -> int:
+    return sum(day.year == year for day in overrides.days_off | overrides.working_days)
+
+
+def _year_line(missing: bool, corrections: int) -> str:
+    if not missing:
+        return "official"
+    return (
+        "no official data: due dates are provisional (statutory holidays from `holidays`, no make-up days; "
+        f"{corrections} days corrected by the operator file)"
+    )
+
+
+def _file_line(path: Path | None, overrides: Overrides) -> str:
+    if path is None:
+        return "operator file: none (set CASETRAIL_CALENDAR_FILE to correct years without official data)"
+    return (
+        f"operator file: {path} ({len(overrides.days_off)} days off, "
+        f"{len(overrides.working_days)} make-up working days)"
+    )
+
+
+def track(
+    now: Annotated[
+        str | None,
+        typer.Option(help="Evaluate as of this ISO 8601 time instead of now; without an offset, Asia/Shanghai."),
+    ] = None,
+) -> None:
+    """Run the tracking job once: record the warnings crossed by now (or --now) and print them."""
+    at = _parse_now(now) if now else None
+    container = open_container()
+    try:
+        embedded = container.settings.backend in ("sqlite", "memory")
+        if embedded:
+            _catch_up_cases(container)
+        summary = container.tracking.run(at or container.clock.now())
+        if embedded:
+            _catch_up_cases(container)  # so the warnings view shows them before a server runs again
+    finally:
+        container.close()
+    _print_summary(summary)
+
+
+def _parse_now(value: str) -> datetime:
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError:
+        err.print(f"[red]error:[/red] --now {value!r} is not an ISO 8601 time, e.g. 2026-12-08T09:00:00+08:00")
+        raise typer.Exit(2) from None
+    return at if at.tzinfo else at.replace(tzinfo=LOCAL_TZ)
+
+
+def _catch_up_cases(container: Container) -> None:
+    """The job finds its cases in the cases view; on SQLite no worker keeps it current while no server runs."""
+    for worker in container.workers(container.settings.projection_batch):
+        if worker.projection.name == "cases":
+            with contextlib.suppress(IntegrityError):  # a running `casetrail serve` applied that batch first
+                worker.catch_up()
+
+
+def _print_summary(summary: TrackingSummary) -> None:
+    local = summary.at.astimezone(LOCAL_TZ)
+    out.print(
+        f"tracked {summary.candidates} open cases as of {local:%Y-%m-%d %H:%M} (Asia/Shanghai), "
+        f"{summary.evaluated} evaluated",
+        soft_wrap=True,
+    )
+    for w in sorted(summary.raised, key=lambda w: (w.reference, w.kind)):
+        line = f"  {w.reference}  {w.level:<6}  {w.kind:<24}  due {w.due or '-':<10}  {w.department or '-'}"
+        out.print(line, soft_wrap=True, highlight=False)
+    out.print(f"raised {len(summary.raised)} warnings" if summary.raised else "raised nothing new")
+    if summary.conflicts:
+        err.print(f"{summary.conflicts} cases were being written meanwhile; the next run tracks them")

@@ -1,0 +1,174 @@
+"""Project routes: thin adapters from HTTP to the project use cases and the four lists (四张清单)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+
+from api.auth import CallerDep, ContainerDep
+from api.commands import HeadersDep
+from api.project_presenters import project_response
+from api.project_schemas import (
+    Colour,
+    ListName,
+    ListPage,
+    MilestoneIn,
+    ProgressIn,
+    ProjectOut,
+    ProjectPage,
+    RegisterProject,
+    Zone,
+)
+from api.schemas import HistoryOut, Problem, VerificationOut
+from application.audit import AuditService
+from application.project_views import ProjectFilter, ProjectViews
+from application.projects import NewProject, ProjectService
+from application.views import PageRequest
+
+router = APIRouter(tags=["projects"])
+TEXT = {
+    401: "no or unknown token",
+    403: "this role may not",
+    404: "no such project (or not visible)",
+    409: "refused by a rule of the project's state (`rule` names it), or lost a race",
+    412: "If-Match is stale",
+    422: "malformed input, or a date that breaks a rule (`rule` names it)",
+    503: "min_position not reached within 5 s (rule min_position_not_reached)",
+}
+Limit = Annotated[int, Query(ge=1, le=500, description="page size (default 50, at most 500)")]
+Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
+MinPosition = Annotated[int | None, Query(ge=0, description="wait (up to 5 s) until the views have processed this")]
+
+
+def _problems(*codes: int) -> dict[int | str, dict[str, Any]]:
+    return {c: {"model": Problem, "description": TEXT[c]} for c in codes}
+
+
+def _doc(method: Any) -> str:
+    return (method.__doc__ or "").strip()
+
+
+COMMAND = _problems(401, 403, 404, 409, 412, 422)
+READ = _problems(401, 403, 404, 422, 503)
+
+
+@router.post(
+    "/v1/projects",
+    status_code=201,
+    response_model=ProjectOut,
+    responses=COMMAND,
+    description=_doc(ProjectService.register),
+)
+def register(body: RegisterProject, caller: CallerDep, app: ContainerDep, h: HeadersDep) -> JSONResponse:
+    new = NewProject(
+        name=body.name,
+        code=body.code,
+        owner=body.owner.model_dump(),
+        zone=body.zone,
+        planned_investment=body.planned_investment,
+        planned=body.planned.model_dump(),
+        signed_on=body.signed_on,
+    )
+    answer = app.projects.register(h.command(caller, body), new)
+    return project_response(answer, 201, {"Location": f"/v1/projects/{answer.project.id}"})
+
+
+@router.get("/v1/projects", response_model=ProjectPage, responses=READ, description=_doc(ProjectViews.list_projects))
+def list_projects(
+    caller: CallerDep,
+    app: ContainerDep,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    min_position: MinPosition = None,
+    zone: Zone | None = None,
+    list: ListName | None = None,  # noqa: A002 - the contract's parameter name
+    colour: Colour | None = None,
+    q: Annotated[str | None, Query(max_length=100, description="text searched in name and code")] = None,
+) -> JSONResponse:
+    f = ProjectFilter(zone=zone, list=list, colour=colour, q=q or None)
+    page = app.project_views.list_projects(caller, f, PageRequest(limit, cursor), min_position)
+    return JSONResponse({"items": page.items, "next_cursor": page.next_cursor})
+
+
+@router.get("/v1/views/projects", response_model=ListPage, responses=READ, description=_doc(ProjectViews.on_list))
+def on_list(
+    caller: CallerDep,
+    app: ContainerDep,
+    list: Annotated[ListName, Query(description="which of the four lists")],  # noqa: A002 - the contract's name
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    min_position: MinPosition = None,
+) -> JSONResponse:
+    page = app.project_views.on_list(caller, list, PageRequest(limit, cursor), min_position)
+    return JSONResponse({"items": page.items, "next_cursor": page.next_cursor})
+
+
+@router.get(
+    "/v1/projects/{project_id}", response_model=ProjectOut, responses=READ, description=_doc(ProjectService.get)
+)
+def get_project(
+    project_id: UUID, caller: CallerDep, app: ContainerDep, min_position: MinPosition = None
+) -> JSONResponse:
+    return project_response(app.projects.get(project_id, caller, min_position))
+
+
+@router.get(
+    "/v1/projects/{project_id}/history",
+    response_model=HistoryOut,
+    responses=_problems(401, 403, 404),
+    description=_doc(ProjectService.history),
+)
+def history(project_id: UUID, caller: CallerDep, app: ContainerDep) -> JSONResponse:
+    events = app.projects.history(project_id, caller)
+    return JSONResponse({"events": [{**e, "at": e["at"].isoformat()} for e in events]})
+
+
+@router.get(
+    "/v1/projects/{project_id}/verification",
+    response_model=VerificationOut,
+    responses=_problems(401, 403, 404),
+    description=_doc(AuditService.verify_stream),
+)
+def verify(project_id: UUID, caller: CallerDep, app: ContainerDep) -> JSONResponse:
+    result = app.audit.verify_stream(caller, project_id, "casetrail:ProjectRegistered")
+    return JSONResponse(
+        {"ok": result.ok, "events_checked": result.events_checked, "first_broken_version": result.first_broken_version}
+    )
+
+
+@router.post(
+    "/v1/projects/{project_id}/milestones",
+    response_model=ProjectOut,
+    responses=COMMAND,
+    description=_doc(ProjectService.record_milestone),
+)
+def record_milestone(
+    project_id: UUID, body: MilestoneIn, caller: CallerDep, app: ContainerDep, h: HeadersDep
+) -> JSONResponse:
+    cmd = h.command(caller, body)
+    answer = app.projects.record_milestone(
+        project_id, cmd, milestone=body.milestone, on=body.date, evidence=body.evidence
+    )
+    return project_response(answer)
+
+
+@router.post(
+    "/v1/projects/{project_id}/progress",
+    response_model=ProjectOut,
+    responses=COMMAND,
+    description=_doc(ProjectService.report_progress),
+)
+def report_progress(
+    project_id: UUID, body: ProgressIn, caller: CallerDep, app: ContainerDep, h: HeadersDep
+) -> JSONResponse:
+    answer = app.projects.report_progress(
+        project_id,
+        h.command(caller, body),
+        percent_complete=body.percent_complete,
+        investment_to_date=body.investment_to_date,
+        note=body.note,
+    )
+    return project_response(answer)

@@ -1,0 +1,85 @@
+"""The zone report route (四大战区): case figures and projects per zone, as JSON or, with `Accept: text/csv`, CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.auth import CallerDep, ContainerDep
+from api.routes.reports import EXAMPLE_ROW, RESPONSES
+from application.reports import POLICY_VERSION
+from application.zone_report import CASE_COLUMNS, LIST_COLUMNS, ZONE_COLUMNS, ZoneReportService
+
+router = APIRouter(tags=["reports"])
+CSV = "text/csv"
+EXAMPLE_ZONE: dict[str, Any] = {
+    "zone": "zone-1",
+    **{k: EXAMPLE_ROW[k] for k in CASE_COLUMNS},
+    "projects": 4,
+    **dict.fromkeys(LIST_COLUMNS, 0),
+    "start_green": 1,
+    "construction_yellow": 1,
+    "completion_red": 1,
+    "production_green": 1,
+    "start_rate": 0.6667,
+    "statistics_rate": 1.0,
+    "investment_rate": 0.4125,
+    "planned_investment": 320000.0,
+    "investment_to_date": 132000.0,
+    "as_of": "2026-11-30",
+    "policy_version": POLICY_VERSION,
+}
+EXAMPLE_CSV = (
+    ",".join(ZONE_COLUMNS) + "\r\n" + ",".join("" if v is None else str(v) for v in EXAMPLE_ZONE.values()) + "\r\n"
+)
+
+
+class ZoneReport(BaseModel):
+    items: list[dict[str, Any]] = Field(description="one row per zone; columns as in the CSV header")
+    from_: date = Field(alias="from")
+    to: date
+    policy_version: str
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"items": [EXAMPLE_ZONE], "from": "2026-11-01", "to": "2026-11-30", "policy_version": "2026.1"}
+            ]
+        }
+    )
+
+
+@router.get(
+    "/v1/reports/zones",
+    response_model=ZoneReport,
+    responses={**RESPONSES, 200: {"content": {CSV: {"schema": {"type": "string"}, "example": EXAMPLE_CSV}}}},
+    description=(ZoneReportService.zone_report.__doc__ or "").strip(),
+)
+def zone_report(
+    caller: CallerDep,
+    app: ContainerDep,
+    date_from: Annotated[date | None, Query(alias="from", description="first day, inclusive (YYYY-MM-DD)")] = None,
+    date_to: Annotated[date | None, Query(alias="to", description="last day, inclusive (default: today)")] = None,
+    min_position: Annotated[int | None, Query(ge=0, description="wait (up to 5 s) until processed")] = None,
+    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Response:
+    items = app.zone_reports.zone_report(caller, date_from, date_to, min_position)
+    start, end = app.zone_reports.period(date_from, date_to)
+    if accept and CSV in accept:
+        return Response(as_csv(items), media_type=f"{CSV}; charset=utf-8")
+    body = {"items": items, "from": start.isoformat(), "to": end.isoformat(), "policy_version": POLICY_VERSION}
+    return JSONResponse(body)
+
+
+def as_csv(items: list[dict[str, Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=ZONE_COLUMNS)
+    writer.writeheader()
+    writer.writerows(items)
+    return out.getvalue()

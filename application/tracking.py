@@ -1,0 +1,108 @@
+"""The tracking job (跟踪预警): find the open cases in the views, record the warnings their state calls for."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Protocol
+from uuid import UUID
+
+from application.execution import Command, Executor
+from domain.case import Case
+from domain.errors import NotFound
+from domain.schedule import Schedule, local_date
+from domain.values import SYSTEM_TRACKING
+from domain.warnings import Threshold
+
+log = logging.getLogger("casetrail.tracking")
+ATTEMPTS = 5  # saves lost to other writers before a case is left for the next run
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An open case as the cases view last saw it."""
+
+    case_id: UUID
+    version: int
+
+
+class TrackingReader(Protocol):
+    def open_cases(self) -> list[Candidate]:
+        """Every open case that has been dispatched: the only ones with clocks."""
+        ...
+
+
+@dataclass(frozen=True)
+class RaisedWarning:
+    case_id: UUID
+    reference: str
+    kind: str
+    level: str
+    due: str | None
+    department: str | None
+
+
+@dataclass
+class TrackingSummary:
+    at: datetime
+    candidates: int = 0  # open cases the view listed
+    evaluated: int = 0  # of those, loaded and evaluated (the others were unchanged since an earlier run today)
+    raised: list[RaisedWarning] = field(default_factory=list)
+    conflicts: int = 0  # cases left for the next run after losing every attempt to other writers
+
+
+class TrackingService:
+    """Runs the tracking job; the thresholds are the domain's (domain/warnings.py)."""
+
+    def __init__(self, executor: Executor, schedule: Schedule, reader: TrackingReader) -> None:
+        self.executor = executor
+        self.schedule = schedule
+        self.reader = reader
+        # case -> (version evaluated, local day): thresholds only move with the case or the day.
+        self.seen: dict[UUID, tuple[int, date]] = {}
+
+    def run(self, now: datetime) -> TrackingSummary:
+        """Record on each open case the warnings crossed by `now`, once per threshold; never clears one.
+
+        Warnings clear only when their cause ends, by the command that ends it, so a run at an
+        earlier or later `now` than the last one records nothing but new thresholds.
+        """
+        if now.tzinfo is None:
+            raise ValueError("the tracking job needs a timezone-aware time")
+        now = now.astimezone(UTC)  # event times are stored in UTC
+        today, candidates = local_date(now), self.reader.open_cases()
+        summary = TrackingSummary(now, candidates=len(candidates))
+        self.seen = {c.case_id: self.seen[c.case_id] for c in candidates if c.case_id in self.seen}
+        for candidate in candidates:
+            if not self._unchanged(candidate, today):
+                summary.evaluated += 1
+                self._track(candidate.case_id, now, summary)
+        if summary.raised or summary.conflicts:
+            log.info(
+                "tracking at %s: %d warnings raised, %d cases conflicted", now, len(summary.raised), summary.conflicts
+            )
+        return summary
+
+    def _unchanged(self, candidate: Candidate, today: date) -> bool:
+        seen = self.seen.get(candidate.case_id)
+        return seen is not None and seen[1] == today and candidate.version <= seen[0]
+
+    def _track(self, case_id: UUID, now: datetime, summary: TrackingSummary) -> None:
+        for _ in range(ATTEMPTS):
+            try:
+                case = self.executor.load(case_id)
+            except NotFound:
+                return
+            if case.modified_on > now:
+                return  # a run never writes history before the case's latest event
+            found = case.raise_warnings(now, self.schedule)
+            if not found or self.executor.save(case, [], Command(SYSTEM_TRACKING)):
+                self.seen[case_id] = (case.version, local_date(now))
+                summary.raised += [_raised(case, t) for t in found]
+                return
+        summary.conflicts += 1
+
+
+def _raised(case: Case, t: Threshold) -> RaisedWarning:
+    return RaisedWarning(case.id, case.reference, t.kind, t.level, t.due, t.department)

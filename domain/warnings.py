@@ -1,0 +1,142 @@
+"""Tracking and warning (跟踪预警): which warnings a case's state calls for, and which open ones have ended.
+
+Pure functions of a case's state, its schedule and an instant; the Case records what they decide.
+Every threshold is a matter of local days (a deadline is the end of its local day), so a case's
+warnings can only change when the case changes or a new local day begins.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from domain.directory import COORDINATING_CENTRE
+from domain.schedule import Schedule, local_date
+from domain.values import Satisfaction, Status
+from domain.workdays import WorkingCalendar, add_working_days, count_working_days, previous_working_day
+
+if TYPE_CHECKING:
+    from domain.case import Case
+
+YELLOW, RED = "yellow", "red"
+RANK = {YELLOW: 1, RED: 2}
+STALLED, DISSATISFIED, REVISIT = "stalled", "dissatisfied", "revisit"
+STALL_AFTER = 3  # working days without a progress note from the lead
+DISSATISFIED_ROUNDS = 2
+LONG_LIMIT = 5  # the 80% rule applies to limits of this many working days or more
+PROGRESS_LOGGED = "CaseProgressLogged"
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """A warning a case's state calls for: one per kind (a clock's name, `stalled` or `dissatisfied`)."""
+
+    kind: str
+    level: str
+    due: str | None  # the deadline it is measured against (ISO date), if it has one
+    department: str | None  # who has to act
+
+    def as_fields(self) -> dict[str, Any]:
+        return {"kind": self.kind, "level": self.level, "due": self.due, "department": self.department}
+
+
+# -- raising -------------------------------------------------------------------------------------
+
+
+def crossed(case: Case, schedule: Schedule, at: datetime) -> list[Threshold]:
+    """The thresholds crossed by `at` that are not yet recorded: a new warning, or red replacing yellow."""
+    return [t for t in called_for(case, schedule, at) if RANK[t.level] > _open_rank(case, t.kind)]
+
+
+def called_for(case: Case, schedule: Schedule, at: datetime) -> list[Threshold]:
+    """Every warning the case's state calls for at `at` (DOMAIN.md "Warnings and supervision")."""
+    if not Status(case.status).is_open:
+        return []
+    today, calendar = local_date(at), schedule.calendar
+    found = [_clock(case, calendar, name, clock, today) for name, clock in case.due.items()]
+    found += [_stalled(case, calendar, today), _dissatisfied(case)]
+    return [t for t in found if t is not None]
+
+
+def deadline_level(calendar: WorkingCalendar, due: date, opened: date | None, today: date) -> str | None:
+    """Red once the deadline's local day has ended; yellow once its last working day has begun, or once
+    80% of a limit of 5 or more working days has passed."""
+    if today > due:
+        return RED
+    if today >= last_working_day(calendar, due) or most_elapsed(calendar, opened, due, today):
+        return YELLOW
+    return None
+
+
+def last_working_day(calendar: WorkingCalendar, due: date) -> date:
+    """The due day itself, or the working day before it (a supervision order may fall on a day off)."""
+    return due if calendar.is_working_day(due) else previous_working_day(calendar, due)
+
+
+def most_elapsed(calendar: WorkingCalendar, opened: date | None, due: date, today: date) -> bool:
+    """Whether 80% of the clock's limit has passed, counting the working days that ended before today."""
+    if opened is None:
+        return False
+    limit = count_working_days(calendar, opened, due)
+    elapsed = count_working_days(calendar, opened, today - timedelta(days=1))
+    return limit >= LONG_LIMIT and 5 * elapsed >= 4 * limit
+
+
+def responsible(case: Case, kind: str) -> str | None:
+    """The department a warning of this kind belongs to."""
+    if kind.startswith("co_reply:"):
+        return kind.removeprefix("co_reply:")
+    return COORDINATING_CENTRE if kind == REVISIT else case.lead_department  # the revisit call is the centre's
+
+
+def _clock(case: Case, calendar: WorkingCalendar, name: str, clock: dict[str, Any], today: date) -> Threshold | None:
+    due = date.fromisoformat(clock["due"])
+    if name == REVISIT:  # a window, not a deadline: resolved but not evaluated when it ends
+        level = YELLOW if today > due else None
+    else:
+        opened = case.clocks_opened.get(name)
+        level = deadline_level(calendar, due, date.fromisoformat(opened) if opened else None, today)
+    return Threshold(name, level, clock["due"], responsible(case, name)) if level else None
+
+
+def _stalled(case: Case, calendar: WorkingCalendar, today: date) -> Threshold | None:
+    if case.status != Status.IN_PROGRESS or case.last_progress_at is None:
+        return None
+    expected, _ = add_working_days(calendar, local_date(case.last_progress_at), STALL_AFTER)
+    return Threshold(STALLED, YELLOW, expected.isoformat(), case.lead_department) if today > expected else None
+
+
+def _dissatisfied(case: Case) -> Threshold | None:
+    rounds = sum(Satisfaction(e["satisfaction"]).is_dissatisfied for e in case.evaluations.values())
+    return Threshold(DISSATISFIED, RED, None, case.lead_department) if rounds >= DISSATISFIED_ROUNDS else None
+
+
+def _open_rank(case: Case, kind: str) -> int:
+    warning = case.warnings.get(kind)
+    return RANK[warning["level"]] if warning else 0
+
+
+# -- clearing ------------------------------------------------------------------------------------
+
+
+def ended(case: Case, cause: str, by_department: str | None) -> dict[str, str]:
+    """The open warnings (kind -> level) whose cause ended with the event just applied, named `cause`.
+
+    A clock's warning ends when the clock is satisfied or stopped, its due date moves (an extension,
+    a fresh clock) or its department changes (a reassignment); `stalled` ends with the lead's progress
+    note or the end of the in-progress state; every warning ends when the case closes, is withdrawn or merged.
+    """
+    return {kind: w["level"] for kind, w in case.warnings.items() if _has_ended(case, kind, w, cause, by_department)}
+
+
+def _has_ended(case: Case, kind: str, warning: dict[str, Any], cause: str, by_department: str | None) -> bool:
+    if not Status(case.status).is_open:
+        return True
+    if kind == DISSATISFIED:
+        return False
+    if kind == STALLED:
+        lead_noted = cause == PROGRESS_LOGGED and by_department == case.lead_department
+        return case.status != Status.IN_PROGRESS or lead_noted
+    clock = case.due.get(kind)
+    return clock is None or clock["due"] != warning["due"] or responsible(case, kind) != warning["department"]

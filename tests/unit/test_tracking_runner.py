@@ -1,0 +1,71 @@
+"""The tracking loop that `serve` and `worker` run: only under the lock, failures logged, stopped cleanly."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC
+
+import pytest
+
+from application.tracking import TrackingSummary
+from infrastructure.clock import FixedClock
+from infrastructure.container import Container
+from infrastructure.tracking_runner import LOCK_NAME, TrackingLoop, start_tracking
+from infrastructure.views.runner import lock_key
+from tests.unit import case_steps as s
+from tests.unit.tracking_steps import catch_up, local, warnings
+
+
+def test_tracking_loop_runs_nothing_without_the_lock(app: Container, clock: FixedClock) -> None:
+    s.dispatched_case(app)
+    catch_up(app)
+    clock.at = local(2026, 12, 8).astimezone(UTC)
+    head = s.head_position(app)
+
+    assert TrackingLoop(app.tracking, clock, lock=lambda: False).step() is None
+    assert s.head_position(app) == head
+
+
+def test_tracking_loop_tracks_as_of_the_clock(app: Container, clock: FixedClock) -> None:
+    case_id = s.dispatched_case(app)
+    catch_up(app)
+    clock.at = local(2026, 12, 8).astimezone(UTC)
+
+    summary = TrackingLoop(app.tracking, clock, lock=lambda: True).step()
+
+    assert isinstance(summary, TrackingSummary)
+    assert warnings(app, case_id)["sign_for"] == "red"
+
+
+def test_tracking_loop_logs_a_failed_run_and_carries_on(
+    app: Container, clock: FixedClock, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(_: object) -> None:
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr(app.tracking, "run", broken)
+
+    assert TrackingLoop(app.tracking, clock).step() is None
+    assert "the tracking job failed" in caplog.text
+
+
+def test_start_tracking_runs_at_once_and_stops(app: Container, clock: FixedClock) -> None:
+    case_id = s.dispatched_case(app)
+    catch_up(app)
+    clock.at = local(2026, 12, 8).astimezone(UTC)
+
+    stop = start_tracking(app, every=3600)
+    try:
+        deadline = time.monotonic() + 10
+        while "sign_for" not in warnings(app, case_id) and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        stop()
+
+    assert warnings(app, case_id)["sign_for"] == "red"
+    assert not any(t.name == "casetrail-tracking" for t in threading.enumerate())
+
+
+def test_the_tracking_lock_is_not_a_projections_lock(app: Container) -> None:
+    assert lock_key(LOCK_NAME) not in {lock_key(p.name) for p in app.projections}
