@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Protocol
@@ -62,7 +63,7 @@ class TrackingService:
         # case -> (version evaluated, local day): thresholds only move with the case or the day.
         self.seen: dict[UUID, tuple[int, date]] = {}
 
-    def run(self, now: datetime) -> TrackingSummary:
+    def run(self, now: datetime, stopping: Callable[[], bool] = lambda: False) -> TrackingSummary:
         """Record on each open case the warnings crossed by `now`, once per threshold; never clears one.
 
         Warnings clear only when their cause ends, by the command that ends it, so a run at an
@@ -75,6 +76,8 @@ class TrackingService:
         summary = TrackingSummary(now, candidates=len(candidates))
         self.seen = {c.case_id: self.seen[c.case_id] for c in candidates if c.case_id in self.seen}
         for candidate in candidates:
+            if stopping():  # the process is shutting down: the next run picks up where this one stopped
+                break
             if not self._unchanged(candidate, today):
                 summary.evaluated += 1
                 self._track(candidate.case_id, now, summary)

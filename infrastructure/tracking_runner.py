@@ -55,7 +55,7 @@ class TrackingLoop:
         if not self.lock():
             return None
         try:
-            return self.service.run(self.clock.now())
+            return self.service.run(self.clock.now(), stopping=self.stopped.is_set)
         except Exception:
             log.exception("the tracking job failed; it runs again in %.0f s", self.every)
             return None

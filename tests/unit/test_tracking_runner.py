@@ -8,11 +8,14 @@ from datetime import UTC
 
 import pytest
 
+from application.execution import Command
 from application.tracking import TrackingSummary
+from domain.values import Tier
 from infrastructure.clock import FixedClock
 from infrastructure.container import Container
 from infrastructure.tracking_runner import LOCK_NAME, TrackingLoop, start_tracking
 from infrastructure.views.runner import lock_key
+from tests.conftest import COORDINATOR, new_case
 from tests.unit import case_steps as s
 from tests.unit.tracking_steps import catch_up, local, warnings
 
@@ -69,3 +72,16 @@ def test_start_tracking_runs_at_once_and_stops(app: Container, clock: FixedClock
 
 def test_the_tracking_lock_is_not_a_projections_lock(app: Container) -> None:
     assert lock_key(LOCK_NAME) not in {lock_key(p.name) for p in app.projections}
+
+
+def test_a_run_stops_between_cases_when_the_process_shuts_down(app: Container, clock: FixedClock) -> None:
+    for _ in range(3):
+        case = app.cases.register(Command(COORDINATOR), new_case()).case
+        app.cases.dispatch(
+            case.id, Command(COORDINATOR), tier=Tier.HANDLING, lead_department="econ-info", co_departments=[]
+        )
+    for worker in app.workers():
+        worker.catch_up()
+    asked: list[int] = []
+    summary = app.tracking.run(clock.now(), stopping=lambda: asked.append(1) or len(asked) > 1)
+    assert (summary.candidates, summary.evaluated) == (3, 1)
