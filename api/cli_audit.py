@@ -98,12 +98,12 @@ def audit_export(
 ) -> None:
     """Stream the global feed to standard output, in position order."""
     from application.audit import FeedFilter
-    from domain.schedule import LOCAL_TZ
+    from domain.schedule import as_local
 
     if fmt not in ("jsonl", "csv"):
         err.print("[red]error:[/red] --format is jsonl or csv")
         raise typer.Exit(2)
-    aware = [t.replace(tzinfo=LOCAL_TZ) if t and t.tzinfo is None else t for t in (since, until)]
+    aware = [as_local(t) if t else None for t in (since, until)]
     container = open_container()
     writer = csv.writer(sys.stdout) if fmt == "csv" else None
     if writer:

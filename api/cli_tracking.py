@@ -12,7 +12,7 @@ from eventsourcing.persistence import IntegrityError
 
 from api.cli_common import err, open_container, out
 from application.tracking import TrackingSummary
-from domain.schedule import LOCAL_TZ, local_date
+from domain.schedule import LOCAL_TZ, as_local, local_date
 from infrastructure.calendar import OFFICIAL_YEARS, ChinaWorkingCalendar, Overrides
 from infrastructure.container import Container
 from infrastructure.settings import Settings
@@ -92,7 +92,7 @@ def _parse_now(value: str) -> datetime:
     except ValueError:
         err.print(f"[red]error:[/red] --now {value!r} is not an ISO 8601 time, e.g. 2026-12-08T09:00:00+08:00")
         raise typer.Exit(2) from None
-    return at if at.tzinfo else at.replace(tzinfo=LOCAL_TZ)
+    return as_local(at)
 
 
 def _catch_up_cases(container: Container) -> None:

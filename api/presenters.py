@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi.responses import JSONResponse
 
+from application.access import public_due
 from application.execution import CaseResult
 from domain.token import AccessToken
 from domain.values import Actor, Role
@@ -29,9 +30,9 @@ def case_body(result: CaseResult, viewer: Actor) -> dict[str, Any]:
         "status": str(case.status),
         "tier": case.tier,
         "lead_department": case.lead_department,
-        "co_departments": case.co_departments,
+        "co_departments": case.co_departments if internal else [],
         "round": case.round,
-        "due": case.due,
+        "due": case.due if internal else public_due(case.due),
         "warnings": list(case.warnings.values()) if internal else [],
         "escalation_level": case.escalation_level if internal else None,
         "co_replies": case.co_replies if internal else None,

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from api.schemas import EXAMPLE_CODE, Body, EnterpriseIn, Short, Text
+from api.schemas import EXAMPLE_CODE, Body, EnterpriseIn, SaneDate, Short, Text
 from domain.project import Milestone
 
 ProjectCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")]
@@ -19,9 +19,9 @@ EXAMPLE_ID = "0b3e8f0c-5a0e-5d1f-9c33-0f7a3c1e2b44"
 
 
 class PlannedIn(Body):
-    start: date
-    completion: date
-    production: date
+    start: SaneDate
+    completion: SaneDate
+    production: SaneDate
 
 
 class RegisterProject(Body):
@@ -31,7 +31,7 @@ class RegisterProject(Body):
     zone: Zone
     planned_investment: Annotated[float, Field(gt=0, le=1e9, description="planned investment, 万元")]
     planned: PlannedIn
-    signed_on: date | None = Field(default=None, description="the signing day; default: today (Asia/Shanghai)")
+    signed_on: SaneDate | None = Field(default=None, description="the signing day; default: today (Asia/Shanghai)")
 
     model_config = ConfigDict(
         extra="forbid",
@@ -53,7 +53,7 @@ class RegisterProject(Body):
 
 class MilestoneIn(Body):
     milestone: Milestone
-    date: date
+    date: SaneDate
     evidence: Text | None = None
 
     model_config = ConfigDict(

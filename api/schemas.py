@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
@@ -20,9 +21,28 @@ def _credit_code(value: str) -> str:
     return value
 
 
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def no_control_characters(value: str) -> str:
+    """Text is stored and searched as is; NUL and other control characters (but tab and newlines) are refused."""
+    if CONTROL.search(value):
+        raise ValueError("control characters (such as NUL) are not allowed in text")
+    return value
+
+
 CreditCode = Annotated[str, AfterValidator(_credit_code)]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
-Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Text = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000),
+    AfterValidator(no_control_characters),
+]
+Short = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(no_control_characters)
+]
+SearchText = Annotated[str, StringConstraints(max_length=100), AfterValidator(no_control_characters)]
+# Dates a person could mean: far-off years are typing errors, and date arithmetic must not overflow.
+SaneDate = Annotated[date, Field(ge=date(2000, 1, 1), le=date(2100, 12, 31))]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9 -]{4,19}$")]
 Code = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
 
@@ -148,7 +168,7 @@ class ExtensionDecision(Body):
 class EscalationIn(Body):
     level: Escalation
     reason: Text
-    due: date | None = None
+    due: SaneDate | None = None
 
     model_config = ConfigDict(
         extra="forbid",
@@ -413,7 +433,7 @@ class CaseSummary(BaseModel):
     due: dict[str, DueOut]
     main_due: str | None
     co_replies: list[dict[str, Any]]
-    extension: dict[str, Any]
+    extension: dict[str, Any] | None
     registered_at: str
     updated_at: str
     version: int

@@ -19,6 +19,9 @@ class TooManyFailures(DomainError):
         self.retry_after = retry_after
 
 
+MAX_CLIENTS = 10_000
+
+
 class FailureThrottle:
     """At most `limit` failures per client in any `window` seconds; successes are never limited."""
 
@@ -39,10 +42,14 @@ class FailureThrottle:
             self._recent(client, time.monotonic()).append(time.monotonic())
 
     def _recent(self, client: str, now: float) -> deque[float]:
+        if len(self.failures) > MAX_CLIENTS:
+            self._sweep(now)
         recent = self.failures.setdefault(client, deque())
         while recent and recent[0] <= now - self.window:
             recent.popleft()
-        if not recent and len(self.failures) > 10_000:  # forget idle clients; memory stays bounded
-            self.failures.pop(client, None)
-            recent = self.failures.setdefault(client, deque())
         return recent
+
+    def _sweep(self, now: float) -> None:
+        """Forget clients with no failure inside the window, so memory stays bounded."""
+        for client in [c for c, times in self.failures.items() if not times or times[-1] <= now - self.window]:
+            del self.failures[client]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from domain.case import Case
 from domain.case_rules import case_involves
 from domain.errors import NotFound, NotPermitted
@@ -33,6 +35,7 @@ PERMITTED: dict[str, frozenset[Role]] = {
     "merge": frozenset({C}),
     "manage_tokens": frozenset({Role.ADMIN}),
     "views": frozenset({C, H, AU, Role.REPORTER}),
+    "list_cases": frozenset({C, H, E, AU}),
     "reports": frozenset({C, AU, Role.REPORTER}),
     "audit": frozenset({AU}),
     "register_project": frozenset({C}),
@@ -63,3 +66,20 @@ def require_visible(by: Actor, case: Case) -> None:
     """A case the caller may not see answers exactly like a case that does not exist."""
     if not can_see(by, case):
         raise NotFound()
+
+
+PUBLIC_CLOCKS = ("sign_for", "first_contact", "handling", "resolution", "revisit")
+INTERNAL_SUMMARY = ("escalation_level", "warning_level", "extension", "co_replies", "co_departments")
+
+
+def public_due(due: dict[str, Any]) -> dict[str, Any]:
+    """The clocks an enterprise may see: not co-handlers' replies, not supervision orders."""
+    return {name: clock for name, clock in due.items() if name in PUBLIC_CLOCKS}
+
+
+def public_summary(item: dict[str, Any]) -> dict[str, Any]:
+    """A case-list row as its enterprise sees it: no escalations, warnings, extensions or co-handling."""
+    hidden: dict[str, Any] = {
+        k: ([] if k in ("co_replies", "co_departments") else None) for k in INTERNAL_SUMMARY if k in item
+    }
+    return {**item, **hidden, "due": public_due(item.get("due") or {})}

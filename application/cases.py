@@ -61,6 +61,8 @@ class CaseService:
             raise NotPermitted("own_credit_code_only", "an enterprise registers cases under its own credit code only")
         if new.kind is Kind.PROJECT_ISSUE:
             new = self._with_project(new, cmd.by)
+        elif new.project_id is not None:
+            raise InvalidCommand("project_only_for_project_issues", "only a case of kind project_issue names a project")
         replay = self.executor.replay(cmd)
         if replay:
             return replay

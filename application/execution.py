@@ -90,8 +90,10 @@ class Executor:
             result = self.save(case, others, cmd)
             if result:
                 return result
-            if cmd.expected_version is not None:
-                raise VersionMismatch(cmd.expected_version, self.load(case_id).version)
+            current = self.load(case_id).version
+            if cmd.expected_version is not None and current != cmd.expected_version:
+                raise VersionMismatch(cmd.expected_version, current)
+            # Otherwise another aggregate of the save changed (a merge target): re-apply, the precondition holds.
         raise LostRace()
 
     def save(self, case: Case, others: Sequence[Any], cmd: Command) -> CaseResult | None:

@@ -6,14 +6,13 @@ the clock, because they change with the day even when nothing is recorded.
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
 from typing import Any, Protocol, cast
 
 from application.access import require_role
+from application.cursors import decode_cursor, encode_cursor
 from application.ports import Clock
 from application.views import Page, PageRequest, ViewReader, ViewService
 from domain.directory import COORDINATING_CENTRE
@@ -195,16 +194,3 @@ def _keep(f: ProjectFilter, found: dict[str, Standing]) -> bool:
         s = found.get(f.list)
         return s is not None and (f.colour is None or s.colour == f.colour)
     return f.colour is None or any(s.colour == f.colour for s in found.values())
-
-
-def encode_cursor(values: list[str]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode()
-
-
-def decode_cursor(cursor: str) -> list[str]:
-    try:
-        values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        assert isinstance(values, list) and len(values) == 2
-        return [str(v) for v in values]
-    except Exception:
-        raise InvalidCommand("invalid_cursor", "cursor is not one this server handed out") from None

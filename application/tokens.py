@@ -9,7 +9,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, EventSourcedLog
 
 from application.access import require_role
-from application.logs import log_event, next_version
+from application.logs import log_event, next_version, retry_conflicts
 from application.ports import Clock
 from application.store import EventStore
 from domain.credit_code import is_valid_credit_code
@@ -41,19 +41,18 @@ class TokenService:
         require_role(by, "manage_tokens")
         department, credit_code = self._scope(role, department, credit_code)
         secret = SECRET_PREFIX + secrets.token_urlsafe(32)
-        at = self.clock.now()
-        token = AccessToken.issue(
-            secret=secret,
-            by=by,
-            at=at,
-            name=name,
-            role=role.value,
-            department=department,
-            credit_code=credit_code,
-        )
-        indexed = log_event(TokenIndexed, self.index, next_version(self.index), at, token_id=str(token.id))
-        self.store.save(token, indexed)
-        return IssuedToken(token, secret)
+
+        def attempt() -> AccessToken:
+            at = self.clock.now()
+            token = AccessToken.issue(
+                secret=secret, by=by, at=at, name=name, role=role.value, department=department, credit_code=credit_code
+            )
+            indexed = log_event(TokenIndexed, self.index, next_version(self.index), at, token_id=str(token.id))
+            self.store.save(token, indexed)
+            return token
+
+        # Concurrent issues contend for the next entry of the token index; the loser takes the one after.
+        return IssuedToken(retry_conflicts(attempt), secret)
 
     def list_all(self, by: Actor) -> list[AccessToken]:
         """Every token ever issued, revoked ones included, without secrets."""
@@ -64,10 +63,14 @@ class TokenService:
     def revoke(self, by: Actor, token_id: UUID) -> AccessToken:
         """Revoke at once: the next request with this token is refused."""
         require_role(by, "manage_tokens")
-        token = self._get(token_id)
-        token.revoke(by, self.clock.now())
-        self.store.save(token)
-        return token
+
+        def attempt() -> AccessToken:
+            token = self._get(token_id)
+            token.revoke(by, self.clock.now())  # a concurrent revoke that won makes this one 409 token_revoked
+            self.store.save(token)
+            return token
+
+        return retry_conflicts(attempt)
 
     def authenticate(self, secret: str) -> Actor | None:
         """The caller a bearer secret stands for, or None when it is unknown or revoked."""

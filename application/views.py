@@ -7,8 +7,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from application.access import require_role
-from domain.errors import DomainError, NotPermitted
+from application.access import public_summary, require_role
+from domain.errors import DomainError
 from domain.values import Actor, Role
 
 MIN_POSITION_WAIT = 5.0
@@ -66,14 +66,16 @@ class ViewService:
 
     def list_cases(self, by: Actor, f: CaseFilter, page: PageRequest, min_position: int | None = None) -> Page:
         """Case summaries; handlers see their department's cases, enterprises their own."""
-        if by.role not in (Role.COORDINATOR, Role.AUDITOR, Role.HANDLER, Role.ENTERPRISE):
-            raise NotPermitted("role_not_permitted", f"the {by.role} role may not list cases")
+        require_role(by, "list_cases")
         if by.role is Role.HANDLER:
             f = replace(f, department=by.department if f.department in (None, by.department) else NOBODY)
         if by.role is Role.ENTERPRISE:
             f = replace(f, credit_code=by.credit_code if f.credit_code in (None, by.credit_code) else NOBODY)
         self.wait("cases", min_position)
-        return self.reader.cases(f, page)
+        found = self.reader.cases(f, page)
+        if by.role is Role.ENTERPRISE:
+            return Page([public_summary(item) for item in found.items], found.next_cursor)
+        return found
 
     def handling(self, by: Actor, page: PageRequest, min_position: int | None = None) -> Page:
         """Tier 1 (高效事项办理): every open case of the tier, most urgent first."""

@@ -26,6 +26,7 @@ from domain.warnings import Threshold, crossed, ended
 from domain.workdays import Due
 
 WORKING = (Status.DISPATCHED, Status.RETURNED, Status.IN_PROGRESS)
+MAX_SUPERVISION_DAYS = 366  # an order is about this case's work, not next decade's
 
 
 class Case(AuditedAggregate):
@@ -505,6 +506,8 @@ class Case(AuditedAggregate):
         if level is Escalation.SUPERVISE:
             if due is not None and due <= today:
                 raise InvalidCommand("due_not_in_future", "a supervision order's due date must lie after today")
+            if due is not None and (due - today).days > MAX_SUPERVISION_DAYS:
+                raise InvalidCommand("due_too_far", f"a supervision order is due within {MAX_SUPERVISION_DAYS} days")
             if due is None:
                 clocks["supervision"] = schedule.due(today, schedule.policy.supervision)
             else:  # a date given, not counted: provisional while official calendar data does not reach it

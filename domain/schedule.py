@@ -17,6 +17,11 @@ def local_date(at: datetime) -> date:
     return at.astimezone(LOCAL_TZ).date()
 
 
+def as_local(moment: datetime) -> datetime:
+    """A time the user typed without an offset means Asia/Shanghai, the handlers' clock."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=LOCAL_TZ)
+
+
 @dataclass(frozen=True)
 class Schedule:
     """Computes due dates under one policy and calendar; results are recorded in events."""

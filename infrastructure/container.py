@@ -17,6 +17,7 @@ from application.project_views import ProjectViews
 from application.projections import all_projections
 from application.projections.base import Projection, Worker
 from application.projects import ProjectService
+from application.reports import ReportService
 from application.store import EventStore
 from application.tokens import TokenService
 from application.tracking import TrackingService
@@ -55,6 +56,7 @@ class Container:
     projects: ProjectService
     project_views: ProjectViews
     zone_reports: ZoneReportService
+    reports: ReportService
 
     def workers(self, batch_size: int = 1000) -> list[Worker]:
         return [Worker(self.store, p, self.views, batch_size) for p in self.projections]
@@ -108,6 +110,7 @@ def build(settings: Settings, *, clock: Clock | None = None, create_tables: bool
         projects=projects,
         project_views=project_views,
         zone_reports=ZoneReportService(SqlReportReader(views), project_reader, directory, clock),
+        reports=ReportService(SqlReportReader(views), directory, clock),
     )
 
 

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from api.auth import CallerDep, ContainerDep
 from api.schemas import AuditPage, Checkpoint, Problem, VerificationOut
 from application.audit import AuditService, FeedFilter
-from domain.schedule import LOCAL_TZ
+from domain.schedule import as_local
 
 router = APIRouter(tags=["audit"])
 ERRORS: dict[int | str, dict[str, Any]] = {c: {"model": Problem} for c in (401, 403, 404, 422)}
@@ -23,7 +23,7 @@ def _doc(method: Any) -> str:
 
 
 def _aware(moment: datetime | None) -> datetime | None:
-    return moment.replace(tzinfo=LOCAL_TZ) if moment is not None and moment.tzinfo is None else moment
+    return as_local(moment) if moment is not None else None
 
 
 @router.get(

@@ -35,7 +35,7 @@ from api.schemas import (
 from application.case_queries import CaseQueries
 from application.cases import CaseService, NewCase
 from domain.errors import InvalidCommand
-from domain.schedule import LOCAL_TZ
+from domain.schedule import as_local
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
 
@@ -90,8 +90,8 @@ def get_case(
 ) -> JSONResponse:
     if as_of_version is not None and as_of is not None:
         raise InvalidCommand("invalid_input", "give as_of_version or as_of, not both")
-    if as_of is not None and as_of.tzinfo is None:
-        as_of = as_of.replace(tzinfo=LOCAL_TZ)
+    if as_of is not None:
+        as_of = as_local(as_of)
     return case_response(app.queries.get(case_id, caller, as_of_version=as_of_version, as_of=as_of), caller)
 
 

@@ -22,7 +22,7 @@ from api.project_schemas import (
     RegisterProject,
     Zone,
 )
-from api.schemas import HistoryOut, Problem, VerificationOut
+from api.schemas import HistoryOut, Problem, SearchText, VerificationOut
 from application.audit import AuditService
 from application.project_views import ProjectFilter, ProjectViews
 from application.projects import NewProject, ProjectService
@@ -86,7 +86,7 @@ def list_projects(
     zone: Zone | None = None,
     list: ListName | None = None,  # noqa: A002 - the contract's parameter name
     colour: Colour | None = None,
-    q: Annotated[str | None, Query(max_length=100, description="text searched in name and code")] = None,
+    q: Annotated[SearchText | None, Query(description="text searched in name and code")] = None,
 ) -> JSONResponse:
     f = ProjectFilter(zone=zone, list=list, colour=colour, q=q or None)
     page = app.project_views.list_projects(caller, f, PageRequest(limit, cursor), min_position)

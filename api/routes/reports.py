@@ -14,7 +14,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.auth import CallerDep, ContainerDep
 from api.schemas import Problem
 from application.reports import COLUMNS, POLICY_VERSION, ReportService
-from infrastructure.views.report_reader import SqlReportReader
 
 router = APIRouter(tags=["reports"])
 CSV = "text/csv"
@@ -83,7 +82,7 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def get_report_service(app: ContainerDep) -> ReportService:
-    return ReportService(SqlReportReader(app.views), app.directory, app.clock)
+    return app.reports
 
 
 ReportServiceDep = Annotated[ReportService, Depends(get_report_service)]

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from api.auth import CallerDep, ContainerDep
-from api.schemas import CaseSummaryPage, Problem, WarningPage
+from api.schemas import CaseSummaryPage, Problem, SearchText, WarningPage
 from application.views import CaseFilter, Page, PageRequest, ViewService
 from domain.values import Status, Tier
 
@@ -43,11 +43,11 @@ def list_cases(
     min_position: MinPosition = None,
     status: Status | None = None,
     tier: Tier | None = None,
-    department: str | None = None,
-    credit_code: str | None = None,
-    project_id: str | None = None,
-    reference: str | None = None,
-    q: Annotated[str | None, Query(max_length=100, description="text searched in title and description")] = None,
+    department: Annotated[SearchText | None, Query()] = None,
+    credit_code: Annotated[SearchText | None, Query()] = None,
+    project_id: Annotated[SearchText | None, Query()] = None,
+    reference: Annotated[SearchText | None, Query()] = None,
+    q: Annotated[SearchText | None, Query(description="text searched in title and description")] = None,
 ) -> JSONResponse:
     filters = CaseFilter(
         status=status.value if status else None,

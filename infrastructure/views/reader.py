@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Sequence
 from typing import Any
 
+from application.cursors import decode_cursor, encode_cursor
 from application.views import CaseFilter, Page, PageRequest
-from domain.errors import InvalidCommand
 from infrastructure.views.store import SqlViews, table_name
 
 SUMMARY_COLUMNS = (
@@ -16,19 +15,6 @@ SUMMARY_COLUMNS = (
     "lead_department, co_departments, round, escalation_level, warning_level, due, main_due, co_replies, extension, "
     "registered_at, updated_at, version, position"
 )
-
-
-def encode_cursor(values: list[Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode()
-
-
-def decode_cursor(cursor: str) -> list[Any]:
-    try:
-        values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        assert isinstance(values, list) and len(values) == 2
-        return values
-    except Exception:
-        raise InvalidCommand("invalid_cursor", "cursor is not one this server handed out") from None
 
 
 class SqlViewReader:

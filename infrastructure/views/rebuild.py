@@ -43,15 +43,19 @@ def _rebuild(app: Container, projection: Projection, progress: Callable[[int, in
     old = app.views.active_generation(name)
     new = app.views.create_generation(projection, active=False)
     worker = Worker(app.store, projection, app.views, batch_size)
+    indexed = False
     while True:
         head = app.store.recorder.max_notification_id() or 0
         done = worker.catch_up(new, on_batch=partial(_report, progress, head))
-        position = app.views.position(name, new)
-        progress(position, app.store.recorder.max_notification_id() or 0)
-        if done == 0:
-            if position >= app.views.position(name, old):
-                break
-            time.sleep(0.05)  # the live generation is ahead: new events arrived meanwhile
-    app.views.switch(projection, new)
+        progress(app.views.position(name, new), app.store.recorder.max_notification_id() or 0)
+        if done:
+            continue
+        if not indexed:  # index once caught up, then catch up again with what arrived meanwhile
+            app.views.add_query_indexes(projection, new)
+            indexed = True
+            continue
+        if app.views.switch_if_caught_up(projection, old, new):
+            break
+        time.sleep(0.05)  # the live generation is ahead: new events arrived meanwhile
     app.views.drop_generation(projection, old)
     return new

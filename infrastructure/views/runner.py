@@ -80,6 +80,7 @@ class AdvisoryLocks:
         self.conn: psycopg.Connection[tuple[object, ...]] | None = None
         self.held: set[str] = set()
         self.last_try: dict[str, float] = {}
+        self.last_ping = 0.0
 
     def __call__(self, projection: Projection) -> bool:
         return self.hold(projection.name)
@@ -103,17 +104,33 @@ class AdvisoryLocks:
             self.held.clear()
             return False
         if row and row[0]:
-            log.info("this worker now runs projection %s", name)
+            log.info("this process now holds the %s lock", name)
             self.held.add(name)
             return True
         return False
 
     def _alive(self) -> bool:
-        return self.conn is not None and not self.conn.closed and not self.conn.broken
+        """Whether the lock connection still stands; a server-side kill is noticed within `PING_EVERY` seconds."""
+        if self.conn is None or self.conn.closed or self.conn.broken:
+            return False
+        now = time.monotonic()
+        if now - self.last_ping < PING_EVERY:
+            return True
+        self.last_ping = now
+        try:
+            self.conn.execute("SELECT 1")
+        except psycopg.Error:
+            log.warning("the lock connection died; these locks are lost: %s", ", ".join(sorted(self.held)))
+            self.held.clear()
+            return False
+        return True
 
     def close(self) -> None:
         if self.conn is not None:
             self.conn.close()
+
+
+PING_EVERY = 5.0
 
 
 def lock_key(name: str) -> int:

@@ -106,16 +106,43 @@ class SqlViews:
         except LookupError:
             return self.create_generation(projection, active=True)
 
-    def switch(self, projection: Projection, generation: int) -> None:
-        name = projection.name
+    def add_query_indexes(self, projection: Projection, generation: int) -> None:
         with self.cursor(commit=True) as c:
             for statement in self.index_ddl(projection, generation):
                 c.execute(statement)
+
+    def switch(self, projection: Projection, generation: int) -> None:
+        """Make `generation` the one readers use (its query indexes first)."""
+        self.add_query_indexes(projection, generation)
+        with self.cursor(commit=True) as c:
+            self._activate(c, projection.name, generation)
+
+    def switch_if_caught_up(self, projection: Projection, old: int, new: int) -> bool:
+        """Switch from `old` to `new` only if `new` has reached `old`, checked and switched in one transaction
+        that holds the old generation's tracking row, so the live worker cannot move ahead in between."""
+        name = projection.name
+        with self.cursor(commit=True) as c:
             c.execute(
-                f"UPDATE projection_generations SET active = CASE WHEN generation={self.ph} THEN 1 ELSE 0 END "
-                f"WHERE name={self.ph}",
-                (generation, name),
+                f"UPDATE {self.tracking_table} SET notification_id = notification_id WHERE application_name={self.ph}",
+                (tracking_name(name, old),),
+            )  # takes the row (and on SQLite the write lock) until this transaction ends
+            c.execute(
+                f"SELECT application_name, notification_id FROM {self.tracking_table} "
+                f"WHERE application_name IN ({self.ph}, {self.ph})",
+                (tracking_name(name, old), tracking_name(name, new)),
             )
+            positions = {r["application_name"]: int(r["notification_id"]) for r in c.fetchall()}
+            if positions.get(tracking_name(name, new), 0) < positions.get(tracking_name(name, old), 0):
+                return False
+            self._activate(c, name, new)
+            return True
+
+    def _activate(self, c: Any, name: str, generation: int) -> None:
+        c.execute(
+            f"UPDATE projection_generations SET active = CASE WHEN generation={self.ph} THEN 1 ELSE 0 END "
+            f"WHERE name={self.ph}",
+            (generation, name),
+        )
 
     def drop_generation(self, projection: Projection, generation: int) -> None:
         with self.cursor(commit=True) as c:

@@ -215,3 +215,20 @@ def test_failed_authentication_is_rate_limited_per_client(client: TestClient, to
     assert int(r.headers["Retry-After"]) > 0
     assert r.json()["rule"] == "too_many_failed_authentications"
     assert client.get("/v1/tokens", headers=auth(tokens.admin)).status_code == 200  # valid tokens still pass
+
+
+def test_an_oversized_chunked_body_is_413_too(client: TestClient, tokens: Tokens) -> None:
+    def chunks():  # no Content-Length: the body arrives in pieces
+        for _ in range(50):
+            yield b"x" * 10_000
+
+    r = client.post(
+        "/v1/cases", content=chunks(), headers=auth(tokens.coordinator, **{"content-type": "application/json"})
+    )
+    assert (r.status_code, r.json()["rule"]) == (413, "body_too_large")
+    small = client.post(
+        "/v1/cases",
+        content=iter([b'{"kind": "enterprise_problem"}']),
+        headers=auth(tokens.coordinator, **{"content-type": "application/json"}),
+    )
+    assert small.status_code == 422  # a chunked body under the limit reaches the application whole

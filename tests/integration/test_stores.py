@@ -124,3 +124,18 @@ def test_idempotency_key_is_honoured_across_processes(store_url: str, clock: Fix
     finally:
         for a in apps:
             a.close()
+
+
+def test_rebuild_on_each_store_switches_to_an_equal_view(durable_app: Container, clock: FixedClock) -> None:
+    from infrastructure.views.rebuild import rebuild
+    from tests.projections.folds import folded_rows, projected_rows
+    from tests.projections.random_commands import random_history
+
+    random_history(durable_app, clock, seed=13, cases=6, steps=60)
+    for worker in durable_app.workers():
+        worker.catch_up()
+    for projection in durable_app.projections:
+        before = projected_rows(durable_app, projection)
+        old = durable_app.views.active_generation(projection.name)
+        assert rebuild(durable_app, projection, lambda done, head: None, batch_size=7) == old + 1
+        assert projected_rows(durable_app, projection) == before == folded_rows(durable_app, projection)
