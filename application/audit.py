@@ -64,8 +64,10 @@ class ChainVerifier:
         self.plain = store.mapper.cipher is None and store.mapper.compressor is None
 
     def feed(self, stored: StoredEvent) -> None:
-        stream_id = stored.originator_id if isinstance(stored.originator_id, UUID) else UUID(str(stored.originator_id))
-        check = self.streams.setdefault(stream_id, StreamCheck())
+        stream_id = self._uuid(stored)
+        check = self.streams.get(stream_id)
+        if check is None:
+            check = self.streams[stream_id] = StreamCheck()
         check.events += 1
         if check.first_broken_version is not None:
             return
@@ -108,7 +110,8 @@ class ChainVerifier:
 
     @staticmethod
     def _uuid(stored: StoredEvent) -> UUID:
-        return stored.originator_id if isinstance(stored.originator_id, UUID) else UUID(str(stored.originator_id))
+        stream = stored.originator_id
+        return stream if type(stream) is UUID else UUID(str(stream))
 
 
 def fast_digest(stored: StoredEvent, prev_hash: str) -> str | None:
@@ -117,16 +120,17 @@ def fast_digest(stored: StoredEvent, prev_hash: str) -> str | None:
     None is no verdict: the caller then recomputes exactly as the domain does. A match is conclusive,
     since equal SHA-256 digests mean byte-identical canonical encodings.
     """
-    state = orjson.loads(stored.state)
-    if state.get("prev_hash") != prev_hash or "class_version" in state:
+    content = orjson.loads(stored.state)  # parsed afresh, so it is ours to trim into the hashed content
+    stored_hash = content.pop("hash", None)
+    if content.pop("prev_hash", None) != prev_hash or "class_version" in content:
         return None
-    content = {k: v for k, v in state.items() if k not in NOT_CONTENT}
+    content.pop("originator_topic", None)
     stamp = content.get("timestamp")
-    if isinstance(stamp, dict) and stamp.get("_type_") == "datetime_iso":
+    if type(stamp) is dict and stamp.get("_type_") == "datetime_iso":
         # The one custom type every event has, stored as the very string the canonical encoding uses. Any
         # other custom value stays a marker here, so the digests differ and the exact recomputation decides.
         content["timestamp"] = stamp["_data_"]
-    stream = stored.originator_id.hex if isinstance(stored.originator_id, UUID) else UUID(str(stored.originator_id)).hex
+    stream = ChainVerifier._uuid(stored).hex
     payload = {
         "topic": stored.topic,
         "id": stream,
@@ -135,7 +139,7 @@ def fast_digest(stored: StoredEvent, prev_hash: str) -> str | None:
         "data": content,
     }
     digest = hashlib.sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).hexdigest()
-    return digest if digest == state.get("hash") else None
+    return digest if digest == stored_hash else None
 
 
 def merkle_root(leaves: list[str]) -> str:

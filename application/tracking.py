@@ -14,7 +14,7 @@ from domain.case import Case
 from domain.errors import NotFound
 from domain.schedule import Schedule, local_date
 from domain.values import SYSTEM_TRACKING
-from domain.warnings import Threshold
+from domain.warnings import Threshold, crossed
 
 log = logging.getLogger("casetrail.tracking")
 ATTEMPTS = 5  # saves lost to other writers before a case is left for the next run
@@ -22,10 +22,11 @@ ATTEMPTS = 5  # saves lost to other writers before a case is left for the next r
 
 @dataclass(frozen=True)
 class Candidate:
-    """An open case as the cases view last saw it."""
+    """An open case as the cases view last saw it, with the view's copy of its state (a snapshot)."""
 
     case_id: UUID
     version: int
+    snapshot: bytes | None = None
 
 
 class TrackingReader(Protocol):
@@ -56,10 +57,17 @@ class TrackingSummary:
 class TrackingService:
     """Runs the tracking job; the thresholds are the domain's (domain/warnings.py)."""
 
-    def __init__(self, executor: Executor, schedule: Schedule, reader: TrackingReader) -> None:
+    def __init__(
+        self,
+        executor: Executor,
+        schedule: Schedule,
+        reader: TrackingReader,
+        preview: Callable[[bytes], Case] | None = None,
+    ) -> None:
         self.executor = executor
         self.schedule = schedule
         self.reader = reader
+        self.preview = preview  # decodes a view snapshot: a cheap first look before loading the case itself
         # case -> (version evaluated, local day): thresholds only move with the case or the day.
         self.seen: dict[UUID, tuple[int, date]] = {}
 
@@ -80,6 +88,9 @@ class TrackingService:
                 break
             if not self._unchanged(candidate, today):
                 summary.evaluated += 1
+                if self._nothing_due(candidate, now):
+                    self.seen[candidate.case_id] = (candidate.version, today)
+                    continue
                 self._track(candidate.case_id, now, summary)
         if summary.raised or summary.conflicts:
             log.info(
@@ -90,6 +101,14 @@ class TrackingService:
     def _unchanged(self, candidate: Candidate, today: date) -> bool:
         seen = self.seen.get(candidate.case_id)
         return seen is not None and seen[1] == today and candidate.version <= seen[0]
+
+    def _nothing_due(self, candidate: Candidate, now: datetime) -> bool:
+        """True when the view's copy of the case calls for no new warning. A stale copy only delays a warning
+        to the run after the view catches up (its version then differs); anything found is decided again on
+        the case itself."""
+        if self.preview is None or candidate.snapshot is None:
+            return False
+        return not crossed(self.preview(candidate.snapshot), self.schedule, now)
 
     def _track(self, case_id: UUID, now: datetime, summary: TrackingSummary) -> None:
         for _ in range(ATTEMPTS):

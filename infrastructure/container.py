@@ -16,6 +16,7 @@ from application.project_execution import ProjectExecutor
 from application.project_views import ProjectViews
 from application.projections import all_projections
 from application.projections.base import Projection, Worker
+from application.projections.cases import CasesProjection
 from application.projects import ProjectService
 from application.reports import ReportService
 from application.store import EventStore
@@ -106,7 +107,9 @@ def build(settings: Settings, *, clock: Clock | None = None, create_tables: bool
         audit=AuditService(
             store, Ed25519Signer.from_file(settings.signing_key_file) if settings.signing_key_file else None
         ),
-        tracking=TrackingService(executor, schedule, SqlTrackingReader(views)),
+        tracking=TrackingService(
+            executor, schedule, SqlTrackingReader(views), preview=CasesProjection(store.mapper).decode
+        ),
         projects=projects,
         project_views=project_views,
         zone_reports=ZoneReportService(SqlReportReader(views), project_reader, directory, clock),

@@ -85,3 +85,23 @@ def test_a_run_stops_between_cases_when_the_process_shuts_down(app: Container, c
     asked: list[int] = []
     summary = app.tracking.run(clock.now(), stopping=lambda: asked.append(1) or len(asked) > 1)
     assert (summary.candidates, summary.evaluated) == (3, 1)
+
+
+def test_cases_with_nothing_due_are_judged_from_the_view_without_loading_them(
+    app: Container, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    case = app.cases.register(Command(COORDINATOR), new_case()).case
+    app.cases.dispatch(
+        case.id, Command(COORDINATOR), tier=Tier.HANDLING, lead_department="econ-info", co_departments=[]
+    )
+    for worker in app.workers():
+        worker.catch_up()
+    loads: list[object] = []
+    real_load = app.tracking.executor.load
+    monkeypatch.setattr(app.tracking.executor, "load", lambda *a, **k: loads.append(a) or real_load(*a, **k))
+    quiet = app.tracking.run(clock.now())
+    assert (quiet.evaluated, quiet.raised, loads) == (1, [], [])
+    clock.advance(days=12)
+    late = app.tracking.run(clock.now())
+    assert "sign_for" in [w.kind for w in late.raised]
+    assert loads  # a warning is decided on the case itself, never on the view's copy
