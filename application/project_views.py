@@ -14,7 +14,7 @@ from typing import Any, Protocol, cast
 from application.access import require_role
 from application.cursors import decode_cursor, encode_cursor
 from application.ports import Clock
-from application.views import Page, PageRequest, ViewReader, ViewService
+from application.views import Page, PageRequest, PositionWaiter, Wait
 from domain.directory import COORDINATING_CENTRE
 from domain.errors import InvalidCommand
 from domain.project import Milestone
@@ -98,9 +98,10 @@ def summary_item(row: Row, found: dict[str, Standing]) -> dict[str, Any]:
 
 
 class ProjectViews:
-    def __init__(self, reader: ProjectReader, clock: Clock) -> None:
+    def __init__(self, reader: ProjectReader, clock: Clock, wait: Wait | None = None) -> None:
         self.reader = reader
         self.clock = clock
+        self.wait: Wait = wait or PositionWaiter(reader.position)
 
     def list_projects(self, by: Actor, f: ProjectFilter, page: PageRequest, min_position: int | None = None) -> Page:
         """Projects with the lists they are on today, each with a colour (green, yellow, red) and a reason; `colour`
@@ -164,7 +165,7 @@ class ProjectViews:
             after = [rows[-1]["registered_at"], rows[-1]["stream_id"]]
 
     def _wait(self, min_position: int | None) -> None:
-        ViewService(cast(ViewReader, self.reader)).wait(PROJECTION, min_position)  # only `position` is used
+        self.wait(PROJECTION, min_position)
 
 
 def warning_row(row: Row, s: Standing) -> Row:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 from uuid import UUID
 
 from application.access import require_role
 from application.case_queries import history_entry
 from application.execution import Command
 from application.project_execution import ProjectExecutor, ProjectResult
-from application.views import ViewReader, ViewService
+from application.views import PositionWaiter, Wait
 from domain.errors import NotFound
 from domain.project import Milestone, Project
 from domain.project_lists import Standing, standings
@@ -63,9 +63,10 @@ def can_see_project(by: Actor, project: Project) -> bool:
 class ProjectService:
     """The major projects (重大项目) of DOMAIN.md, one method per use case."""
 
-    def __init__(self, executor: ProjectExecutor, issues: OpenIssues) -> None:
+    def __init__(self, executor: ProjectExecutor, issues: OpenIssues, wait: Wait | None = None) -> None:
         self.executor = executor
         self.issues = issues
+        self.wait: Wait = wait or PositionWaiter(issues.position)
 
     def register(self, cmd: Command, new: NewProject) -> ProjectAnswer:
         """Register a signed project (签约注册). The code is unique (409 `project_code_taken`, compared without case);
@@ -122,7 +123,7 @@ class ProjectService:
         the case views, so a project issue just registered is counted."""
         require_role(by, "read_project")
         project = self.load_visible(project_id, by)
-        ViewService(cast(ViewReader, self.issues)).wait(ISSUES_PROJECTION, min_position)  # only `position` is used
+        self.wait(ISSUES_PROJECTION, min_position)
         return self._answer(ProjectResult(project, self.executor.position(project.id, project.version)))
 
     def history(self, project_id: UUID, by: Actor) -> list[dict[str, Any]]:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
 from application.access import require_role
 from application.ports import Clock
-from application.views import ViewReader, ViewService
+from application.views import PositionWaiter, Wait
 from domain.directory import ZONES, Department, Directory
 from domain.errors import InvalidCommand
 from domain.schedule import local_date
@@ -51,10 +51,13 @@ class ReportReader(Protocol):
 
 
 class ReportService:
-    def __init__(self, reader: ReportReader, directory: Directory, clock: Clock | None = None) -> None:
+    def __init__(
+        self, reader: ReportReader, directory: Directory, clock: Clock | None = None, wait: Wait | None = None
+    ) -> None:
         self.reader = reader
         self.directory = directory
         self.clock = clock
+        self.wait: Wait = wait or PositionWaiter(reader.position)
 
     def department_report(
         self,
@@ -79,7 +82,7 @@ class ReportService:
         require_role(by, "reports")
         start, end = self.period(date_from, date_to)
         departments = self._departments(zone)
-        ViewService(cast(ViewReader, self.reader)).wait(PROJECTION, min_position)  # only `position` is used
+        self.wait(PROJECTION, min_position)
         counts = self.reader.department_counts(start, end)
         return [report_row(d, counts.get(d.code, {})) for d in departments]
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from application.access import public_summary, require_role
-from domain.errors import DomainError
+from domain.errors import DomainError, InvalidCommand
 from domain.values import Actor, Role
 
 MIN_POSITION_WAIT = 5.0
@@ -59,10 +59,43 @@ class ViewReader(Protocol):
 NOBODY = "\x00no-department"  # a department filter that matches no row
 
 
+Wait = Callable[[str, int | None], None]
+
+
+class PositionWaiter:
+    """Read-your-writes for every view: block (up to 5 s) until a projection has processed a position."""
+
+    def __init__(self, position: Callable[[str], int], head: Callable[[], int] | None = None) -> None:
+        self.position = position
+        self.head = head
+
+    def __call__(self, projection: str, min_position: int | None) -> None:
+        if min_position is None:
+            return
+        head = self.head() if self.head else None
+        if head is not None and min_position > head:
+            raise InvalidCommand(
+                "min_position_beyond_head", f"position {min_position} was never written; the log ends at {head}"
+            )
+        deadline = time.monotonic() + MIN_POSITION_WAIT
+        delay = 0.01
+        while (reached := self.position(projection)) < min_position:
+            if time.monotonic() >= deadline:
+                raise MinPositionNotReached(min_position, reached)
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
+
+
 class ViewService:
-    def __init__(self, reader: ViewReader, project_warnings: Callable[[], list[dict[str, Any]]] | None = None) -> None:
+    def __init__(
+        self,
+        reader: ViewReader,
+        project_warnings: Callable[[], list[dict[str, Any]]] | None = None,
+        wait: Wait | None = None,
+    ) -> None:
         self.reader = reader
         self.project_warnings = project_warnings
+        self.wait: Wait = wait or PositionWaiter(reader.position)
 
     def list_cases(self, by: Actor, f: CaseFilter, page: PageRequest, min_position: int | None = None) -> Page:
         """Case summaries; handlers see their department's cases, enterprises their own."""
@@ -103,15 +136,3 @@ class ViewService:
 
     def _department(self, by: Actor) -> str | None:
         return by.department if by.role is Role.HANDLER else None
-
-    def wait(self, projection: str, min_position: int | None) -> None:
-        """Read-your-writes: block (up to 5 s) until the view has processed `min_position`."""
-        if min_position is None:
-            return
-        deadline = time.monotonic() + MIN_POSITION_WAIT
-        delay = 0.01
-        while (reached := self.reader.position(projection)) < min_position:
-            if time.monotonic() >= deadline:
-                raise MinPositionNotReached(min_position, reached)
-            time.sleep(delay)
-            delay = min(delay * 2, 0.2)

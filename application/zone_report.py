@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, cast
+from typing import Any
 
 from application.access import require_role
 from application.ports import Clock
 from application.project_views import ProjectFilter, ProjectReader, facts_of
 from application.reports import COLUMNS, POLICY_VERSION, Counts, ReportReader, ReportService, ratio, report_row, rounded
-from application.views import ViewReader, ViewService
+from application.views import PositionWaiter, Wait
 from domain.directory import ZONES, Department, Directory
 from domain.project_lists import COLOURS, LISTS, standings
 from domain.schedule import local_date
@@ -45,11 +45,14 @@ class ZoneProjects:
 
 
 class ZoneReportService:
-    def __init__(self, cases: ReportReader, projects: ProjectReader, directory: Directory, clock: Clock) -> None:
+    def __init__(
+        self, cases: ReportReader, projects: ProjectReader, directory: Directory, clock: Clock, wait: Wait | None = None
+    ) -> None:
         self.cases = cases
         self.projects = projects
         self.directory = directory
         self.clock = clock
+        self.wait: Wait = wait or PositionWaiter(cases.position)
 
     def period(self, date_from: date | None, date_to: date | None) -> tuple[date, date]:
         return ReportService(self.cases, self.directory, self.clock).period(date_from, date_to)
@@ -66,8 +69,8 @@ class ZoneReportService:
         counted. Coordinators, reporters and auditors."""
         require_role(by, "reports")
         start, end = self.period(date_from, date_to)
-        for projection, reader in (("reports", self.cases), ("projects", self.projects)):
-            ViewService(cast(ViewReader, reader)).wait(projection, min_position)  # only `position` is used
+        for projection in ("reports", "projects"):
+            self.wait(projection, min_position)
         counts = self.cases.department_counts(start, end)
         as_of = min(end, local_date(self.clock.now()))
         projects = self.project_figures(as_of)

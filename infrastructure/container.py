@@ -22,7 +22,7 @@ from application.reports import ReportService
 from application.store import EventStore
 from application.tokens import TokenService
 from application.tracking import TrackingService
-from application.views import ViewService
+from application.views import PositionWaiter, ViewService
 from application.zone_report import ZoneReportService
 from domain.directory import Directory
 from domain.policy import DEFAULT_POLICY
@@ -89,9 +89,11 @@ def build(settings: Settings, *, clock: Clock | None = None, create_tables: bool
     if create_tables:
         for projection in projections:
             views.ensure(projection)
+    view_reader = SqlViewReader(views)
+    wait = PositionWaiter(view_reader.position, head=lambda: store.recorder.max_notification_id() or 0)
     project_reader = SqlProjectReader(views)
-    projects = ProjectService(ProjectExecutor(store, clock), project_reader)
-    project_views = ProjectViews(project_reader, clock)
+    projects = ProjectService(ProjectExecutor(store, clock), project_reader, wait)
+    project_views = ProjectViews(project_reader, clock, wait)
     return Container(
         settings=settings,
         store=store,
@@ -103,7 +105,7 @@ def build(settings: Settings, *, clock: Clock | None = None, create_tables: bool
         tokens=TokenService(store, clock, directory),
         views=views,
         projections=projections,
-        view_service=ViewService(SqlViewReader(views), project_views.warnings),
+        view_service=ViewService(view_reader, project_views.warnings, wait),
         audit=AuditService(
             store, Ed25519Signer.from_file(settings.signing_key_file) if settings.signing_key_file else None
         ),
@@ -112,8 +114,8 @@ def build(settings: Settings, *, clock: Clock | None = None, create_tables: bool
         ),
         projects=projects,
         project_views=project_views,
-        zone_reports=ZoneReportService(SqlReportReader(views), project_reader, directory, clock),
-        reports=ReportService(SqlReportReader(views), directory, clock),
+        zone_reports=ZoneReportService(SqlReportReader(views), project_reader, directory, clock, wait),
+        reports=ReportService(SqlReportReader(views), directory, clock, wait),
     )
 
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from application.execution import Command
+from domain.values import CLI, Role
+from infrastructure.container import Container
+from tests.conftest import COORDINATOR, new_case
 from tests.http.scenario import Tokens, auth, register, step
 
 RESOLUTION = {"tier": "resolution", "lead_department": "econ-info", "co_departments": ["finance", "housing"]}
@@ -29,11 +33,21 @@ def test_a_view_read_with_min_position_shows_the_change(client: TestClient, toke
     assert items[0]["due"]["sign_for"]["due"] == "2026-11-27"
 
 
-def test_min_position_beyond_the_log_answers_503_with_retry_after(client: TestClient, tokens: Tokens) -> None:
-    r = client.get("/v1/views/handling", params={"min_position": 10**9}, headers=auth(tokens.coordinator))
-    assert r.status_code == 503
+def test_min_position_never_written_is_422_at_once(client: TestClient, tokens: Tokens) -> None:
+    for path in ("/v1/views/handling", "/v1/cases", "/v1/reports/departments", "/v1/projects"):
+        r = client.get(path, params={"min_position": 10**9}, headers=auth(tokens.coordinator))
+        assert (r.status_code, r.json()["rule"]) == (422, "min_position_beyond_head"), path
+
+
+def test_min_position_not_yet_reached_answers_503_with_retry_after(app: Container) -> None:
+    from api.app import create_app
+
+    token = app.tokens.issue(CLI, name="c", role=Role.COORDINATOR).secret
+    case = app.cases.register(Command(COORDINATOR), new_case())  # written, but no projection runs here
+    with TestClient(create_app(lambda: app)) as still:
+        r = still.get("/v1/views/handling", params={"min_position": case.position}, headers=auth(token))
+    assert (r.status_code, r.json()["rule"]) == (503, "min_position_not_reached")
     assert r.headers["Retry-After"]
-    assert r.json()["rule"] == "min_position_not_reached"
 
 
 def test_handling_view_lists_open_tier1_cases_only(client: TestClient, tokens: Tokens) -> None:
