@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import CallerDep, ContainerDep
+from api.report_answers import CSV, report_answer
 from api.schemas import Problem
 from application.reports import COLUMNS, POLICY_VERSION, ReportService
 
 router = APIRouter(tags=["reports"])
-CSV = "text/csv"
 EXAMPLE_ROW: dict[str, Any] = {
     "department": "econ-info",
     "name": "区经济和信息化局",
@@ -104,16 +102,4 @@ def department_report(
     accept: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
     items = service.department_report(caller, date_from, date_to, zone, min_position)
-    start, end = service.period(date_from, date_to)
-    if accept and CSV in accept:
-        return Response(as_csv(items), media_type=f"{CSV}; charset=utf-8")
-    body = {"items": items, "from": start.isoformat(), "to": end.isoformat(), "policy_version": POLICY_VERSION}
-    return JSONResponse(body)
-
-
-def as_csv(items: list[dict[str, Any]]) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS)
-    writer.writeheader()
-    writer.writerows(items)
-    return out.getvalue()
+    return report_answer(items, service.period(date_from, date_to), COLUMNS, accept, POLICY_VERSION)

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import CallerDep, ContainerDep
+from api.report_answers import CSV, report_answer
 from api.routes.reports import EXAMPLE_ROW, RESPONSES
 from application.reports import POLICY_VERSION
 from application.zone_report import CASE_COLUMNS, LIST_COLUMNS, ZONE_COLUMNS, ZoneReportService
 
 router = APIRouter(tags=["reports"])
-CSV = "text/csv"
 EXAMPLE_ZONE: dict[str, Any] = {
     "zone": "zone-1",
     **{k: EXAMPLE_ROW[k] for k in CASE_COLUMNS},
@@ -70,16 +68,5 @@ def zone_report(
     accept: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
     items = app.zone_reports.zone_report(caller, date_from, date_to, min_position)
-    start, end = app.zone_reports.period(date_from, date_to)
-    if accept and CSV in accept:
-        return Response(as_csv(items), media_type=f"{CSV}; charset=utf-8")
-    body = {"items": items, "from": start.isoformat(), "to": end.isoformat(), "policy_version": POLICY_VERSION}
-    return JSONResponse(body)
-
-
-def as_csv(items: list[dict[str, Any]]) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=ZONE_COLUMNS)
-    writer.writeheader()
-    writer.writerows(items)
-    return out.getvalue()
+    period = app.zone_reports.period(date_from, date_to)
+    return report_answer(items, period, ZONE_COLUMNS, accept, POLICY_VERSION)
