@@ -76,6 +76,8 @@ def validation_error(_: Request, exc: Exception) -> JSONResponse:
 
 def http_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
+    if exc.status_code == 400:  # FastAPI's "error parsing the body": not UTF-8, or nested past the parser's stack
+        return problem(422, "Unprocessable Content", "the body is not a JSON document in UTF-8", "invalid_input")
     return problem(exc.status_code, str(exc.detail), str(exc.detail), None, getattr(exc, "headers", None))
 
 

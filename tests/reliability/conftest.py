@@ -1,0 +1,26 @@
+"""The API in-process on in-memory persistence, with the production body limit and tokens for every actor."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from domain.values import CLI, Role
+from infrastructure.container import Container
+from tests.http.scenario import Tokens, issue_tokens
+
+
+@pytest.fixture
+def client(app: Container) -> Iterator[TestClient]:
+    # The default body limit of create_app (1 MB), as the server runs it; projections in threads.
+    with TestClient(create_app(lambda: app, run_projections=True), raise_server_exceptions=False) as c:
+        yield c
+
+
+@pytest.fixture
+def tokens(client: TestClient, app: Container) -> Tokens:
+    admin = app.tokens.issue(CLI, name="admin", role=Role.ADMIN).secret
+    return issue_tokens(client, admin)
