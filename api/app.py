@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from api import errors
 from api.limits import BodySizeLimit
 from api.metrics import Metrics, MetricsMiddleware
+from api.openapi import problem_responses
 from api.routes import ROUTERS
 from api.throttle import FailureThrottle
 from infrastructure.container import Container
@@ -57,6 +58,7 @@ def create_app(
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
+    app.openapi = lambda: problem_responses(app)  # type: ignore[method-assign]
     app.state.metrics = Metrics()
     app.state.auth_throttle = FailureThrottle()
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
