@@ -12,7 +12,7 @@ import pytest
 
 from tests.e2e.conftest import Server, start, stop
 from tests.e2e.test_serve import admin_token
-from tests.http.scenario import auth, issue_tokens, register, step
+from tests.http.scenario import auth, issue_tokens, signed_for_case
 
 pytestmark = pytest.mark.e2e
 
@@ -31,15 +31,7 @@ def test_an_event_edited_in_the_sqlite_file_fails_verification_at_its_version(sq
     url = server.env["CASETRAIL_DATABASE_URL"]
     with httpx.Client(base_url=server.url, timeout=10) as client:
         tokens = issue_tokens(client, admin_token(server))
-        case = register(client, tokens.coordinator)
-        step(
-            client,
-            tokens.coordinator,
-            case["id"],
-            "dispatch",
-            {"tier": "handling", "lead_department": "econ-info", "co_departments": []},
-        )
-        step(client, tokens.lead, case["id"], "sign-for")
+        case = signed_for_case(client, tokens)
         path = f"/v1/cases/{case['id']}/verification"
         assert client.get(path, headers=auth(tokens.auditor)).json() == {
             "ok": True,

@@ -6,6 +6,7 @@ import os
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -13,11 +14,12 @@ import pytest
 from tests.e2e.conftest import Server, start, stop
 from tests.http.scenario import (
     EXPECTED_STATUSES,
+    Tokens,
     auth,
     check_history,
     issue_tokens,
     register,
-    step,
+    signed_for_case,
     tier2_life_with_redo,
 )
 
@@ -39,30 +41,30 @@ def test_a_case_lives_its_whole_life_over_http(server: Server) -> None:
         assert "/v1/cases/{case_id}/sign-for" in client.get("/openapi.json").json()["paths"]
 
 
-def test_many_clients_on_one_version_exactly_one_wins(server: Server) -> None:
-    with httpx.Client(base_url=server.url, timeout=30) as client:
-        tokens = issue_tokens(client, admin_token(server))
-        case = register(client, tokens.coordinator)
-        step(
-            client,
-            tokens.coordinator,
-            case["id"],
-            "dispatch",
-            {"tier": "handling", "lead_department": "econ-info", "co_departments": []},
-        )
-        signed = step(client, tokens.lead, case["id"], "sign-for")
+def race_on_one_version(urls: list[str], tokens: Tokens, signed: dict[str, Any], clients: int = 20) -> list[int]:
+    """`clients` progress notes at once, all with the same If-Match, spread over the given servers."""
 
     def send(i: int) -> int:
         headers = auth(tokens.lead, **{"If-Match": f'"{signed["version"]}"'})
-        with httpx.Client(base_url=server.url, timeout=30) as c:
-            return c.post(f"/v1/cases/{case['id']}/progress", json={"note": f"进展 {i}"}, headers=headers).status_code
+        with httpx.Client(base_url=urls[i % len(urls)], timeout=30) as c:
+            return c.post(f"/v1/cases/{signed['id']}/progress", json={"note": f"进展 {i}"}, headers=headers).status_code
 
-    with ThreadPoolExecutor(max_workers=20) as pool:
-        codes = list(pool.map(send, range(20)))
-    assert codes.count(200) == 1
-    assert set(codes) <= {200, 412}
-    with httpx.Client(base_url=server.url, timeout=10) as client:
-        events = client.get(f"/v1/cases/{case['id']}/history", headers=auth(tokens.auditor)).json()["events"]
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        return list(pool.map(send, range(clients)))
+
+
+def history(url: str, tokens: Tokens, case_id: str) -> list[dict[str, Any]]:
+    with httpx.Client(base_url=url, timeout=10) as client:
+        return list(client.get(f"/v1/cases/{case_id}/history", headers=auth(tokens.auditor)).json()["events"])
+
+
+def test_many_clients_on_one_version_exactly_one_wins(server: Server) -> None:
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        tokens = issue_tokens(client, admin_token(server))
+        signed = signed_for_case(client, tokens)
+    codes = race_on_one_version([server.url], tokens, signed)
+    assert (codes.count(200), set(codes)) == (1, {200, 412})
+    events = history(server.url, tokens, signed["id"])
     assert [e["type"] for e in events].count("CaseProgressLogged") == 1
     assert len(events) == signed["version"] + 1
 
@@ -95,29 +97,10 @@ def test_one_winner_across_two_server_processes_on_postgres(tmp_path: Path) -> N
     try:
         with httpx.Client(base_url=servers[0].url, timeout=30) as client:
             tokens = issue_tokens(client, admin_token(servers[0]))
-            case = register(client, tokens.coordinator)
-            step(
-                client,
-                tokens.coordinator,
-                case["id"],
-                "dispatch",
-                {"tier": "handling", "lead_department": "econ-info", "co_departments": []},
-            )
-            signed = step(client, tokens.lead, case["id"], "sign-for")
-
-        def send(i: int) -> int:
-            headers = auth(tokens.lead, **{"If-Match": f'"{signed["version"]}"'})
-            with httpx.Client(base_url=servers[i % 2].url, timeout=30) as c:
-                return c.post(
-                    f"/v1/cases/{case['id']}/progress", json={"note": f"进展 {i}"}, headers=headers
-                ).status_code
-
-        with ThreadPoolExecutor(max_workers=20) as pool:
-            codes = list(pool.map(send, range(20)))
+            signed = signed_for_case(client, tokens)
+        codes = race_on_one_version([s.url for s in servers], tokens, signed)
         assert (codes.count(200), set(codes)) == (1, {200, 412})
-        with httpx.Client(base_url=servers[1].url, timeout=10) as client:
-            events = client.get(f"/v1/cases/{case['id']}/history", headers=auth(tokens.auditor)).json()["events"]
-        assert len(events) == signed["version"] + 1
+        assert len(history(servers[1].url, tokens, signed["id"])) == signed["version"] + 1
     finally:
         for s in servers:
             stop(s)

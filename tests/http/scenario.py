@@ -156,3 +156,13 @@ def check_history(client: Client, t: Tokens, cid: str) -> None:
         assert (r.json()["status"], r.json()["version"]) == (status, version)
     r = client.get(f"/v1/cases/{cid}", params={"as_of_version": len(EXPECTED_TYPES) + 1}, headers=auth(t.auditor))
     assert r.status_code == 404
+
+
+HANDLING_TO_ECON_INFO = {"tier": "handling", "lead_department": "econ-info", "co_departments": []}
+
+
+def signed_for_case(client: Client, t: Tokens) -> dict[str, Any]:
+    """A fresh tier-1 case, dispatched to econ-info and signed for by its lead: the case as answered then."""
+    case = register(client, t.coordinator)
+    step(client, t.coordinator, case["id"], "dispatch", HANDLING_TO_ECON_INFO)
+    return step(client, t.lead, case["id"], "sign-for")
