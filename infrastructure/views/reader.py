@@ -17,6 +17,11 @@ SUMMARY_COLUMNS = (
 )
 
 
+def in_department(departments: str) -> str:
+    """The cases a department leads or co-handles (its code is the parameter)."""
+    return f"stream_id IN (SELECT stream_id FROM {departments} WHERE department = ?)"
+
+
 class SqlViewReader:
     def __init__(self, views: SqlViews) -> None:
         self.views = views
@@ -38,7 +43,7 @@ class SqlViewReader:
                 where.append(f"{column} = ?")
                 params.append(value)
         if f.department is not None:
-            where.append(f"stream_id IN (SELECT stream_id FROM {departments} WHERE department = ?)")
+            where.append(in_department(departments))
             params.append(f.department)
         if f.q:
             # Substring match: Chinese has no word boundaries, so a plain LIKE finds any run of characters.
@@ -60,7 +65,7 @@ class SqlViewReader:
         summary, departments, _ = self._tables()
         where, params = ["tier = ?", "is_open = 1"], [tier]
         if department is not None:
-            where.append(f"stream_id IN (SELECT stream_id FROM {departments} WHERE department = ?)")
+            where.append(in_department(departments))
             params.append(department)
         if page.cursor:
             main_due, stream_id = decode_cursor(page.cursor)
@@ -77,7 +82,7 @@ class SqlViewReader:
         _, departments, warnings = self._tables()
         where, params = ["1 = 1"], []
         if department is not None:
-            where.append(f"stream_id IN (SELECT stream_id FROM {departments} WHERE department = ?)")
+            where.append(in_department(departments))
             params.append(department)
         if page.cursor:
             since, key = decode_cursor(page.cursor)
