@@ -56,11 +56,18 @@ class ChinaWorkingCalendar:
         if day in self.overrides.days_off:
             return False
         if self.is_official(day):
-            return bool(chinese_calendar.is_workday(day))
+            return _official_workday(day)
         return day.weekday() < 5 and day not in _statutory(day.year)
 
     def missing_years(self, years: range) -> list[int]:
         return [y for y in years if y not in OFFICIAL_YEARS]
+
+
+@lru_cache(maxsize=8192)
+def _official_workday(day: date) -> bool:
+    """chinesecalendar validates every date against the span of its tables (a min and a max over them) before
+    answering: ~30 µs a day, and a due date walks many days. The answer for a day never changes."""
+    return bool(chinese_calendar.is_workday(day))
 
 
 @lru_cache(maxsize=16)
