@@ -71,7 +71,7 @@ class StreamExecutor(Generic[A, R]):
 
     def load(self, stream_id: UUID, version: int | None = None) -> A:
         try:
-            found: object = self.store.repository.get(stream_id, version=version)
+            found: object = self.store.load(stream_id, version)
         except AggregateNotFoundError:
             raise NotFound(self.missing) from None
         if not isinstance(found, self.kind):

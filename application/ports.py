@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 from uuid import UUID
 
 
@@ -35,6 +35,14 @@ class RawEvent(NamedTuple):
     originator_version: int
     topic: str
     state: bytes
+
+
+class AggregateRead(NamedTuple):
+    """What one stream's read returns: its latest snapshot (at or below the version asked for) and the events
+    after it."""
+
+    snapshot: Any
+    events: list[Any]
 
 
 class StoreExtras(Protocol):

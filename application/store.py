@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
+from itertools import chain
 from typing import Any, ClassVar, cast
 from uuid import UUID
 
-from eventsourcing.application import Application
+from eventsourcing.application import AggregateNotFoundError, Application
 
-from application.ports import StoreExtras
+from application.ports import AggregateRead, StoreExtras
 from domain.case import Case
 from domain.project import Project
 
@@ -19,6 +21,14 @@ log = logging.getLogger("casetrail.store")
 SNAPSHOT_EVERY = 50
 
 
+def project(aggregate: Any, events: Iterable[Any]) -> Any:
+    """The library's `project_aggregate` without its per-event runtime Protocol check (~30 µs an event, a fifth
+    of a command's CPU): every stored event here is an aggregate event or a snapshot, which both mutate."""
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate
+
+
 class EventStore(Application[UUID]):
     # The name is stored data (PostgreSQL table prefix, environment prefix): never change it.
     name = "casetrail"
@@ -27,6 +37,20 @@ class EventStore(Application[UUID]):
     @property
     def extras(self) -> StoreExtras:
         return cast(StoreExtras, self.recorder)
+
+    def load(self, aggregate_id: UUID, version: int | None = None) -> Any:
+        """The aggregate at `version` (default: the head) from its latest snapshot and the events after it, read
+        in one round trip where the recorder can (SQLite, PostgreSQL); raises AggregateNotFoundError."""
+        read = getattr(self.recorder, "read_aggregate", None)
+        if read is None:  # in memory: the library's repository (two lookups, no round trips to save)
+            return self.repository.get(aggregate_id, version=version, projector_func=project)
+        found: AggregateRead = read(aggregate_id, version)
+        decode = self.mapper.to_domain_event
+        start = [decode(found.snapshot)] if found.snapshot is not None else []
+        aggregate = project(None, chain(start, map(decode, found.events)))
+        if aggregate is None:
+            raise AggregateNotFoundError(f"no aggregate {aggregate_id} at version {version}")
+        return aggregate
 
     def take_snapshot(self, aggregate_id: UUID, version: int | None = None, *args: Any, **kwargs: Any) -> None:
         """Taken after the events were committed: a failure to write a snapshot must not fail the command

@@ -58,7 +58,7 @@ class TokenService:
         """Every token ever issued, revoked ones included, without secrets."""
         require_role(by, "manage_tokens")
         ids = [UUID(e.token_id) for e in self.index.get()]
-        return [self.store.repository.get(i) for i in ids]
+        return [self.store.load(i) for i in ids]
 
     def revoke(self, by: Actor, token_id: UUID) -> AccessToken:
         """Revoke at once: the next request with this token is refused."""
@@ -88,7 +88,7 @@ class TokenService:
 
     def _get(self, token_id: UUID) -> AccessToken:
         try:
-            token: object = self.store.repository.get(token_id)
+            token: object = self.store.load(token_id)
         except AggregateNotFoundError:
             raise NotFound("no such token") from None
         if not isinstance(token, AccessToken):

@@ -21,7 +21,8 @@ from psycopg import Cursor
 from psycopg.rows import DictRow, args_row
 from psycopg.sql import SQL, Identifier
 
-from application.ports import IdempotencyRecord, RawEvent
+from application.ports import AggregateRead, IdempotencyRecord, RawEvent
+from infrastructure.group_commit import GroupCommit
 
 
 def _record_row(r: IdempotencyRecord) -> tuple[Any, ...]:
@@ -75,6 +76,27 @@ class MemoryFactory(POPOFactory):
 
     def application_recorder(self) -> MemoryRecorder:
         return MemoryRecorder()
+
+
+LAST = 2**62  # a version no stream reaches: "up to the head"
+# One round trip for an aggregate: its latest snapshot at or below the version, and the events after it. The
+# library's repository asks twice (snapshot, then events) and composes both statements on every call.
+READ_AGGREGATE = (
+    "WITH snap AS (SELECT originator_version, topic, state FROM {snapshots} "
+    "WHERE originator_id = {p} AND originator_version <= {p} ORDER BY originator_version DESC LIMIT 1) "
+    "SELECT 1 AS snapshot, originator_version AS version, topic, state FROM snap "
+    "UNION ALL "
+    "SELECT 0, originator_version, topic, state FROM {events} WHERE originator_id = {p} "
+    "AND originator_version > COALESCE((SELECT originator_version FROM snap), 0) AND originator_version <= {p} "
+    "ORDER BY 1 DESC, 2"
+)
+
+
+def split_read(originator_id: UUID, rows: list[tuple[Any, int, str, bytes]]) -> AggregateRead:
+    """(snapshot or None, events after it) from READ_AGGREGATE's rows."""
+    stored = [(bool(r[0]), StoredEvent(originator_id, r[1], r[2], bytes(r[3]))) for r in rows]
+    snapshot = stored[0][1] if stored and stored[0][0] else None
+    return AggregateRead(snapshot, [e for is_snapshot, e in stored if not is_snapshot])
 
 
 WINDOW_MIN = 1000  # positions per scan query at the least: sparse topics need few round trips
@@ -134,6 +156,15 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
             row = c.fetchone()
         return int(row[0]) if row else None
 
+    def read_aggregate(self, originator_id: UUID, version: int | None = None) -> AggregateRead:
+        snapshots = self.events_table_name.removesuffix("_events") + "_snapshots"
+        sql = READ_AGGREGATE.format(snapshots=snapshots, events=self.events_table_name, p="?")
+        key, upto = originator_id.hex, version if version is not None else LAST
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(sql, (key, upto, key, upto))
+            rows = c.fetchall()
+        return split_read(originator_id, [(r[0], r[1], r[2], r[3]) for r in rows])
+
 
 def _fewer_retries(method: Any) -> Any:
     """The library retries each call 10 times, 0.2 s apart: during an outage a request then waits ~12 s for its
@@ -144,13 +175,14 @@ def _fewer_retries(method: Any) -> Any:
 class PostgresRecorder(PostgresApplicationRecorder):
     """The production store: events, notification sequence and idempotency keys in PostgreSQL."""
 
-    insert_events = _fewer_retries(PostgresApplicationRecorder.insert_events)
+    insert_events_now = _fewer_retries(PostgresApplicationRecorder.insert_events)
     select_events = _fewer_retries(PostgresApplicationRecorder.select_events)
     select_notifications = _fewer_retries(PostgresApplicationRecorder.select_notifications)
     max_notification_id = _fewer_retries(PostgresApplicationRecorder.max_notification_id)
 
     def __init__(self, datastore: PostgresDatastore, events_table_name: str = "stored_events") -> None:
         super().__init__(datastore, events_table_name=events_table_name)
+        self._group = GroupCommit(self._commit_group)
         self.idempotency_table = events_table_name.removesuffix("_events") + "_idempotency"
         table = Identifier(self.datastore.schema, self.idempotency_table)
         self.sql_create_statements.append(
@@ -161,9 +193,22 @@ class PostgresRecorder(PostgresApplicationRecorder):
         self._scan = SQL("SELECT notification_id, originator_id, originator_version, topic, state FROM {0}").format(
             Identifier(self.datastore.schema, self.events_table_name)
         )
+        snapshots = Identifier(self.datastore.schema, events_table_name.removesuffix("_events") + "_snapshots")
+        events = Identifier(self.datastore.schema, self.events_table_name)
+        self._read_aggregate = SQL(READ_AGGREGATE.format(snapshots="{0}", events="{1}", p="%s")).format(
+            snapshots, events
+        )
         self._select_position = SQL(
             "SELECT notification_id FROM {0} WHERE originator_id=%s AND originator_version=%s"
         ).format(Identifier(self.datastore.schema, self.events_table_name))
+
+    @retry((InterfaceError, OperationalError), max_attempts=3, wait=0.2)
+    def read_aggregate(self, originator_id: UUID, version: int | None = None) -> AggregateRead:
+        upto = version if version is not None else LAST
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self._read_aggregate, (originator_id, upto, originator_id, upto), binary=True)
+            rows = curs.fetchall()
+        return split_read(originator_id, [(r["snapshot"], r["version"], r["topic"], r["state"]) for r in rows])
 
     def scan(self, after: int, limit: int, stop: int | None = None, topics: Sequence[str] = ()) -> list[RawEvent]:
         """Read in windows of positions no wider than what is still wanted, so every query is a short index
@@ -186,10 +231,26 @@ class PostgresRecorder(PostgresApplicationRecorder):
                 low = high
         return found
 
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        """Commands' events are committed in groups with those of concurrent commands (group_commit.py);
+        anything written with a tracking position (not a command) commits alone."""
+        if kwargs.get("tracking") is not None or set(kwargs) - {"tracking", "idempotency"}:
+            return self.insert_events_now(stored_events, **kwargs)
+        return self._group.submit(stored_events, kwargs.get("idempotency"))
+
+    def _notify_channel(self, curs: Cursor[DictRow]) -> None:
+        """No NOTIFY on every insert: it is for the library's subscriptions, which casetrail does not use (its
+        projection workers poll), and at commit it takes PostgreSQL's global notification-queue lock."""
+
+    def _commit_group(self, events: list[StoredEvent], records: list[IdempotencyRecord]) -> Sequence[int]:
+        return self.insert_events_now(events, idempotency_records=records) or []
+
     def _insert_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
-        record: IdempotencyRecord | None = kwargs.get("idempotency")
-        if record:
-            curs.execute(self._insert_key, _record_row(record))
+        records: list[IdempotencyRecord] = list(kwargs.get("idempotency_records") or ())
+        if kwargs.get("idempotency"):
+            records.append(kwargs["idempotency"])
+        if records:
+            curs.executemany(self._insert_key, [_record_row(r) for r in records])
 
     def find_idempotency(self, token_id: str, key: str) -> IdempotencyRecord | None:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
