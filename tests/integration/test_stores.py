@@ -139,3 +139,33 @@ def test_rebuild_on_each_store_switches_to_an_equal_view(durable_app: Container,
         old = durable_app.views.active_generation(projection.name)
         assert rebuild(durable_app, projection, lambda done, head: None, batch_size=7) == old + 1
         assert projected_rows(durable_app, projection) == before == folded_rows(durable_app, projection)
+
+
+def test_concurrent_commands_on_many_cases_are_each_recorded_once(durable_app: Container) -> None:
+    """Many writers at once (on PostgreSQL their commits are grouped): every acknowledged command is in its case's
+    history exactly once, at the position it was answered with, and every idempotency key replays its answer."""
+    cases = []
+    for _ in range(8):
+        case = durable_app.cases.register(Command(COORDINATOR), new_case()).case
+        durable_app.cases.dispatch(
+            case.id, Command(COORDINATOR), tier=Tier.RESOLUTION, lead_department="econ-info", co_departments=[]
+        )
+        durable_app.cases.sign_for(case.id, Command(LEAD))
+        cases.append(case.id)
+
+    def progress(i: int) -> tuple[int, int]:
+        key = IdempotencyKey(LEAD.id, f"note-{i}", f"fingerprint-{i}")
+        result = durable_app.cases.progress(cases[i % 8], Command(LEAD, idempotency=key), note=f"进展 {i}")
+        return i, result.position
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        answered = dict(pool.map(progress, range(64)))
+    assert len(set(answered.values())) == 64
+    for n, case_id in enumerate(cases):
+        notes = [e["data"]["note"] for e in durable_app.queries.history(case_id, COORDINATOR)[3:]]
+        assert sorted(notes) == sorted(f"进展 {i}" for i in range(n, 64, 8))
+    for i in (0, 31, 63):
+        again = durable_app.cases.progress(
+            cases[i % 8], Command(LEAD, idempotency=IdempotencyKey(LEAD.id, f"note-{i}", f"fingerprint-{i}")), note="x"
+        )
+        assert again.replayed and again.position == answered[i]
