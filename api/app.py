@@ -13,7 +13,8 @@ from api.metrics import Metrics, MetricsMiddleware
 from api.openapi import problem_responses
 from api.routes import ROUTERS
 from api.throttle import FailureThrottle
-from infrastructure.container import Container
+from infrastructure.container import Container, build
+from infrastructure.settings import Settings
 from infrastructure.tracking_runner import start_tracking
 from infrastructure.views.runner import ProjectionLoop
 
@@ -64,3 +65,16 @@ def create_app(
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     return app
+
+
+def from_environment() -> FastAPI:
+    """The app as `casetrail serve` runs it, configured from the CASETRAIL_* variables (each API process of
+    `--workers N` builds its own). On SQLite the projections and the tracking job run inside it."""
+    settings = Settings.from_env()
+    embedded = settings.backend == "sqlite"
+    return create_app(
+        lambda: build(settings, create_tables=embedded),
+        max_body_bytes=settings.max_body_bytes,
+        run_projections=embedded,
+        run_tracking=embedded,
+    )

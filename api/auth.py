@@ -15,7 +15,8 @@ from infrastructure.container import Container
 bearer = HTTPBearer(auto_error=False, description="An access token from `casetrail tokens create` or POST /v1/tokens")
 
 
-def get_container(request: Request) -> Container:
+async def get_container(request: Request) -> Container:
+    """Async (it does no I/O), so FastAPI calls it on the event loop, not through its thread pool."""
     container: Container = request.app.state.container
     return container
 

@@ -32,25 +32,32 @@ app.add_typer(calendar_app, name="calendar")
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    access_log: Annotated[bool, typer.Option(help="Log every request (uvicorn's access log).")] = True,
+    workers: Annotated[
+        int, typer.Option(min=1, help="API processes sharing the port (PostgreSQL only; SQLite runs one).")
+    ] = 1,
 ) -> None:
     """Run the HTTP API (on SQLite it creates its tables itself)."""
     import uvicorn
 
-    from api.app import create_app
-
     settings = Settings.from_env()
     open_container(create_tables=True).close()  # fail fast, with a clear message, before binding the port
     embedded = settings.backend == "sqlite"
-    application = create_app(
-        lambda: build(settings, create_tables=embedded),
-        max_body_bytes=settings.max_body_bytes,
-        run_projections=embedded,
-        run_tracking=embedded,
-    )
+    if embedded and workers > 1:
+        err.print("[red]error:[/red] on SQLite one process serves (it also runs the projections); use --workers 1")
+        raise typer.Exit(2)
     out.print(f"casetrail on http://{host}:{port}  (docs: http://{host}:{port}/docs, store: {settings.backend})")
     if not embedded:
         out.print("projections and tracking are not run by this process: start `casetrail worker` beside it")
-    uvicorn.run(application, host=host, port=port, log_level="info")
+    uvicorn.run(
+        "api.app:from_environment",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=access_log,
+    )
 
 
 @app.command()

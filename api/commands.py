@@ -36,9 +36,9 @@ def parse_if_match(value: str | None) -> int | None:
 
 
 class CommandHeaders:
-    def __init__(self, request: Request, if_match: IfMatch = None, idempotency_key: IdemKey = None) -> None:
-        self.method = request.method
-        self.path = request.url.path
+    def __init__(self, method: str, path: str, if_match: str | None, idempotency_key: str | None) -> None:
+        self.method = method
+        self.path = path
         self.if_match = if_match
         self.idempotency_key = idempotency_key
 
@@ -51,4 +51,11 @@ class CommandHeaders:
         return Command(by, parse_if_match(self.if_match), key)
 
 
-HeadersDep = Annotated[CommandHeaders, Depends()]
+async def command_headers(
+    request: Request, if_match: IfMatch = None, idempotency_key: IdemKey = None
+) -> CommandHeaders:
+    """Async (no I/O), so FastAPI calls it on the event loop rather than through its thread pool."""
+    return CommandHeaders(request.method, request.url.path, if_match, idempotency_key)
+
+
+HeadersDep = Annotated[CommandHeaders, Depends(command_headers)]

@@ -78,7 +78,7 @@ class Settings:
                 # (tests/reliability/test_outage.py). Integer seconds only.
                 "POSTGRES_CONNECT_TIMEOUT": "1",
                 "POSTGRES_LOCK_TIMEOUT": "5",
-                "POSTGRES_PRE_PING": "y",
+                "POSTGRES_PRE_PING": "n",
                 "APPLICATION_RECORDER_TOPIC": get_topic(PostgresRecorder),
             }
         raise SettingsError(

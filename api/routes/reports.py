@@ -79,7 +79,7 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def get_report_service(app: ContainerDep) -> ReportService:
+async def get_report_service(app: ContainerDep) -> ReportService:
     return app.reports
 
 

@@ -21,10 +21,15 @@ log = logging.getLogger("casetrail.worker")
 
 
 class ProjectionLoop:
-    """Keeps every projection caught up until stopped; failures are logged and retried with backoff."""
+    """Keeps every projection caught up until stopped; failures are logged and retried with backoff.
+
+    With a backlog it runs batch after batch; otherwise it looks again after `poll` seconds, so a steady
+    stream of commands is applied in batches of what arrived meanwhile rather than a few events at a time
+    (each batch costs the same handful of queries whatever its size: docs/performance.md, "commands").
+    """
 
     def __init__(
-        self, workers: list[Worker], *, poll: float = 0.05, lock: Callable[[Projection], bool] | None = None
+        self, workers: list[Worker], *, poll: float = 0.1, lock: Callable[[Projection], bool] | None = None
     ) -> None:
         self.workers = workers
         self.poll = poll
@@ -46,12 +51,13 @@ class ProjectionLoop:
 
     def run(self) -> None:
         while not self.stopped.is_set():
-            busy = any([self.step(w) for w in self.workers])
-            if not busy:
+            backlog = any([self.step(w) for w in self.workers])
+            if not backlog:
                 self.wakeup.wait(self.poll)
                 self.wakeup.clear()
 
     def step(self, worker: Worker) -> bool:
+        """Apply the next batch; True when a whole batch was applied (more are likely waiting)."""
         name = worker.projection.name
         if not self.lock(worker.projection):
             return False
@@ -68,7 +74,7 @@ class ProjectionLoop:
             self.stopped.wait(min(30.0, 0.5 * 2 ** min(count, 6)))
             return False
         self.failures.pop(name, None)
-        return done > 0
+        return done >= worker.batch_size
 
 
 class AdvisoryLocks:
