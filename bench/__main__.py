@@ -8,11 +8,17 @@ BENCHMARKS = {"projections": "bench.projections", "audit": "bench.audit"}
 
 
 def main() -> None:
-    if len(sys.argv) < 2 or sys.argv[1] not in BENCHMARKS:
-        print(f"usage: python -m bench {{{'|'.join(BENCHMARKS)}}} [options]  (--help for a benchmark's options)")
+    """`python -m bench [options]` runs the service benchmark; `python -m bench NAME [options]` a focused one."""
+    if len(sys.argv) > 1 and sys.argv[1] in BENCHMARKS:
+        module = __import__(BENCHMARKS[sys.argv[1]], fromlist=["main"])
+        module.main(sys.argv[2:])
+        return
+    if len(sys.argv) > 1 and not sys.argv[1].startswith("-"):
+        print(f"usage: python -m bench [{'|'.join(BENCHMARKS)}] [options]  (--help for a benchmark's options)")
         raise SystemExit(2)
-    module = __import__(BENCHMARKS[sys.argv[1]], fromlist=["main"])
-    module.main(sys.argv[2:])
+    from bench.service import main as service
+
+    service(sys.argv[1:])
 
 
 if __name__ == "__main__":

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import random
-from typing import Any
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import uuid4
 
 from domain.case import Case
@@ -63,15 +63,22 @@ def signed_for_case(app: Container, n: int, at: datetime, lead: str) -> Case:
 
 
 def seed(
-    app: Container, cases: int, events_per_case: int = 10, batch: int = 200, progress=None, first: int = 0
+    app: Container,
+    cases: int,
+    events_per_case: int = 10,
+    batch: int = 200,
+    progress=None,
+    first: int = 0,
+    start: datetime = datetime(2026, 3, 2, 1, 0, tzinfo=UTC),
+    spacing: timedelta = timedelta(minutes=1),
 ) -> int:
-    """Save `cases` closed cases numbered from `first`; returns the number of events written."""
+    """Save `cases` closed cases numbered from `first`, registered `spacing` apart from `start`; returns the
+    number of events written."""
     rng = random.Random(7 + first)
-    start = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
     written = 0
     for low in range(first, first + cases, batch):
         built = [
-            one_case(app, rng, n, start + timedelta(minutes=n % 300_000), events_per_case)
+            one_case(app, rng, n, start + (n - first) * spacing, events_per_case)
             for n in range(low, min(first + cases, low + batch))
         ]
         written += save_in_bulk(app, built)
@@ -90,8 +97,8 @@ def save_in_bulk(app: Container, cases: list[Case]) -> int:
     stored = [app.store.mapper.to_stored_event(e) for c in cases for e in c.collect_events()]
     recorder: Any = app.store.recorder
     table = f"{recorder.datastore.schema}.{recorder.events_table_name}"
-    with recorder.datastore.transaction(commit=True) as curs:
-        with curs.copy(f"COPY {table} (originator_id, originator_version, topic, state) FROM STDIN") as copy:
-            for s in stored:
-                copy.write_row((s.originator_id, s.originator_version, s.topic, s.state))
+    copy_sql = f"COPY {table} (originator_id, originator_version, topic, state) FROM STDIN"
+    with recorder.datastore.transaction(commit=True) as curs, curs.copy(copy_sql) as copy:
+        for s in stored:
+            copy.write_row((s.originator_id, s.originator_version, s.topic, s.state))
     return len(stored)
