@@ -20,18 +20,24 @@ log = logging.getLogger("casetrail.tracking")
 ATTEMPTS = 5  # saves lost to other writers before a case is left for the next run
 
 
+CHUNK = 500  # candidates whose view snapshots are read (and held) at a time
+
+
 @dataclass(frozen=True)
 class Candidate:
-    """An open case as the cases view last saw it, with the view's copy of its state (a snapshot)."""
+    """An open case as the cases view last saw it."""
 
     case_id: UUID
     version: int
-    snapshot: bytes | None = None
 
 
 class TrackingReader(Protocol):
     def open_cases(self) -> list[Candidate]:
         """Every open case that has been dispatched: the only ones with clocks."""
+        ...
+
+    def snapshots(self, case_ids: list[UUID]) -> dict[UUID, bytes]:
+        """The view's copy of these cases' states, where it has one."""
         ...
 
 
@@ -83,12 +89,15 @@ class TrackingService:
         today, candidates = local_date(now), self.reader.open_cases()
         summary = TrackingSummary(now, candidates=len(candidates))
         self.seen = {c.case_id: self.seen[c.case_id] for c in candidates if c.case_id in self.seen}
-        for candidate in candidates:
-            if stopping():  # the process is shutting down: the next run picks up where this one stopped
-                break
-            if not self._unchanged(candidate, today):
+        changed = [c for c in candidates if not self._unchanged(c, today)]
+        for first in range(0, len(changed), CHUNK):  # snapshots a chunk at a time: memory stays flat
+            chunk = changed[first : first + CHUNK]
+            snapshots = self.reader.snapshots([c.case_id for c in chunk]) if self.preview else {}
+            for candidate in chunk:
+                if stopping():  # the process is shutting down: the next run picks up where this one stopped
+                    return summary
                 summary.evaluated += 1
-                if self._nothing_due(candidate, now):
+                if self._nothing_due(snapshots.get(candidate.case_id), now):
                     self.seen[candidate.case_id] = (candidate.version, today)
                     continue
                 self._track(candidate.case_id, now, summary)
@@ -102,13 +111,13 @@ class TrackingService:
         seen = self.seen.get(candidate.case_id)
         return seen is not None and seen[1] == today and candidate.version <= seen[0]
 
-    def _nothing_due(self, candidate: Candidate, now: datetime) -> bool:
+    def _nothing_due(self, snapshot: bytes | None, now: datetime) -> bool:
         """True when the view's copy of the case calls for no new warning. A stale copy only delays a warning
         to the run after the view catches up (its version then differs); anything found is decided again on
         the case itself."""
-        if self.preview is None or candidate.snapshot is None:
+        if self.preview is None or snapshot is None:
             return False
-        return not crossed(self.preview(candidate.snapshot), self.schedule, now)
+        return not crossed(self.preview(snapshot), self.schedule, now)
 
     def _track(self, case_id: UUID, now: datetime, summary: TrackingSummary) -> None:
         for _ in range(ATTEMPTS):

@@ -13,13 +13,11 @@ class SqlTrackingReader:
         self.views = views
 
     def open_cases(self) -> list[Candidate]:
-        generation = self.views.active_generation("cases")
-        summary, state = (table_name("cases", generation, t) for t in ("summary", "state"))
+        summary = table_name("cases", self.views.active_generation("cases"), "summary")
         rows = self.views.query(
-            f"SELECT s.stream_id, s.version, t.state FROM {summary} s LEFT JOIN {state} t ON t.stream_id = s.stream_id "
-            "WHERE s.is_open = 1 AND s.tier IS NOT NULL ORDER BY s.stream_id"
+            f"SELECT stream_id, version FROM {summary} WHERE is_open = 1 AND tier IS NOT NULL ORDER BY stream_id"
         )
-        return [
-            Candidate(UUID(str(r["stream_id"])), int(r["version"]), bytes(r["state"]) if r["state"] else None)
-            for r in rows
-        ]
+        return [Candidate(UUID(str(r["stream_id"])), int(r["version"])) for r in rows]
+
+    def snapshots(self, case_ids: list[UUID]) -> dict[UUID, bytes]:
+        return self.views.load_states("cases", self.views.active_generation("cases"), case_ids)
