@@ -29,6 +29,9 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+bench: $(STAMP)  ## set up, then run the service benchmark against its baseline (PostgreSQL, ~10 min)
+	$(BIN)/python -m bench
+
 unit: $(STAMP)  ## the fast tests only (in-memory and in-process)
 	$(BIN)/pytest tests/unit tests/http tests/test_layers.py
 

@@ -26,7 +26,8 @@ FIELDS = {
 
 
 def one_case(app: Container, rng: random.Random, n: int, at: datetime, events: int) -> Case:
-    """A case with about `events` events: registered, dispatched, signed for, progress notes, resolved, evaluated."""
+    """A closed case of `events` events (at least 7): registered, dispatched, signed for, contacted, progress notes,
+    resolved, evaluated and closed."""
     lead = rng.choice(DEPARTMENTS)
     by = Actor(f"bench-{lead}", Role.HANDLER, lead)
     case = Case.register(
@@ -42,13 +43,15 @@ def one_case(app: Container, rng: random.Random, n: int, at: datetime, events: i
     for step in steps:
         at += timedelta(hours=1)
         step(at)
-    while case.version < events - 2:
+    while case.version < events - 3:
         at += timedelta(hours=1)
         case.log_progress(by, at, note="推进中")
     at += timedelta(hours=1)
     case.resolve(by, at, app.schedule, reply="已办结", outcome=Outcome.SOLVED, reason=None)
     at += timedelta(hours=1)
     case.evaluate(COORDINATOR, at, satisfaction=rng.choice(list(Satisfaction)), solved=True, comment=None)
+    at += timedelta(hours=1)
+    case.close(COORDINATOR, at, note=None)
     return case
 
 

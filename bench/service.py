@@ -92,9 +92,9 @@ def seed_casetrail(app: Container, closed: int) -> list[UUID]:
 
 
 def grow(app: Container, cases: int, first: int) -> None:
-    """Add `cases` older closed cases of 6 events (history before the report month)."""
+    """Add `cases` older closed cases of 7 events (history before the report month)."""
     spacing = (RECENT - HISTORY) / cases
-    total = cases * 6
+    total = cases * 7
     step = max(1, total // 10)
     marks = iter(range(step, total + step, step))
     mark = next(marks)
@@ -105,7 +105,7 @@ def grow(app: Container, cases: int, first: int) -> None:
             log(f"  grown by {done:,} of {total:,} events")
             mark = next(marks, total + 1)
 
-    seed(app, cases, events_per_case=6, start=HISTORY, spacing=spacing, batch=1000, first=first, progress=progress)
+    seed(app, cases, events_per_case=7, start=HISTORY, spacing=spacing, batch=1000, first=first, progress=progress)
 
 
 def start_casetrail(url: str, workers: int = 1) -> tuple[Process, Process, int]:
