@@ -10,12 +10,12 @@ import matplotlib
 matplotlib.use("Agg")  # no screen: draw straight to a file
 import matplotlib.pyplot as plt
 
-BASELINE, CASETRAIL, GROWN = "#9e9e9e", "#1565c0", "#64b5f6"
+BASELINE, CASETRAIL, GROWN, TWO = "#9e9e9e", "#1565c0", "#64b5f6", "#0d47a1"
 
 
 def draw(f: dict[str, Any], path: Path) -> None:
     small, grown, base = f["small"], f["grown"], f["baseline"]
-    fig, axes = plt.subplots(1, 4, figsize=(16, 4.2))
+    fig, axes = plt.subplots(1, 4, figsize=(18, 4.4))
     fig.suptitle(
         f"casetrail vs the obvious FastAPI + eventsourcing service - {f['when']}, {f['cores']} cores, "
         f"{f['connections']} connections, PostgreSQL",
@@ -26,7 +26,11 @@ def draw(f: dict[str, Any], path: Path) -> None:
     loads = [base["load"], small["load"], grown["load"]]
     colours = [BASELINE, CASETRAIL, GROWN]
     ax = axes[0]
-    bars = ax.bar(names, [x["throughput"] for x in loads], color=colours)
+    bars = ax.bar(
+        [*names, "casetrail\n2 API processes"],
+        [x["throughput"] for x in [*loads, f["two_processes"]["load"]]],
+        color=[*colours, TWO],
+    )
     ax.bar_label(bars, fmt="{:,.0f}")
     ax.set_title("commands per second (higher is better)")
 

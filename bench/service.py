@@ -166,10 +166,17 @@ def measure_casetrail(
         notes = ProgressNotes(
             [f"/v1/cases/{i}/progress" for i in open_ids], {"Authorization": f"Bearer {handler}"}, CONNECTIONS
         )
+        cpu = (api.cpu_seconds(), worker.cpu_seconds())
         result = run_load_in_process("127.0.0.1", port, notes, CONNECTIONS, seconds, warmup=1.0)
         if workers > 1:
             return {"load": load_figures(result), "workers": workers}
-        memory = {"api_rss_mb": api.peak_rss_mb(), "worker_rss_mb": worker.peak_rss_mb()}
+        spent = cpu_per_command(result, api.cpu_seconds() - cpu[0], seconds)
+        memory = {
+            "api_rss_mb": api.peak_rss_mb(),
+            "worker_rss_mb": worker.peak_rss_mb(),
+            "api_cpu_ms": spent,
+            "worker_cpu_ms": cpu_per_command(result, worker.cpu_seconds() - cpu[1], seconds),
+        }
         first, last = REPORT_MONTH
         reports = {
             "report_month_ms": get_ms(port, f"/v1/reports/departments?from={first}&to={last}", reporter, 10),
@@ -179,6 +186,12 @@ def measure_casetrail(
         api.stop()
         worker.stop()
     return {"load": load_figures(result), **memory, **reports}
+
+
+def cpu_per_command(result: LoadResult, cpu_seconds: float, seconds: float) -> float:
+    """CPU milliseconds per command; the CPU was measured over warm-up and window alike, so is the count."""
+    commands = result.throughput * (seconds + 1.0)
+    return cpu_seconds * 1000 / commands if commands else float("nan")
 
 
 def load_figures(result: LoadResult) -> dict[str, Any]:
@@ -198,11 +211,13 @@ def measure_baseline(seconds: float) -> dict[str, Any]:
     server = start("baseline-api", argv, {}, port=port)
     try:
         notes = ProgressNotes([f"/cases/{i}/progress" for i in ids], {}, CONNECTIONS)
+        cpu = server.cpu_seconds()
         result = run_load_in_process("127.0.0.1", port, notes, CONNECTIONS, seconds, warmup=1.0)
+        spent = cpu_per_command(result, server.cpu_seconds() - cpu, seconds)
         rss = server.peak_rss_mb()
     finally:
         server.stop()
-    return {"load": load_figures(result), "api_rss_mb": rss}
+    return {"load": load_figures(result), "api_rss_mb": rss, "api_cpu_ms": spent}
 
 
 # -- replay ---------------------------------------------------------------------------------------------------------
@@ -275,6 +290,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
         log(f"growing the store to {args.grown:,} cases with older history")
         grow(app, args.grown - args.cases, first=args.cases)
+        log("rebuilding every projection over the grown log")
+        count, elapsed = read_and_decode(app)
+        figures["rebuild_grown"] = {"events": count, "read_and_decode": count / elapsed, **rebuild_rates(app)}
         log(f"casetrail at {args.grown:,} cases")
         figures["grown"] = {"cases": args.grown, **measure_casetrail(app, url, open_ids, args.seconds, "grown")}
     finally:
@@ -326,9 +344,14 @@ def print_figures(f: dict[str, Any]) -> None:
     print(load_line(f"casetrail at {small['cases']:,} cases", small["load"]))
     print(load_line("  the same, 2 API processes", f["two_processes"]["load"]))
     print(load_line(f"casetrail at {grown['cases']:,} cases", grown["load"]))
-    print(f"rebuild over {rebuild['events']:,} events (baseline: read and decode {rebuild['read_and_decode']:,.0f}/s)")
-    for name in ("cases", "reports", "projects"):
-        print(f"  {name:<10} {rebuild[name]:10,.0f} events/s = {rebuild[name] / rebuild['read_and_decode']:.2f}x")
+    print(
+        f"CPU per command: baseline API {base['api_cpu_ms']:.2f} ms; casetrail API {small['api_cpu_ms']:.2f} ms "
+        f"+ worker {small['worker_cpu_ms']:.2f} ms (projections and tracking)"
+    )
+    for r in (rebuild, f["rebuild_grown"]):
+        print(f"rebuild over {r['events']:,} events (baseline: read and decode {r['read_and_decode']:,.0f}/s)")
+        for name in ("cases", "reports", "projects"):
+            print(f"  {name:<10} {r[name]:10,.0f} events/s = {r[name] / r['read_and_decode']:.2f}x")
     print("replay (median of 20 reads)")
     for size, r in f["replay"].items():
         print(

@@ -37,10 +37,10 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start(env: dict[str, str], cwd: Path) -> Server:
+def start(env: dict[str, str], cwd: Path, *options: str) -> Server:
     port = free_port()
     process = subprocess.Popen(
-        [str(BIN), "serve", "--port", str(port)],
+        [str(BIN), "serve", "--port", str(port), *options],
         env=env,
         cwd=cwd,
         stdout=subprocess.DEVNULL,

@@ -104,3 +104,34 @@ def test_one_winner_across_two_server_processes_on_postgres(tmp_path: Path) -> N
     finally:
         for s in servers:
             stop(s)
+
+
+def test_several_api_processes_share_one_port_on_postgres(tmp_path: Path) -> None:
+    """`serve --workers 2`: both processes answer on the port, and a race between them still has one winner."""
+    from tests.conftest import POSTGRES_URL, require_postgres, reset_postgres
+
+    require_postgres()
+    reset_postgres()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CASETRAIL_")}
+    env["CASETRAIL_DATABASE_URL"] = POSTGRES_URL
+    server = start(env, tmp_path, "--workers", "2")
+    try:
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            tokens = issue_tokens(client, admin_token(server))
+            signed = signed_for_case(client, tokens)
+        codes = race_on_one_version([server.url, server.url], tokens, signed)
+        assert (codes.count(200), set(codes)) == (1, {200, 412})
+    finally:
+        stop(server)
+
+
+def test_several_api_processes_are_refused_on_sqlite(tmp_path: Path) -> None:
+    from tests.e2e.conftest import BIN
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CASETRAIL_")}
+    env["CASETRAIL_DATABASE_URL"] = f"sqlite:///{tmp_path / 'casetrail.db'}"
+    done = subprocess.run(
+        [str(BIN), "serve", "--workers", "2"], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 2
+    assert "--workers 1" in done.stdout + done.stderr
