@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.errors import Unauthorized
@@ -24,12 +25,17 @@ async def get_container(request: Request) -> Container:
 ContainerDep = Annotated[Container, Depends(get_container)]
 
 
-def get_caller(
+async def get_caller(
     request: Request,
     container: ContainerDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Actor:
-    actor = container.tokens.authenticate(credentials.credentials) if credentials else None
+    """On the event loop: a token this process remembers answers at once; any other is read from the store in
+    the thread pool."""
+    actor = None
+    if credentials:
+        secret = credentials.credentials
+        actor = container.tokens.remembered(secret) or await run_in_threadpool(container.tokens.authenticate, secret)
     if actor is not None:
         return actor  # a valid token always passes: one broken script must not lock out a shared office address
     throttle: FailureThrottle = request.app.state.auth_throttle

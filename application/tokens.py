@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from typing import Protocol
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, EventSourcedLog
@@ -27,11 +28,28 @@ class IssuedToken:
     secret: str
 
 
+class ActiveTokens(Protocol):
+    """Active tokens remembered between requests, forgotten when any process revokes one."""
+
+    def get(self, token_id: UUID) -> Actor | None: ...
+
+    def stamp(self) -> int | None: ...
+
+    def put(self, token_id: UUID, actor: Actor, stamp: int | None) -> None: ...
+
+    def listen(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
 class TokenService:
-    def __init__(self, store: EventStore, clock: Clock, directory: Directory) -> None:
+    def __init__(
+        self, store: EventStore, clock: Clock, directory: Directory, cache: ActiveTokens | None = None
+    ) -> None:
         self.store = store
         self.clock = clock
         self.directory = directory
+        self.cache = cache
         self.index = EventSourcedLog(store.events, TOKEN_INDEX_ID, TokenIndexed)
 
     def issue(
@@ -67,24 +85,39 @@ class TokenService:
         def attempt() -> AccessToken:
             token = self._get(token_id)
             token.revoke(by, self.clock.now())  # a concurrent revoke that won makes this one 409 token_revoked
-            self.store.save(token)
+            self.store.save(token, revoked_token=token.id)  # tells every API process, in the same transaction
             return token
 
         return retry_conflicts(attempt)
+
+    def remembered(self, secret: str) -> Actor | None:
+        """The caller, if this process remembers the token as active; no I/O (safe on an event loop)."""
+        if self.cache is None or not secret.startswith(SECRET_PREFIX):
+            return None
+        return self.cache.get(token_id_for(secret))
 
     def authenticate(self, secret: str) -> Actor | None:
         """The caller a bearer secret stands for, or None when it is unknown or revoked."""
         if not secret.startswith(SECRET_PREFIX):
             return None
+        token_id = token_id_for(secret)
+        if self.cache is not None:
+            if found := self.cache.get(token_id):
+                return found
+            self.cache.listen()
+        stamp = self.cache.stamp() if self.cache is not None else None
         try:
-            token = self._get(token_id_for(secret))
+            token = self._get(token_id)
         except NotFound:
             return None
         if not token.is_active:
             return None
-        return Actor(
+        actor = Actor(
             id=str(token.id), role=Role(token.role), department=token.department, credit_code=token.credit_code
         )
+        if self.cache is not None:
+            self.cache.put(token_id, actor, stamp)
+        return actor
 
     def _get(self, token_id: UUID) -> AccessToken:
         try:

@@ -32,6 +32,7 @@ from infrastructure.clock import SystemClock
 from infrastructure.directory import load_directory
 from infrastructure.settings import Settings, SettingsError
 from infrastructure.signing import Ed25519Signer
+from infrastructure.token_cache import TokenCache
 from infrastructure.views.project_reader import SqlProjectReader
 from infrastructure.views.reader import SqlViewReader
 from infrastructure.views.report_reader import SqlReportReader
@@ -68,6 +69,8 @@ class Container:
             self._closed = True
             self.store.close()
             self.views.close()
+            if self.tokens.cache is not None:
+                self.tokens.cache.close()
 
 
 def build(settings: Settings, *, clock: Clock | None = None, create_tables: bool = True) -> Container:
@@ -102,7 +105,9 @@ def build(settings: Settings, *, clock: Clock | None = None, create_tables: bool
         schedule=schedule,
         cases=CaseService(executor, schedule, directory, projects.is_visible),
         queries=CaseQueries(executor),
-        tokens=TokenService(store, clock, directory),
+        tokens=TokenService(
+            store, clock, directory, TokenCache(settings.database_url) if settings.backend == "postgresql" else None
+        ),
         views=views,
         projections=projections,
         view_service=ViewService(view_reader, project_views.warnings, wait),

@@ -23,6 +23,7 @@ from psycopg.sql import SQL, Identifier
 
 from application.ports import AggregateRead, IdempotencyRecord, RawEvent
 from infrastructure.group_commit import GroupCommit
+from infrastructure.token_cache import TOKENS_CHANNEL
 
 
 def _record_row(r: IdempotencyRecord) -> tuple[Any, ...]:
@@ -234,7 +235,7 @@ class PostgresRecorder(PostgresApplicationRecorder):
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         """Commands' events are committed in groups with those of concurrent commands (group_commit.py);
         anything written with a tracking position (not a command) commits alone."""
-        if kwargs.get("tracking") is not None or set(kwargs) - {"tracking", "idempotency"}:
+        if kwargs.get("tracking") is not None or kwargs.get("revoked_token") is not None:
             return self.insert_events_now(stored_events, **kwargs)
         return self._group.submit(stored_events, kwargs.get("idempotency"))
 
@@ -251,6 +252,8 @@ class PostgresRecorder(PostgresApplicationRecorder):
             records.append(kwargs["idempotency"])
         if records:
             curs.executemany(self._insert_key, [_record_row(r) for r in records])
+        if kwargs.get("revoked_token") is not None:  # heard by every API process's token cache at commit
+            curs.execute("SELECT pg_notify(%s, %s)", (TOKENS_CHANNEL, str(kwargs["revoked_token"])))
 
     def find_idempotency(self, token_id: str, key: str) -> IdempotencyRecord | None:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:

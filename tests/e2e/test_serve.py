@@ -135,3 +135,30 @@ def test_several_api_processes_are_refused_on_sqlite(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert "--workers 1" in done.stdout + done.stderr
+
+
+def test_a_token_revoked_through_one_process_is_refused_by_the_other_at_once(tmp_path: Path) -> None:
+    """Each API process remembers active tokens; a revocation through another process reaches it as it commits."""
+    from tests.conftest import POSTGRES_URL, require_postgres, reset_postgres
+    from tests.e2e.conftest import BIN
+
+    require_postgres()
+    reset_postgres()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CASETRAIL_")}
+    env["CASETRAIL_DATABASE_URL"] = POSTGRES_URL
+    subprocess.run([str(BIN), "migrate"], env=env, check=True, capture_output=True, timeout=60)
+    first, second = start(env, tmp_path), start(env, tmp_path)
+    try:
+        with httpx.Client(base_url=first.url, timeout=30) as a, httpx.Client(base_url=second.url, timeout=30) as b:
+            tokens = issue_tokens(a, admin_token(first))
+            signed = signed_for_case(a, tokens)
+            for _ in range(3):  # read through `second`: from now on it answers this token from memory
+                assert b.get(f"/v1/cases/{signed['id']}", headers=auth(tokens.lead)).status_code == 200
+            listed = a.get("/v1/tokens", headers=auth(tokens.admin)).json()["items"]
+            lead = [t for t in listed if t["role"] == "handler" and t["department"] == "econ-info"]
+            for t in lead:
+                assert a.delete(f"/v1/tokens/{t['id']}", headers=auth(tokens.admin)).status_code == 204
+            assert b.get(f"/v1/cases/{signed['id']}", headers=auth(tokens.lead)).status_code == 401
+    finally:
+        stop(first)
+        stop(second)
