@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 from eventsourcing.domain import Snapshot
-from eventsourcing.persistence import Mapper
+from eventsourcing.persistence import JSONTranscoder, Mapper
 
 from application.projections.base import Column, Row, Table
 from domain.case import Case
@@ -76,6 +76,8 @@ class CasesProjection:
 
     def __init__(self, mapper: Mapper[Any]) -> None:
         self.mapper = mapper
+        transcoder = mapper.transcoder
+        self.transcodings: dict[type, Any] = dict(transcoder.types) if isinstance(transcoder, JSONTranscoder) else {}
 
     def fold(self, state: Case | None, event: Any) -> Case | None:
         if not isinstance(event, Case.Event):
@@ -83,8 +85,20 @@ class CasesProjection:
         return event.mutate(state)
 
     def encode(self, state: Case) -> bytes:
-        """The library's snapshot of the case, in the event store's own transcoding."""
-        return self.mapper.transcoder.encode(vars(Snapshot.take(state)))
+        """The library's snapshot of the case in the event store's JSON format (what the store's transcoder
+        decodes), written by orjson: the library's encoder costs a rebuild about a tenth of its time. Types
+        orjson writes by itself are JSON's own, plus the originator's UUID, marked here as the library marks it
+        (a round trip over random histories is tested equal)."""
+        snapshot = vars(Snapshot.take(state))
+        snapshot["originator_id"] = {"_type_": "uuid_hex", "_data_": snapshot["originator_id"].hex}
+        return orjson.dumps(snapshot, default=self._marked, option=orjson.OPT_PASSTHROUGH_DATETIME)
+
+    def _marked(self, value: Any) -> dict[str, Any]:
+        """A value of a type the store's transcoder knows (datetimes, decimals...), marked as it marks them."""
+        transcoding = self.transcodings.get(type(value))
+        if transcoding is None:
+            raise TypeError(f"no transcoding for {type(value).__name__}")
+        return {"_type_": transcoding.name, "_data_": transcoding.encode(value)}
 
     def decode(self, data: bytes) -> Case:
         snapshot = object.__new__(Snapshot)
