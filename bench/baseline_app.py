@@ -16,6 +16,7 @@ ready for progress notes, directly through the Application rather than over HTTP
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import ClassVar, cast
@@ -250,8 +251,26 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8101)
     parser.add_argument("--database-url", help="postgresql://user:password@host:port/dbname (else POSTGRES_* vars)")
+    parser.add_argument("--workers", type=int, default=1, help="processes sharing the port (uvicorn's workers)")
     args = parser.parse_args(argv)
-    uvicorn.run(create_app(open_cases(args.database_url)), host=args.host, port=args.port, log_level="warning")
+    if args.workers == 1:
+        uvicorn.run(create_app(open_cases(args.database_url)), host=args.host, port=args.port, log_level="warning")
+        return
+    if args.database_url:  # each worker process builds its app from the environment
+        os.environ.update(postgres_env(args.database_url))
+    uvicorn.run(
+        "bench.baseline_app:from_environment",
+        factory=True,
+        workers=args.workers,
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+    )
+
+
+def from_environment() -> FastAPI:
+    """The app of one worker process of `--workers N`, on the database the POSTGRES_* variables name."""
+    return create_app(open_cases())
 
 
 if __name__ == "__main__":

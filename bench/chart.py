@@ -27,10 +27,11 @@ def draw(f: dict[str, Any], path: Path) -> None:
     colours = [BASELINE, CASETRAIL, GROWN]
     ax = axes[0]
     bars = ax.bar(
-        [*names, "casetrail\n2 API processes"],
-        [x["throughput"] for x in [*loads, f["two_processes"]["load"]]],
-        color=[*colours, TWO],
+        [*names, "baseline\n2 processes", "casetrail\n2 processes"],
+        [x["throughput"] for x in [*loads, f["baseline_two"]["load"], f["two_processes"]["load"]]],
+        color=[*colours, BASELINE, TWO],
     )
+    ax.tick_params(axis="x", labelsize=8)
     ax.bar_label(bars, fmt="{:,.0f}")
     ax.set_title("commands per second (higher is better)")
 

@@ -203,16 +203,18 @@ def load_figures(result: LoadResult) -> dict[str, Any]:
 # -- the baseline ---------------------------------------------------------------------------------------------------
 
 
-def measure_baseline(seconds: float) -> dict[str, Any]:
+def measure_baseline(seconds: float, workers: int = 1) -> dict[str, Any]:
     reset(BASELINE_URL)
     ids = baseline_app.seed_baseline(BASELINE_URL, OPEN_CASES)
     port = free_port()
     argv = [sys.executable, "-m", "bench.baseline_app", "--port", str(port), "--database-url", BASELINE_URL]
-    server = start("baseline-api", argv, {}, port=port)
+    server = start("baseline-api", [*argv, "--workers", str(workers)], {}, port=port)
     try:
         notes = ProgressNotes([f"/cases/{i}/progress" for i in ids], {}, CONNECTIONS)
         cpu = server.cpu_seconds()
         result = run_load_in_process("127.0.0.1", port, notes, CONNECTIONS, seconds, warmup=1.0)
+        if workers > 1:  # the process started is uvicorn's supervisor: its CPU and memory say nothing
+            return {"load": load_figures(result), "workers": workers}
         spent = cpu_per_command(result, server.cpu_seconds() - cpu, seconds)
         rss = server.peak_rss_mb()
     finally:
@@ -282,8 +284,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         figures["baseline"] = measure_baseline(args.seconds)
         log(f"casetrail at {args.cases:,} cases: {CONNECTIONS} connections for {args.seconds:.0f} s")
         figures["small"] = {"cases": args.cases, **measure_casetrail(app, url, open_ids, args.seconds, "small")}
-        log(f"casetrail with 2 API processes at {args.cases:,} cases")
+        log(f"casetrail with 2 API processes at {args.cases:,} cases, and the baseline with 2")
         figures["two_processes"] = measure_casetrail(app, url, open_ids, args.seconds, "two", workers=2)
+        figures["baseline_two"] = measure_baseline(args.seconds, workers=2)
 
         log("replay at 50 and 1,000 events")
         figures["replay"] = measure_replay(app)
@@ -303,11 +306,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 def verdicts(f: dict[str, Any]) -> list[tuple[str, str, bool]]:
     small, grown, base = f["small"], f["grown"], f["baseline"]
     ratio = small["load"]["throughput"] / base["load"]["throughput"]
+    ratio_two = f["two_processes"]["load"]["throughput"] / f["baseline_two"]["load"]["throughput"]
     command_growth = grown["load"]["p50_ms"] / small["load"]["p50_ms"] - 1
     report_growth = grown["report_month_ms"] / small["report_month_ms"] - 1
-    errors = small["load"]["errors"] + grown["load"]["errors"] + f["two_processes"]["load"]["errors"]
+    errors = sum(f[k]["load"]["errors"] for k in ("small", "grown", "two_processes"))
     return [
-        ("commands >= 1.5x the baseline's throughput", f"{ratio:.2f}x", ratio >= TARGETS["throughput_ratio"]),
+        ("commands >= 1.5x the baseline (1 process each)", f"{ratio:.2f}x", ratio >= TARGETS["throughput_ratio"]),
+        (
+            "commands >= 1.5x the baseline (2 processes each)",
+            f"{ratio_two:.2f}x",
+            ratio_two >= TARGETS["throughput_ratio"],
+        ),
         ("command p99 <= 100 ms", f"{small['load']['p99_ms']:.0f} ms", small["load"]["p99_ms"] <= 100),
         ("no errors", f"{errors} errors", errors == 0),
         (
@@ -342,7 +351,8 @@ def print_figures(f: dict[str, Any]) -> None:
     print(f"commands: progress notes over HTTP, {f['connections']} keep-alive connections, {f['seconds']:.0f} s each")
     print(load_line("baseline (bench/baseline_app)", base["load"]))
     print(load_line(f"casetrail at {small['cases']:,} cases", small["load"]))
-    print(load_line("  the same, 2 API processes", f["two_processes"]["load"]))
+    print(load_line("baseline, 2 API processes", f["baseline_two"]["load"]))
+    print(load_line("casetrail, 2 API processes", f["two_processes"]["load"]))
     print(load_line(f"casetrail at {grown['cases']:,} cases", grown["load"]))
     print(
         f"CPU per command: baseline API {base['api_cpu_ms']:.2f} ms; casetrail API {small['api_cpu_ms']:.2f} ms "
@@ -371,7 +381,7 @@ def print_figures(f: dict[str, Any]) -> None:
         print(f"  at {g['cases']:>8,} cases: API {g['api_rss_mb']:.0f} MB, worker {g['worker_rss_mb']:.0f} MB")
     print("targets")
     for what, value, met in verdicts(f):
-        print(f"  {'met ' if met else 'MISS'}  {what:<44} {value}")
+        print(f"  {'met ' if met else 'MISS'}  {what:<50} {value}")
 
 
 def main(argv: list[str] | None = None) -> None:
