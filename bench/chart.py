@@ -27,8 +27,8 @@ def draw(f: dict[str, Any], path: Path) -> None:
     colours = [BASELINE, CASETRAIL, GROWN]
     ax = axes[0]
     bars = ax.bar(
-        [*names, "baseline\n2 processes", "casetrail\n2 processes"],
-        [x["throughput"] for x in [*loads, f["baseline_two"]["load"], f["two_processes"]["load"]]],
+        [*names, "baseline\n4 processes", "casetrail\n4 processes"],
+        [x["throughput"] for x in [*loads, f["baseline_many"]["load"], f["many"]["load"]]],
         color=[*colours, BASELINE, TWO],
     )
     ax.tick_params(axis="x", labelsize=8)

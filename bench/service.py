@@ -47,6 +47,7 @@ from infrastructure.postgres_admin import ensure_database
 
 BASELINE_URL = PG_URL + "_baseline"
 CONNECTIONS = 16
+MANY = 4  # API processes in the scaled-out comparison: two per core on the 2-core machine
 OPEN_CASES = 1600  # signed-for cases the load writes to: 100 per connection, each its own
 REPORT_MONTH = (date(2026, 10, 1), date(2026, 10, 31))  # the month the first `--cases` cases fall in
 RECENT = datetime(2026, 10, 1, 1, 0, tzinfo=UTC)  # their first registration
@@ -280,13 +281,19 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         count, elapsed = read_and_decode(app)
         figures["rebuild"] = {"events": count, "read_and_decode": count / elapsed, **rebuild_rates(app)}
 
-        log(f"baseline: {CONNECTIONS} connections for {args.seconds:.0f} s")
-        figures["baseline"] = measure_baseline(args.seconds)
-        log(f"casetrail at {args.cases:,} cases: {CONNECTIONS} connections for {args.seconds:.0f} s")
-        figures["small"] = {"cases": args.cases, **measure_casetrail(app, url, open_ids, args.seconds, "small")}
-        log(f"casetrail with 2 API processes at {args.cases:,} cases, and the baseline with 2")
-        figures["two_processes"] = measure_casetrail(app, url, open_ids, args.seconds, "two", workers=2)
-        figures["baseline_two"] = measure_baseline(args.seconds, workers=2)
+        # Baseline and casetrail take turns, round after round, and each keeps its median round: on a shared
+        # machine a neighbour's burst then costs both sides alike instead of deciding the comparison.
+        runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "small": [], "baseline_many": [], "many": []}
+        for n in range(1, args.rounds + 1):
+            log(f"round {n} of {args.rounds}: {CONNECTIONS} connections for {args.seconds:.0f} s, 1 API process each")
+            runs["baseline"].append(measure_baseline(args.seconds))
+            casetrail = measure_casetrail(app, url, open_ids, args.seconds, f"small-{n}")
+            runs["small"].append({"cases": args.cases, **casetrail})
+            log(f"round {n} of {args.rounds}: {MANY} API processes each")
+            runs["baseline_many"].append(measure_baseline(args.seconds, workers=MANY))
+            runs["many"].append(measure_casetrail(app, url, open_ids, args.seconds, f"many-{n}", workers=MANY))
+        figures.update({name: median_run(found) for name, found in runs.items()})
+        figures["rounds"] = {name: [r["load"]["throughput"] for r in found] for name, found in runs.items()}
 
         log("replay at 50 and 1,000 events")
         figures["replay"] = measure_replay(app)
@@ -303,19 +310,24 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return figures
 
 
+def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run whose throughput is the median (the lower middle one of an even count)."""
+    return sorted(runs, key=lambda r: r["load"]["throughput"])[(len(runs) - 1) // 2]
+
+
 def verdicts(f: dict[str, Any]) -> list[tuple[str, str, bool]]:
     small, grown, base = f["small"], f["grown"], f["baseline"]
     ratio = small["load"]["throughput"] / base["load"]["throughput"]
-    ratio_two = f["two_processes"]["load"]["throughput"] / f["baseline_two"]["load"]["throughput"]
+    ratio_many = f["many"]["load"]["throughput"] / f["baseline_many"]["load"]["throughput"]
     command_growth = grown["load"]["p50_ms"] / small["load"]["p50_ms"] - 1
     report_growth = grown["report_month_ms"] / small["report_month_ms"] - 1
-    errors = sum(f[k]["load"]["errors"] for k in ("small", "grown", "two_processes"))
+    errors = sum(f[k]["load"]["errors"] for k in ("small", "grown", "many"))
     return [
         ("commands >= 1.5x the baseline (1 process each)", f"{ratio:.2f}x", ratio >= TARGETS["throughput_ratio"]),
         (
-            "commands >= 1.5x the baseline (2 processes each)",
-            f"{ratio_two:.2f}x",
-            ratio_two >= TARGETS["throughput_ratio"],
+            f"commands >= 1.5x the baseline ({MANY} processes each)",
+            f"{ratio_many:.2f}x",
+            ratio_many >= TARGETS["throughput_ratio"],
         ),
         ("command p99 <= 100 ms", f"{small['load']['p99_ms']:.0f} ms", small["load"]["p99_ms"] <= 100),
         ("no errors", f"{errors} errors", errors == 0),
@@ -348,11 +360,15 @@ def print_figures(f: dict[str, Any]) -> None:
 
     small, grown, base, rebuild = f["small"], f["grown"], f["baseline"], f["rebuild"]
     print(f"\ncasetrail service benchmark, {f['when']}, {f['cores']} cores, PostgreSQL on the same machine")
-    print(f"commands: progress notes over HTTP, {f['connections']} keep-alive connections, {f['seconds']:.0f} s each")
+    print(
+        f"commands: progress notes over HTTP, {f['connections']} keep-alive connections, {f['seconds']:.0f} s a run; "
+        f"the median of {len(f['rounds']['small'])} rounds, baseline and casetrail in turn "
+        f"(commands/s of every round: {json.dumps({k: [round(x) for x in v] for k, v in f['rounds'].items()})})"
+    )
     print(load_line("baseline (bench/baseline_app)", base["load"]))
     print(load_line(f"casetrail at {small['cases']:,} cases", small["load"]))
-    print(load_line("baseline, 2 API processes", f["baseline_two"]["load"]))
-    print(load_line("casetrail, 2 API processes", f["two_processes"]["load"]))
+    print(load_line(f"baseline, {MANY} API processes", f["baseline_many"]["load"]))
+    print(load_line(f"casetrail, {MANY} API processes", f["many"]["load"]))
     print(load_line(f"casetrail at {grown['cases']:,} cases", grown["load"]))
     print(
         f"CPU per command: baseline API {base['api_cpu_ms']:.2f} ms; casetrail API {small['api_cpu_ms']:.2f} ms "
@@ -390,10 +406,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cases", type=int, default=10_000, help="cases in the store at the first measurement")
     parser.add_argument("--grown", type=int, default=200_000, help="cases in the store at the second measurement")
     parser.add_argument("--chart", type=Path, default=Path("docs/performance.png"), help="where to draw the chart")
-    parser.add_argument("--quick", action="store_true", help="a smoke run: 2 s loads, 2,000 and 4,000 cases")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of the command comparison (median kept)")
+    parser.add_argument("--quick", action="store_true", help="a smoke run: 1 round of 2 s loads, 2,000/4,000 cases")
     args = parser.parse_args(argv)
     if args.quick:
-        args.seconds, args.cases, args.grown = 2.0, 2_000, 4_000
+        args.seconds, args.cases, args.grown, args.rounds = 2.0, 2_000, 4_000, 1
     if args.cases <= OPEN_CASES or args.grown <= args.cases:
         parser.error(f"need {OPEN_CASES} < --cases < --grown")
     figures = run(args)
