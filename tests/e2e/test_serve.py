@@ -26,6 +26,19 @@ from tests.http.scenario import (
 pytestmark = pytest.mark.e2e
 
 
+def migrated_postgres() -> dict[str, str]:
+    """The environment of a server on the test PostgreSQL database, emptied and migrated."""
+    from tests.conftest import POSTGRES_URL, require_postgres, reset_postgres
+    from tests.e2e.conftest import BIN
+
+    require_postgres()
+    reset_postgres()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CASETRAIL_")}
+    env["CASETRAIL_DATABASE_URL"] = POSTGRES_URL
+    subprocess.run([str(BIN), "migrate"], env=env, check=True, capture_output=True, timeout=60)
+    return env
+
+
 def admin_token(server: Server) -> str:
     output = server.cli("tokens", "create", "--name", "ops", "--role", "admin")
     return output.strip().splitlines()[-1]
@@ -85,14 +98,7 @@ def test_acknowledged_writes_survive_a_restart(server: Server, server_env: dict[
 
 @pytest.mark.postgres
 def test_one_winner_across_two_server_processes_on_postgres(tmp_path: Path) -> None:
-    from tests.conftest import POSTGRES_URL, require_postgres, reset_postgres
-    from tests.e2e.conftest import BIN
-
-    require_postgres()
-    reset_postgres()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CASETRAIL_")}
-    env["CASETRAIL_DATABASE_URL"] = POSTGRES_URL
-    subprocess.run([str(BIN), "migrate"], env=env, check=True, capture_output=True, timeout=60)
+    env = migrated_postgres()
     servers = [start(env, tmp_path), start(env, tmp_path)]
     try:
         with httpx.Client(base_url=servers[0].url, timeout=30) as client:
@@ -106,14 +112,10 @@ def test_one_winner_across_two_server_processes_on_postgres(tmp_path: Path) -> N
             stop(s)
 
 
+@pytest.mark.postgres
 def test_several_api_processes_share_one_port_on_postgres(tmp_path: Path) -> None:
     """`serve --workers 2`: both processes answer on the port, and a race between them still has one winner."""
-    from tests.conftest import POSTGRES_URL, require_postgres, reset_postgres
-
-    require_postgres()
-    reset_postgres()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CASETRAIL_")}
-    env["CASETRAIL_DATABASE_URL"] = POSTGRES_URL
+    env = migrated_postgres()
     server = start(env, tmp_path, "--workers", "2")
     try:
         with httpx.Client(base_url=server.url, timeout=30) as client:
@@ -137,16 +139,10 @@ def test_several_api_processes_are_refused_on_sqlite(tmp_path: Path) -> None:
     assert "--workers 1" in done.stdout + done.stderr
 
 
+@pytest.mark.postgres
 def test_a_token_revoked_through_one_process_is_refused_by_the_other_at_once(tmp_path: Path) -> None:
     """Each API process remembers active tokens; a revocation through another process reaches it as it commits."""
-    from tests.conftest import POSTGRES_URL, require_postgres, reset_postgres
-    from tests.e2e.conftest import BIN
-
-    require_postgres()
-    reset_postgres()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CASETRAIL_")}
-    env["CASETRAIL_DATABASE_URL"] = POSTGRES_URL
-    subprocess.run([str(BIN), "migrate"], env=env, check=True, capture_output=True, timeout=60)
+    env = migrated_postgres()
     first, second = start(env, tmp_path), start(env, tmp_path)
     try:
         with httpx.Client(base_url=first.url, timeout=30) as a, httpx.Client(base_url=second.url, timeout=30) as b:
