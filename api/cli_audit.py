@@ -53,6 +53,7 @@ def audit_verify(
                 saved = json.loads(checkpoint.read_text(encoding="utf-8"))
                 report = container.audit.verify_against(saved, _bar(bar, "comparing with the checkpoint"))
             verifier, head = container.audit.scan(progress=_bar(bar, "verifying every chain"))
+            snapshots, forged = container.audit.verify_snapshots(_bar(bar, "checking snapshots against events"))
     finally:
         container.close()
     broken = {str(i): c.first_broken_version for i, c in verifier.streams.items() if not c.ok}
@@ -62,7 +63,13 @@ def audit_verify(
     )
     for stream, version in sorted(broken.items()):
         out.print(f"  stream {stream}: first broken version {version}")
-    ok = not broken
+    out.print(f"{snapshots} snapshots checked against their events: {len(forged)} differ")
+    for stream_id, version in forged:
+        out.print(
+            f"  stream {stream_id}: the snapshot at version {version} differs from the events; reads use it, so "
+            "delete it (snapshots are a cache: TRUNCATE casetrail_snapshots is always safe) and investigate"
+        )
+    ok = not broken and not forged
     if checkpoint:
         signature = {True: "valid", False: "INVALID", None: "not checked"}[report["signature_valid"]]
         root = "matches" if report["root_matches"] else "DIFFERS"

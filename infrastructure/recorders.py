@@ -157,6 +157,12 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
             row = c.fetchone()
         return int(row[0]) if row else None
 
+    def snapshot_versions(self) -> list[tuple[UUID, int]]:
+        snapshots = self.events_table_name.removesuffix("_events") + "_snapshots"
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT originator_id, originator_version FROM {snapshots} ORDER BY 1, 2")  # noqa: S608
+            return [(UUID(hex=r[0]), int(r[1])) for r in c.fetchall()]
+
     def read_aggregate(self, originator_id: UUID, version: int | None = None) -> AggregateRead:
         snapshots = self.events_table_name.removesuffix("_events") + "_snapshots"
         sql = READ_AGGREGATE.format(snapshots=snapshots, events=self.events_table_name, p="?")
@@ -199,9 +205,17 @@ class PostgresRecorder(PostgresApplicationRecorder):
         self._read_aggregate = SQL(READ_AGGREGATE.format(snapshots="{0}", events="{1}", p="%s")).format(
             snapshots, events
         )
+        self._snapshot_versions = SQL("SELECT originator_id, originator_version FROM {0} ORDER BY 1, 2").format(
+            snapshots
+        )
         self._select_position = SQL(
             "SELECT notification_id FROM {0} WHERE originator_id=%s AND originator_version=%s"
         ).format(Identifier(self.datastore.schema, self.events_table_name))
+
+    def snapshot_versions(self) -> list[tuple[UUID, int]]:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self._snapshot_versions)
+            return [(r["originator_id"], int(r["originator_version"])) for r in curs.fetchall()]
 
     @retry((InterfaceError, OperationalError), max_attempts=3, wait=0.2)
     def read_aggregate(self, originator_id: UUID, version: int | None = None) -> AggregateRead:

@@ -67,3 +67,33 @@ def test_a_snapshot_that_cannot_be_written_does_not_fail_the_command(
     assert snapshot_versions(app, case_id) == []
     assert "not written" in caplog.text
     assert vars(current(app, case_id)) == folded(app, case_id)
+
+
+def snapshots_table(app: Container) -> str:
+    return "casetrail_snapshots" if app.settings.backend == "postgresql" else "stored_snapshots"
+
+
+def test_audit_finds_a_snapshot_that_differs_from_its_events(durable_app: Container) -> None:
+    """An attacker with write access changes a snapshot (the lead department, so another department would see
+    the case): reads would trust it, so verification compares every snapshot with the fold of its events."""
+    case_id = in_progress_case(durable_app)
+    notes(durable_app, case_id, 2 * SNAPSHOT_EVERY + 1)
+    assert durable_app.audit.verify_snapshots() == (2, [])
+    postgres = durable_app.settings.backend == "postgresql"
+    datastore: Any = durable_app.store.recorder.datastore  # type: ignore[attr-defined]
+    mark = "%s" if postgres else "?"
+    key = case_id if postgres else case_id.hex
+    with datastore.transaction(commit=True) as c:
+        c.execute(
+            f"SELECT state FROM {snapshots_table(durable_app)} WHERE originator_id = {mark} "
+            f"AND originator_version = {mark}",
+            (key, 2 * SNAPSHOT_EVERY),
+        )
+        state = bytes(c.fetchone()["state" if postgres else 0])
+        assert b'"econ-info"' in state
+        c.execute(
+            f"UPDATE {snapshots_table(durable_app)} SET state = {mark} WHERE originator_id = {mark} "
+            f"AND originator_version = {mark}",
+            (state.replace(b'"econ-info"', b'"finance"'), key, 2 * SNAPSHOT_EVERY),
+        )
+    assert durable_app.audit.verify_snapshots() == (2, [(case_id, 2 * SNAPSHOT_EVERY)])
