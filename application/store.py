@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from itertools import chain
 from typing import Any, ClassVar, cast
 from uuid import UUID
@@ -34,6 +34,13 @@ class EventStore(Application[UUID]):
     name = "casetrail"
     snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Case: SNAPSHOT_EVERY, Project: SNAPSHOT_EVERY}
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # SQLite and PostgreSQL read an aggregate in one round trip; in memory the library's repository does.
+        self._read_aggregate: Callable[[UUID, int | None], AggregateRead] | None = getattr(
+            self.recorder, "read_aggregate", None
+        )
+
     @property
     def extras(self) -> StoreExtras:
         return cast(StoreExtras, self.recorder)
@@ -41,10 +48,9 @@ class EventStore(Application[UUID]):
     def load(self, aggregate_id: UUID, version: int | None = None) -> Any:
         """The aggregate at `version` (default: the head) from its latest snapshot and the events after it, read
         in one round trip where the recorder can (SQLite, PostgreSQL); raises AggregateNotFoundError."""
-        read = getattr(self.recorder, "read_aggregate", None)
-        if read is None:  # in memory: the library's repository (two lookups, no round trips to save)
+        if self._read_aggregate is None:
             return self.repository.get(aggregate_id, version=version, projector_func=project)
-        found: AggregateRead = read(aggregate_id, version)
+        found = self._read_aggregate(aggregate_id, version)
         decode = self.mapper.to_domain_event
         start = [decode(found.snapshot)] if found.snapshot is not None else []
         aggregate = project(None, chain(start, map(decode, found.events)))

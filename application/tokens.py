@@ -33,11 +33,11 @@ class ActiveTokens(Protocol):
 
     def get(self, token_id: UUID) -> Actor | None: ...
 
-    def stamp(self) -> int | None: ...
+    def stamp(self) -> int | None:
+        """Taken before reading a token from the store (may block: it starts listening if need be)."""
+        ...
 
     def put(self, token_id: UUID, actor: Actor, stamp: int | None) -> None: ...
-
-    def listen(self) -> None: ...
 
     def close(self) -> None: ...
 
@@ -97,14 +97,11 @@ class TokenService:
         return self.cache.get(token_id_for(secret))
 
     def authenticate(self, secret: str) -> Actor | None:
-        """The caller a bearer secret stands for, or None when it is unknown or revoked."""
+        """The caller a bearer secret stands for, read from the store (and remembered when the process can),
+        or None when it is unknown or revoked. `remembered` answers first where no I/O is allowed."""
         if not secret.startswith(SECRET_PREFIX):
             return None
         token_id = token_id_for(secret)
-        if self.cache is not None:
-            if found := self.cache.get(token_id):
-                return found
-            self.cache.listen()
         stamp = self.cache.stamp() if self.cache is not None else None
         try:
             token = self._get(token_id)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 from uuid import UUID
 
@@ -157,15 +158,24 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
             row = c.fetchone()
         return int(row[0]) if row else None
 
+    @cached_property
+    def snapshots_table_name(self) -> str:
+        """The library's snapshot table beside this events table (same file)."""
+        return self.events_table_name.removesuffix("_events") + "_snapshots"
+
     def snapshot_versions(self) -> list[tuple[UUID, int]]:
-        snapshots = self.events_table_name.removesuffix("_events") + "_snapshots"
         with self.datastore.transaction(commit=False) as c:
-            c.execute(f"SELECT originator_id, originator_version FROM {snapshots} ORDER BY 1, 2")  # noqa: S608
+            c.execute(
+                f"SELECT originator_id, originator_version FROM {self.snapshots_table_name} ORDER BY 1, 2"  # noqa: S608
+            )
             return [(UUID(hex=r[0]), int(r[1])) for r in c.fetchall()]
 
+    @cached_property
+    def _read_aggregate_sql(self) -> str:
+        return READ_AGGREGATE.format(snapshots=self.snapshots_table_name, events=self.events_table_name, p="?")
+
     def read_aggregate(self, originator_id: UUID, version: int | None = None) -> AggregateRead:
-        snapshots = self.events_table_name.removesuffix("_events") + "_snapshots"
-        sql = READ_AGGREGATE.format(snapshots=snapshots, events=self.events_table_name, p="?")
+        sql = self._read_aggregate_sql
         key, upto = originator_id.hex, version if version is not None else LAST
         with self.datastore.transaction(commit=False) as c:
             c.execute(sql, (key, upto, key, upto))
@@ -247,9 +257,10 @@ class PostgresRecorder(PostgresApplicationRecorder):
         return found
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
-        """Commands' events are committed in groups with those of concurrent commands (group_commit.py);
-        anything written with a tracking position (not a command) commits alone."""
-        if kwargs.get("tracking") is not None or kwargs.get("revoked_token") is not None:
+        """Commands' events are committed in groups with those of concurrent commands (group_commit.py); a
+        write that carries more than its idempotency key (a tracking position, a revocation notice) commits
+        alone, so nothing a group does not carry is dropped."""
+        if kwargs.get("tracking") is not None or set(kwargs) - {"tracking", "idempotency"}:
             return self.insert_events_now(stored_events, **kwargs)
         return self._group.submit(stored_events, kwargs.get("idempotency"))
 

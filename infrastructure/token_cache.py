@@ -43,7 +43,9 @@ class TokenCache:
             return self.actors.get(token_id)
 
     def stamp(self) -> int | None:
-        """Taken before reading a token from the store, handed back to `put`; None when not listening."""
+        """Taken before reading a token from the store, handed back to `put`; None when not listening. Starts
+        listening if need be, so it may block: call it from a worker thread, never from the event loop."""
+        self._listen()
         with self.lock:
             return self.heard if self._drain() else None
 
@@ -54,9 +56,9 @@ class TokenCache:
             if stamp is not None and self._drain() and self.revoked.get(token_id, -1) <= stamp:
                 self.actors[token_id] = actor
 
-    def listen(self) -> None:
-        """(Re)open the listening connection if it is down; at most once a second. It connects outside the lock
-        (so `get` on the event loop never waits for a connect), but call it from a worker thread."""
+    def _listen(self) -> None:
+        """(Re)open the listening connection if it is down; at most once a second. It connects outside the lock,
+        so `get` on the event loop never waits for a connect."""
         with self.lock:
             if self.conn is not None or time.monotonic() - self.last_try < RECONNECT_EVERY:
                 return
