@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, cast
 from uuid import UUID
 
+import orjson
 from eventsourcing.persistence import StoredEvent, Tracking
 
 from application.store import EventStore
@@ -78,6 +79,17 @@ class ViewStore(Protocol):
     def write(
         self, projection: Projection, generation: int, changes: dict[UUID, StreamChange], tracking: Tracking
     ) -> None: ...
+
+
+class JsonState:
+    """Encoding for projections whose per-stream state is plain JSON data (dicts, lists, strings, numbers)."""
+
+    def encode(self, state: dict[str, Any]) -> bytes:
+        return orjson.dumps(state)
+
+    def decode(self, data: bytes) -> dict[str, Any]:
+        state: dict[str, Any] = orjson.loads(data)
+        return state
 
 
 @dataclass(frozen=True)

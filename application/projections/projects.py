@@ -3,13 +3,12 @@ depends on the day it is read) and its progress reports, so any past day's lists
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 from eventsourcing.persistence import Mapper
 
-from application.projections.base import Column, Row, Table
+from application.projections.base import Column, JsonState, Row, Table
 from domain.project import Milestone, Project
 from domain.schedule import local_date
 
@@ -99,7 +98,7 @@ HANDLERS: tuple[tuple[type[Any], Callable[[Any, Any], State]], ...] = (
 )
 
 
-class ProjectsProjection:
+class ProjectsProjection(JsonState):
     """Per project: one summary row of facts and one row per progress report; the state is that JSON."""
 
     name = "projects"
@@ -117,13 +116,6 @@ class ProjectsProjection:
                 after = handler(state, event)
                 after.update(updated_at=event.timestamp.isoformat(), version=event.originator_version)
                 return after
-        return state
-
-    def encode(self, state: State) -> bytes:
-        return json.dumps(state, ensure_ascii=False, separators=(",", ":")).encode()
-
-    def decode(self, data: bytes) -> State:
-        state: State = json.loads(data)
         return state
 
     def rows(self, state: State, position: int) -> dict[str, list[Row]]:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from eventsourcing.persistence import Mapper
 
-from application.projections.base import Column, Row, Table
+from application.projections.base import Column, JsonState, Row, Table
 from domain.case import Case
 from domain.schedule import local_date
 from domain.values import Arbitration
@@ -227,7 +226,7 @@ HANDLERS: tuple[tuple[type[Any], Callable[[Any, Any], State]], ...] = (
 )
 
 
-class ReportsProjection:
+class ReportsProjection(JsonState):
     """Per case: the dated facts the department report counts; the state is the facts themselves, as JSON."""
 
     name = "reports"
@@ -243,13 +242,6 @@ class ReportsProjection:
                 if state is None and not isinstance(event, Case.Created):
                     return None
                 return handler(state, event)
-        return state
-
-    def encode(self, state: State) -> bytes:
-        return json.dumps(state, ensure_ascii=False, separators=(",", ":")).encode()
-
-    def decode(self, data: bytes) -> State:
-        state: State = json.loads(data)
         return state
 
     def rows(self, state: State, position: int) -> dict[str, list[Row]]:
