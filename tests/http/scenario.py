@@ -66,6 +66,18 @@ CASE_BODY = {
     "contact": {"name": "李锐", "phone": "13800000000"},
 }
 
+# A major project as a coordinator registers it, and a tier-2 dispatch with one co-handler.
+PROJECT = {
+    "name": "远大医药放射性药物研发及生产基地项目",
+    "code": "WJ-2026-001",
+    "owner": {"name": "远大医药（中国）有限公司", "credit_code": CODE},
+    "zone": "zone-1",
+    "planned_investment": 120000,
+    "planned": {"start": "2026-07-19", "completion": "2027-12-31", "production": "2028-06-30"},
+    "signed_on": "2025-03-18",
+}
+DISPATCH = {"tier": "resolution", "lead_department": "econ-info", "co_departments": ["finance"]}
+
 
 def step(client: Client, token: str, case_id: str, action: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
     r = client.post(f"/v1/cases/{case_id}/{action}", json=body, headers=auth(token))

@@ -10,17 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from application.zone_report import ZONE_COLUMNS
-from tests.http.scenario import CASE_BODY, CODE, Tokens, auth
-
-PROJECT = {
-    "name": "远大医药放射性药物研发及生产基地项目",
-    "code": "WJ-2026-001",
-    "owner": {"name": "远大医药（中国）有限公司", "credit_code": CODE},
-    "zone": "zone-1",
-    "planned_investment": 120000,
-    "planned": {"start": "2026-07-19", "completion": "2027-12-31", "production": "2028-06-30"},
-    "signed_on": "2025-03-18",
-}
+from tests.http.scenario import CASE_BODY, PROJECT, Tokens, auth
 
 
 def create(client: TestClient, t: Tokens, **overrides: Any) -> dict[str, Any]:

@@ -13,19 +13,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.http.scenario import CASE_BODY, CODE, Tokens, auth, register, step
+from tests.http.scenario import CASE_BODY, DISPATCH, PROJECT, Tokens, auth, register, step
 
 JSON = {"content-type": "application/json"}
-DISPATCH = {"tier": "resolution", "lead_department": "econ-info", "co_departments": ["finance"]}
-PROJECT = {
-    "name": "远大医药放射性药物研发及生产基地项目",
-    "code": "WJ-2026-001",
-    "owner": {"name": "远大医药（中国）有限公司", "credit_code": CODE},
-    "zone": "zone-1",
-    "planned_investment": 120000,
-    "planned": {"start": "2026-07-19", "completion": "2027-12-31", "production": "2028-06-30"},
-    "signed_on": "2025-03-18",
-}
 
 
 def assert_problem(r: Any, status: int | None = None, rule: str | None = None) -> dict[str, Any]:

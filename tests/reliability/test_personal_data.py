@@ -12,11 +12,10 @@ from fastapi.testclient import TestClient
 
 from infrastructure.container import Container
 from tests.conftest import START
-from tests.http.scenario import CASE_BODY, CODE, Tokens, auth, register, step
+from tests.http.scenario import CASE_BODY, DISPATCH, PROJECT, Tokens, auth, register, step
 
 PHONE = "13912345678"
 CONTACT = {"name": "李锐", "phone": PHONE}
-DISPATCH = {"tier": "resolution", "lead_department": "econ-info", "co_departments": ["finance"]}
 
 
 def life_with_refusals(client: TestClient, t: Tokens) -> tuple[str, str]:
@@ -113,15 +112,7 @@ def test_lists_views_reports_and_the_feed_carry_no_phone_to_those_without_the_ne
     """Reporters read views and reports only: none of them carries the phone; nor do lists to outsiders."""
     _, tier1 = life_with_refusals(client, tokens)
     last = client.get(f"/v1/cases/{tier1}", headers=auth(tokens.auditor)).json()["position"]
-    project = {
-        "name": "远大医药放射性药物研发及生产基地项目",
-        "code": "WJ-2026-001",
-        "owner": {"name": "远大医药（中国）有限公司", "credit_code": CODE},
-        "zone": "zone-1",
-        "planned_investment": 120000,
-        "planned": {"start": "2026-07-19", "completion": "2027-12-31", "production": "2028-06-30"},
-    }
-    assert client.post("/v1/projects", json=project, headers=auth(tokens.coordinator)).status_code == 201
+    assert client.post("/v1/projects", json=PROJECT, headers=auth(tokens.coordinator)).status_code == 201
     token = getattr(tokens, who)
     paths = [
         "/v1/views/handling",
