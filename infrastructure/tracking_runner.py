@@ -7,12 +7,12 @@ time. The lock dies with its holder's connection, so a standby takes over at its
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from application.ports import Clock
 from application.tracking import TrackingService, TrackingSummary
+from infrastructure.background import BackgroundLoop
 from infrastructure.views.runner import AdvisoryLocks
 
 if TYPE_CHECKING:
@@ -23,27 +23,19 @@ EVERY = 60.0  # seconds between runs
 LOCK_NAME = "tracking"
 
 
-class TrackingLoop:
+class TrackingLoop(BackgroundLoop):
     """Runs the tracking job now and then every `every` seconds until stopped; a failed run is logged and retried."""
+
+    thread_name = "casetrail-tracking"
 
     def __init__(
         self, service: TrackingService, clock: Clock, *, every: float = EVERY, lock: Callable[[], bool] | None = None
     ) -> None:
+        super().__init__()
         self.service = service
         self.clock = clock
         self.every = every
         self.lock = lock or (lambda: True)
-        self.stopped = threading.Event()
-        self.thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self.thread = threading.Thread(target=self.run, name="casetrail-tracking", daemon=True)
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.stopped.set()
-        if self.thread:
-            self.thread.join(timeout=10)
 
     def run(self) -> None:
         while not self.stopped.is_set():

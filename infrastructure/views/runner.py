@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import threading
 import time
 from collections.abc import Callable
 
@@ -16,11 +15,12 @@ import psycopg
 from eventsourcing.persistence import IntegrityError
 
 from application.projections.base import Projection, Worker
+from infrastructure.background import BackgroundLoop
 
 log = logging.getLogger("casetrail.worker")
 
 
-class ProjectionLoop:
+class ProjectionLoop(BackgroundLoop):
     """Keeps every projection caught up until stopped; failures are logged and retried with backoff.
 
     With a backlog it runs batch after batch; otherwise it looks again after `poll` seconds, so a steady
@@ -28,33 +28,22 @@ class ProjectionLoop:
     (each batch costs the same handful of queries whatever its size: docs/performance.md, "commands").
     """
 
+    thread_name = "casetrail-projections"
+
     def __init__(
         self, workers: list[Worker], *, poll: float = 0.1, lock: Callable[[Projection], bool] | None = None
     ) -> None:
+        super().__init__()
         self.workers = workers
         self.poll = poll
         self.lock = lock or (lambda _: True)
-        self.stopped = threading.Event()
-        self.wakeup = threading.Event()
         self.failures: dict[str, int] = {}
-        self.thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self.thread = threading.Thread(target=self.run, name="casetrail-projections", daemon=True)
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.stopped.set()
-        self.wakeup.set()
-        if self.thread:
-            self.thread.join(timeout=10)
 
     def run(self) -> None:
         while not self.stopped.is_set():
             backlog = any([self.step(w) for w in self.workers])
             if not backlog:
-                self.wakeup.wait(self.poll)
-                self.wakeup.clear()
+                self.stopped.wait(self.poll)
 
     def step(self, worker: Worker) -> bool:
         """Apply the next batch; True when a whole batch was applied (more are likely waiting)."""
