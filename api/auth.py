@@ -8,21 +8,12 @@ from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from api.deps import ContainerDep
 from api.errors import Unauthorized
 from api.throttle import FailureThrottle
 from domain.values import Actor
-from infrastructure.container import Container
 
 bearer = HTTPBearer(auto_error=False, description="An access token from `casetrail tokens create` or POST /v1/tokens")
-
-
-async def get_container(request: Request) -> Container:
-    """Async (it does no I/O), so FastAPI calls it on the event loop, not through its thread pool."""
-    container: Container = request.app.state.container
-    return container
-
-
-ContainerDep = Annotated[Container, Depends(get_container)]
 
 
 async def get_caller(

@@ -9,7 +9,8 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from api.auth import CallerDep, ContainerDep
+from api.auth import CallerDep
+from api.deps import AuditDep
 from api.schemas import AuditPage, Checkpoint, Problem, VerificationOut
 from application.audit import AuditService, FeedFilter
 from domain.schedule import as_local
@@ -32,8 +33,8 @@ def _aware(moment: datetime | None) -> datetime | None:
     responses=ERRORS,
     description=_doc(AuditService.verify_stream),
 )
-def verify_case(case_id: UUID, caller: CallerDep, app: ContainerDep) -> JSONResponse:
-    result = app.audit.verify_stream(caller, case_id, "casetrail:CaseRegistered")
+def verify_case(case_id: UUID, caller: CallerDep, audit: AuditDep) -> JSONResponse:
+    result = audit.verify_stream(caller, case_id, "casetrail:CaseRegistered")
     return JSONResponse(
         {"ok": result.ok, "events_checked": result.events_checked, "first_broken_version": result.first_broken_version}
     )
@@ -42,14 +43,14 @@ def verify_case(case_id: UUID, caller: CallerDep, app: ContainerDep) -> JSONResp
 @router.get("/v1/audit/events", response_model=AuditPage, responses=ERRORS, description=_doc(AuditService.feed))
 def feed(
     caller: CallerDep,
-    app: ContainerDep,
+    audit: AuditDep,
     after: Annotated[int, Query(ge=0, description="a position; the feed starts after it")] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     actor: Annotated[str | None, Query(description="only events by this actor id")] = None,
     since: Annotated[datetime | None, Query(description="only events at or after (naive = Asia/Shanghai)")] = None,
     until: Annotated[datetime | None, Query(description="only events at or before (naive = Asia/Shanghai)")] = None,
 ) -> JSONResponse:
-    items, next_after = app.audit.feed(caller, FeedFilter(after, limit, actor, _aware(since), _aware(until)))
+    items, next_after = audit.feed(caller, FeedFilter(after, limit, actor, _aware(since), _aware(until)))
     body = [{**i, "at": i["at"].isoformat() if i.get("at") else None} for i in items]
     return JSONResponse({"items": body, "next_cursor": str(next_after) if next_after is not None else None})
 
@@ -59,7 +60,7 @@ def feed(
 )
 def checkpoint(
     caller: CallerDep,
-    app: ContainerDep,
+    audit: AuditDep,
     hashes: Annotated[bool, Query(description="include every stream's version hashes (large)")] = False,
 ) -> JSONResponse:
-    return JSONResponse(app.audit.checkpoint(caller, with_hashes=hashes))
+    return JSONResponse(audit.checkpoint(caller, with_hashes=hashes))

@@ -9,8 +9,9 @@ from uuid import UUID
 from fastapi import APIRouter, Body, Query
 from fastapi.responses import JSONResponse
 
-from api.auth import CallerDep, ContainerDep
+from api.auth import CallerDep
 from api.commands import HeadersDep
+from api.deps import CaseQueriesDep, CasesDep
 from api.presenters import case_response
 from api.schemas import (
     ArbitrationIn,
@@ -60,7 +61,7 @@ def _doc(method: Any) -> str:
 
 
 @router.post("", status_code=201, response_model=CaseOut, responses=COMMAND, description=_doc(CaseService.register))
-def register(body: RegisterCase, caller: CallerDep, app: ContainerDep, h: HeadersDep) -> JSONResponse:
+def register(body: RegisterCase, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
     new = NewCase(
         kind=body.kind,
         title=body.title,
@@ -72,7 +73,7 @@ def register(body: RegisterCase, caller: CallerDep, app: ContainerDep, h: Header
         contact=body.contact.model_dump(),
         project_id=body.project_id,
     )
-    result = app.cases.register(h.command(caller, body), new)
+    result = cases.register(h.command(caller, body), new)
     return case_response(result, caller, 201, {"Location": f"/v1/cases/{result.case.id}"})
 
 
@@ -82,7 +83,7 @@ def register(body: RegisterCase, caller: CallerDep, app: ContainerDep, h: Header
 def get_case(
     case_id: UUID,
     caller: CallerDep,
-    app: ContainerDep,
+    queries: CaseQueriesDep,
     as_of_version: Annotated[int | None, Query(ge=1, description="the state right after this version")] = None,
     as_of: Annotated[
         datetime | None, Query(description="the state at this ISO 8601 instant (naive = Asia/Shanghai)")
@@ -92,7 +93,7 @@ def get_case(
         raise InvalidCommand("invalid_input", "give as_of_version or as_of, not both")
     if as_of is not None:
         as_of = as_local(as_of)
-    return case_response(app.queries.get(case_id, caller, as_of_version=as_of_version, as_of=as_of), caller)
+    return case_response(queries.get(case_id, caller, as_of_version=as_of_version, as_of=as_of), caller)
 
 
 @router.get(
@@ -101,15 +102,15 @@ def get_case(
     responses=_problems(401, 403, 404),
     description=_doc(CaseQueries.history),
 )
-def history(case_id: UUID, caller: CallerDep, app: ContainerDep) -> JSONResponse:
-    events = app.queries.history(case_id, caller)
+def history(case_id: UUID, caller: CallerDep, queries: CaseQueriesDep) -> JSONResponse:
+    events = queries.history(case_id, caller)
     return JSONResponse({"events": [{**e, "at": e["at"].isoformat()} for e in events]})
 
 
 @router.post("/{case_id}/dispatch", response_model=CaseOut, responses=COMMAND, description=_doc(CaseService.dispatch))
-def dispatch(case_id: UUID, body: Dispatch, caller: CallerDep, app: ContainerDep, h: HeadersDep) -> JSONResponse:
+def dispatch(case_id: UUID, body: Dispatch, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
     return case_response(
-        app.cases.dispatch(
+        cases.dispatch(
             case_id,
             h.command(caller, body),
             tier=body.tier,
@@ -122,23 +123,23 @@ def dispatch(case_id: UUID, body: Dispatch, caller: CallerDep, app: ContainerDep
 
 @router.post("/{case_id}/sign-for", response_model=CaseOut, responses=COMMAND, description=_doc(CaseService.sign_for))
 def sign_for(
-    case_id: UUID, caller: CallerDep, app: ContainerDep, h: HeadersDep, body: Annotated[Empty | None, Body()] = None
+    case_id: UUID, caller: CallerDep, cases: CasesDep, h: HeadersDep, body: Annotated[Empty | None, Body()] = None
 ) -> JSONResponse:
-    return case_response(app.cases.sign_for(case_id, h.command(caller, body)), caller)
+    return case_response(cases.sign_for(case_id, h.command(caller, body)), caller)
 
 
 @router.post("/{case_id}/return", response_model=CaseOut, responses=COMMAND, description=_doc(CaseService.return_case))
-def return_case(case_id: UUID, body: Return, caller: CallerDep, app: ContainerDep, h: HeadersDep) -> JSONResponse:
+def return_case(case_id: UUID, body: Return, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
     cmd = h.command(caller, body)
-    return case_response(app.cases.return_case(case_id, cmd, reason=body.reason, basis=body.basis), caller)
+    return case_response(cases.return_case(case_id, cmd, reason=body.reason, basis=body.basis), caller)
 
 
 @router.post(
     "/{case_id}/arbitration", response_model=CaseOut, responses=COMMAND, description=_doc(CaseService.arbitrate)
 )
-def arbitrate(case_id: UUID, body: ArbitrationIn, caller: CallerDep, app: ContainerDep, h: HeadersDep) -> JSONResponse:
+def arbitrate(case_id: UUID, body: ArbitrationIn, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
     return case_response(
-        app.cases.arbitrate(
+        cases.arbitrate(
             case_id, h.command(caller, body), decision=body.decision, department=body.department, note=body.note
         ),
         caller,
@@ -146,18 +147,18 @@ def arbitrate(case_id: UUID, body: ArbitrationIn, caller: CallerDep, app: Contai
 
 
 @router.post("/{case_id}/contact", response_model=CaseOut, responses=COMMAND, description=_doc(CaseService.contact))
-def contact(case_id: UUID, body: Note, caller: CallerDep, app: ContainerDep, h: HeadersDep) -> JSONResponse:
-    return case_response(app.cases.contact(case_id, h.command(caller, body), note=body.note), caller)
+def contact(case_id: UUID, body: Note, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
+    return case_response(cases.contact(case_id, h.command(caller, body), note=body.note), caller)
 
 
 @router.post("/{case_id}/progress", response_model=CaseOut, responses=COMMAND, description=_doc(CaseService.progress))
-def progress(case_id: UUID, body: Note, caller: CallerDep, app: ContainerDep, h: HeadersDep) -> JSONResponse:
-    return case_response(app.cases.progress(case_id, h.command(caller, body), note=body.note), caller)
+def progress(case_id: UUID, body: Note, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
+    return case_response(cases.progress(case_id, h.command(caller, body), note=body.note), caller)
 
 
 @router.post("/{case_id}/co-reply", response_model=CaseOut, responses=COMMAND, description=_doc(CaseService.co_reply))
-def co_reply(case_id: UUID, body: Note, caller: CallerDep, app: ContainerDep, h: HeadersDep) -> JSONResponse:
-    return case_response(app.cases.co_reply(case_id, h.command(caller, body), note=body.note), caller)
+def co_reply(case_id: UUID, body: Note, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
+    return case_response(cases.co_reply(case_id, h.command(caller, body), note=body.note), caller)
 
 
 @router.post(
@@ -166,9 +167,9 @@ def co_reply(case_id: UUID, body: Note, caller: CallerDep, app: ContainerDep, h:
     responses=COMMAND,
     description=_doc(CaseService.waive_co_reply),
 )
-def waive_co_reply(case_id: UUID, body: Waiver, caller: CallerDep, app: ContainerDep, h: HeadersDep) -> JSONResponse:
+def waive_co_reply(case_id: UUID, body: Waiver, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
     return case_response(
-        app.cases.waive_co_reply(case_id, h.command(caller, body), department=body.department, reason=body.reason),
+        cases.waive_co_reply(case_id, h.command(caller, body), department=body.department, reason=body.reason),
         caller,
     )
 
@@ -180,10 +181,10 @@ def waive_co_reply(case_id: UUID, body: Waiver, caller: CallerDep, app: Containe
     description=_doc(CaseService.request_extension),
 )
 def request_extension(
-    case_id: UUID, body: ExtensionRequest, caller: CallerDep, app: ContainerDep, h: HeadersDep
+    case_id: UUID, body: ExtensionRequest, caller: CallerDep, cases: CasesDep, h: HeadersDep
 ) -> JSONResponse:
     return case_response(
-        app.cases.request_extension(
+        cases.request_extension(
             case_id, h.command(caller, body), extra_working_days=body.extra_working_days, reason=body.reason
         ),
         caller,
@@ -197,32 +198,32 @@ def request_extension(
     description=_doc(CaseService.decide_extension),
 )
 def decide_extension(
-    case_id: UUID, body: ExtensionDecision, caller: CallerDep, app: ContainerDep, h: HeadersDep
+    case_id: UUID, body: ExtensionDecision, caller: CallerDep, cases: CasesDep, h: HeadersDep
 ) -> JSONResponse:
     return case_response(
-        app.cases.decide_extension(case_id, h.command(caller, body), approved=body.approved, note=body.note), caller
+        cases.decide_extension(case_id, h.command(caller, body), approved=body.approved, note=body.note), caller
     )
 
 
 @router.post("/{case_id}/escalation", response_model=CaseOut, responses=COMMAND, description=_doc(CaseService.escalate))
-def escalate(case_id: UUID, body: EscalationIn, caller: CallerDep, app: ContainerDep, h: HeadersDep) -> JSONResponse:
+def escalate(case_id: UUID, body: EscalationIn, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
     return case_response(
-        app.cases.escalate(case_id, h.command(caller, body), level=body.level, reason=body.reason, due=body.due), caller
+        cases.escalate(case_id, h.command(caller, body), level=body.level, reason=body.reason, due=body.due), caller
     )
 
 
 @router.post("/{case_id}/resolution", response_model=CaseOut, responses=COMMAND, description=_doc(CaseService.resolve))
-def resolve(case_id: UUID, body: Resolution, caller: CallerDep, app: ContainerDep, h: HeadersDep) -> JSONResponse:
+def resolve(case_id: UUID, body: Resolution, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
     return case_response(
-        app.cases.resolve(case_id, h.command(caller, body), reply=body.reply, outcome=body.outcome, reason=body.reason),
+        cases.resolve(case_id, h.command(caller, body), reply=body.reply, outcome=body.outcome, reason=body.reason),
         caller,
     )
 
 
 @router.post("/{case_id}/evaluation", response_model=CaseOut, responses=COMMAND, description=_doc(CaseService.evaluate))
-def evaluate(case_id: UUID, body: Evaluation, caller: CallerDep, app: ContainerDep, h: HeadersDep) -> JSONResponse:
+def evaluate(case_id: UUID, body: Evaluation, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
     return case_response(
-        app.cases.evaluate(
+        cases.evaluate(
             case_id, h.command(caller, body), satisfaction=body.satisfaction, solved=body.solved, comment=body.comment
         ),
         caller,
@@ -230,23 +231,23 @@ def evaluate(case_id: UUID, body: Evaluation, caller: CallerDep, app: ContainerD
 
 
 @router.post("/{case_id}/reopen", response_model=CaseOut, responses=COMMAND, description=_doc(CaseService.reopen))
-def reopen(case_id: UUID, body: Reason, caller: CallerDep, app: ContainerDep, h: HeadersDep) -> JSONResponse:
-    return case_response(app.cases.reopen(case_id, h.command(caller, body), reason=body.reason), caller)
+def reopen(case_id: UUID, body: Reason, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
+    return case_response(cases.reopen(case_id, h.command(caller, body), reason=body.reason), caller)
 
 
 @router.post("/{case_id}/closure", response_model=CaseOut, responses=COMMAND, description=_doc(CaseService.close))
 def close(
-    case_id: UUID, caller: CallerDep, app: ContainerDep, h: HeadersDep, body: Annotated[Closure | None, Body()] = None
+    case_id: UUID, caller: CallerDep, cases: CasesDep, h: HeadersDep, body: Annotated[Closure | None, Body()] = None
 ) -> JSONResponse:
     note = body.note if body else None
-    return case_response(app.cases.close(case_id, h.command(caller, body), note=note), caller)
+    return case_response(cases.close(case_id, h.command(caller, body), note=note), caller)
 
 
 @router.post("/{case_id}/withdrawal", response_model=CaseOut, responses=COMMAND, description=_doc(CaseService.withdraw))
-def withdraw(case_id: UUID, body: Reason, caller: CallerDep, app: ContainerDep, h: HeadersDep) -> JSONResponse:
-    return case_response(app.cases.withdraw(case_id, h.command(caller, body), reason=body.reason), caller)
+def withdraw(case_id: UUID, body: Reason, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
+    return case_response(cases.withdraw(case_id, h.command(caller, body), reason=body.reason), caller)
 
 
 @router.post("/{case_id}/merge", response_model=CaseOut, responses=COMMAND, description=_doc(CaseService.merge))
-def merge(case_id: UUID, body: Merge, caller: CallerDep, app: ContainerDep, h: HeadersDep) -> JSONResponse:
-    return case_response(app.cases.merge(case_id, h.command(caller, body), into=body.into, note=body.note), caller)
+def merge(case_id: UUID, body: Merge, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
+    return case_response(cases.merge(case_id, h.command(caller, body), into=body.into, note=body.note), caller)

@@ -8,8 +8,9 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from api.auth import CallerDep, ContainerDep
+from api.auth import CallerDep
 from api.commands import HeadersDep
+from api.deps import AuditDep, ProjectsDep, ProjectViewsDep
 from api.project_presenters import project_response
 from api.project_schemas import (
     Colour,
@@ -62,7 +63,7 @@ READ = _problems(401, 403, 404, 422, 503)
     responses=COMMAND,
     description=_doc(ProjectService.register),
 )
-def register(body: RegisterProject, caller: CallerDep, app: ContainerDep, h: HeadersDep) -> JSONResponse:
+def register(body: RegisterProject, caller: CallerDep, projects: ProjectsDep, h: HeadersDep) -> JSONResponse:
     new = NewProject(
         name=body.name,
         code=body.code,
@@ -72,14 +73,14 @@ def register(body: RegisterProject, caller: CallerDep, app: ContainerDep, h: Hea
         planned=body.planned.model_dump(),
         signed_on=body.signed_on,
     )
-    answer = app.projects.register(h.command(caller, body), new)
+    answer = projects.register(h.command(caller, body), new)
     return project_response(answer, 201, {"Location": f"/v1/projects/{answer.project.id}"})
 
 
 @router.get("/v1/projects", response_model=ProjectPage, responses=READ, description=_doc(ProjectViews.list_projects))
 def list_projects(
     caller: CallerDep,
-    app: ContainerDep,
+    project_views: ProjectViewsDep,
     limit: Limit = 50,
     cursor: Cursor = None,
     min_position: MinPosition = None,
@@ -89,20 +90,20 @@ def list_projects(
     q: Annotated[SearchText | None, Query(description="text searched in name and code")] = None,
 ) -> JSONResponse:
     f = ProjectFilter(zone=zone, list=list, colour=colour, q=q or None)
-    page = app.project_views.list_projects(caller, f, PageRequest(limit, cursor), min_position)
+    page = project_views.list_projects(caller, f, PageRequest(limit, cursor), min_position)
     return JSONResponse({"items": page.items, "next_cursor": page.next_cursor})
 
 
 @router.get("/v1/views/projects", response_model=ListPage, responses=READ, description=_doc(ProjectViews.on_list))
 def on_list(
     caller: CallerDep,
-    app: ContainerDep,
+    project_views: ProjectViewsDep,
     list: Annotated[ListName, Query(description="which of the four lists")],  # noqa: A002 - the contract's name
     limit: Limit = 50,
     cursor: Cursor = None,
     min_position: MinPosition = None,
 ) -> JSONResponse:
-    page = app.project_views.on_list(caller, list, PageRequest(limit, cursor), min_position)
+    page = project_views.on_list(caller, list, PageRequest(limit, cursor), min_position)
     return JSONResponse({"items": page.items, "next_cursor": page.next_cursor})
 
 
@@ -110,9 +111,9 @@ def on_list(
     "/v1/projects/{project_id}", response_model=ProjectOut, responses=READ, description=_doc(ProjectService.get)
 )
 def get_project(
-    project_id: UUID, caller: CallerDep, app: ContainerDep, min_position: MinPosition = None
+    project_id: UUID, caller: CallerDep, projects: ProjectsDep, min_position: MinPosition = None
 ) -> JSONResponse:
-    return project_response(app.projects.get(project_id, caller, min_position))
+    return project_response(projects.get(project_id, caller, min_position))
 
 
 @router.get(
@@ -121,8 +122,8 @@ def get_project(
     responses=_problems(401, 403, 404),
     description=_doc(ProjectService.history),
 )
-def history(project_id: UUID, caller: CallerDep, app: ContainerDep) -> JSONResponse:
-    events = app.projects.history(project_id, caller)
+def history(project_id: UUID, caller: CallerDep, projects: ProjectsDep) -> JSONResponse:
+    events = projects.history(project_id, caller)
     return JSONResponse({"events": [{**e, "at": e["at"].isoformat()} for e in events]})
 
 
@@ -132,8 +133,8 @@ def history(project_id: UUID, caller: CallerDep, app: ContainerDep) -> JSONRespo
     responses=_problems(401, 403, 404),
     description=_doc(AuditService.verify_stream),
 )
-def verify(project_id: UUID, caller: CallerDep, app: ContainerDep) -> JSONResponse:
-    result = app.audit.verify_stream(caller, project_id, "casetrail:ProjectRegistered")
+def verify(project_id: UUID, caller: CallerDep, audit: AuditDep) -> JSONResponse:
+    result = audit.verify_stream(caller, project_id, "casetrail:ProjectRegistered")
     return JSONResponse(
         {"ok": result.ok, "events_checked": result.events_checked, "first_broken_version": result.first_broken_version}
     )
@@ -146,12 +147,10 @@ def verify(project_id: UUID, caller: CallerDep, app: ContainerDep) -> JSONRespon
     description=_doc(ProjectService.record_milestone),
 )
 def record_milestone(
-    project_id: UUID, body: MilestoneIn, caller: CallerDep, app: ContainerDep, h: HeadersDep
+    project_id: UUID, body: MilestoneIn, caller: CallerDep, projects: ProjectsDep, h: HeadersDep
 ) -> JSONResponse:
     cmd = h.command(caller, body)
-    answer = app.projects.record_milestone(
-        project_id, cmd, milestone=body.milestone, on=body.date, evidence=body.evidence
-    )
+    answer = projects.record_milestone(project_id, cmd, milestone=body.milestone, on=body.date, evidence=body.evidence)
     return project_response(answer)
 
 
@@ -162,9 +161,9 @@ def record_milestone(
     description=_doc(ProjectService.report_progress),
 )
 def report_progress(
-    project_id: UUID, body: ProgressIn, caller: CallerDep, app: ContainerDep, h: HeadersDep
+    project_id: UUID, body: ProgressIn, caller: CallerDep, projects: ProjectsDep, h: HeadersDep
 ) -> JSONResponse:
-    answer = app.projects.report_progress(
+    answer = projects.report_progress(
         project_id,
         h.command(caller, body),
         percent_complete=body.percent_complete,

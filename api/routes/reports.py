@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.auth import CallerDep, ContainerDep
+from api.auth import CallerDep
+from api.deps import ReportsDep
 from api.report_answers import CSV, report_answer
 from api.schemas import Problem
 from application.reports import COLUMNS, POLICY_VERSION, ReportService
@@ -79,8 +80,8 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def get_report_service(app: ContainerDep) -> ReportService:
-    return app.reports
+async def get_report_service(reports: ReportsDep) -> ReportService:
+    return reports
 
 
 ReportServiceDep = Annotated[ReportService, Depends(get_report_service)]

@@ -8,7 +8,8 @@ from uuid import UUID
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 
-from api.auth import CallerDep, ContainerDep
+from api.auth import CallerDep
+from api.deps import TokensDep
 from api.presenters import token_body
 from api.schemas import Problem, TokenIn, TokenList, TokenOut
 from application.tokens import TokenService
@@ -18,8 +19,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {c: {"model": Problem} for c in (401, 
 
 
 @router.post("", status_code=201, response_model=TokenOut, responses=ERRORS, description=TokenService.issue.__doc__)
-def issue(body: TokenIn, caller: CallerDep, app: ContainerDep) -> JSONResponse:
-    issued = app.tokens.issue(
+def issue(body: TokenIn, caller: CallerDep, tokens: TokensDep) -> JSONResponse:
+    issued = tokens.issue(
         caller, name=body.name, role=body.role, department=body.department, credit_code=body.credit_code
     )
     return JSONResponse(
@@ -28,8 +29,8 @@ def issue(body: TokenIn, caller: CallerDep, app: ContainerDep) -> JSONResponse:
 
 
 @router.get("", response_model=TokenList, responses=ERRORS, description=TokenService.list_all.__doc__)
-def list_tokens(caller: CallerDep, app: ContainerDep) -> JSONResponse:
-    return JSONResponse({"items": [token_body(t) for t in app.tokens.list_all(caller)], "next_cursor": None})
+def list_tokens(caller: CallerDep, tokens: TokensDep) -> JSONResponse:
+    return JSONResponse({"items": [token_body(t) for t in tokens.list_all(caller)], "next_cursor": None})
 
 
 @router.delete(
@@ -38,6 +39,6 @@ def list_tokens(caller: CallerDep, app: ContainerDep) -> JSONResponse:
     responses={**ERRORS, 404: {"model": Problem}},
     description=TokenService.revoke.__doc__,
 )
-def revoke(token_id: UUID, caller: CallerDep, app: ContainerDep) -> Response:
-    app.tokens.revoke(caller, token_id)
+def revoke(token_id: UUID, caller: CallerDep, tokens: TokensDep) -> Response:
+    tokens.revoke(caller, token_id)
     return Response(status_code=204)

@@ -7,7 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from api.auth import CallerDep, ContainerDep
+from api.auth import CallerDep
+from api.deps import ViewsDep
 from api.schemas import CaseSummaryPage, Problem, SearchText, WarningPage
 from application.views import CaseFilter, Page, PageRequest, ViewService
 from domain.values import Status, Tier
@@ -37,7 +38,7 @@ def _page(page: Page) -> JSONResponse:
 @router.get("/v1/cases", response_model=CaseSummaryPage, responses=ERRORS, description=_doc(ViewService.list_cases))
 def list_cases(
     caller: CallerDep,
-    app: ContainerDep,
+    views: ViewsDep,
     limit: Limit = 50,
     cursor: Cursor = None,
     min_position: MinPosition = None,
@@ -58,29 +59,29 @@ def list_cases(
         reference=reference,
         q=q or None,
     )
-    return _page(app.view_service.list_cases(caller, filters, PageRequest(limit, cursor), min_position))
+    return _page(views.list_cases(caller, filters, PageRequest(limit, cursor), min_position))
 
 
 @router.get(
     "/v1/views/handling", response_model=CaseSummaryPage, responses=ERRORS, description=_doc(ViewService.handling)
 )
 def handling(
-    caller: CallerDep, app: ContainerDep, limit: Limit = 50, cursor: Cursor = None, min_position: MinPosition = None
+    caller: CallerDep, views: ViewsDep, limit: Limit = 50, cursor: Cursor = None, min_position: MinPosition = None
 ) -> JSONResponse:
-    return _page(app.view_service.handling(caller, PageRequest(limit, cursor), min_position))
+    return _page(views.handling(caller, PageRequest(limit, cursor), min_position))
 
 
 @router.get(
     "/v1/views/resolution", response_model=CaseSummaryPage, responses=ERRORS, description=_doc(ViewService.resolution)
 )
 def resolution(
-    caller: CallerDep, app: ContainerDep, limit: Limit = 50, cursor: Cursor = None, min_position: MinPosition = None
+    caller: CallerDep, views: ViewsDep, limit: Limit = 50, cursor: Cursor = None, min_position: MinPosition = None
 ) -> JSONResponse:
-    return _page(app.view_service.resolution(caller, PageRequest(limit, cursor), min_position))
+    return _page(views.resolution(caller, PageRequest(limit, cursor), min_position))
 
 
 @router.get("/v1/views/warnings", response_model=WarningPage, responses=ERRORS, description=_doc(ViewService.warnings))
 def warnings(
-    caller: CallerDep, app: ContainerDep, limit: Limit = 50, cursor: Cursor = None, min_position: MinPosition = None
+    caller: CallerDep, views: ViewsDep, limit: Limit = 50, cursor: Cursor = None, min_position: MinPosition = None
 ) -> JSONResponse:
-    return _page(app.view_service.warnings(caller, PageRequest(limit, cursor), min_position))
+    return _page(views.warnings(caller, PageRequest(limit, cursor), min_position))

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.auth import CallerDep, ContainerDep
+from api.auth import CallerDep
+from api.deps import ZoneReportsDep
 from api.report_answers import CSV, report_answer
 from api.routes.reports import EXAMPLE_ROW, RESPONSES
 from application.reports import POLICY_VERSION
@@ -61,12 +62,12 @@ class ZoneReport(BaseModel):
 )
 def zone_report(
     caller: CallerDep,
-    app: ContainerDep,
+    zone_reports: ZoneReportsDep,
     date_from: Annotated[date | None, Query(alias="from", description="first day, inclusive (YYYY-MM-DD)")] = None,
     date_to: Annotated[date | None, Query(alias="to", description="last day, inclusive (default: today)")] = None,
     min_position: Annotated[int | None, Query(ge=0, description="wait (up to 5 s) until processed")] = None,
     accept: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
-    items = app.zone_reports.zone_report(caller, date_from, date_to, min_position)
-    period = app.zone_reports.period(date_from, date_to)
+    items = zone_reports.zone_report(caller, date_from, date_to, min_position)
+    period = zone_reports.period(date_from, date_to)
     return report_answer(items, period, ZONE_COLUMNS, accept, POLICY_VERSION)
