@@ -10,6 +10,7 @@ from uuid import UUID
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from domain.credit_code import is_valid_credit_code
+from domain.rules import Rule
 from domain.values import Arbitration, Category, Channel, Escalation, Kind, Outcome, Role, Satisfaction, Tier, Urgency
 
 EXAMPLE_CODE = "91510115MA6C4B7Q2J"
@@ -392,17 +393,17 @@ class TokenList(BaseModel):
 class Problem(BaseModel):
     """An RFC 9457 problem; `rule` names the refused rule."""
 
-    type: str
+    type: str = Field(description="`/problems/<rule>`: the service's page explaining the rule")
     title: str
     status: int
     detail: str
-    rule: str | None = None
+    rule: Rule | None = Field(None, description="the rule that refused the request; see `/problems`")
 
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {
-                    "type": "https://casetrail.example/problems/closure_requires_evaluation",
+                    "type": "/problems/closure_requires_evaluation",
                     "title": "Conflict",
                     "status": 409,
                     "detail": "closure is not allowed while the case is dispatched",

@@ -7,8 +7,8 @@ from typing import Any
 from uuid import UUID
 
 from application.access import require_role
+from application.errors import NotFound
 from application.execution import CaseResult, Executor
-from domain.errors import NotFound
 from domain.values import Actor, Role
 
 TYPE_PREFIX = "casetrail:"

@@ -13,11 +13,12 @@ from uuid import UUID, uuid4
 from eventsourcing.application import EventSourcedLog
 
 from application.access import require_role
+from application.errors import LostRace, NotFound
 from application.execution import Action, CaseResult, Command, Executor
 from application.logs import log_event, next_version
 from domain.case import Case
 from domain.directory import Directory
-from domain.errors import InvalidCommand, LostRace, NotFound, NotPermitted
+from domain.errors import InvalidCommand, NotPermitted
 from domain.reference import ReferenceAllocated, format_reference, reference_log_id
 from domain.schedule import Schedule, local_date
 from domain.values import Actor, Arbitration, Escalation, Kind, Outcome, Role, Satisfaction, Tier

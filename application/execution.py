@@ -15,10 +15,10 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
 from application.access import require_role, require_visible
+from application.errors import IdempotencyKeyReused, LostRace, NotFound, VersionMismatch
 from application.ports import Clock, IdempotencyRecord
 from application.store import EventStore
 from domain.case import Case
-from domain.errors import InvalidCommand, LostRace, NotFound, VersionMismatch
 from domain.values import Actor
 
 A = TypeVar("A", bound=Aggregate)
@@ -125,9 +125,7 @@ class StreamExecutor(Generic[A, R]):
         if found is None:
             return None
         if found.fingerprint != k.fingerprint:
-            raise InvalidCommand(
-                "idempotency_key_reused", "this Idempotency-Key was used with another request; use a new key"
-            )
+            raise IdempotencyKeyReused()
         stream_id = UUID(found.case_id)
         return self.result(self.load(stream_id, found.version), self.position(stream_id, found.version), True)
 

@@ -12,7 +12,7 @@ from eventsourcing.application import EventSourcedLog
 from eventsourcing.domain import DomainEvent
 from eventsourcing.persistence import IntegrityError
 
-from domain.errors import LostRace
+from application.errors import LostRace
 
 E = TypeVar("E", bound=DomainEvent)
 T = TypeVar("T")

@@ -9,10 +9,10 @@ from uuid import UUID
 
 from application.access import require_role
 from application.case_queries import history_entry
+from application.errors import NotFound
 from application.execution import Command
 from application.project_execution import ProjectExecutor, ProjectResult
 from application.views import PositionWaiter, Wait
-from domain.errors import NotFound
 from domain.project import Milestone, Project
 from domain.project_lists import Standing, standings
 from domain.schedule import local_date

@@ -10,12 +10,13 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, EventSourcedLog
 
 from application.access import require_role
+from application.errors import NotFound
 from application.logs import log_event, next_version, retry_conflicts
 from application.ports import Clock
 from application.store import EventStore
 from domain.credit_code import is_valid_credit_code
 from domain.directory import COORDINATING_CENTRE, Directory
-from domain.errors import InvalidCommand, NotFound
+from domain.errors import InvalidCommand
 from domain.token import TOKEN_INDEX_ID, AccessToken, TokenIndexed, token_id_for
 from domain.values import Actor, Role
 

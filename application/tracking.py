@@ -9,9 +9,9 @@ from datetime import UTC, date, datetime
 from typing import Protocol
 from uuid import UUID
 
+from application.errors import NotFound
 from application.execution import Command, Executor
 from domain.case import Case
-from domain.errors import NotFound
 from domain.schedule import Schedule, local_date
 from domain.values import SYSTEM_TRACKING
 from domain.warnings import Threshold, crossed

@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from application.errors import LostRace, VersionMismatch
 from application.execution import Command, IdempotencyKey
-from domain.errors import LostRace, VersionMismatch
 from domain.values import CLI, Role, Tier
 from infrastructure.clock import FixedClock
 from infrastructure.container import Container, build

@@ -7,8 +7,9 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from application.errors import NotFound
 from application.execution import Command
-from domain.errors import InvalidCommand, NotFound, NotPermitted
+from domain.errors import InvalidCommand, NotPermitted
 from domain.values import Actor, Arbitration, Escalation, Kind, Satisfaction, Tier
 from infrastructure.container import Container
 from tests.conftest import (

@@ -7,7 +7,8 @@ from uuid import UUID
 
 import pytest
 
-from domain.errors import NotFound, NotPermitted
+from application.errors import NotFound
+from domain.errors import NotPermitted
 from domain.values import Arbitration, Escalation, Satisfaction
 from infrastructure.clock import FixedClock
 from infrastructure.container import Container

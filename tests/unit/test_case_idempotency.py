@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from application.errors import IdempotencyKeyReused, VersionMismatch
 from application.execution import Command, IdempotencyKey
-from domain.errors import InvalidCommand, StateConflict, VersionMismatch
+from domain.errors import StateConflict
 from domain.values import Outcome, Tier
 from infrastructure.clock import FixedClock
 from infrastructure.container import Container
@@ -87,7 +88,11 @@ def test_sign_for_with_same_key_and_another_fingerprint_is_invalid(app: Containe
     other = Command(LEAD, idempotency=key(fingerprint="POST /v1/cases/x/contact {note}"))
 
     refused(
-        app, case_id, InvalidCommand, "idempotency_key_reused", lambda: app.cases.contact(case_id, other, note="已联系")
+        app,
+        case_id,
+        IdempotencyKeyReused,
+        "idempotency_key_reused",
+        lambda: app.cases.contact(case_id, other, note="已联系"),
     )
 
 
@@ -95,7 +100,7 @@ def test_register_with_same_key_and_another_fingerprint_is_invalid(app: Containe
     app.cases.register(Command(COORDINATOR, idempotency=key(fingerprint="body-1")), new_case())
     position = s.head_position(app)
 
-    with pytest.raises(InvalidCommand) as e:
+    with pytest.raises(IdempotencyKeyReused) as e:
         app.cases.register(Command(COORDINATOR, idempotency=key(fingerprint="body-2")), new_case(title="另一个问题"))
 
     assert e.value.rule == "idempotency_key_reused"

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
+from application.errors import NotFound
 from application.execution import Command
-from domain.errors import NotFound
 from domain.values import Arbitration, Kind, Outcome, Satisfaction, Status, Tier
 from infrastructure.clock import FixedClock
 from infrastructure.container import Container

@@ -8,8 +8,9 @@ from uuid import UUID
 
 import pytest
 
+from application.errors import NotFound, VersionMismatch
 from application.execution import Command, IdempotencyKey
-from domain.errors import DomainError, InvalidCommand, NotFound, NotPermitted, StateConflict, VersionMismatch
+from domain.errors import DomainError, InvalidCommand, NotPermitted, StateConflict
 from domain.project import Milestone, project_id_for
 from domain.values import Actor, Kind
 from infrastructure.container import Container

@@ -8,9 +8,9 @@ from uuid import UUID
 
 import pytest
 
+from application.errors import MinPositionNotReached
 from application.execution import Command
 from application.reports import COLUMNS, ReportService
-from application.views import MinPositionNotReached
 from domain.errors import InvalidCommand, NotPermitted
 from domain.values import Actor, Arbitration, Role, Satisfaction, Tier
 from infrastructure.clock import FixedClock
