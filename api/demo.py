@@ -11,8 +11,9 @@ from typing import Any
 from uuid import UUID
 
 from api.demo_projects import as_project_issue, load_projects
+from application.case_execution import CaseResult
 from application.cases import NewCase
-from application.execution import CaseResult, Command
+from application.execution import CommandContext
 from domain.credit_code import ALPHABET, check_character
 from domain.directory import COORDINATING_CENTRE
 from domain.schedule import LOCAL_TZ, local_date
@@ -286,7 +287,7 @@ class Demo:
     def _do(self, t: Track, days: int, use_case: str, by: Actor, **kwargs: Any) -> None:
         """Add a step calling the CaseService method `use_case` on this case."""
         method = getattr(self.cases, use_case)
-        self._then(t, days, lambda: method(t.id, Command(by), **kwargs))
+        self._then(t, days, lambda: method(t.id, CommandContext(by), **kwargs))
 
     def _gap(self, most: int = 1) -> int:
         return self.rng.randint(0, most)
@@ -304,7 +305,7 @@ class Demo:
 
     def _register(self, t: Track) -> None:
         by = self._firm(t) if t.new.channel == "online" else self.coordinator
-        self._then(t, 0, lambda: self.cases.register(Command(by), t.new))
+        self._then(t, 0, lambda: self.cases.register(CommandContext(by), t.new))
 
     def _dispatch(self, t: Track) -> None:
         kwargs = {"tier": t.tier, "lead_department": t.lead, "co_departments": list(t.co)}
@@ -398,7 +399,7 @@ class Demo:
         def merge() -> CaseResult:
             assert target.result is not None
             note = MERGED.format(target.result.case.reference)
-            return self.cases.merge(t.id, Command(self.coordinator), into=target.id, note=note)
+            return self.cases.merge(t.id, CommandContext(self.coordinator), into=target.id, note=note)
 
         self._then(t, self._gap(), merge)
 

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from uuid import UUID
 
 from application.cases import NewCase
-from application.execution import Command
+from application.execution import CommandContext
 from application.projects import NewProject
 from domain.credit_code import ALPHABET, check_character
 from domain.project import Milestone
@@ -109,15 +109,19 @@ def _load(container: Container, by: Actor, p: DemoProject, code: str, owner: str
         signed_on=on(p.signed),
     )
     projects = container.projects
-    project_id = projects.register(Command(by), new).project.id
+    project_id = projects.register(CommandContext(by), new).project.id
     for milestone, offset in p.milestones:
         projects.record_milestone(
-            project_id, Command(by), milestone=milestone, on=on(offset), evidence=EVIDENCE[milestone]
+            project_id, CommandContext(by), milestone=milestone, on=on(offset), evidence=EVIDENCE[milestone]
         )
     if p.percent is not None:
         invested = round(p.investment * p.percent / 100 * 0.9, 2)
         projects.report_progress(
-            project_id, Command(by), percent_complete=p.percent, investment_to_date=invested, note="月度调度会报送进度"
+            project_id,
+            CommandContext(by),
+            percent_complete=p.percent,
+            investment_to_date=invested,
+            note="月度调度会报送进度",
         )
     return project_id
 

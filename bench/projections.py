@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from application.cases import NewCase
-from application.execution import Command
+from application.execution import CommandContext
 from bench.seed import FIELDS, seed
 from domain.values import Actor, Kind, Role, Tier
 from infrastructure.container import Container, build
@@ -77,11 +77,11 @@ def signed_for_cases(app: Container, count: int) -> list[tuple[Any, Actor]]:
     lead = Actor("bench-lead", Role.HANDLER, "econ-info")
     ids = []
     for _ in range(count):
-        case = app.cases.register(Command(coordinator), NEW_CASE).case
+        case = app.cases.register(CommandContext(coordinator), NEW_CASE).case
         app.cases.dispatch(
-            case.id, Command(coordinator), tier=Tier.HANDLING, lead_department="econ-info", co_departments=[]
+            case.id, CommandContext(coordinator), tier=Tier.HANDLING, lead_department="econ-info", co_departments=[]
         )
-        app.cases.sign_for(case.id, Command(lead))
+        app.cases.sign_for(case.id, CommandContext(lead))
         ids.append((case.id, lead))
     return ids
 
@@ -146,7 +146,7 @@ def load(url: str, targets: list[Any], rate: float, seconds: float, start: float
     total = int(rate * seconds)
 
     def one(i: int) -> None:
-        result = app.cases.progress(targets[i % len(targets)], Command(lead), note=f"进展 {i}")
+        result = app.cases.progress(targets[i % len(targets)], CommandContext(lead), note=f"进展 {i}")
         results.put((result.position, time.monotonic()))
 
     with ThreadPoolExecutor(max_workers=4) as pool:

@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 import psycopg
 import pytest
 
+from application.case_execution import CaseResult
 from application.cases import NewCase
-from application.execution import CaseResult, Command
+from application.execution import CommandContext
 from domain.values import Actor, Kind, Role
 from infrastructure.clock import FixedClock
 from infrastructure.container import Container, build
@@ -67,7 +68,7 @@ def app(clock: FixedClock) -> Iterator[Container]:
 @pytest.fixture
 def register(app: Container) -> Callable[..., CaseResult]:
     def _register(by: Actor = COORDINATOR, **overrides: object) -> CaseResult:
-        return app.cases.register(Command(by), new_case(**overrides))
+        return app.cases.register(CommandContext(by), new_case(**overrides))
 
     return _register
 

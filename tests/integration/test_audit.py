@@ -9,7 +9,7 @@ from uuid import UUID
 import pytest
 
 from application.audit import FeedFilter
-from application.execution import Command
+from application.execution import CommandContext
 from domain.errors import NotPermitted
 from domain.values import Actor, Role, Tier
 from infrastructure.container import Container
@@ -18,13 +18,13 @@ from tests.integration.tamper import Tamperer
 
 
 def a_case_with_history(app: Container, notes: int = 6) -> UUID:
-    case = app.cases.register(Command(COORDINATOR), new_case()).case
+    case = app.cases.register(CommandContext(COORDINATOR), new_case()).case
     app.cases.dispatch(
-        case.id, Command(COORDINATOR), tier=Tier.HANDLING, lead_department="econ-info", co_departments=[]
+        case.id, CommandContext(COORDINATOR), tier=Tier.HANDLING, lead_department="econ-info", co_departments=[]
     )
-    app.cases.sign_for(case.id, Command(LEAD))
+    app.cases.sign_for(case.id, CommandContext(LEAD))
     for i in range(notes):
-        app.cases.progress(case.id, Command(LEAD), note=f"进展记录{i}")
+        app.cases.progress(case.id, CommandContext(LEAD), note=f"进展记录{i}")
     return case.id
 
 
@@ -102,7 +102,7 @@ def test_a_history_rewritten_with_recomputed_hashes_is_exposed_by_the_checkpoint
 def test_events_after_a_checkpoint_do_not_disturb_it(durable_app: Container, tmp_path: Path) -> None:
     case_id = a_case_with_history(durable_app)
     saved = take_checkpoint(durable_app, tmp_path)
-    durable_app.cases.progress(case_id, Command(LEAD), note="检查点之后")
+    durable_app.cases.progress(case_id, CommandContext(LEAD), note="检查点之后")
     a_case_with_history(durable_app, notes=1)
     assert durable_app.audit.verify_against(saved) == {
         "ok": True,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
-from application.execution import Command
+from application.execution import CommandContext
 from application.project_views import ProjectFilter
 from application.views import PageRequest
 from domain.errors import StateConflict
@@ -24,7 +24,7 @@ def test_a_code_is_registered_once_across_processes(store_url: str, clock: Fixed
 
         def register(i: int) -> str:
             try:
-                apps[i % 2].projects.register(Command(COORDINATOR), new_project(name=f"项目{i}"))
+                apps[i % 2].projects.register(CommandContext(COORDINATOR), new_project(name=f"项目{i}"))
             except StateConflict as e:
                 return e.rule
             return "registered"
@@ -44,7 +44,7 @@ def test_project_views_reports_and_chains_on_a_real_store(store_url: str, clock:
         busy = register_project(app, code="WJ-2", name="万春镇冷链物流中心项目", zone="zone-3")
         milestone(app, busy, Milestone.STARTED, days(-10))
         progress(app, busy, 12.5, 1234.56)
-        issue = app.cases.register(Command(COORDINATOR), new_case(kind=Kind.PROJECT_ISSUE, project_id=str(late)))
+        issue = app.cases.register(CommandContext(COORDINATOR), new_case(kind=Kind.PROJECT_ISSUE, project_id=str(late)))
         for worker in app.workers(batch_size=2):
             worker.catch_up()
         start = app.project_views.on_list(REPORTER, "start", PageRequest()).items

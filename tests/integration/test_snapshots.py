@@ -8,7 +8,7 @@ from uuid import UUID
 import pytest
 from eventsourcing.application import Repository
 
-from application.execution import Command
+from application.execution import CommandContext
 from application.store import SNAPSHOT_EVERY
 from infrastructure.container import Container
 from tests.conftest import LEAD
@@ -17,7 +17,7 @@ from tests.unit.case_steps import current, in_progress_case
 
 def notes(app: Container, case_id: UUID, count: int) -> None:
     for i in range(count):
-        app.cases.progress(case_id, Command(LEAD), note=f"进展 {i}")
+        app.cases.progress(case_id, CommandContext(LEAD), note=f"进展 {i}")
 
 
 def folded(app: Container, case_id: UUID, version: int | None = None) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from application.errors import LostRace, VersionMismatch
-from application.execution import Command, IdempotencyKey
+from application.execution import CommandContext, IdempotencyKey
 from domain.values import CLI, Role, Tier
 from infrastructure.clock import FixedClock
 from infrastructure.container import Container, build
@@ -38,9 +38,9 @@ def test_tier2_life_with_redo_round_is_stored_and_replayed(client: TestClient, t
 
 def test_state_survives_a_restart(store_url: str, clock: FixedClock) -> None:
     first = build(Settings(database_url=store_url), clock=clock)
-    case = first.cases.register(Command(COORDINATOR), new_case()).case
+    case = first.cases.register(CommandContext(COORDINATOR), new_case()).case
     first.cases.dispatch(
-        case.id, Command(COORDINATOR), tier=Tier.HANDLING, lead_department="econ-info", co_departments=[]
+        case.id, CommandContext(COORDINATOR), tier=Tier.HANDLING, lead_department="econ-info", co_departments=[]
     )
     first.close()
     second = build(Settings(database_url=store_url), clock=clock)
@@ -58,7 +58,7 @@ def test_references_stay_unique_across_processes(store_url: str, clock: FixedClo
     try:
 
         def register(i: int) -> str:
-            return apps[i % 2].cases.register(Command(COORDINATOR), new_case(title=f"诉求 {i}")).case.reference
+            return apps[i % 2].cases.register(CommandContext(COORDINATOR), new_case(title=f"诉求 {i}")).case.reference
 
         with ThreadPoolExecutor(max_workers=8) as pool:
             references = list(pool.map(register, range(24)))
@@ -70,16 +70,16 @@ def test_references_stay_unique_across_processes(store_url: str, clock: FixedClo
 
 
 def test_concurrent_commands_on_one_version_exactly_one_wins(durable_app: Container) -> None:
-    case = durable_app.cases.register(Command(COORDINATOR), new_case()).case
+    case = durable_app.cases.register(CommandContext(COORDINATOR), new_case()).case
     durable_app.cases.dispatch(
-        case.id, Command(COORDINATOR), tier=Tier.RESOLUTION, lead_department="econ-info", co_departments=[]
+        case.id, CommandContext(COORDINATOR), tier=Tier.RESOLUTION, lead_department="econ-info", co_departments=[]
     )
-    durable_app.cases.sign_for(case.id, Command(LEAD))
+    durable_app.cases.sign_for(case.id, CommandContext(LEAD))
     version = 3
 
     def progress(i: int) -> str:
         try:
-            durable_app.cases.progress(case.id, Command(LEAD, expected_version=version), note=f"进展 {i}")
+            durable_app.cases.progress(case.id, CommandContext(LEAD, expected_version=version), note=f"进展 {i}")
         except VersionMismatch:
             return "412"
         return "ok"
@@ -92,15 +92,15 @@ def test_concurrent_commands_on_one_version_exactly_one_wins(durable_app: Contai
 
 
 def test_concurrent_commands_without_if_match_are_reapplied_never_lost_or_doubled(durable_app: Container) -> None:
-    case = durable_app.cases.register(Command(COORDINATOR), new_case()).case
+    case = durable_app.cases.register(CommandContext(COORDINATOR), new_case()).case
     durable_app.cases.dispatch(
-        case.id, Command(COORDINATOR), tier=Tier.RESOLUTION, lead_department="econ-info", co_departments=[]
+        case.id, CommandContext(COORDINATOR), tier=Tier.RESOLUTION, lead_department="econ-info", co_departments=[]
     )
-    durable_app.cases.sign_for(case.id, Command(LEAD))
+    durable_app.cases.sign_for(case.id, CommandContext(LEAD))
 
     def progress(i: int) -> str | None:
         try:
-            durable_app.cases.progress(case.id, Command(LEAD), note=f"进展 {i}")
+            durable_app.cases.progress(case.id, CommandContext(LEAD), note=f"进展 {i}")
         except LostRace:
             return None
         return f"进展 {i}"
@@ -116,11 +116,11 @@ def test_idempotency_key_is_honoured_across_processes(store_url: str, clock: Fix
     apps = [build(Settings(database_url=store_url), clock=clock) for _ in range(2)]
     try:
         key = IdempotencyKey("token-1", "k-1", "fingerprint")
-        first = apps[0].cases.register(Command(COORDINATOR, idempotency=key), new_case())
-        second = apps[1].cases.register(Command(COORDINATOR, idempotency=key), new_case())
+        first = apps[0].cases.register(CommandContext(COORDINATOR, idempotency=key), new_case())
+        second = apps[1].cases.register(CommandContext(COORDINATOR, idempotency=key), new_case())
         assert second.replayed
         assert (second.case.id, second.position) == (first.case.id, first.position)
-        assert apps[1].cases.register(Command(COORDINATOR), new_case()).case.reference == "QY-2026-000002"
+        assert apps[1].cases.register(CommandContext(COORDINATOR), new_case()).case.reference == "QY-2026-000002"
     finally:
         for a in apps:
             a.close()
@@ -146,16 +146,16 @@ def test_concurrent_commands_on_many_cases_are_each_recorded_once(durable_app: C
     history exactly once, at the position it was answered with, and every idempotency key replays its answer."""
     cases = []
     for _ in range(8):
-        case = durable_app.cases.register(Command(COORDINATOR), new_case()).case
+        case = durable_app.cases.register(CommandContext(COORDINATOR), new_case()).case
         durable_app.cases.dispatch(
-            case.id, Command(COORDINATOR), tier=Tier.RESOLUTION, lead_department="econ-info", co_departments=[]
+            case.id, CommandContext(COORDINATOR), tier=Tier.RESOLUTION, lead_department="econ-info", co_departments=[]
         )
-        durable_app.cases.sign_for(case.id, Command(LEAD))
+        durable_app.cases.sign_for(case.id, CommandContext(LEAD))
         cases.append(case.id)
 
     def progress(i: int) -> tuple[int, int]:
         key = IdempotencyKey(LEAD.id, f"note-{i}", f"fingerprint-{i}")
-        result = durable_app.cases.progress(cases[i % 8], Command(LEAD, idempotency=key), note=f"进展 {i}")
+        result = durable_app.cases.progress(cases[i % 8], CommandContext(LEAD, idempotency=key), note=f"进展 {i}")
         return i, result.position
 
     with ThreadPoolExecutor(max_workers=16) as pool:
@@ -166,6 +166,8 @@ def test_concurrent_commands_on_many_cases_are_each_recorded_once(durable_app: C
         assert sorted(notes) == sorted(f"进展 {i}" for i in range(n, 64, 8))
     for i in (0, 31, 63):
         again = durable_app.cases.progress(
-            cases[i % 8], Command(LEAD, idempotency=IdempotencyKey(LEAD.id, f"note-{i}", f"fingerprint-{i}")), note="x"
+            cases[i % 8],
+            CommandContext(LEAD, idempotency=IdempotencyKey(LEAD.id, f"note-{i}", f"fingerprint-{i}")),
+            note="x",
         )
         assert again.replayed and again.position == answered[i]

@@ -8,7 +8,7 @@ from uuid import UUID
 
 import pytest
 
-from application.execution import Command
+from application.execution import CommandContext
 from domain.case import Case
 from domain.errors import DomainError
 from domain.values import Actor, Arbitration, Outcome, Satisfaction, Tier
@@ -19,8 +19,8 @@ CO_DEPARTMENTS = ("finance", "housing")
 HANDLER_OF = {"econ-info": LEAD, "finance": CO, "housing": CO2}
 
 
-def cmd(by: Actor = COORDINATOR, **kwargs: Any) -> Command:
-    return Command(by, **kwargs)
+def cmd(by: Actor = COORDINATOR, **kwargs: Any) -> CommandContext:
+    return CommandContext(by, **kwargs)
 
 
 # -- reading -----------------------------------------------------------------------------------
@@ -60,7 +60,7 @@ def head_position(app: Container) -> int:
 
 
 def register(app: Container, by: Actor = COORDINATOR, **overrides: Any) -> UUID:
-    return app.cases.register(Command(by), new_case(**overrides)).case.id
+    return app.cases.register(CommandContext(by), new_case(**overrides)).case.id
 
 
 def dispatch(

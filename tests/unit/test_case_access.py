@@ -8,7 +8,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from application.errors import NotFound
-from application.execution import Command
+from application.execution import CommandContext
 from domain.errors import InvalidCommand, NotPermitted
 from domain.values import Actor, Arbitration, Escalation, Kind, Satisfaction, Tier
 from infrastructure.container import Container
@@ -95,7 +95,7 @@ def test_command_by_a_role_that_may_not_is_refused_role_not_permitted(
 def test_register_by_a_role_that_may_not_is_refused(app: Container, by: Actor) -> None:
     position = s.head_position(app)
     with pytest.raises(NotPermitted) as e:
-        app.cases.register(Command(by), new_case())
+        app.cases.register(CommandContext(by), new_case())
     assert e.value.rule == "role_not_permitted"
     assert s.head_position(app) == position
 
@@ -104,7 +104,7 @@ def test_register_by_enterprise_under_another_credit_code_is_refused(app: Contai
     position = s.head_position(app)
     other = {"name": "某公司", "credit_code": "91110000600037341L"}
     with pytest.raises(NotPermitted) as e:
-        app.cases.register(Command(ENTERPRISE), new_case(enterprise=other))
+        app.cases.register(CommandContext(ENTERPRISE), new_case(enterprise=other))
     assert e.value.rule == "own_credit_code_only"
     assert s.head_position(app) == position
 
@@ -112,7 +112,7 @@ def test_register_by_enterprise_under_another_credit_code_is_refused(app: Contai
 def test_register_project_issue_without_project_is_invalid(app: Container) -> None:
     position = s.head_position(app)
     with pytest.raises(InvalidCommand) as e:
-        app.cases.register(Command(COORDINATOR), new_case(kind=Kind.PROJECT_ISSUE))
+        app.cases.register(CommandContext(COORDINATOR), new_case(kind=Kind.PROJECT_ISSUE))
     assert e.value.rule == "project_required"
     assert s.head_position(app) == position
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from application.errors import IdempotencyKeyReused, VersionMismatch
-from application.execution import Command, IdempotencyKey
+from application.errors import IdempotencyKeyReused, NotFound, VersionMismatch
+from application.execution import CommandContext, IdempotencyKey
 from domain.errors import StateConflict
-from domain.values import Outcome, Tier
+from domain.values import Arbitration, Outcome, Tier
 from infrastructure.clock import FixedClock
 from infrastructure.container import Container
 from tests.conftest import COORDINATOR, LEAD, new_case
@@ -23,10 +23,10 @@ def key(
 
 def test_sign_for_retried_with_same_key_returns_the_first_result(app: Container) -> None:
     case_id = s.dispatched_case(app)
-    first = app.cases.sign_for(case_id, Command(LEAD, idempotency=key()))
+    first = app.cases.sign_for(case_id, CommandContext(LEAD, idempotency=key()))
     position = s.head_position(app)
 
-    again = app.cases.sign_for(case_id, Command(LEAD, idempotency=key()))
+    again = app.cases.sign_for(case_id, CommandContext(LEAD, idempotency=key()))
 
     assert again.replayed is True
     assert first.replayed is False
@@ -38,10 +38,10 @@ def test_sign_for_retried_with_same_key_returns_the_first_result(app: Container)
 
 def test_replay_returns_the_first_result_after_the_case_moved_on(app: Container) -> None:
     case_id = s.dispatched_case(app)
-    first = app.cases.sign_for(case_id, Command(LEAD, idempotency=key()))
+    first = app.cases.sign_for(case_id, CommandContext(LEAD, idempotency=key()))
     app.cases.contact(case_id, s.cmd(LEAD), note="已联系")
 
-    again = app.cases.sign_for(case_id, Command(LEAD, idempotency=key()))
+    again = app.cases.sign_for(case_id, CommandContext(LEAD, idempotency=key()))
 
     assert again.case.version == first.case.version == 3
     assert s.version(app, case_id) == 4
@@ -49,7 +49,7 @@ def test_replay_returns_the_first_result_after_the_case_moved_on(app: Container)
 
 def test_progress_retried_with_same_key_records_one_event(app: Container) -> None:
     case_id = s.in_progress_case(app)
-    cmd = Command(LEAD, idempotency=key(fingerprint="POST progress 进展"))
+    cmd = CommandContext(LEAD, idempotency=key(fingerprint="POST progress 进展"))
 
     for _ in range(3):
         app.cases.progress(case_id, cmd, note="进展")
@@ -58,7 +58,7 @@ def test_progress_retried_with_same_key_records_one_event(app: Container) -> Non
 
 
 def test_register_retried_with_same_key_returns_the_same_case_and_reference(app: Container) -> None:
-    cmd = Command(COORDINATOR, idempotency=key(fingerprint="POST /v1/cases {...}"))
+    cmd = CommandContext(COORDINATOR, idempotency=key(fingerprint="POST /v1/cases {...}"))
     first = app.cases.register(cmd, new_case())
     position = s.head_position(app)
 
@@ -66,12 +66,12 @@ def test_register_retried_with_same_key_returns_the_same_case_and_reference(app:
 
     assert (again.case.id, again.case.reference, again.replayed) == (first.case.id, "QY-2026-000001", True)
     assert s.head_position(app) == position
-    assert app.cases.register(Command(COORDINATOR), new_case()).case.reference == "QY-2026-000002"
+    assert app.cases.register(CommandContext(COORDINATOR), new_case()).case.reference == "QY-2026-000002"
 
 
 def test_merge_retried_with_same_key_records_nothing_new(app: Container) -> None:
     survivor, duplicate = s.register(app), s.register(app)
-    cmd = Command(COORDINATOR, idempotency=key(fingerprint="POST merge"))
+    cmd = CommandContext(COORDINATOR, idempotency=key(fingerprint="POST merge"))
     first = app.cases.merge(duplicate, cmd, into=survivor, note=None)
     position = s.head_position(app)
 
@@ -84,8 +84,8 @@ def test_merge_retried_with_same_key_records_nothing_new(app: Container) -> None
 
 def test_sign_for_with_same_key_and_another_fingerprint_is_invalid(app: Container) -> None:
     case_id = s.dispatched_case(app)
-    app.cases.sign_for(case_id, Command(LEAD, idempotency=key()))
-    other = Command(LEAD, idempotency=key(fingerprint="POST /v1/cases/x/contact {note}"))
+    app.cases.sign_for(case_id, CommandContext(LEAD, idempotency=key()))
+    other = CommandContext(LEAD, idempotency=key(fingerprint="POST /v1/cases/x/contact {note}"))
 
     refused(
         app,
@@ -97,19 +97,21 @@ def test_sign_for_with_same_key_and_another_fingerprint_is_invalid(app: Containe
 
 
 def test_register_with_same_key_and_another_fingerprint_is_invalid(app: Container) -> None:
-    app.cases.register(Command(COORDINATOR, idempotency=key(fingerprint="body-1")), new_case())
+    app.cases.register(CommandContext(COORDINATOR, idempotency=key(fingerprint="body-1")), new_case())
     position = s.head_position(app)
 
     with pytest.raises(IdempotencyKeyReused) as e:
-        app.cases.register(Command(COORDINATOR, idempotency=key(fingerprint="body-2")), new_case(title="另一个问题"))
+        app.cases.register(
+            CommandContext(COORDINATOR, idempotency=key(fingerprint="body-2")), new_case(title="另一个问题")
+        )
 
     assert e.value.rule == "idempotency_key_reused"
     assert s.head_position(app) == position
 
 
 def test_same_key_under_another_token_is_a_new_command(app: Container) -> None:
-    first = app.cases.register(Command(COORDINATOR, idempotency=key(token="token-1")), new_case())
-    second = app.cases.register(Command(COORDINATOR, idempotency=key(token="token-2")), new_case())
+    first = app.cases.register(CommandContext(COORDINATOR, idempotency=key(token="token-1")), new_case())
+    second = app.cases.register(CommandContext(COORDINATOR, idempotency=key(token="token-2")), new_case())
 
     assert second.replayed is False
     assert second.case.id != first.case.id
@@ -118,7 +120,7 @@ def test_same_key_under_another_token_is_a_new_command(app: Container) -> None:
 
 def test_refused_command_is_not_stored_and_a_retry_is_judged_anew(app: Container) -> None:
     case_id = s.dispatched_case(app, co=[])
-    cmd = Command(LEAD, idempotency=key(fingerprint="POST resolution"))
+    cmd = CommandContext(LEAD, idempotency=key(fingerprint="POST resolution"))
 
     def resolve() -> object:
         return app.cases.resolve(case_id, cmd, reply="已办结", outcome=Outcome.SOLVED, reason=None)
@@ -136,7 +138,7 @@ def test_expected_version_matching_records_the_command(app: Container) -> None:
 
     result = app.cases.dispatch(
         case_id,
-        Command(COORDINATOR, expected_version=1),
+        CommandContext(COORDINATOR, expected_version=1),
         tier=Tier.HANDLING,
         lead_department="econ-info",
         co_departments=[],
@@ -154,7 +156,7 @@ def test_sign_for_with_stale_expected_version_is_refused(app: Container, expecte
         case_id,
         VersionMismatch,
         "version_mismatch",
-        lambda: app.cases.sign_for(case_id, Command(LEAD, expected_version=expected)),
+        lambda: app.cases.sign_for(case_id, CommandContext(LEAD, expected_version=expected)),
     )
 
     assert (error.expected, error.actual) == (expected, 2)  # type: ignore[attr-defined]
@@ -170,7 +172,7 @@ def test_merge_with_stale_expected_version_records_nothing_on_either_case(app: C
         duplicate,
         VersionMismatch,
         "version_mismatch",
-        lambda: app.cases.merge(duplicate, Command(COORDINATOR, expected_version=1), into=survivor, note=None),
+        lambda: app.cases.merge(duplicate, CommandContext(COORDINATOR, expected_version=1), into=survivor, note=None),
     )
 
     assert s.version(app, survivor) == before
@@ -178,10 +180,28 @@ def test_merge_with_stale_expected_version_records_nothing_on_either_case(app: C
 
 def test_replay_wins_over_a_stale_expected_version(app: Container, clock: FixedClock) -> None:
     case_id = s.dispatched_case(app)
-    cmd = Command(LEAD, expected_version=2, idempotency=key())
+    cmd = CommandContext(LEAD, expected_version=2, idempotency=key())
     app.cases.sign_for(case_id, cmd)
     clock.advance(hours=1)
 
     again = app.cases.sign_for(case_id, cmd)  # the retry of an acknowledged request answers as the first did
 
     assert (again.replayed, again.case.version) == (True, 3)
+
+
+def test_return_replayed_by_a_department_that_lost_the_case_is_not_found(app: Container) -> None:
+    """The replay reads the case as the caller may see it now: after reassignment the former lead gets 404."""
+    case_id = s.dispatched_case(app)
+    returned = app.cases.return_case(
+        case_id, CommandContext(LEAD, idempotency=key(fingerprint="return")), reason="非本部门职责", basis="三定方案"
+    )
+    assert returned.case.status == "returned"
+    s.arbitrate(app, case_id, Arbitration.REASSIGN, department="finance")
+
+    with pytest.raises(NotFound):
+        app.cases.return_case(
+            case_id,
+            CommandContext(LEAD, idempotency=key(fingerprint="return")),
+            reason="非本部门职责",
+            basis="三定方案",
+        )

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from application.errors import NotFound
-from application.execution import Command
+from application.execution import CommandContext
 from domain.values import Arbitration, Kind, Outcome, Satisfaction, Status, Tier
 from infrastructure.clock import FixedClock
 from infrastructure.container import Container
@@ -41,7 +41,7 @@ def _tier2_life(app: Container, clock: FixedClock) -> tuple[object, list[tuple[s
     def step(case: object) -> None:
         after.append((case.status, case.round))  # type: ignore[attr-defined]
 
-    registered = app.cases.register(Command(COORDINATOR), new_case())
+    registered = app.cases.register(CommandContext(COORDINATOR), new_case())
     case_id = registered.case.id
     step(registered.case)
     step(s.dispatch(app, case_id))
@@ -290,7 +290,7 @@ def test_merge_points_the_duplicate_to_the_surviving_case(app: Container) -> Non
 
 
 def test_register_allocates_sequential_references(app: Container) -> None:
-    references = [app.cases.register(Command(COORDINATOR), new_case()).case.reference for _ in range(3)]
+    references = [app.cases.register(CommandContext(COORDINATOR), new_case()).case.reference for _ in range(3)]
 
     assert references == ["QY-2026-000001", "QY-2026-000002", "QY-2026-000003"]
 
@@ -301,7 +301,7 @@ def test_register_never_reuses_a_reference(app: Container) -> None:
     s.withdraw(app, second)
     app.cases.merge(first, s.cmd(), into=s.register(app), note=None)
 
-    fourth = app.cases.register(Command(ENTERPRISE), new_case()).case
+    fourth = app.cases.register(CommandContext(ENTERPRISE), new_case()).case
 
     assert fourth.reference == "QY-2026-000004"
     references = [s.current(app, c).reference for c in (first, second)]
@@ -311,9 +311,9 @@ def test_register_never_reuses_a_reference(app: Container) -> None:
 def test_register_project_issue_gets_its_own_xm_sequence(app: Container) -> None:
     s.register(app)
     p1 = str(register_project(app))
-    issue = app.cases.register(Command(COORDINATOR), new_case(kind=Kind.PROJECT_ISSUE, project_id=p1)).case
-    problem = app.cases.register(Command(COORDINATOR), new_case()).case
-    issue2 = app.cases.register(Command(COORDINATOR), new_case(kind=Kind.PROJECT_ISSUE, project_id=p1)).case
+    issue = app.cases.register(CommandContext(COORDINATOR), new_case(kind=Kind.PROJECT_ISSUE, project_id=p1)).case
+    problem = app.cases.register(CommandContext(COORDINATOR), new_case()).case
+    issue2 = app.cases.register(CommandContext(COORDINATOR), new_case(kind=Kind.PROJECT_ISSUE, project_id=p1)).case
 
     assert (issue.reference, issue2.reference) == ("XM-2026-000001", "XM-2026-000002")
     assert problem.reference == "QY-2026-000002"
@@ -321,7 +321,7 @@ def test_register_project_issue_gets_its_own_xm_sequence(app: Container) -> None
 
 
 def test_register_records_the_fields_and_status(app: Container) -> None:
-    case = app.cases.register(Command(COORDINATOR), new_case(urgency="urgent", channel="hotline")).case
+    case = app.cases.register(CommandContext(COORDINATOR), new_case(urgency="urgent", channel="hotline")).case
 
     assert (case.status, case.version, case.round, case.tier, case.due) == ("registered", 1, 1, None, {})
     assert (case.urgency, case.channel, case.category) == ("urgent", "hotline", "utilities")
@@ -331,6 +331,6 @@ def test_register_records_the_fields_and_status(app: Container) -> None:
 def test_register_reference_year_follows_the_local_date(app: Container, clock: FixedClock) -> None:
     clock.at = clock.at.replace(month=12, day=31, hour=16, minute=30)  # 2027-01-01 00:30 in Asia/Shanghai
 
-    case = app.cases.register(Command(COORDINATOR), new_case()).case
+    case = app.cases.register(CommandContext(COORDINATOR), new_case()).case
 
     assert case.reference == "QY-2027-000001"

@@ -9,7 +9,7 @@ from uuid import UUID
 import pytest
 
 from application.errors import NotFound, VersionMismatch
-from application.execution import Command, IdempotencyKey
+from application.execution import CommandContext, IdempotencyKey
 from domain.errors import DomainError, InvalidCommand, NotPermitted, StateConflict
 from domain.project import Milestone, project_id_for
 from domain.values import Actor, Kind
@@ -36,7 +36,7 @@ def refused(app: Container, error: type[DomainError], rule: str, action: Callabl
 
 def record(app: Container, project_id: UUID, which: Milestone, on: date) -> Callable[[], object]:
     return lambda: app.projects.record_milestone(
-        project_id, Command(COORDINATOR), milestone=which, on=on, evidence=None
+        project_id, CommandContext(COORDINATOR), milestone=which, on=on, evidence=None
     )
 
 
@@ -44,7 +44,7 @@ def record(app: Container, project_id: UUID, which: Milestone, on: date) -> Call
 
 
 def test_register_records_the_project_under_an_id_from_its_code(app: Container) -> None:
-    answer = app.projects.register(Command(COORDINATOR), new_project(signed_on=None))
+    answer = app.projects.register(CommandContext(COORDINATOR), new_project(signed_on=None))
     p = answer.project
     assert p.id == project_id_for("wj-2026-001")
     assert (p.name, p.code, p.zone, p.planned_investment) == (
@@ -89,9 +89,9 @@ def test_only_coordinators_register_projects(app: Container, who: Actor) -> None
 
 def test_register_retried_with_its_idempotency_key_replays_the_first_answer(app: Container) -> None:
     key = IdempotencyKey("token-1", "k-1", "fingerprint")
-    first = app.projects.register(Command(COORDINATOR, idempotency=key), new_project())
+    first = app.projects.register(CommandContext(COORDINATOR, idempotency=key), new_project())
     position = s.head_position(app)
-    again = app.projects.register(Command(COORDINATOR, idempotency=key), new_project())
+    again = app.projects.register(CommandContext(COORDINATOR, idempotency=key), new_project())
     assert (again.replayed, again.project.id, again.position) == (True, first.project.id, first.position)
     assert s.head_position(app) == position
 
@@ -102,7 +102,7 @@ def test_register_retried_with_its_idempotency_key_replays_the_first_answer(app:
 def test_milestones_in_order_are_recorded_with_date_and_evidence(app: Container) -> None:
     pid = register_project(app)
     answer = app.projects.record_milestone(
-        pid, Command(COORDINATOR), milestone=STARTED, on=days(-30), evidence="施工许可证 510115202610270101"
+        pid, CommandContext(COORDINATOR), milestone=STARTED, on=days(-30), evidence="施工许可证 510115202610270101"
     )
     for which, on in ((IN_STATISTICS, days(-20)), (COMPLETED, days(-10)), (IN_PRODUCTION, TODAY)):
         answer = milestone(app, pid, which, on)
@@ -215,7 +215,7 @@ def test_history_is_for_coordinators_and_auditors(app: Container) -> None:
 
 
 def issue(app: Container, project_id: str, by: Actor = COORDINATOR) -> UUID:
-    return app.cases.register(Command(by), new_case(kind=Kind.PROJECT_ISSUE, project_id=project_id)).case.id
+    return app.cases.register(CommandContext(by), new_case(kind=Kind.PROJECT_ISSUE, project_id=project_id)).case.id
 
 
 def catch_up(app: Container) -> None:

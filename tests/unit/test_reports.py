@@ -9,7 +9,7 @@ from uuid import UUID
 import pytest
 
 from application.errors import MinPositionNotReached
-from application.execution import Command
+from application.execution import CommandContext
 from application.reports import COLUMNS, ReportService
 from domain.errors import InvalidCommand, NotPermitted
 from domain.values import Actor, Arbitration, Role, Satisfaction, Tier
@@ -218,7 +218,7 @@ def test_handlers_and_enterprises_may_not(app: Container, by: Actor) -> None:
 
 
 def test_min_position_waits_for_the_reports_projection(app: Container) -> None:
-    result = app.cases.register(Command(COORDINATOR), new_case())
+    result = app.cases.register(CommandContext(COORDINATOR), new_case())
     for worker in app.workers():
         worker.catch_up()
     rows = service(app).department_report(REPORTER, NOV26, NOV26, min_position=result.position)
@@ -227,7 +227,7 @@ def test_min_position_waits_for_the_reports_projection(app: Container) -> None:
 
 def test_min_position_not_reached_is_refused(app: Container, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("application.views.MIN_POSITION_WAIT", 0.05)
-    position = app.cases.register(Command(COORDINATOR), new_case()).position
+    position = app.cases.register(CommandContext(COORDINATOR), new_case()).position
     with pytest.raises(MinPositionNotReached) as e:
         service(app).department_report(REPORTER, NOV26, NOV26, min_position=position)
     assert e.value.rule == "min_position_not_reached"

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from application.execution import Command
+from application.execution import CommandContext
 from domain.values import Escalation, Satisfaction, Tier
 from infrastructure.clock import FixedClock
 from infrastructure.container import Container, build
@@ -260,7 +260,7 @@ def test_track_retries_a_case_written_meanwhile(app: Container, monkeypatch: pyt
     executor = app.tracking.executor
     save, calls = executor.save, []
 
-    def racing_save(case: Any, others: Any, cmd: Command) -> Any:
+    def racing_save(case: Any, others: Any, cmd: CommandContext) -> Any:
         calls.append(cmd.by.id)
         if calls == ["system:tracking"]:  # a coordinator writes between the job's load and its save
             app.cases.escalate(case_id, s.cmd(), level=Escalation.URGE, reason="催办", due=None)

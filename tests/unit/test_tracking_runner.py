@@ -8,7 +8,7 @@ from datetime import UTC
 
 import pytest
 
-from application.execution import Command
+from application.execution import CommandContext
 from application.tracking import TrackingSummary
 from domain.values import Tier
 from infrastructure.clock import FixedClock
@@ -76,9 +76,9 @@ def test_the_tracking_lock_is_not_a_projections_lock(app: Container) -> None:
 
 def test_a_run_stops_between_cases_when_the_process_shuts_down(app: Container, clock: FixedClock) -> None:
     for _ in range(3):
-        case = app.cases.register(Command(COORDINATOR), new_case()).case
+        case = app.cases.register(CommandContext(COORDINATOR), new_case()).case
         app.cases.dispatch(
-            case.id, Command(COORDINATOR), tier=Tier.HANDLING, lead_department="econ-info", co_departments=[]
+            case.id, CommandContext(COORDINATOR), tier=Tier.HANDLING, lead_department="econ-info", co_departments=[]
         )
     for worker in app.workers():
         worker.catch_up()
@@ -90,9 +90,9 @@ def test_a_run_stops_between_cases_when_the_process_shuts_down(app: Container, c
 def test_cases_with_nothing_due_are_judged_from_the_view_without_loading_them(
     app: Container, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    case = app.cases.register(Command(COORDINATOR), new_case()).case
+    case = app.cases.register(CommandContext(COORDINATOR), new_case()).case
     app.cases.dispatch(
-        case.id, Command(COORDINATOR), tier=Tier.HANDLING, lead_department="econ-info", co_departments=[]
+        case.id, CommandContext(COORDINATOR), tier=Tier.HANDLING, lead_department="econ-info", co_departments=[]
     )
     for worker in app.workers():
         worker.catch_up()
