@@ -58,7 +58,7 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def app(clock: FixedClock) -> Iterator[Container]:
+def container(clock: FixedClock) -> Iterator[Container]:
     """The service on in-memory persistence: where most tests run."""
     container = build(Settings(database_url="memory://"), clock=clock)
     yield container
@@ -66,9 +66,9 @@ def app(clock: FixedClock) -> Iterator[Container]:
 
 
 @pytest.fixture
-def register(app: Container) -> Callable[..., CaseResult]:
+def register(container: Container) -> Callable[..., CaseResult]:
     def _register(by: Actor = COORDINATOR, **overrides: object) -> CaseResult:
-        return app.cases.register(CommandContext(by), new_case(**overrides))
+        return container.cases.register(CommandContext(by), new_case(**overrides))
 
     return _register
 
@@ -119,7 +119,7 @@ def store_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
 
 
 @pytest.fixture
-def durable_app(store_url: str, clock: FixedClock) -> Iterator[Container]:
+def durable_container(store_url: str, clock: FixedClock) -> Iterator[Container]:
     container = build(Settings(database_url=store_url), clock=clock)
     yield container
     container.close()

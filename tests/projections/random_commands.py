@@ -28,12 +28,12 @@ def handler(department: str) -> Actor:
     return Actor(f"handler-{department}", Role.HANDLER, department)
 
 
-def random_step(app: Container, rng: random.Random, case_id: UUID) -> None:
+def random_step(container: Container, rng: random.Random, case_id: UUID) -> None:
     """One command on the case, chosen by its status; a refused one is simply skipped."""
-    case = app.queries.get(case_id, COORDINATOR).case
+    case = container.queries.get(case_id, COORDINATOR).case
     lead = handler(case.lead_department) if case.lead_department else COORDINATOR
     co = [handler(d) for d in case.co_departments]
-    c, s = app.cases, case.status
+    c, s = container.cases, case.status
     options: list[Callable[[], Any]] = []
     if s == "registered":
         tier = rng.choice(list(Tier))
@@ -115,42 +115,44 @@ def random_step(app: Container, rng: random.Random, case_id: UUID) -> None:
             rng.choice(options)()
 
 
-def random_history(app: Container, clock: FixedClock, seed: int, cases: int = 20, steps: int = 200) -> list[UUID]:
+def random_history(container: Container, clock: FixedClock, seed: int, cases: int = 20, steps: int = 200) -> list[UUID]:
     rng = random.Random(seed)
     ids = [
-        app.cases.register(CommandContext(COORDINATOR), new_case(title=f"诉求{i} 蒸汽管道")).case.id
+        container.cases.register(CommandContext(COORDINATOR), new_case(title=f"诉求{i} 蒸汽管道")).case.id
         for i in range(cases)
     ]
     for _ in range(steps):
         clock.advance(hours=rng.choice([1, 3, 20, 50]))
-        random_step(app, rng, rng.choice(ids))
+        random_step(container, rng, rng.choice(ids))
     if len(ids) > 2 and rng.random() < 0.9:
         with contextlib.suppress(DomainError):
-            app.cases.merge(ids[0], CommandContext(COORDINATOR), into=ids[1], note=None)
+            container.cases.merge(ids[0], CommandContext(COORDINATOR), into=ids[1], note=None)
     return ids
 
 
-def random_project_step(app: Container, rng: random.Random, pid: UUID, on: date) -> None:
+def random_project_step(container: Container, rng: random.Random, pid: UUID, on: date) -> None:
     """One project command (a milestone, a progress report or a project issue); a refused one is skipped."""
     options: list[Callable[[], Any]] = [
-        lambda: app.projects.record_milestone(
+        lambda: container.projects.record_milestone(
             pid, CommandContext(COORDINATOR), milestone=rng.choice(list(Milestone)), on=on, evidence=None
         ),
-        lambda: app.projects.report_progress(
+        lambda: container.projects.report_progress(
             pid,
             CommandContext(COORDINATOR),
             percent_complete=rng.uniform(0, 100),
             investment_to_date=rng.uniform(0, 9e3),
             note=None,
         ),
-        lambda: app.cases.register(CommandContext(COORDINATOR), new_case(kind=Kind.PROJECT_ISSUE, project_id=str(pid))),
+        lambda: container.cases.register(
+            CommandContext(COORDINATOR), new_case(kind=Kind.PROJECT_ISSUE, project_id=str(pid))
+        ),
     ]
     with contextlib.suppress(DomainError):  # a refusal records nothing: part of the mix
         rng.choice(options)()
 
 
 def random_project_history(
-    app: Container, clock: FixedClock, seed: int, projects: int = 6, steps: int = 60
+    container: Container, clock: FixedClock, seed: int, projects: int = 6, steps: int = 60
 ) -> list[UUID]:
     """Projects with random milestones (refusals included), progress reports and project issues."""
     rng = random.Random(seed)
@@ -168,28 +170,29 @@ def random_project_history(
             signed_on=today - timedelta(days=400),
         )
         with contextlib.suppress(DomainError):
-            ids.append(app.projects.register(CommandContext(COORDINATOR), new).project.id)
+            ids.append(container.projects.register(CommandContext(COORDINATOR), new).project.id)
     for _ in range(steps):
         clock.advance(hours=rng.choice([1, 20, 50]))
         on = local_date(clock.now()) - timedelta(days=rng.randint(0, 30))
-        random_project_step(app, rng, rng.choice(ids), on)
+        random_project_step(container, rng, rng.choice(ids), on)
     return ids
 
 
 def random_history_with_tracking(
-    app: Container, clock: FixedClock, seed: int, cases: int = 20, steps: int = 200, every: int = 5
+    container: Container, clock: FixedClock, seed: int, cases: int = 20, steps: int = 200, every: int = 5
 ) -> list[UUID]:
     """Like `random_history`, with the tracking job run as of the clock every `every` steps: warnings are raised
     and cleared among the commands. The job finds its cases in the cases view, so that is caught up first."""
     rng = random.Random(seed)
     ids = [
-        app.cases.register(CommandContext(COORDINATOR), new_case(title=f"诉求{i} 供地")).case.id for i in range(cases)
+        container.cases.register(CommandContext(COORDINATOR), new_case(title=f"诉求{i} 供地")).case.id
+        for i in range(cases)
     ]
     for step in range(steps):
         clock.advance(hours=rng.choice([1, 3, 20, 50]))
-        random_step(app, rng, rng.choice(ids))
+        random_step(container, rng, rng.choice(ids))
         if step % every == 0:
-            for worker in app.workers():
+            for worker in container.workers():
                 worker.catch_up()
-            app.tracking.run(clock.now())
+            container.tracking.run(clock.now())
     return ids
