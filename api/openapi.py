@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from api.errors import described_statuses
-from api.schemas import Problem
+from api.schemas.common import Problem
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 ERRORS = {str(status): text for status, text in described_statuses().items()}

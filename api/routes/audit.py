@@ -11,7 +11,8 @@ from fastapi.responses import JSONResponse
 
 from api.auth import CallerDep
 from api.deps import AuditDep
-from api.schemas import AuditPage, Checkpoint, VerificationOut
+from api.schemas.audit import AuditPage, Checkpoint
+from api.schemas.common import VerificationOut
 from application.audit import AuditService, FeedFilter
 from domain.schedule import as_local
 

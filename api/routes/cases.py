@@ -13,7 +13,7 @@ from api.auth import CallerDep
 from api.commands import HeadersDep
 from api.deps import CaseQueriesDep, CasesDep
 from api.presenters import case_response
-from api.schemas import (
+from api.schemas.cases import (
     ArbitrationIn,
     CaseOut,
     Closure,
@@ -23,7 +23,6 @@ from api.schemas import (
     Evaluation,
     ExtensionDecision,
     ExtensionRequest,
-    HistoryOut,
     Merge,
     Note,
     Reason,
@@ -32,6 +31,7 @@ from api.schemas import (
     Return,
     Waiver,
 )
+from api.schemas.common import HistoryOut
 from application.case_queries import CaseQueries
 from application.cases import CaseService, NewCase
 from domain.errors import InvalidCommand

@@ -12,7 +12,8 @@ from api.auth import CallerDep
 from api.commands import HeadersDep
 from api.deps import AuditDep, ProjectsDep, ProjectViewsDep
 from api.project_presenters import project_response
-from api.project_schemas import (
+from api.schemas.common import HistoryOut, SearchText, VerificationOut
+from api.schemas.projects import (
     Colour,
     ListName,
     ListPage,
@@ -23,7 +24,6 @@ from api.project_schemas import (
     RegisterProject,
     Zone,
 )
-from api.schemas import HistoryOut, SearchText, VerificationOut
 from application.audit import AuditService
 from application.project_views import ProjectFilter, ProjectViews
 from application.projects import NewProject, ProjectService

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from api.auth import CallerDep
 from api.deps import TokensDep
 from api.presenters import token_body
-from api.schemas import TokenIn, TokenList, TokenOut
+from api.schemas.tokens import TokenIn, TokenList, TokenOut
 from application.tokens import TokenService
 
 router = APIRouter(prefix="/v1/tokens", tags=["access tokens"])

@@ -9,7 +9,8 @@ from fastapi.responses import JSONResponse
 
 from api.auth import CallerDep
 from api.deps import ViewsDep
-from api.schemas import CaseSummaryPage, SearchText, WarningPage
+from api.schemas.common import SearchText
+from api.schemas.views import CaseSummaryPage, WarningPage
 from application.views import CaseFilter, Page, PageRequest, ViewService
 from domain.values import Status, Tier
 
