@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from pathlib import Path
 
 from eventsourcing.persistence import InfrastructureFactory, OperationalError
 from eventsourcing.utils import Environment
@@ -95,6 +96,8 @@ def build(settings: Settings, *, clock: Clock | None = None, create_tables: bool
         ) from e
     except StoreRefused as e:
         raise SettingsError(str(e)) from e
+    if settings.backend == "sqlite" and create_tables:
+        private(settings.sqlite_path)
     executor = CaseExecutor(store, clock)
     views = build_views(settings, create_tables)
     projections = all_projections(store.mapper)
@@ -131,6 +134,13 @@ def build(settings: Settings, *, clock: Clock | None = None, create_tables: bool
         zone_reports=ZoneReportService(SqlReportReader(views), project_reader, directory, clock, wait),
         reports=ReportService(SqlReportReader(views), directory, clock, wait),
     )
+
+
+def private(path: Path) -> None:
+    """The SQLite file and its journal readable by the service's user alone: the database holds personal data."""
+    for part in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if part.exists():
+            part.chmod(0o600)
 
 
 def integrity_seal(settings: Settings, *, create: bool) -> Seal:

@@ -30,6 +30,8 @@ class Settings:
     projection_batch: int = 1000
     signing_key_file: Path | None = None
     integrity_key_file: Path | None = None
+    trusted_proxies: str = ""
+    max_connections: int = 200
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -43,11 +45,18 @@ class Settings:
             projection_batch=int(env.get("CASETRAIL_PROJECTION_BATCH", "1000")),
             signing_key_file=_path(env.get("CASETRAIL_SIGNING_KEY_FILE")),
             integrity_key_file=_path(env.get("CASETRAIL_INTEGRITY_KEY_FILE")),
+            trusted_proxies=env.get("CASETRAIL_TRUSTED_PROXIES", ""),
+            max_connections=int(env.get("CASETRAIL_MAX_CONNECTIONS", "200")),
         )
 
     @property
     def backend(self) -> str:
         return urlparse(self.database_url).scheme.split("+")[0]
+
+    @property
+    def sqlite_path(self) -> Path:
+        url = urlparse(self.database_url)
+        return Path(unquote(url.path[1:] if url.path.startswith("/") else url.path) or "casetrail.db")
 
     @property
     def integrity_key_path(self) -> Path | None:
@@ -58,8 +67,7 @@ class Settings:
             return self.integrity_key_file
         url = urlparse(self.database_url)
         if url.scheme == "sqlite":
-            path = unquote(url.path[1:] if url.path.startswith("/") else url.path) or "casetrail.db"
-            return Path(path + ".integrity-key")
+            return self.sqlite_path.with_name(self.sqlite_path.name + ".integrity-key")
         if url.scheme in ("postgresql", "postgres"):
             config = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
             return config / "casetrail" / "integrity.key"
