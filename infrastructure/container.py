@@ -20,6 +20,7 @@ from application.projections import all_projections
 from application.projections.base import Projection, Worker
 from application.projections.cases import CasesProjection
 from application.projects import ProjectService
+from application.rates import WriteLimiter
 from application.reports import ReportService
 from application.store import EventStore
 from application.tokens import TokenService
@@ -98,7 +99,8 @@ def build(settings: Settings, *, clock: Clock | None = None, create_tables: bool
         raise SettingsError(str(e)) from e
     if settings.backend == "sqlite" and create_tables:
         private(settings.sqlite_path)
-    executor = CaseExecutor(store, clock)
+    limiter = WriteLimiter(settings.write_rates)
+    executor = CaseExecutor(store, clock, limiter)
     views = build_views(settings, create_tables)
     projections = all_projections(store.mapper)
     if create_tables:
@@ -107,7 +109,7 @@ def build(settings: Settings, *, clock: Clock | None = None, create_tables: bool
     view_reader = SqlViewReader(views)
     wait = PositionWaiter(view_reader.position, head=lambda: store.recorder.max_notification_id() or 0)
     project_reader = SqlProjectReader(views)
-    projects = ProjectService(ProjectExecutor(store, clock), project_reader, wait)
+    projects = ProjectService(ProjectExecutor(store, clock, limiter), project_reader, wait)
     project_views = ProjectViews(project_reader, clock, wait)
     return Container(
         settings=settings,

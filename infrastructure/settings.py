@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 from uuid import uuid4
 
 from eventsourcing.utils import get_topic
 
+from application.rates import WriteRates
 from infrastructure.recorders import MemoryFactory, PostgresRecorder, SQLiteRecorder
 from infrastructure.transcoder import FastJSONTranscoder
 
@@ -31,6 +32,7 @@ class Settings:
     signing_key_file: Path | None = None
     integrity_key_file: Path | None = None
     trusted_proxies: str = ""
+    write_rates: WriteRates = field(default_factory=WriteRates)
     max_connections: int = 200
 
     @classmethod
@@ -46,6 +48,10 @@ class Settings:
             signing_key_file=_path(env.get("CASETRAIL_SIGNING_KEY_FILE")),
             integrity_key_file=_path(env.get("CASETRAIL_INTEGRITY_KEY_FILE")),
             trusted_proxies=env.get("CASETRAIL_TRUSTED_PROXIES", ""),
+            write_rates=WriteRates(
+                enterprise=int(env.get("CASETRAIL_WRITE_RATE_ENTERPRISE", str(WriteRates.enterprise))),
+                staff=int(env.get("CASETRAIL_WRITE_RATE_STAFF", str(WriteRates.staff))),
+            ),
             max_connections=int(env.get("CASETRAIL_MAX_CONNECTIONS", "200")),
         )
 
