@@ -8,9 +8,7 @@ from tests.http.scenario import CASE_BODY, Tokens, auth
 
 
 def test_register_past_the_enterprise_write_rate_is_429(client: TestClient, tokens: Tokens) -> None:
-    codes = [
-        client.post("/v1/cases", json=CASE_BODY, headers=auth(tokens.enterprise)).status_code for _ in range(30)
-    ]
+    codes = [client.post("/v1/cases", json=CASE_BODY, headers=auth(tokens.enterprise)).status_code for _ in range(30)]
     assert codes == [201] * 30
     refused = client.post("/v1/cases", json=CASE_BODY, headers=auth(tokens.enterprise))
     assert refused.status_code == 429
