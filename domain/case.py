@@ -7,7 +7,7 @@ nested event classes only assign state, so replay never re-decides anything.
 from __future__ import annotations
 
 from collections.abc import Container
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -423,9 +423,14 @@ class Case(AuditedAggregate):
             if department == self.lead_department:
                 raise InvalidCommand("reassign_to_same_department", "reassign needs another department; use uphold")
             due[self.main_clock] = schedule.due(today, policy.main_limit(Tier(self.main_clock), Urgency(self.urgency)))
+            due |= {f"co_reply:{d}": schedule.due(today, policy.co_reply) for d in self._co_replies_owed(department)}
         self._record(
             self.Arbitrated, by=by, at=at, decision=decision.value, department=department, note=note, due=_as_dicts(due)
         )
+
+    def _co_replies_owed(self, new_lead: str) -> list[str]:
+        """The co-handlers still owing a reply once `new_lead` leads (a co-handler made lead owes none)."""
+        return [d for d in self.co_departments if d != new_lead and d not in self.co_replies and d not in self.waived]
 
     def record_contact(self, by: Actor, at: datetime, *, note: str) -> None:
         require_open(self)
@@ -529,7 +534,6 @@ class Case(AuditedAggregate):
         today = local_date(at)
         on_time = today <= Due.from_dict(self.due[self.main_clock]).due
         revisit = schedule.due(today, schedule.policy.revisit_window)
-        assert self.round_started_at is not None
         self._record(
             self.Resolved,
             by=by,
@@ -538,9 +542,19 @@ class Case(AuditedAggregate):
             outcome=outcome.value,
             reason=reason,
             on_time=on_time,
-            working_days=schedule.working_days_between(local_date(self.round_started_at), today),
+            working_days=schedule.working_days_between(self._main_clock_opened(), today),
             due={"revisit": revisit.as_dict()},
         )
+
+    def _main_clock_opened(self) -> date:
+        """The day the lead's work began: the dispatch it received (first or by reassignment) or the reopen.
+
+        Every one of those events opens the main clock (an extension moves its due date, not its opening)."""
+        opened = getattr(self, "clocks_opened", {}).get(self.main_clock)  # older view states lack it
+        if opened is not None:
+            return date.fromisoformat(opened)
+        assert self.round_started_at is not None
+        return local_date(self.round_started_at)
 
     def evaluate(
         self, by: Actor, at: datetime, *, satisfaction: Satisfaction, solved: bool, comment: str | None

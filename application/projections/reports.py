@@ -156,7 +156,7 @@ def arbitrated(s: State, e: Any) -> State:
     update_last(s, "assignments", reassigned_on=on)
     s["assignments"].append(assignment(e.department, on, due_of(e.due, "sign_for")))
     s["lead_department"] = e.department
-    update_last(s, "rounds", department=e.department)
+    update_last(s, "rounds", department=e.department, started_on=on)
     change_span(s, on, department=e.department, due=due_of(e.due, s["tier"]) or current(s, "spans").get("due"))
     return s
 
