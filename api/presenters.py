@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi.responses import JSONResponse
 
-from application.access import public_due
+from application.access import public_due, public_status
 from application.execution import CaseResult
 from domain.token import AccessToken
 from domain.values import Actor, Role
@@ -27,7 +27,7 @@ def case_body(result: CaseResult, viewer: Actor) -> dict[str, Any]:
         "urgency": case.urgency,
         "contact": case.contact,
         "project_id": case.project_id,
-        "status": str(case.status),
+        "status": str(case.status) if internal else public_status(case.status),
         "tier": case.tier,
         "lead_department": case.lead_department,
         "co_departments": case.co_departments if internal else [],

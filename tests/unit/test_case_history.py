@@ -7,8 +7,10 @@ from uuid import UUID
 
 import pytest
 
+from api.presenters import case_body
+from application.views import CaseFilter, PageRequest
 from domain.errors import NotFound, NotPermitted
-from domain.values import Arbitration, Escalation, Satisfaction
+from domain.values import Actor, Arbitration, Escalation, Satisfaction
 from infrastructure.clock import FixedClock
 from infrastructure.container import Container
 from tests.conftest import AUDITOR, CO, CO2, COORDINATOR, ENTERPRISE, LEAD, OTHER_ENTERPRISE, REPORTER
@@ -135,3 +137,53 @@ def test_history_by_reporter_is_not_permitted(app: Container) -> None:
     with pytest.raises(NotPermitted) as e:
         s.history(app, case_id, REPORTER)
     assert e.value.rule == "role_not_permitted"
+
+
+# -- the enterprise's status matches its public history (settled after the audit, 2026-11-29) ----------------
+
+
+def test_history_by_enterprise_shows_a_reassignment_as_a_dispatch_to_the_new_department(app: Container) -> None:
+    case_id = s.dispatched_case(app, co=["finance"], by=ENTERPRISE)
+    s.return_case(app, case_id)
+    s.arbitrate(app, case_id, Arbitration.REASSIGN, "housing")
+
+    public = s.history(app, case_id, ENTERPRISE)
+
+    dispatches = [(e["version"], e["data"]) for e in public if e["type"] == "CaseDispatched"]
+    assert dispatches == [
+        (2, {"tier": "resolution", "lead_department": "econ-info"}),
+        (4, {"tier": "resolution", "lead_department": "housing"}),
+    ]
+    assert [e["type"] for e in public] == ["CaseRegistered", "CaseDispatched", "CaseDispatched"]
+
+
+def test_history_by_enterprise_shows_no_second_dispatch_for_an_upheld_return(app: Container) -> None:
+    case_id = s.dispatched_case(app, co=["finance"], by=ENTERPRISE)
+    s.return_case(app, case_id)
+    s.arbitrate(app, case_id, Arbitration.UPHOLD)
+
+    assert [e["type"] for e in s.history(app, case_id, ENTERPRISE)] == ["CaseRegistered", "CaseDispatched"]
+
+
+def test_case_list_by_enterprise_shows_a_returned_case_as_dispatched(app: Container) -> None:
+    case_id = s.returned_case(app, by=ENTERPRISE)
+    for worker in app.workers():
+        worker.catch_up()
+
+    def listed(by: Actor, status: str | None = None) -> list[tuple[str, str]]:
+        page = app.view_service.list_cases(by, CaseFilter(status=status), PageRequest())
+        return [(i["id"], i["status"]) for i in page.items]
+
+    assert listed(COORDINATOR) == [(str(case_id), "returned")]
+    assert listed(ENTERPRISE) == [(str(case_id), "dispatched")]
+    assert listed(ENTERPRISE, "dispatched") == [(str(case_id), "dispatched")]
+    assert listed(ENTERPRISE, "returned") == []
+
+
+def test_case_answer_to_enterprise_shows_a_returned_case_as_dispatched(app: Container) -> None:
+    case_id = s.returned_case(app, by=ENTERPRISE)
+
+    def status(by: Actor) -> str:
+        return str(case_body(app.queries.get(case_id, by), by)["status"])
+
+    assert (status(ENTERPRISE), status(COORDINATOR), status(LEAD)) == ("dispatched", "returned", "returned")
