@@ -10,6 +10,7 @@ from application.access import public_due, public_status
 from application.execution import CaseResult
 from domain.token import AccessToken
 from domain.values import Actor, Role
+from domain.warnings import open_warnings
 
 
 def case_body(result: CaseResult, viewer: Actor) -> dict[str, Any]:
@@ -33,7 +34,7 @@ def case_body(result: CaseResult, viewer: Actor) -> dict[str, Any]:
         "co_departments": case.co_departments if internal else [],
         "round": case.round,
         "due": case.due if internal else public_due(case.due),
-        "warnings": list(case.warnings.values()) if internal else [],
+        "warnings": [{k: v for k, v in w.items() if k != "key"} for w in open_warnings(case)] if internal else [],
         "escalation_level": case.escalation_level if internal else None,
         "co_replies": case.co_replies if internal else None,
         "pending_extension": case.pending_extension if internal else None,

@@ -22,7 +22,7 @@ from domain.case_rules import (
 from domain.errors import InvalidCommand, NotPermitted
 from domain.schedule import Schedule, local_date
 from domain.values import SYSTEM_TRACKING, Actor, Arbitration, Escalation, Outcome, Satisfaction, Status, Tier, Urgency
-from domain.warnings import Threshold, crossed, ended
+from domain.warnings import ESCALATION, Threshold, crossed, ended, escalation, warning_key
 from domain.workdays import Due
 
 WORKING = (Status.DISPATCHED, Status.RETURNED, Status.IN_PROGRESS)
@@ -265,7 +265,7 @@ class Case(AuditedAggregate):
 
         def apply(self, case: Case) -> None:
             since = self.timestamp.isoformat()
-            case.warnings[self.kind] = {
+            case.warnings[warning_key(self.kind)] = {
                 "level": self.level,
                 "kind": self.kind,
                 "since": since,
@@ -282,7 +282,7 @@ class Case(AuditedAggregate):
         cause: str
 
         def apply(self, case: Case) -> None:
-            case.warnings.pop(self.kind, None)
+            case.warnings.pop(warning_key(self.kind), None)
 
     # -- state: assigned only by the events above. Annotated for type checkers only, because
     # the library turns runtime annotations on an aggregate into fields of its created event.
@@ -520,6 +520,10 @@ class Case(AuditedAggregate):
         elif due is not None:
             raise InvalidCommand("due_only_for_supervise", "only a supervise escalation carries a due date")
         self._record(self.Escalated, by=by, at=at, level=level.value, reason=reason, due=_as_dicts(clocks))
+        # An escalation is a warning of the case too, raised by the coordinator who escalates (once per rung).
+        warning = escalation(self, level)
+        if self.warnings.get(ESCALATION, {}).get("kind") != warning.kind:
+            self._record(self.WarningRaised, by=by, at=at, **warning.as_fields())
 
     def resolve(
         self, by: Actor, at: datetime, schedule: Schedule, *, reply: str, outcome: Outcome, reason: str | None

@@ -362,7 +362,8 @@ def test_escalate_supervise_with_a_given_date(app: Container) -> None:
     case = app.cases.escalate(case_id, s.cmd(), level=Escalation.SUPERVISE, reason="逾期", due=date(2026, 12, 10)).case
 
     assert case.due["supervision"] == clock_entry("2026-12-10")
-    assert s.last_event(app, case_id)["data"]["due"] == {"supervision": clock_entry("2026-12-10")}
+    escalated = next(e for e in s.history(app, case_id) if e["type"] == "CaseEscalated")  # its warning follows
+    assert escalated["data"]["due"] == {"supervision": clock_entry("2026-12-10")}
 
 
 @pytest.mark.parametrize("level", [Escalation.URGE, Escalation.LISTED])

@@ -74,12 +74,14 @@ def test_resolve_clears_every_warning_of_the_working_clocks(app: Container, cloc
     case_id = s.in_progress_case(app, tier=Tier.HANDLING)
     app.cases.escalate(case_id, s.cmd(), level=Escalation.SUPERVISE, reason="逾期", due=None)
     track_at(app, clock, local(2026, 12, 8))
-    assert set(warnings(app, case_id)) == {"first_contact", "handling", "supervision", "stalled"}
+    # Settled after the audit: the escalation is a warning too, and resolution ends it.
+    assert set(warnings(app, case_id)) == {"first_contact", "handling", "supervision", "stalled", "escalation"}
 
     s.resolve(app, case_id)
 
     assert {(kind, cause) for kind, _, cause, _ in cleared(app, case_id)} == {
-        (kind, "CaseResolved") for kind in ("first_contact", "handling", "supervision", "stalled")
+        (kind, "CaseResolved")
+        for kind in ("first_contact", "handling", "supervision", "stalled", "escalation:supervise")
     }
     assert warnings(app, case_id) == {}
 
@@ -228,5 +230,6 @@ def test_commands_that_end_no_cause_clear_nothing(app: Container, clock: FixedCl
     s.request_extension(app, case_id, 3)
     app.cases.progress(case_id, s.cmd(CO2), note="正在核实用地指标")
 
-    assert warnings(app, case_id) == before
+    # The escalation adds its own warning (settled after the audit); none of the earlier ones ended.
+    assert warnings(app, case_id) == {**before, "escalation": "yellow"}
     assert cleared(app, case_id) == []
