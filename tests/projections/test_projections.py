@@ -120,3 +120,24 @@ def test_the_cases_view_state_round_trips_every_case_of_random_histories(app: Co
         ours = app.store.mapper.transcoder.decode(projection.encode(case))
         library = app.store.mapper.transcoder.decode(app.store.mapper.transcoder.encode(vars(Snapshot.take(case))))
         assert {**ours, "timestamp": None} == {**library, "timestamp": None}  # a snapshot's time is when it is taken
+
+
+@pytest.mark.parametrize("name", ["cases", "reports"])
+def test_a_batch_another_runner_applied_first_is_refused_with_integrity_error(
+    app: Container, clock: FixedClock, name: str
+) -> None:
+    """Two runners of one projection (`casetrail track` beside `serve`): the one that read its batch before the
+    other applied it gets `IntegrityError` (a lost race, tolerated by both), not a fold error, and the view stays
+    what the winner wrote."""
+    random_history(app, clock, seed=22, cases=4, steps=20)
+    projection = next(p for p in app.projections if p.name == name)
+    late, winner = Worker(app.store, projection, app.views), Worker(app.store, projection, app.views)
+    generation = app.views.active_generation(name)
+    batch = late.read(0)
+    winner.catch_up()
+    before = projected_rows(app, projection)
+
+    with pytest.raises(IntegrityError):
+        late.apply(generation, 0, batch)
+
+    assert projected_rows(app, projection) == before == folded_rows(app, projection)
