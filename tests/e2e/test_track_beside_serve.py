@@ -10,7 +10,7 @@ import pytest
 
 from tests.e2e.conftest import BIN, Server
 from tests.e2e.test_serve import admin_token
-from tests.http.scenario import DISPATCH, auth, issue_tokens, register, step
+from tests.http.scenario import DISPATCH, issue_tokens, register, step
 
 pytestmark = pytest.mark.e2e
 RUNS = 10
