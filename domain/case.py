@@ -1,7 +1,7 @@
 """The Case aggregate: one enterprise problem or project issue, from registration to closure.
 
-Public methods check the rules of DOMAIN.md and compute values (due dates, next status); the
-nested event classes only assign state, so replay never re-decides anything.
+Public methods check the rules of DOMAIN.md and compute values (due dates, next status), then record an event
+(domain/case_events.py) that only assigns state, so replay never re-decides anything.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from domain import case_events as events
 from domain.audited import AuditedAggregate
 from domain.case_rules import (
     require,
@@ -22,7 +23,7 @@ from domain.case_rules import (
 from domain.errors import InvalidCommand, NotPermitted
 from domain.schedule import Schedule, local_date
 from domain.values import SYSTEM_TRACKING, Actor, Arbitration, Escalation, Outcome, Satisfaction, Status, Tier, Urgency
-from domain.warnings import ESCALATION, Threshold, crossed, ended, escalation, warning_key
+from domain.warnings import ESCALATION, Threshold, crossed, ended, escalation
 from domain.workdays import Due
 
 WORKING = (Status.DISPATCHED, Status.RETURNED, Status.IN_PROGRESS)
@@ -32,257 +33,29 @@ MAX_SUPERVISION_DAYS = 366  # an order is about this case's work, not next decad
 class Case(AuditedAggregate):
     TOPIC = "casetrail:Case"
 
-    # -- events: stored names are data; never rename a TOPIC ---------------------------------
+    # -- events (domain/case_events.py); stored names are data: never rename a TOPIC --------------
 
-    class Created(AuditedAggregate.Created):
-        TOPIC = "casetrail:CaseRegistered"
-        reference: str
-        kind: str
-        title: str
-        description: str
-        enterprise: dict[str, str]
-        category: str
-        channel: str
-        urgency: str
-        contact: dict[str, str]
-        project_id: str | None
-
-        def apply(self, case: Case) -> None:
-            case.reference, case.kind, case.title = self.reference, self.kind, self.title
-            case.description, case.enterprise, case.category = self.description, self.enterprise, self.category
-            case.channel, case.urgency, case.contact = self.channel, self.urgency, self.contact
-            case.project_id = self.project_id
-            case.status, case.tier, case.lead_department, case.co_departments = Status.REGISTERED, None, None, []
-            case.round, case.due, case.warnings, case.escalation_level = 1, {}, {}, None
-            case.co_replies, case.waived, case.barred_from_return = {}, [], []
-            case.pending_extension, case.extended_days, case.evaluations = None, 0, {}
-            case.resolution, case.merged_into, case.duplicates, case.contacted = None, None, [], False
-            case.round_started_at, case.escalated_at = None, None
-            case.clocks_opened, case.last_progress_at = {}, None
-
-    class Dispatched(AuditedAggregate.Event):
-        TOPIC = "casetrail:CaseDispatched"
-        tier: str
-        lead_department: str
-        co_departments: list[str]
-        due: dict[str, dict[str, Any]]
-
-        def apply(self, case: Case) -> None:
-            case.status, case.tier = Status.DISPATCHED, self.tier
-            case.lead_department, case.co_departments = self.lead_department, list(self.co_departments)
-            case.round_started_at = self.timestamp
-            _open_clocks(case, self.due, self.timestamp)
-
-    class SignedFor(AuditedAggregate.Event):
-        TOPIC = "casetrail:CaseSignedFor"
-        due: dict[str, dict[str, Any]]
-
-        def apply(self, case: Case) -> None:
-            case.status, case.last_progress_at = Status.IN_PROGRESS, self.timestamp
-            case.due.pop("sign_for", None)
-            _open_clocks(case, self.due, self.timestamp)
-
-    class Returned(AuditedAggregate.Event):
-        TOPIC = "casetrail:CaseReturned"
-        department: str
-        reason: str
-        basis: str
-
-        def apply(self, case: Case) -> None:
-            case.status = Status.RETURNED
-            case.due.pop("sign_for", None)
-
-    class Arbitrated(AuditedAggregate.Event):
-        TOPIC = "casetrail:CaseReturnArbitrated"
-        decision: str
-        department: str
-        note: str
-        due: dict[str, dict[str, Any]]
-
-        def apply(self, case: Case) -> None:
-            case.status = Status.DISPATCHED
-            if self.decision == Arbitration.UPHOLD:
-                case.barred_from_return.append(self.department)
-            else:
-                case.lead_department = self.department
-                if self.department in case.co_departments:
-                    case.co_departments.remove(self.department)
-                    case.due.pop(f"co_reply:{self.department}", None)
-            _open_clocks(case, self.due, self.timestamp)
-
-    class Contacted(AuditedAggregate.Event):
-        TOPIC = "casetrail:CaseContacted"
-        note: str
-
-        def apply(self, case: Case) -> None:
-            case.contacted = True
-            case.due.pop("first_contact", None)
-
-    class ProgressLogged(AuditedAggregate.Event):
-        TOPIC = "casetrail:CaseProgressLogged"
-        department: str
-        note: str
-
-        def apply(self, case: Case) -> None:
-            if self.department == case.lead_department:
-                case.last_progress_at = self.timestamp
-
-    class CoReplied(AuditedAggregate.Event):
-        TOPIC = "casetrail:CaseCoReplied"
-        department: str
-        note: str
-
-        def apply(self, case: Case) -> None:
-            case.co_replies[self.department] = {"note": self.note, "at": self.timestamp.isoformat()}
-            case.due.pop(f"co_reply:{self.department}", None)
-
-    class CoReplyWaived(AuditedAggregate.Event):
-        TOPIC = "casetrail:CaseCoReplyWaived"
-        department: str
-        reason: str
-
-        def apply(self, case: Case) -> None:
-            case.waived.append(self.department)
-            case.due.pop(f"co_reply:{self.department}", None)
-
-    class ExtensionRequested(AuditedAggregate.Event):
-        TOPIC = "casetrail:CaseExtensionRequested"
-        extra_working_days: int
-        reason: str
-
-        def apply(self, case: Case) -> None:
-            case.pending_extension = {"extra_working_days": self.extra_working_days, "reason": self.reason}
-
-    class ExtensionDecided(AuditedAggregate.Event):
-        TOPIC = "casetrail:CaseExtensionDecided"
-        approved: bool
-        extra_working_days: int
-        note: str
-        due: dict[str, dict[str, Any]]
-
-        def apply(self, case: Case) -> None:
-            case.pending_extension = None
-            if self.approved:
-                case.extended_days += self.extra_working_days
-                case.due.update(self.due)
-
-    class Escalated(AuditedAggregate.Event):
-        TOPIC = "casetrail:CaseEscalated"
-        level: str
-        reason: str
-        due: dict[str, dict[str, Any]]
-
-        def apply(self, case: Case) -> None:
-            case.escalation_level, case.escalated_at = self.level, self.timestamp
-            _open_clocks(case, self.due, self.timestamp)
-
-    class Resolved(AuditedAggregate.Event):
-        TOPIC = "casetrail:CaseResolved"
-        reply: str
-        outcome: str
-        reason: str | None
-        on_time: bool
-        working_days: int
-        due: dict[str, dict[str, Any]]
-
-        def apply(self, case: Case) -> None:
-            case.status, case.pending_extension = Status.RESOLVED, None
-            case.resolution = {"reply": self.reply, "outcome": self.outcome, "reason": self.reason}
-            case.due = {}
-            _open_clocks(case, self.due, self.timestamp)
-
-    class Evaluated(AuditedAggregate.Event):
-        TOPIC = "casetrail:CaseEvaluated"
-        round: int
-        satisfaction: str
-        solved: bool
-        comment: str | None
-
-        def apply(self, case: Case) -> None:
-            case.status = Status.EVALUATED
-            case.evaluations[str(self.round)] = {
-                "satisfaction": self.satisfaction,
-                "solved": self.solved,
-                "comment": self.comment,
-                "by": self.actor["role"],
-            }
-            case.due.pop("revisit", None)
-
-    class Reopened(AuditedAggregate.Event):
-        TOPIC = "casetrail:CaseReopened"
-        round: int
-        reason: str
-        due: dict[str, dict[str, Any]]
-
-        def apply(self, case: Case) -> None:
-            case.status, case.round, case.extended_days = Status.IN_PROGRESS, self.round, 0
-            case.round_started_at = case.last_progress_at = self.timestamp
-            case.resolution, case.due = None, {}
-            _open_clocks(case, self.due, self.timestamp)
-
-    class Closed(AuditedAggregate.Event):
-        TOPIC = "casetrail:CaseClosed"
-        note: str | None
-        evaluated: bool
-
-        def apply(self, case: Case) -> None:
-            case.status, case.due = Status.CLOSED, {}
-
-    class Withdrawn(AuditedAggregate.Event):
-        TOPIC = "casetrail:CaseWithdrawn"
-        reason: str
-        before_dispatch: bool
-        by_enterprise: bool
-
-        def apply(self, case: Case) -> None:
-            case.status, case.due = Status.WITHDRAWN, {}
-
-    class Merged(AuditedAggregate.Event):
-        TOPIC = "casetrail:CaseMerged"
-        into: str
-        into_reference: str
-        note: str | None
-
-        def apply(self, case: Case) -> None:
-            case.status, case.merged_into, case.due = Status.MERGED, self.into, {}
-
-    class DuplicateAttached(AuditedAggregate.Event):
-        TOPIC = "casetrail:CaseDuplicateAttached"
-        duplicate: str
-        duplicate_reference: str
-
-        def apply(self, case: Case) -> None:
-            case.duplicates.append(self.duplicate)
-
-    class WarningRaised(AuditedAggregate.Event):
-        """The tracking job saw a threshold crossed; a red warning replaces a yellow one of the same kind."""
-
-        TOPIC = "casetrail:CaseWarningRaised"
-        kind: str
-        level: str
-        due: str | None
-        department: str | None
-
-        def apply(self, case: Case) -> None:
-            since = self.timestamp.isoformat()
-            case.warnings[warning_key(self.kind)] = {
-                "level": self.level,
-                "kind": self.kind,
-                "since": since,
-                "due": self.due,
-                "department": self.department,
-            }
-
-    class WarningCleared(AuditedAggregate.Event):
-        """A warning's cause ended; `cause` names the event that ended it."""
-
-        TOPIC = "casetrail:CaseWarningCleared"
-        kind: str
-        level: str
-        cause: str
-
-        def apply(self, case: Case) -> None:
-            case.warnings.pop(warning_key(self.kind), None)
+    Created = events.Created
+    Dispatched = events.Dispatched
+    SignedFor = events.SignedFor
+    Returned = events.Returned
+    Arbitrated = events.Arbitrated
+    Contacted = events.Contacted
+    ProgressLogged = events.ProgressLogged
+    CoReplied = events.CoReplied
+    CoReplyWaived = events.CoReplyWaived
+    ExtensionRequested = events.ExtensionRequested
+    ExtensionDecided = events.ExtensionDecided
+    Escalated = events.Escalated
+    Resolved = events.Resolved
+    Evaluated = events.Evaluated
+    Reopened = events.Reopened
+    Closed = events.Closed
+    Withdrawn = events.Withdrawn
+    Merged = events.Merged
+    DuplicateAttached = events.DuplicateAttached
+    WarningRaised = events.WarningRaised
+    WarningCleared = events.WarningCleared
 
     # -- state: assigned only by the events above. Annotated for type checkers only, because
     # the library turns runtime annotations on an aggregate into fields of its created event.
@@ -337,8 +110,10 @@ class Case(AuditedAggregate):
         super()._record(event_class, by=by, at=at, **fields)
         if event_class in (self.WarningRaised, self.WarningCleared):
             return
-        cause = event_class.TOPIC.removeprefix("casetrail:")
-        for kind, level in ended(self, cause, by.department).items():
+        lead_noted = event_class is self.ProgressLogged and by.department == self.lead_department
+        ending = ended(self, ends_escalation=event_class in ESCALATION_ENDS, lead_noted=lead_noted)
+        cause = event_class.TOPIC.removeprefix("casetrail:")  # stored in the clearing event, as before
+        for kind, level in ending.items():
             super()._record(self.WarningCleared, by=by, at=at, kind=kind, level=level, cause=cause)
 
     def raise_warnings(self, at: datetime, schedule: Schedule) -> list[Threshold]:
@@ -627,14 +402,6 @@ class Case(AuditedAggregate):
         )
 
 
-def _open_clocks(case: Case, due: dict[str, dict[str, Any]], at: datetime) -> None:
-    """Set the clocks an event opens, and the local day each opened (the 80% warning counts from it)."""
-    case.due.update(due)
-    opened = local_date(at).isoformat()
-    # getattr: view states snapshotted before `clocks_opened` existed lack it.
-    case.clocks_opened = {**getattr(case, "clocks_opened", {}), **dict.fromkeys(due, opened)}
-
-
 def _as_dicts(due: dict[str, Due]) -> dict[str, dict[str, Any]]:
     return {name: d.as_dict() for name, d in due.items()}
 
@@ -647,3 +414,6 @@ def _check_departments(tier: Tier, lead: str, co: list[str], departments: Contai
         raise InvalidCommand("duplicate_department", "the lead and co-handlers must be distinct departments")
     if tier is Tier.HANDLING and co:
         raise InvalidCommand("co_departments_need_resolution_tier", "tier 1 (handling) has no co-handlers")
+
+
+ESCALATION_ENDS = (Case.Resolved, Case.Withdrawn, Case.Merged)  # an escalation is a warning until these
