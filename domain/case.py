@@ -14,6 +14,8 @@ from uuid import UUID
 from domain import case_events as events
 from domain.audited import AuditedAggregate
 from domain.case_rules import (
+    as_dicts,
+    check_departments,
     require,
     require_involved,
     require_lead,
@@ -30,7 +32,13 @@ WORKING = (Status.DISPATCHED, Status.RETURNED, Status.IN_PROGRESS)
 MAX_SUPERVISION_DAYS = 366  # an order is about this case's work, not next decade's
 
 
-class Case(AuditedAggregate):
+if TYPE_CHECKING:
+    State = events.CaseState  # the state's declared types, for type checkers only
+else:
+    State = object
+
+
+class Case(AuditedAggregate, State):
     TOPIC = "casetrail:Case"
 
     # -- events (domain/case_events.py); stored names are data: never rename a TOPIC --------------
@@ -56,43 +64,6 @@ class Case(AuditedAggregate):
     DuplicateAttached = events.DuplicateAttached
     WarningRaised = events.WarningRaised
     WarningCleared = events.WarningCleared
-
-    # -- state: assigned only by the events above. Annotated for type checkers only, because
-    # the library turns runtime annotations on an aggregate into fields of its created event.
-
-    if TYPE_CHECKING:
-        reference: str
-        kind: str
-        title: str
-        description: str
-        enterprise: dict[str, str]
-        category: str
-        channel: str
-        urgency: str
-        contact: dict[str, str]
-        project_id: str | None
-        status: str
-        tier: str | None
-        lead_department: str | None
-        co_departments: list[str]
-        round: int
-        due: dict[str, dict[str, Any]]
-        warnings: dict[str, dict[str, Any]]
-        escalation_level: str | None
-        co_replies: dict[str, dict[str, str]]
-        waived: list[str]
-        barred_from_return: list[str]
-        pending_extension: dict[str, Any] | None
-        extended_days: int
-        evaluations: dict[str, dict[str, Any]]
-        resolution: dict[str, Any] | None
-        merged_into: str | None
-        duplicates: list[str]
-        contacted: bool
-        round_started_at: datetime | None
-        escalated_at: datetime | None
-        clocks_opened: dict[str, str]
-        last_progress_at: datetime | None
 
     # -- commands -----------------------------------------------------------------------------
 
@@ -136,7 +107,7 @@ class Case(AuditedAggregate):
     ) -> None:
         require_open(self)
         require_status(self, (Status.REGISTERED,), "not_registered", "dispatch")
-        _check_departments(tier, lead, co, departments)
+        check_departments(tier, lead, co, departments)
         today, policy = local_date(at), schedule.policy
         due = {
             "sign_for": schedule.due(today, policy.sign_for),
@@ -150,7 +121,7 @@ class Case(AuditedAggregate):
             tier=tier.value,
             lead_department=lead,
             co_departments=list(co),
-            due=_as_dicts(due),
+            due=as_dicts(due),
         )
 
     def sign_for(self, by: Actor, at: datetime, schedule: Schedule) -> None:
@@ -200,7 +171,7 @@ class Case(AuditedAggregate):
             due[self.main_clock] = schedule.due(today, policy.main_limit(Tier(self.main_clock), Urgency(self.urgency)))
             due |= {f"co_reply:{d}": schedule.due(today, policy.co_reply) for d in self._co_replies_owed(department)}
         self._record(
-            self.Arbitrated, by=by, at=at, decision=decision.value, department=department, note=note, due=_as_dicts(due)
+            self.Arbitrated, by=by, at=at, decision=decision.value, department=department, note=note, due=as_dicts(due)
         )
 
     def _co_replies_owed(self, new_lead: str) -> list[str]:
@@ -294,7 +265,7 @@ class Case(AuditedAggregate):
                 clocks["supervision"] = Due(due, not schedule.calendar.is_official(due), schedule.policy.version)
         elif due is not None:
             raise InvalidCommand("due_only_for_supervise", "only a supervise escalation carries a due date")
-        self._record(self.Escalated, by=by, at=at, level=level.value, reason=reason, due=_as_dicts(clocks))
+        self._record(self.Escalated, by=by, at=at, level=level.value, reason=reason, due=as_dicts(clocks))
         # An escalation is a warning of the case too, raised by the coordinator who escalates (once per rung).
         warning = escalation(self, level)
         if self.warnings.get(ESCALATION, {}).get("kind") != warning.kind:
@@ -363,7 +334,7 @@ class Case(AuditedAggregate):
         )
         limit = schedule.policy.main_limit(Tier(self.main_clock), Urgency(self.urgency))
         due = {self.main_clock: schedule.due(local_date(at), limit)}
-        self._record(self.Reopened, by=by, at=at, round=self.round + 1, reason=reason, due=_as_dicts(due))
+        self._record(self.Reopened, by=by, at=at, round=self.round + 1, reason=reason, due=as_dicts(due))
 
     def close(self, by: Actor, at: datetime, *, note: str | None) -> None:
         require_open(self)
@@ -400,20 +371,6 @@ class Case(AuditedAggregate):
         target._record(
             target.DuplicateAttached, by=by, at=at, duplicate=str(self.id), duplicate_reference=self.reference
         )
-
-
-def _as_dicts(due: dict[str, Due]) -> dict[str, dict[str, Any]]:
-    return {name: d.as_dict() for name, d in due.items()}
-
-
-def _check_departments(tier: Tier, lead: str, co: list[str], departments: Container[str]) -> None:
-    unknown = [d for d in [lead, *co] if d not in departments]
-    if unknown:
-        raise InvalidCommand("unknown_department", f"not in the department directory: {', '.join(unknown)}")
-    if lead in co or len(set(co)) != len(co):
-        raise InvalidCommand("duplicate_department", "the lead and co-handlers must be distinct departments")
-    if tier is Tier.HANDLING and co:
-        raise InvalidCommand("co_departments_need_resolution_tier", "tier 1 (handling) has no co-handlers")
 
 
 ESCALATION_ENDS = (Case.Resolved, Case.Withdrawn, Case.Merged)  # an escalation is a warning until these

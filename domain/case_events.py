@@ -19,6 +19,44 @@ if TYPE_CHECKING:
     from domain.case import Case
 
 
+class CaseState:
+    """The state the events below assign, declared for type checkers only: the library turns runtime
+    annotations on an aggregate into fields of its created event. `Case` has these fields."""
+
+    reference: str
+    kind: str
+    title: str
+    description: str
+    enterprise: dict[str, str]
+    category: str
+    channel: str
+    urgency: str
+    contact: dict[str, str]
+    project_id: str | None
+    status: Status
+    tier: str | None
+    lead_department: str | None
+    co_departments: list[str]
+    round: int
+    due: dict[str, dict[str, Any]]
+    warnings: dict[str, dict[str, Any]]
+    escalation_level: str | None
+    co_replies: dict[str, dict[str, str]]
+    waived: list[str]
+    barred_from_return: list[str]
+    pending_extension: dict[str, Any] | None
+    extended_days: int
+    evaluations: dict[str, dict[str, Any]]
+    resolution: dict[str, Any] | None
+    merged_into: str | None
+    duplicates: list[str]
+    contacted: bool
+    round_started_at: datetime | None
+    escalated_at: datetime | None
+    clocks_opened: dict[str, str]
+    last_progress_at: datetime | None
+
+
 class Created(AuditedAggregate.Created):
     TOPIC = "casetrail:CaseRegistered"
     reference: str
