@@ -7,7 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from application.access import require_role
-from application.case_execution import CaseExecutor, CaseResult
+from application.case_execution import CaseExecutor, CaseResult, Links
 from application.errors import NotFound
 from domain.values import Actor, Arbitration, Role
 
@@ -50,33 +50,60 @@ class CaseQueries:
     ) -> CaseResult:
         """The case now, or as it stood at a version or a moment (404 before registration or past the head)."""
         require_role(by, "read")
-        case = self.executor.load_visible(case_id, by)
+        case = self.executor.load_visible(case_id, by)  # access first: as-of reads see nothing more
+        public = by.role is Role.ENTERPRISE
+        versions = self._public_versions(case_id) if public else list(range(1, case.version + 1))
         version = case.version
         if as_of_version is not None:
-            if not 1 <= as_of_version <= case.version:
-                raise NotFound(f"the case has versions 1 to {case.version}")
-            version = as_of_version
+            if not 1 <= as_of_version <= len(versions):
+                raise NotFound(f"the case has versions 1 to {len(versions)}")
+            version = versions[as_of_version - 1]
         elif as_of is not None:
-            version = self._version_at(case_id, as_of)
+            version = self._version_at(case_id, as_of, set(versions))
         if version != case.version:
             case = self.executor.load(case_id, version)
-        return CaseResult(case, self.executor.position(case_id, version))
+        links = self._own_links(case.merged_into, case.duplicates, by) if public else None
+        return CaseResult(case, self.executor.position(case_id, version), links=links)
 
     def history(self, case_id: UUID, by: Actor) -> list[dict[str, Any]]:
         """Every event of the case with its actor and hashes; enterprises see the public part only."""
         require_role(by, "history")
         self.executor.load_visible(case_id, by)
         entries = [history_entry(e) for e in self.executor.store.events.get(case_id)]
-        if by.role is Role.ENTERPRISE:
-            entries = public_history(entries)
-        return entries
+        if by.role is not Role.ENTERPRISE:
+            return entries
+        shown = []
+        for n, entry in enumerate(public_history(entries), 1):
+            data = entry["data"]
+            if entry["type"] == "CaseMerged" and self._own_links(data.get("into"), [], by).merged_into is None:
+                data = {}  # merged into another enterprise's case: nothing of that case is shown
+            # Numbered as the enterprise sees them (no gaps where internal events are), without the chain's
+            # hashes, which would reveal that there are events it does not see.
+            shown.append({**entry, "data": data, "version": n, "hash": None, "prev_hash": None})
+        return shown
 
-    def _version_at(self, case_id: UUID, moment: datetime) -> int:
+    def _public_versions(self, case_id: UUID) -> list[int]:
+        """The recorded versions an enterprise sees, in order: its as-of reads land only on these."""
+        entries = [history_entry(e) for e in self.executor.store.events.get(case_id)]
+        return [e["version"] for e in public_history(entries)]
+
+    def _version_at(self, case_id: UUID, moment: datetime, allowed: set[int]) -> int:
         events: list[Any] = list(self.executor.store.events.get(case_id))
-        versions = [e.originator_version for e in events if e.timestamp <= moment]
+        versions = [e.originator_version for e in events if e.timestamp <= moment and e.originator_version in allowed]
         if not versions:
             raise NotFound("the case was not yet registered at that moment")
         return max(versions)
+
+    def _own_links(self, merged_into: str | None, duplicates: list[str], by: Actor) -> Links:
+        """The linked cases that are the enterprise's own; another enterprise's case is not shown at all."""
+
+        def own(case_id: str) -> bool:
+            try:
+                return self.executor.load(UUID(case_id)).enterprise.get("credit_code") == by.credit_code
+            except NotFound:
+                return False
+
+        return Links(merged_into if merged_into and own(merged_into) else None, tuple(d for d in duplicates if own(d)))
 
 
 def history_entry(event: Any) -> dict[str, Any]:
