@@ -29,6 +29,7 @@ class Settings:
     ready_max_lag: int = 1000
     projection_batch: int = 1000
     signing_key_file: Path | None = None
+    cookie_secure: bool = False  # the console's session cookie is sent over https only
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -41,6 +42,7 @@ class Settings:
             ready_max_lag=int(env.get("CASETRAIL_READY_MAX_LAG", "1000")),
             projection_batch=int(env.get("CASETRAIL_PROJECTION_BATCH", "1000")),
             signing_key_file=_path(env.get("CASETRAIL_SIGNING_KEY_FILE")),
+            cookie_secure=env.get("CASETRAIL_COOKIE_SECURE", "").lower() in ("1", "true", "yes"),
         )
 
     @property

@@ -1,0 +1,279 @@
+"""The console's Chinese words, in one place (the vocabulary of CONSOLE.md): templates never spell a label."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.directory import Directory
+
+STATUS = {
+    "registered": "已登记",
+    "dispatched": "已派单",
+    "returned": "已退单",
+    "in_progress": "办理中",
+    "resolved": "已办结",
+    "evaluated": "已评价",
+    "closed": "已销号",
+    "withdrawn": "已撤回",
+    "merged": "已合并",
+}
+PUBLIC_STATUS = {
+    "registered": "已受理",
+    "dispatched": "办理中",
+    "returned": "办理中",
+    "in_progress": "办理中",
+    "resolved": "已办结",
+    "evaluated": "已评价",
+    "closed": "已办结销号",
+    "withdrawn": "已撤回",
+    "merged": "已合并",
+}
+TIER = {"handling": "高效事项办理", "resolution": "精准问题处置", "tracking": "跟踪预警服务"}
+ROLE = {
+    "coordinator": "中心工作人员",
+    "handler": "部门办理人员",
+    "enterprise": "企业",
+    "auditor": "审计/纪检",
+    "reporter": "统计",
+    "admin": "系统管理员",
+    "system": "系统",
+}
+CLOCK = {
+    "sign_for": "签收时限",
+    "first_contact": "首次联系时限",
+    "handling": "办理时限",
+    "resolution": "办理时限",
+    "co_reply": "协办回复时限",
+    "revisit": "回访时限",
+    "supervision": "督办时限",
+}
+LEVEL = {"yellow": "黄色预警", "red": "红色预警"}
+WARNING_KIND = {"stalled": "办理停滞", "revisit": "回访逾期", "dissatisfied": "多次不满意", "escalation": "督办"}
+LIGHT = {"green": "正常", "yellow": "预警", "red": "超期", "grey": "已办结"}
+ESCALATION = {"urge": "催办", "supervise": "督办", "listed": "挂牌督办"}
+SATISFACTION = {
+    "very_satisfied": "非常满意",
+    "satisfied": "满意",
+    "basically_satisfied": "基本满意",
+    "dissatisfied": "不满意",
+    "very_dissatisfied": "非常不满意",
+}
+OUTCOME = {"solved": "已解决", "explained": "已解释说明", "unsolvable": "暂不具备解决条件"}
+CHANNEL = {"visit": "走访", "hotline": "热线", "online": "线上平台", "meeting": "座谈/调度会", "letter": "来信"}
+URGENCY = {"normal": "一般", "urgent": "紧急"}
+KIND = {"enterprise_problem": "企业诉求", "project_issue": "项目问题"}
+CATEGORY = {
+    "approval": "审批手续",
+    "policy": "政策兑现",
+    "land": "用地",
+    "utilities": "水电气/蒸汽",
+    "infrastructure": "道路/配套",
+    "financing": "融资",
+    "talent": "人才",
+    "market": "市场拓展/供需对接",
+    "technology": "科技创新",
+    "environment": "环保",
+    "other": "其他",
+}
+ARBITRATION = {"uphold": "维持", "reassign": "改派"}
+PROJECT_LIST = {"start": "开工入库", "construction": "加快建设", "completion": "按期竣工", "production": "投产达效"}
+ZONE = {"zone-1": "第一战区", "zone-2": "第二战区", "zone-3": "第三战区", "zone-4": "第四战区"}
+ACTION = {
+    "dispatch": "派单",
+    "sign_for": "签收",
+    "return": "退单",
+    "arbitrate": "审定",
+    "contact": "首次联系",
+    "progress": "办理进展",
+    "co_reply": "协办回复",
+    "waive_co_reply": "免于协办",
+    "request_extension": "申请延期",
+    "decide_extension": "审批延期",
+    "escalate": "督办",
+    "resolve": "办结",
+    "evaluate": "回访评价",
+    "reopen": "重办",
+    "close": "销号",
+    "withdraw": "撤回",
+    "merge": "合并",
+}
+DUE_NOW = {
+    "sign_for": "待签收",
+    "first_contact": "待首次联系",
+    "co_reply": "待协办回复",
+    "main": "待办结",
+    "arbitrate": "待审定",
+}
+# What an event says in the timeline (DOMAIN.md's verbs); the details are added by the timeline presenter.
+EVENT = {
+    "CaseRegistered": "登记诉求",
+    "CaseDispatched": "派单",
+    "CaseSignedFor": "签收",
+    "CaseReturned": "退单",
+    "CaseReturnArbitrated": "审定退单",
+    "CaseContacted": "首次联系企业",
+    "CaseProgressLogged": "记录办理进展",
+    "CaseCoReplied": "协办回复",
+    "CaseCoReplyWaived": "免于协办",
+    "CaseExtensionRequested": "申请延期",
+    "CaseExtensionDecided": "审批延期",
+    "CaseEscalated": "督办",
+    "CaseResolved": "办结",
+    "CaseEvaluated": "回访评价",
+    "CaseReopened": "重办",
+    "CaseClosed": "销号",
+    "CaseWithdrawn": "撤回",
+    "CaseMerged": "合并到其他诉求",
+    "CaseDuplicateAttached": "合并重复诉求",
+    "CaseWarningRaised": "发出预警",
+    "CaseWarningCleared": "解除预警",
+    "CasePersonalDataErased": "删除联系人个人信息",
+}
+# Explanations of refusals by rule code, shown at the form. Until a registry of rule explanations lands
+# (domain/rules.py), these are the console's own words; an unknown rule shows the refusal's detail.
+RULE = {
+    "not_registered": "只有已登记、尚未派单的诉求可以派单。",
+    "not_dispatched": "只有已派单、尚未签收的诉求可以签收或退单。",
+    "not_in_progress": "此操作只能在办理中进行。",
+    "not_returned": "只有已退单的诉求需要审定。",
+    "not_resolved": "只有已办结的诉求可以回访评价。",
+    "not_open": "诉求已销号、撤回或合并，不能再记录。",
+    "lead_only": "只有主办单位可以进行此操作。",
+    "co_handler_only": "只有协办单位可以协办回复。",
+    "not_involved": "只有主办或协办单位可以进行此操作。",
+    "return_after_sign_for": "签收后不能退单。",
+    "return_already_arbitrated": "本单位的退单已被审定维持，不能再次退单。",
+    "co_reply_missing": "还有协办单位未回复：请等待协办回复，或由中心免于协办。",
+    "co_reply_waived": "该协办单位已被免于协办。",
+    "co_reply_given": "该协办单位已经回复。",
+    "extension_pending": "已有一项延期申请待审批。",
+    "extension_too_late": "延期须在到期日前至少1个工作日申请。",
+    "extension_exceeds_maximum": "延期后的总时限超过政策上限（30个工作日）。",
+    "no_extension_pending": "没有待审批的延期申请。",
+    "escalation_cannot_descend": "督办级别只能提高，不能降低。",
+    "already_evaluated": "本轮已经评价过。",
+    "reopen_requires_dissatisfied": "只有本轮评价为不满意或非常不满意时才能重办。",
+    "closure_requires_evaluation": "销号需要先回访评价；回访时限届满仍联系不上企业的，填写说明后可销号。",
+    "merge_target_not_open": "只能合并到仍在办理的诉求。",
+    "merge_into_self": "不能合并到自身。",
+    "unknown_case": "没有这个诉求编号。",
+    "unknown_department": "部门不在部门名录中。",
+    "duplicate_department": "主办单位和协办单位不能重复。",
+    "co_departments_need_resolution_tier": "高效事项办理没有协办单位；需要协办请选择精准问题处置。",
+    "reassign_to_same_department": "改派须选择其他部门；维持原单位请选“维持”。",
+    "reason_required": "“暂不具备解决条件”须说明原因。",
+    "role_not_permitted": "您的角色不能进行此操作。",
+    "own_credit_code_only": "企业只能以本企业的统一社会信用代码登记诉求。",
+    "due_not_in_future": "督办期限须晚于今天。",
+    "due_too_far": "督办期限过远。",
+    "due_only_for_supervise": "只有“督办”级别可以设定期限。",
+    "invalid_input": "填写的内容不完整或格式不对。",
+    "idempotency_key_reused": "此表单已用于另一次提交，请刷新页面后重试。",
+    "version_mismatch": "此诉求在您打开后已被修改。",
+}
+CHANGED = "此诉求在您打开后已被修改"
+
+
+def explain(rule: str | None, detail: str) -> str:
+    """The words shown for a refusal: the console's explanation of its rule, else the refusal's detail."""
+    return RULE.get(rule or "", detail)
+
+
+def warning_kind(kind: str) -> str:
+    """A warning's kind in words: a clock's name, a family (co_reply:finance), or the named kinds."""
+    family, _, rest = kind.partition(":")
+    if family == "escalation":
+        return ESCALATION.get(rest, "督办")
+    if family == "project":
+        return f"重大项目·{PROJECT_LIST.get(rest, rest)}"
+    return CLOCK.get(family) or WARNING_KIND.get(family, kind)
+
+
+def light(level: str | None, status: str | None = None) -> str:
+    """The light's colour: grey once a case is no longer worked, else its warning level, else green."""
+    if status in ("closed", "withdrawn", "merged", "evaluated"):
+        return "grey"
+    return level if level in ("yellow", "red") else "green"
+
+
+def department_name(directory: Directory, code: str | None) -> str:
+    if not code:
+        return "—"
+    return directory.get(code).name if code in directory else code
+
+
+def clock_name(clock: str, directory: Directory) -> str:
+    """A clock of a case's `due` in words; a co-handler's names the department."""
+    family, _, department = clock.partition(":")
+    name = CLOCK.get(family, clock)
+    return f"{name}（{department_name(directory, department)}）" if department else name
+
+
+def choices(table: dict[str, str]) -> list[tuple[str, str]]:
+    return list(table.items())
+
+
+def template_globals(directory: Directory) -> dict[str, Any]:
+    """What every template may call: the tables above and the directory's names."""
+    return {
+        "L": {
+            "status": STATUS,
+            "public_status": PUBLIC_STATUS,
+            "tier": TIER,
+            "role": ROLE,
+            "level": LEVEL,
+            "light": LIGHT,
+            "escalation": ESCALATION,
+            "satisfaction": SATISFACTION,
+            "outcome": OUTCOME,
+            "channel": CHANNEL,
+            "urgency": URGENCY,
+            "kind": KIND,
+            "category": CATEGORY,
+            "arbitration": ARBITRATION,
+            "zone": ZONE,
+            "action": ACTION,
+            "due_now": DUE_NOW,
+        },
+        "dept": lambda code: department_name(directory, code),
+        "clock": lambda name: clock_name(name, directory),
+        "warning_kind": warning_kind,
+        "lightof": light,
+        "departments": [d for d in directory],
+    }
+
+
+FIELD_ERROR = {
+    "missing": "请填写此项。",
+    "string_too_short": "请填写此项。",
+    "string_too_long": "内容过长。",
+    "too_long": "选择过多。",
+    "string_pattern_mismatch": "格式不正确。",
+    "enum": "请从列表中选择。",
+    "literal_error": "请从列表中选择。",
+    "int_parsing": "请填写整数。",
+    "greater_than_equal": "数值过小。",
+    "less_than_equal": "数值过大。",
+    "uuid_parsing": "请填写诉求编号（如 QY-2026-000123）。",
+    "date_from_datetime_parsing": "日期格式应为 2026-11-27。",
+    "date_parsing": "日期格式应为 2026-11-27。",
+    "bool_parsing": "请选择是或否。",
+    "extra_forbidden": "不应填写此项。",
+}
+FIELD_SPECIFIC = {
+    "credit_code": "统一社会信用代码不正确：应为18位，且第18位校验码须与前17位相符（GB 32100-2015）。",
+    "phone": "电话号码格式不正确（数字，可含空格或短横线）。",
+}
+
+
+def field_errors(errors: list[Any]) -> dict[str, str]:
+    """A pydantic error list as field name -> the words shown beside that field."""
+    found: dict[str, str] = {}
+    for err in errors:
+        loc = [str(p) for p in err.get("loc", ()) if not isinstance(p, int)]
+        name = "_".join(loc) if loc else "form"
+        if err.get("type") != "missing" and loc and loc[-1] in FIELD_SPECIFIC:
+            found.setdefault(name, FIELD_SPECIFIC[loc[-1]])
+        else:
+            found.setdefault(name, FIELD_ERROR.get(str(err.get("type")), "填写有误。"))
+    return found
