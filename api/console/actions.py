@@ -117,7 +117,7 @@ def offered(case: Case, by: Actor) -> list[str]:
     return [name for name, act in ACTS.items() if by.role in PERMITTED[act.use_case] and _fits(name, case, by)]
 
 
-def _fits(name: str, case: Case, by: Actor) -> bool:
+def _fits(name: str, case: Case, by: Actor) -> bool:  # noqa: PLR0912 - one line per action reads best
     status = Status(case.status)
     lead = by.role is Role.HANDLER and by.department == case.lead_department
     co = by.role is Role.HANDLER and by.department in case.co_departments
