@@ -117,7 +117,8 @@ def test_a_case_from_intake_to_closure_through_the_pages(people: Any, server: Se
     do(coordinator, case, "close", "销号")
     assert coordinator.page.locator(".case-state").get_by_text("已销号").is_visible()
     timeline = coordinator.page.locator("#timeline").inner_text()
-    for line in ("王敏", "张伟", "登记诉求", "派单", "签收", "首次联系企业", "办结", "回访评价", "销号", "区经济和信息化局"):
+    words = ("王敏", "张伟", "登记诉求", "派单", "签收", "首次联系企业", "办结", "回访评价", "销号", "区经济和信息化局")
+    for line in words:
         assert line in timeline
     assert not re.search(r"[0-9a-f]{8}-[0-9a-f]{4}-", timeline)  # names, never token ids
     coordinator.shot("case-closed")
