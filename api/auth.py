@@ -9,8 +9,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.deps import ContainerDep
-from api.errors import Unauthorized
 from api.throttle import FailureThrottle
+from application.errors import Unauthenticated
 from domain.values import Actor
 
 bearer = HTTPBearer(auto_error=False, description="An access token from `casetrail tokens create` or POST /v1/tokens")
@@ -33,7 +33,7 @@ async def get_caller(
     client = request.client.host if request.client else "unknown"
     throttle.check(client)
     throttle.failed(client)
-    raise Unauthorized("send Authorization: Bearer <token>" if credentials is None else "unknown or revoked token")
+    raise Unauthenticated("send Authorization: Bearer <token>" if credentials is None else "unknown or revoked token")
 
 
 CallerDep = Annotated[Actor, Depends(get_caller)]

@@ -9,9 +9,9 @@ from typing import Annotated
 import typer
 from rich.progress import Progress, TaskID
 
-from api.cli_audit import audit_app
+from api.cli_audit import audit_cli
 from api.cli_common import err, open_container, out
-from api.cli_tracking import calendar_app, track
+from api.cli_tracking import calendar_cli, track
 from domain.errors import DomainError
 from domain.values import CLI, Role
 from infrastructure.clock import FixedClock
@@ -19,16 +19,16 @@ from infrastructure.container import build
 from infrastructure.postgres_admin import ensure_database
 from infrastructure.settings import Settings, SettingsError
 
-app = typer.Typer(help="casetrail: event-sourced case management.", no_args_is_help=True, add_completion=False)
-tokens_app = typer.Typer(help="Issue, list and revoke access tokens.", no_args_is_help=True)
-app.add_typer(tokens_app, name="tokens")
-projections_app = typer.Typer(help="Inspect and rebuild the projections (views and reports).", no_args_is_help=True)
-app.add_typer(projections_app, name="projections")
-app.add_typer(audit_app, name="audit")
-app.add_typer(calendar_app, name="calendar")
+cli = typer.Typer(help="casetrail: event-sourced case management.", no_args_is_help=True, add_completion=False)
+tokens_cli = typer.Typer(help="Issue, list and revoke access tokens.", no_args_is_help=True)
+cli.add_typer(tokens_cli, name="tokens")
+projections_cli = typer.Typer(help="Inspect and rebuild the projections (views and reports).", no_args_is_help=True)
+cli.add_typer(projections_cli, name="projections")
+cli.add_typer(audit_cli, name="audit")
+cli.add_typer(calendar_cli, name="calendar")
 
 
-@app.command()
+@cli.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
@@ -60,7 +60,7 @@ def serve(
     )
 
 
-@app.command()
+@cli.command()
 def migrate() -> None:
     """Create the database (PostgreSQL) and the tables; safe to run again."""
     settings = Settings.from_env()
@@ -76,7 +76,7 @@ def migrate() -> None:
     out.print(f"tables are in place ({settings.backend})")
 
 
-@tokens_app.command("create")
+@tokens_cli.command("create")
 def tokens_create(
     name: Annotated[str, typer.Option(help="Who or what the token is for.")],
     role: Annotated[Role, typer.Option(help="The role it carries.")],
@@ -100,7 +100,7 @@ def tokens_create(
     print(issued.secret)
 
 
-@tokens_app.command("list")
+@tokens_cli.command("list")
 def tokens_list() -> None:
     """List every token (without secrets)."""
     container = open_container()
@@ -112,7 +112,7 @@ def tokens_list() -> None:
         container.close()
 
 
-@tokens_app.command("revoke")
+@tokens_cli.command("revoke")
 def tokens_revoke(token_id: Annotated[str, typer.Argument(help="The token's id (from `tokens list`).")]) -> None:
     """Revoke a token at once."""
     from uuid import UUID
@@ -128,7 +128,7 @@ def tokens_revoke(token_id: Annotated[str, typer.Argument(help="The token's id (
     out.print(f"revoked {token_id}")
 
 
-@app.command()
+@cli.command()
 def demo(
     cases: Annotated[int, typer.Option(help="How many cases to load.")] = 100,
     seed: Annotated[int, typer.Option(help="Random seed, for a repeatable data set.")] = 2026,
@@ -159,7 +159,7 @@ def demo(
     out.print("sign in to the console at http://127.0.0.1:8000/ (after `casetrail serve`) with one of these tokens")
 
 
-@app.command()
+@cli.command()
 def worker() -> None:
     """Run the projections and the minutely tracking job (PostgreSQL: several may run; one does each job)."""
     import signal
@@ -187,7 +187,7 @@ def worker() -> None:
     container.close()
 
 
-@projections_app.command("status")
+@projections_cli.command("status")
 def projections_status() -> None:
     """Position, generation and lag of every projection."""
     from infrastructure.views.status import projection_status
@@ -202,7 +202,7 @@ def projections_status() -> None:
         out.print(f"  {p['name']:<10} generation {p['generation']:<3} position {p['position']:<10} lag {p['lag']}")
 
 
-@projections_app.command("rebuild")
+@projections_cli.command("rebuild")
 def projections_rebuild(
     name: Annotated[str | None, typer.Argument(help="One projection; all when omitted.")] = None,
 ) -> None:
@@ -230,8 +230,8 @@ def projections_rebuild(
         container.close()
 
 
-app.command()(track)
+cli.command()(track)
 
 
 def main() -> None:
-    app()
+    cli()

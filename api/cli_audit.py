@@ -16,7 +16,7 @@ from rich.progress import Progress
 from api.cli_common import err, open_container, out
 from domain.values import Actor, Role
 
-audit_app = typer.Typer(
+audit_cli = typer.Typer(
     help="Verify hash chains, take and check checkpoints, export the event feed.", no_args_is_help=True
 )
 AUDIT_CLI = Actor(id="cli", role=Role.AUDITOR)  # the operator at the console audits with the auditor's rights
@@ -31,7 +31,7 @@ def _bar(bar: Progress, label: str) -> Callable[[int, int], None]:
     return show
 
 
-@audit_app.command("verify")
+@audit_cli.command("verify")
 def audit_verify(
     case: Annotated[str | None, typer.Option(help="Verify one case only.")] = None,
     checkpoint: Annotated[Path | None, typer.Option(help="A checkpoint file saved earlier, to compare with.")] = None,
@@ -80,7 +80,7 @@ def audit_verify(
     raise typer.Exit(0 if ok else 1)
 
 
-@audit_app.command("checkpoint")
+@audit_cli.command("checkpoint")
 def audit_checkpoint(out_file: Annotated[Path, typer.Option("--out", help="Where to write the checkpoint.")]) -> None:
     """Write a checkpoint (Merkle root, every stream's version hashes, signature) to keep outside the system."""
     container = open_container()
@@ -97,7 +97,7 @@ def audit_checkpoint(out_file: Annotated[Path, typer.Option("--out", help="Where
     )
 
 
-@audit_app.command("export")
+@audit_cli.command("export")
 def audit_export(
     since: Annotated[datetime | None, typer.Option(help="ISO time; naive means Asia/Shanghai.")] = None,
     until: Annotated[datetime | None, typer.Option(help="ISO time; naive means Asia/Shanghai.")] = None,
@@ -140,7 +140,7 @@ def audit_export(
         container.close()
 
 
-@audit_app.command("keygen")
+@audit_cli.command("keygen")
 def audit_keygen(
     out_file: Annotated[Path, typer.Option("--out", help="Where to write the private key (PEM).")],
 ) -> None:

@@ -17,10 +17,10 @@ from infrastructure.calendar import OFFICIAL_YEARS, ChinaWorkingCalendar, Overri
 from infrastructure.container import Container
 from infrastructure.settings import Settings
 
-calendar_app = typer.Typer(help="The working calendar: which years have official holiday data.", no_args_is_help=True)
+calendar_cli = typer.Typer(help="The working calendar: which years have official holiday data.", no_args_is_help=True)
 
 
-@calendar_app.command("check")
+@calendar_cli.command("check")
 def calendar_check(
     years: Annotated[int, typer.Option(min=1, help="How many years to check, this one first.")] = 3,
 ) -> None:

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 from pydantic import BaseModel
 
-from application.execution import Command, IdempotencyKey
+from application.execution import CommandContext, IdempotencyKey
 from domain.errors import InvalidCommand
 from domain.values import Actor
 
@@ -42,13 +42,13 @@ class CommandHeaders:
         self.if_match = if_match
         self.idempotency_key = idempotency_key
 
-    def command(self, by: Actor, body: BaseModel | None = None) -> Command:
+    def command(self, by: Actor, body: BaseModel | None = None) -> CommandContext:
         key = None
         if self.idempotency_key:
             payload = body.model_dump_json() if body is not None else "{}"
             fingerprint = hashlib.sha256(f"{self.method} {self.path} {payload}".encode()).hexdigest()
             key = IdempotencyKey(by.id, self.idempotency_key, fingerprint)
-        return Command(by, parse_if_match(self.if_match), key)
+        return CommandContext(by, parse_if_match(self.if_match), key)
 
 
 async def command_headers(

@@ -7,10 +7,10 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from uuid import UUID
 
+from api.demo_data import credit_code
 from application.cases import NewCase
-from application.execution import Command
+from application.execution import CommandContext
 from application.projects import NewProject
-from domain.credit_code import ALPHABET, check_character
 from domain.project import Milestone
 from domain.schedule import local_date
 from domain.values import Actor, Kind
@@ -88,9 +88,9 @@ def load_projects(
     today = local_date(container.clock.now())
     owned: dict[str, str] = {}
     for n, p in enumerate(PROJECTS, start=1):
-        credit_code = credit_codes.get(p.owner) or _credit_code(rng)
-        project_id = _load(container, by, p, f"WJ-{last_day.year}-{n:03d}", credit_code, last_day, today)
-        owned.setdefault(credit_code, str(project_id))
+        owner = credit_codes.get(p.owner) or credit_code(rng)
+        project_id = _load(container, by, p, f"WJ-{last_day.year}-{n:03d}", owner, last_day, today)
+        owned.setdefault(owner, str(project_id))
     return owned
 
 
@@ -109,15 +109,19 @@ def _load(container: Container, by: Actor, p: DemoProject, code: str, owner: str
         signed_on=on(p.signed),
     )
     projects = container.projects
-    project_id = projects.register(Command(by), new).project.id
+    project_id = projects.register(CommandContext(by), new).project.id
     for milestone, offset in p.milestones:
         projects.record_milestone(
-            project_id, Command(by), milestone=milestone, on=on(offset), evidence=EVIDENCE[milestone]
+            project_id, CommandContext(by), milestone=milestone, on=on(offset), evidence=EVIDENCE[milestone]
         )
     if p.percent is not None:
         invested = round(p.investment * p.percent / 100 * 0.9, 2)
         projects.report_progress(
-            project_id, Command(by), percent_complete=p.percent, investment_to_date=invested, note="月度调度会报送进度"
+            project_id,
+            CommandContext(by),
+            percent_complete=p.percent,
+            investment_to_date=invested,
+            note="月度调度会报送进度",
         )
     return project_id
 
@@ -128,9 +132,3 @@ def as_project_issue(new: NewCase, n: int, owned: dict[str, str]) -> NewCase:
     if project_id is None or n % 3:
         return new
     return replace(new, kind=Kind.PROJECT_ISSUE, project_id=project_id)
-
-
-def _credit_code(rng: random.Random) -> str:
-    """A valid unified social credit code of an enterprise registered in Wenjiang district (510115)."""
-    first17 = "91510115MA6" + "".join(rng.choice(ALPHABET) for _ in range(6))
-    return first17 + check_character(first17)

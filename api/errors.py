@@ -1,8 +1,11 @@
-"""One table from errors to HTTP statuses, answered as RFC 9457 problem+json."""
+"""One table from refusals to HTTP statuses, answered as RFC 9457 problem+json; the OpenAPI document is built
+from the same table."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from eventsourcing.persistence import InterfaceError, OperationalError
@@ -11,58 +14,100 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from api.throttle import TooManyFailures
-from application.views import MinPositionNotReached
-from domain.errors import (
-    DomainError,
-    InvalidCommand,
+from application.errors import (
+    IdempotencyKeyReused,
     LostRace,
+    MinPositionNotReached,
     NotFound,
-    NotPermitted,
-    StateConflict,
+    Unauthenticated,
     VersionMismatch,
 )
+from domain.errors import InvalidCommand, NotPermitted, StateConflict
+from domain.rules import Refusal, Rule
 
 log = logging.getLogger("casetrail.api")
 PROBLEM = "application/problem+json"
-BASE = "https://casetrail.example/problems/"
-
-STATUS: list[tuple[type[DomainError], int, str]] = [
-    (NotFound, 404, "Not Found"),
-    (NotPermitted, 403, "Forbidden"),
-    (VersionMismatch, 412, "Precondition Failed"),
-    (LostRace, 409, "Conflict"),
-    (StateConflict, 409, "Conflict"),
-    (InvalidCommand, 422, "Unprocessable Content"),
-]
+PROBLEM_PAGES = "/problems/"  # a relative URI reference (RFC 9457 3.1.1): the service's own page of the rule
 
 
-class Unauthorized(DomainError):
-    def __init__(self, detail: str) -> None:
-        super().__init__("unauthenticated", detail)
+class TooManyFailures(Refusal):
+    """Too many failed authentications from this client (HTTP 429, Retry-After)."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            Rule.TOO_MANY_FAILED_AUTHENTICATIONS, f"too many failed authentications; retry in {retry_after} s"
+        )
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Answer:
+    """How one kind of refusal is answered."""
+
+    status: int
+    title: str
+    description: str
+    headers: Callable[[Any], dict[str, str]] = lambda _: {}
+
+
+# Most specific first: the first class an error is an instance of answers it.
+TABLE: list[tuple[type[Refusal], Answer]] = [
+    (Unauthenticated, Answer(401, "Unauthorized", "no token, or an unknown or revoked one",
+                             lambda _: {"WWW-Authenticate": "Bearer"})),
+    (NotPermitted, Answer(403, "Forbidden", "the caller's role or department may not do this (`rule` says which)")),
+    (NotFound, Answer(404, "Not Found", "no such object, or one the caller may not see")),
+    (StateConflict, Answer(409, "Conflict", "refused by a rule of the object's state (`rule` says which)")),
+    (LostRace, Answer(409, "Conflict", "refused by a rule of the object's state, or lost a race (`rule`)")),
+    (VersionMismatch, Answer(412, "Precondition Failed", "If-Match does not match the current version")),
+    (IdempotencyKeyReused, Answer(422, "Unprocessable Content", "this Idempotency-Key was used with another request")),
+    (InvalidCommand, Answer(422, "Unprocessable Content",
+                            "malformed input (`rule`: invalid_input or the rule refused)")),
+    (TooManyFailures, Answer(429, "Too Many Requests", "too many failed authentications from this client",
+                             lambda e: {"Retry-After": str(e.retry_after)})),
+    (MinPositionNotReached, Answer(503, "Service Unavailable",
+                                   "storage unavailable or the view not yet at min_position (`Retry-After`)",
+                                   lambda _: {"Retry-After": "1"})),
+]  # fmt: skip
+# Answers the protocol gives without a Refusal (body limits, content type, an unreachable store).
+PROTOCOL: dict[int, str] = {
+    413: "the request body is too large",
+    415: "the body is not JSON",
+    503: "storage unavailable or the view not yet at min_position (`Retry-After`)",
+}
+
+
+def described_statuses() -> dict[int, str]:
+    """Each status the API answers with a problem, and what it means (for the OpenAPI document)."""
+    statuses = {answer.status: answer.description for _, answer in TABLE}
+    return dict(sorted({**statuses, **PROTOCOL}.items()))
+
+
+def answer_for(exc: Refusal) -> Answer:
+    for cls, answer in TABLE:
+        if isinstance(exc, cls):
+            return answer
+    raise exc  # an unmapped refusal is a bug: let it be a logged 500
+
+
+def problem_body(status: int, title: str, detail: str, rule: Rule | str | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"type": PROBLEM_PAGES + str(rule or status), "title": title, "status": status}
+    body["detail"] = detail
+    if rule:
+        body["rule"] = str(rule)
+    return body
 
 
 def problem(
-    status: int, title: str, detail: str, rule: str | None = None, headers: dict[str, str] | None = None
+    status: int, title: str, detail: str, rule: Rule | str | None = None, headers: dict[str, str] | None = None
 ) -> JSONResponse:
-    body: dict[str, Any] = {"type": BASE + (rule or str(status)), "title": title, "status": status, "detail": detail}
-    if rule:
-        body["rule"] = rule
+    body = problem_body(status, title, detail, rule)
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
-def domain_error(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, DomainError)
-    if isinstance(exc, TooManyFailures):
-        return problem(429, "Too Many Requests", exc.detail, exc.rule, {"Retry-After": str(exc.retry_after)})
-    if isinstance(exc, MinPositionNotReached):
-        return problem(503, "Service Unavailable", exc.detail, exc.rule, {"Retry-After": "1"})
-    if isinstance(exc, Unauthorized):
-        return problem(401, "Unauthorized", exc.detail, exc.rule, {"WWW-Authenticate": "Bearer"})
-    for cls, status, title in STATUS:
-        if isinstance(exc, cls):
-            return problem(status, title, exc.detail, exc.rule)
-    raise exc  # an unmapped DomainError is a bug: let it be a logged 500
+def refusal(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, Refusal)
+    answer = answer_for(exc)
+    return problem(answer.status, answer.title, exc.detail, exc.rule, answer.headers(exc) or None)
 
 
 def validation_error(_: Request, exc: Exception) -> JSONResponse:
@@ -71,13 +116,13 @@ def validation_error(_: Request, exc: Exception) -> JSONResponse:
     for err in exc.errors():
         where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
         parts.append(f"{where or 'body'}: {err.get('msg', 'invalid')}")
-    return problem(422, "Unprocessable Content", "; ".join(parts) or "malformed request", "invalid_input")
+    return problem(422, "Unprocessable Content", "; ".join(parts) or "malformed request", Rule.INVALID_INPUT)
 
 
 def http_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 400:  # FastAPI's "error parsing the body": not UTF-8, or nested past the parser's stack
-        return problem(422, "Unprocessable Content", "the body is not a JSON document in UTF-8", "invalid_input")
+        return problem(422, "Unprocessable Content", "the body is not a JSON document in UTF-8", Rule.INVALID_INPUT)
     return problem(exc.status_code, str(exc.detail), str(exc.detail), None, getattr(exc, "headers", None))
 
 
@@ -87,13 +132,13 @@ def storage_error(_: Request, exc: Exception) -> JSONResponse:
         503,
         "Service Unavailable",
         "the store is unavailable; retry shortly",
-        "storage_unavailable",
+        Rule.STORAGE_UNAVAILABLE,
         {"Retry-After": "2"},
     )
 
 
 def install(app: FastAPI) -> None:
-    app.add_exception_handler(DomainError, domain_error)
+    app.add_exception_handler(Refusal, refusal)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(OperationalError, storage_error)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.errors import problem_body
+from domain.rules import Rule
 
 
 class BodySizeLimit:
@@ -50,13 +52,9 @@ class BodySizeLimit:
                 return b"".join(parts)
 
     async def _refuse(self, send: Send) -> None:
-        body: dict[str, Any] = {
-            "type": "https://casetrail.example/problems/body_too_large",
-            "title": "Content Too Large",
-            "status": 413,
-            "detail": f"request bodies are limited to {self.max_bytes} bytes",
-            "rule": "body_too_large",
-        }
+        body = problem_body(
+            413, "Content Too Large", f"request bodies are limited to {self.max_bytes} bytes", Rule.BODY_TOO_LARGE
+        )
         data = json.dumps(body).encode()
         headers = [(b"content-type", b"application/problem+json"), (b"content-length", str(len(data)).encode())]
         await send({"type": "http.response.start", "status": 413, "headers": headers})

@@ -7,19 +7,11 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from api.errors import described_statuses
+from api.schemas.common import Problem
+
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
-ERRORS = {
-    "401": "no token, or an unknown or revoked one",
-    "403": "the caller's role or department may not do this (`rule` says which)",
-    "404": "no such object, or one the caller may not see",
-    "409": "refused by a rule of the object's state, or lost a race (`rule`)",
-    "412": "If-Match does not match the current version",
-    "413": "the request body is too large",
-    "415": "the body is not JSON",
-    "422": "malformed input (`rule`: invalid_input or the rule refused)",
-    "429": "too many failed authentications from this client",
-    "503": "storage unavailable or the view not yet at min_position (`Retry-After`)",
-}
+ERRORS = {str(status): text for status, text in described_statuses().items()}
 READ_ERRORS = ("401", "403", "404", "422", "429", "503")
 WRITE_ERRORS = (*READ_ERRORS, "409", "412", "413", "415")
 
@@ -41,6 +33,8 @@ def problem_responses(app: FastAPI) -> dict[str, Any]:
                     "description": described,
                     "content": {"application/problem+json": {"schema": PROBLEM_REF}},
                 }
+    problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    schema["components"]["schemas"].update({**problem.pop("$defs", {}), "Problem": problem})
     schema["components"]["schemas"].pop("HTTPValidationError", None)
     schema["components"]["schemas"].pop("ValidationError", None)
     app.openapi_schema = schema

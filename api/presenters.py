@@ -7,7 +7,7 @@ from typing import Any
 from fastapi.responses import JSONResponse
 
 from application.access import public_due
-from application.execution import CaseResult
+from application.case_execution import CaseResult
 from domain.token import AccessToken
 from domain.values import Actor, Role
 

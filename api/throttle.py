@@ -6,18 +6,7 @@ import threading
 import time
 from collections import deque
 
-from domain.errors import DomainError
-
-
-class TooManyFailures(DomainError):
-    """Too many failed authentications from this client (HTTP 429, Retry-After)."""
-
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(
-            "too_many_failed_authentications", f"too many failed authentications; retry in {retry_after} s"
-        )
-        self.retry_after = retry_after
-
+from api.errors import TooManyFailures
 
 MAX_CLIENTS = 10_000
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from application.errors import NotFound
 from domain.case import Case
 from domain.case_rules import case_involves
-from domain.errors import NotFound, NotPermitted
+from domain.errors import NotPermitted
 from domain.values import Actor, Role
 
 C, H, E, AU = Role.COORDINATOR, Role.HANDLER, Role.ENTERPRISE, Role.AUDITOR

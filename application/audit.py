@@ -20,9 +20,9 @@ from eventsourcing.persistence import StoredEvent
 
 from application.access import require_role
 from application.case_queries import history_entry
+from application.errors import NotFound
 from application.store import EventStore
 from domain.chain import GENESIS, event_hash
-from domain.errors import NotFound
 from domain.values import Actor
 
 NOT_CONTENT = {"originator_id", "originator_version", "originator_topic", "hash", "prev_hash"}

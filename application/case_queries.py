@@ -7,8 +7,8 @@ from typing import Any
 from uuid import UUID
 
 from application.access import require_role
-from application.execution import CaseResult, Executor
-from domain.errors import NotFound
+from application.case_execution import CaseExecutor, CaseResult
+from application.errors import NotFound
 from domain.values import Actor, Role
 
 TYPE_PREFIX = "casetrail:"
@@ -41,7 +41,7 @@ NOT_DATA = {"originator_id", "originator_version", "originator_topic", "timestam
 
 
 class CaseQueries:
-    def __init__(self, executor: Executor) -> None:
+    def __init__(self, executor: CaseExecutor) -> None:
         self.executor = executor
 
     def get(

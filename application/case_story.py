@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from application.case_execution import CaseResult
 from application.case_queries import CaseQueries
-from application.execution import CaseResult
 from domain.values import Actor
 
 Names = Callable[[set[str]], dict[str, str]]  # token ids -> the names they were issued under

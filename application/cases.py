@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -12,17 +10,17 @@ from uuid import UUID, uuid4
 
 from eventsourcing.application import EventSourcedLog
 
-from application.access import require_role
-from application.execution import Action, CaseResult, Command, Executor
+from application.case_execution import CaseExecutor, CaseResult
+from application.errors import NotFound
+from application.execution import Act, CommandContext
 from application.logs import log_event, next_version
 from domain.case import Case
 from domain.directory import Directory
-from domain.errors import InvalidCommand, LostRace, NotFound, NotPermitted
+from domain.errors import InvalidCommand, NotPermitted
 from domain.reference import ReferenceAllocated, format_reference, reference_log_id
 from domain.schedule import Schedule, local_date
 from domain.values import Actor, Arbitration, Escalation, Kind, Outcome, Role, Satisfaction, Tier
 
-REGISTER_ATTEMPTS = 50
 ProjectLookup = Callable[[str, Actor], bool]  # whether a project id names a project this caller may see
 
 
@@ -45,7 +43,7 @@ class CaseService:
     """The case lifecycle of DOMAIN.md, one method per use case."""
 
     def __init__(
-        self, executor: Executor, schedule: Schedule, directory: Directory, projects: ProjectLookup | None = None
+        self, executor: CaseExecutor, schedule: Schedule, directory: Directory, projects: ProjectLookup | None = None
     ) -> None:
         self.executor = executor
         self.store = executor.store
@@ -53,40 +51,26 @@ class CaseService:
         self.directory = directory
         self.projects = projects
 
-    def register(self, cmd: Command, new: NewCase) -> CaseResult:
+    def register(self, cmd: CommandContext, new: NewCase) -> CaseResult:
         """Register a case; enterprises register only under their own credit code. A project issue names an
         existing project (422 `unknown_project`)."""
-        require_role(cmd.by, "register")
-        if cmd.by.role is Role.ENTERPRISE and new.enterprise.get("credit_code") != cmd.by.credit_code:
-            raise NotPermitted("own_credit_code_only", "an enterprise registers cases under its own credit code only")
-        if new.kind is Kind.PROJECT_ISSUE:
-            new = self._with_project(new, cmd.by)
-        elif new.project_id is not None:
-            raise InvalidCommand("project_only_for_project_issues", "only a case of kind project_issue names a project")
-        replay = self.executor.replay(cmd)
-        if replay:
-            return replay
+
         # Every registration appends to the year's reference log, so concurrent ones collide by design;
-        # the loser simply takes the next number, after a short random pause to break lockstep.
-        for attempt in range(REGISTER_ATTEMPTS):
-            if attempt:
-                time.sleep(random.uniform(0, 0.002 * attempt))  # noqa: S311 - jitter, not security
-            at = self.executor.clock.now()
+        # the loser simply builds again with the next number.
+        def make(at: datetime) -> tuple[Case, ReferenceAllocated]:
+            checked = self._checked(new, cmd.by)
             case_id = uuid4()
-            log = EventSourcedLog(
-                self.store.events, reference_log_id(new.kind, local_date(at).year), ReferenceAllocated
-            )
+            year = local_date(at).year
+            log = EventSourcedLog(self.store.events, reference_log_id(checked.kind, year), ReferenceAllocated)
             number = next_version(log)
-            reference = format_reference(new.kind, local_date(at).year, number)
+            reference = format_reference(checked.kind, year, number)
             allocated = log_event(ReferenceAllocated, log, number, at, reference=reference, case_id=str(case_id))
-            case = Case.register(id=case_id, by=cmd.by, at=at, reference=reference, **_fields(new))
-            result = self.executor.save(case, [allocated], cmd)
-            if result:
-                return result
-        raise LostRace()
+            return Case.register(id=case_id, by=cmd.by, at=at, reference=reference, **_fields(checked)), allocated
+
+        return self.executor.create(cmd, "register", make)
 
     def dispatch(
-        self, case_id: UUID, cmd: Command, *, tier: Tier, lead_department: str, co_departments: list[str]
+        self, case_id: UUID, cmd: CommandContext, *, tier: Tier, lead_department: str, co_departments: list[str]
     ) -> CaseResult:
         """Dispatch (派单) to a lead and, for tier 2, co-handlers; opens the sign-for, main and co-reply clocks."""
         return self._run(
@@ -104,16 +88,16 @@ class CaseService:
             ),
         )
 
-    def sign_for(self, case_id: UUID, cmd: Command) -> CaseResult:
+    def sign_for(self, case_id: UUID, cmd: CommandContext) -> CaseResult:
         """The lead department signs for (签收) the case; opens the first-contact clock."""
         return self._run(case_id, cmd, "sign_for", lambda c, at: c.sign_for(cmd.by, at, self.schedule))
 
-    def return_case(self, case_id: UUID, cmd: Command, *, reason: str, basis: str) -> CaseResult:
+    def return_case(self, case_id: UUID, cmd: CommandContext, *, reason: str, basis: str) -> CaseResult:
         """The lead returns (退单) the case before sign-for, naming the duty or regulation that makes it not theirs."""
         return self._run(case_id, cmd, "return", lambda c, at: c.return_case(cmd.by, at, reason=reason, basis=basis))
 
     def arbitrate(
-        self, case_id: UUID, cmd: Command, *, decision: Arbitration, department: str | None, note: str
+        self, case_id: UUID, cmd: CommandContext, *, decision: Arbitration, department: str | None, note: str
     ) -> CaseResult:
         """The coordinator arbitrates (审定) a return: uphold sends it back for good, reassign dispatches anew."""
         return self._run(
@@ -131,19 +115,19 @@ class CaseService:
             ),
         )
 
-    def contact(self, case_id: UUID, cmd: Command, *, note: str) -> CaseResult:
+    def contact(self, case_id: UUID, cmd: CommandContext, *, note: str) -> CaseResult:
         """The lead records first contact (先行联系) with the enterprise."""
         return self._run(case_id, cmd, "contact", lambda c, at: c.record_contact(cmd.by, at, note=note))
 
-    def progress(self, case_id: UUID, cmd: Command, *, note: str) -> CaseResult:
+    def progress(self, case_id: UUID, cmd: CommandContext, *, note: str) -> CaseResult:
         """The lead or a co-handler logs progress."""
         return self._run(case_id, cmd, "progress", lambda c, at: c.log_progress(cmd.by, at, note=note))
 
-    def co_reply(self, case_id: UUID, cmd: Command, *, note: str) -> CaseResult:
+    def co_reply(self, case_id: UUID, cmd: CommandContext, *, note: str) -> CaseResult:
         """A co-handler (协办) replies; the latest reply counts and carries over into redo rounds."""
         return self._run(case_id, cmd, "co_reply", lambda c, at: c.co_reply(cmd.by, at, note=note))
 
-    def waive_co_reply(self, case_id: UUID, cmd: Command, *, department: str, reason: str) -> CaseResult:
+    def waive_co_reply(self, case_id: UUID, cmd: CommandContext, *, department: str, reason: str) -> CaseResult:
         """The coordinator waives a missing co-handler reply so the lead may resolve."""
         return self._run(
             case_id,
@@ -152,7 +136,9 @@ class CaseService:
             lambda c, at: c.waive_co_reply(cmd.by, at, department=department, reason=reason),
         )
 
-    def request_extension(self, case_id: UUID, cmd: Command, *, extra_working_days: int, reason: str) -> CaseResult:
+    def request_extension(
+        self, case_id: UUID, cmd: CommandContext, *, extra_working_days: int, reason: str
+    ) -> CaseResult:
         """The lead asks for more working days (延期), at least one working day before the due date."""
         return self._run(
             case_id,
@@ -163,7 +149,7 @@ class CaseService:
             ),
         )
 
-    def decide_extension(self, case_id: UUID, cmd: Command, *, approved: bool, note: str) -> CaseResult:
+    def decide_extension(self, case_id: UUID, cmd: CommandContext, *, approved: bool, note: str) -> CaseResult:
         """The coordinator approves (the main due date moves) or rejects the pending extension."""
         return self._run(
             case_id,
@@ -172,7 +158,9 @@ class CaseService:
             lambda c, at: c.decide_extension(cmd.by, at, self.schedule, approved=approved, note=note),
         )
 
-    def escalate(self, case_id: UUID, cmd: Command, *, level: Escalation, reason: str, due: date | None) -> CaseResult:
+    def escalate(
+        self, case_id: UUID, cmd: CommandContext, *, level: Escalation, reason: str, due: date | None
+    ) -> CaseResult:
         """The coordinator escalates: urge (催办), supervise (督办, with its own due date), listed (挂牌督办)."""
         return self._run(
             case_id,
@@ -181,7 +169,9 @@ class CaseService:
             lambda c, at: c.escalate(cmd.by, at, self.schedule, level=level, reason=reason, due=due),
         )
 
-    def resolve(self, case_id: UUID, cmd: Command, *, reply: str, outcome: Outcome, reason: str | None) -> CaseResult:
+    def resolve(
+        self, case_id: UUID, cmd: CommandContext, *, reply: str, outcome: Outcome, reason: str | None
+    ) -> CaseResult:
         """The lead resolves (办结) with the reply to the enterprise; opens the revisit window."""
         return self._run(
             case_id,
@@ -191,7 +181,7 @@ class CaseService:
         )
 
     def evaluate(
-        self, case_id: UUID, cmd: Command, *, satisfaction: Satisfaction, solved: bool, comment: str | None
+        self, case_id: UUID, cmd: CommandContext, *, satisfaction: Satisfaction, solved: bool, comment: str | None
     ) -> CaseResult:
         """The enterprise, or the coordinator's revisit call (回访), evaluates the round."""
         return self._run(
@@ -201,19 +191,19 @@ class CaseService:
             lambda c, at: c.evaluate(cmd.by, at, satisfaction=satisfaction, solved=solved, comment=comment),
         )
 
-    def reopen(self, case_id: UUID, cmd: Command, *, reason: str) -> CaseResult:
+    def reopen(self, case_id: UUID, cmd: CommandContext, *, reason: str) -> CaseResult:
         """After a dissatisfied evaluation the coordinator reopens (重办): a new round, same lead, fresh due date."""
         return self._run(case_id, cmd, "reopen", lambda c, at: c.reopen(cmd.by, at, self.schedule, reason=reason))
 
-    def close(self, case_id: UUID, cmd: Command, *, note: str | None) -> CaseResult:
+    def close(self, case_id: UUID, cmd: CommandContext, *, note: str | None) -> CaseResult:
         """Close (销号) after evaluation, or unevaluated after the revisit window with a note."""
         return self._run(case_id, cmd, "close", lambda c, at: c.close(cmd.by, at, note=note))
 
-    def withdraw(self, case_id: UUID, cmd: Command, *, reason: str) -> CaseResult:
+    def withdraw(self, case_id: UUID, cmd: CommandContext, *, reason: str) -> CaseResult:
         """Withdraw (撤单) an open case, with a reason."""
         return self._run(case_id, cmd, "withdraw", lambda c, at: c.withdraw(cmd.by, at, reason=reason))
 
-    def merge(self, case_id: UUID, cmd: Command, *, into: UUID, note: str | None) -> CaseResult:
+    def merge(self, case_id: UUID, cmd: CommandContext, *, into: UUID, note: str | None) -> CaseResult:
         """Merge a duplicate into an open case; the duplicate's history stays readable and points to it."""
 
         def action(case: Case, at: datetime) -> list[Case]:
@@ -226,8 +216,17 @@ class CaseService:
 
         return self.executor.run(case_id, cmd, "merge", action)
 
-    def _run(self, case_id: UUID, cmd: Command, use_case: str, apply: Action) -> CaseResult:
-        return self.executor.run(case_id, cmd, use_case, apply)
+    def _run(self, case_id: UUID, cmd: CommandContext, use_case: str, act: Act[Case]) -> CaseResult:
+        return self.executor.run(case_id, cmd, use_case, act)
+
+    def _checked(self, new: NewCase, by: Actor) -> NewCase:
+        if by.role is Role.ENTERPRISE and new.enterprise.get("credit_code") != by.credit_code:
+            raise NotPermitted("own_credit_code_only", "an enterprise registers cases under its own credit code only")
+        if new.kind is Kind.PROJECT_ISSUE:
+            return self._with_project(new, by)
+        if new.project_id is not None:
+            raise InvalidCommand("project_only_for_project_issues", "only a case of kind project_issue names a project")
+        return new
 
     def _with_project(self, new: NewCase, by: Actor) -> NewCase:
         if not new.project_id:

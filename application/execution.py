@@ -1,9 +1,8 @@
-"""How every case command runs: access check, idempotent replay, optimistic retry, one atomic save."""
+"""How every command runs, for cases, projects and tokens alike: access check, idempotent replay, If-Match,
+bounded retry on a lost race, one atomic save."""
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,16 +13,17 @@ from eventsourcing.application import AggregateNotFoundError, Recording
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
-from application.access import require_role, require_visible
+from application.access import require_role
+from application.errors import IdempotencyKeyReused, NotFound, VersionMismatch
 from application.ports import Clock, IdempotencyRecord
+from application.retry import retry
 from application.store import EventStore
-from domain.case import Case
-from domain.errors import InvalidCommand, LostRace, NotFound, VersionMismatch
 from domain.values import Actor
 
 A = TypeVar("A", bound=Aggregate)
 R = TypeVar("R")
 MAX_ATTEMPTS = 8  # re-applications without If-Match before answering 409 version_mismatch
+CREATE_ATTEMPTS = 50  # creations that lose a race for a shared log entry (a reference number) take the next one
 
 
 @dataclass(frozen=True)
@@ -36,28 +36,22 @@ class IdempotencyKey:
 
 
 @dataclass(frozen=True)
-class Command:
-    """Who issues a command, and the client's optional preconditions."""
+class CommandContext:
+    """Who issues a command, and the client's optional preconditions (If-Match, Idempotency-Key)."""
 
     by: Actor
     expected_version: int | None = None
     idempotency: IdempotencyKey | None = None
 
 
-@dataclass(frozen=True)
-class CaseResult:
-    """A case as it stands after a command (or as of a past version), with its global position."""
-
-    case: Case
-    position: int
-    replayed: bool = False
-
-
-Action = Callable[[Case, datetime], Iterable[Aggregate] | None]
+Act = Callable[[A, datetime], Iterable[Aggregate] | None]  # changes the aggregate; returns others to save with it
+Make = Callable[[datetime], tuple[Any, ...]]  # the new aggregate first, then what is saved with it (log entries)
 
 
 class StreamExecutor(Generic[A, R]):
-    """Runs commands against one kind of aggregate; the one place that knows about retries and replays."""
+    """Runs the commands of one kind of aggregate; the one place that knows about access, replays and retries.
+
+    A subclass names the aggregate class, how a result is answered, and who may see an aggregate."""
 
     kind: type[A]
     missing = "no such object"
@@ -69,6 +63,9 @@ class StreamExecutor(Generic[A, R]):
     def result(self, aggregate: A, position: int, replayed: bool = False) -> R:
         raise NotImplementedError
 
+    def require_visible(self, by: Actor, aggregate: A) -> None:
+        """Raise NotFound when `by` may not see the aggregate; every caller with the role may, by default."""
+
     def load(self, stream_id: UUID, version: int | None = None) -> A:
         try:
             found: object = self.store.load(stream_id, version)
@@ -78,57 +75,73 @@ class StreamExecutor(Generic[A, R]):
             raise NotFound(self.missing)
         return found
 
-    def attempts(self, stream_id: UUID, cmd: Command, load: Callable[[], A], action: Callable[[A, datetime], Any]) -> R:
-        """Load, act, save; without If-Match a lost race is re-applied to the new state a few times."""
-        replay = self.replay(cmd)
-        if replay:
-            return replay
-        for attempt in range(MAX_ATTEMPTS):
-            if attempt:
-                time.sleep(random.uniform(0, 0.002 * attempt))  # noqa: S311 - jitter to break lockstep
-            aggregate = load()
-            if cmd.expected_version is not None and aggregate.version != cmd.expected_version:
-                raise VersionMismatch(cmd.expected_version, aggregate.version)
-            others = list(action(aggregate, self.clock.now()) or ())
-            result = self.save(aggregate, others, cmd)
-            if result:
-                return result
-            current = self.load(stream_id).version
-            if cmd.expected_version is not None and current != cmd.expected_version:
-                raise VersionMismatch(cmd.expected_version, current)
-            # Otherwise another aggregate of the save changed (a merge target): re-apply, the precondition holds.
-        raise LostRace()
+    def load_visible(self, stream_id: UUID, by: Actor) -> A:
+        aggregate = self.load(stream_id)
+        self.require_visible(by, aggregate)
+        return aggregate
 
-    def save(self, aggregate: A, others: Sequence[Any], cmd: Command) -> R | None:
+    def run(self, stream_id: UUID, ctx: CommandContext, use_case: str, act: Act[A], **save: Any) -> R:
+        """Check the role, replay a retried request, then load, act and save; without If-Match a lost race is
+        re-applied to the new state a few times. `save` goes with the events into their transaction."""
+        require_role(ctx.by, use_case)
+        replay = self.replay(ctx)
+        if replay is not None:
+            return replay
+
+        def attempt() -> R | None:
+            aggregate = self.load_visible(stream_id, ctx.by)
+            self._expect(ctx, aggregate.version)
+            others = list(act(aggregate, self.clock.now()) or ())
+            result = self.save(aggregate, others, ctx, **save)
+            if result is None:
+                # Another writer got there first: re-apply, unless the caller asked for the version it saw.
+                self._expect(ctx, self.load(stream_id).version)
+            return result
+
+        return retry(attempt, MAX_ATTEMPTS)
+
+    def create(
+        self, ctx: CommandContext, use_case: str, make: Make, taken: Callable[[A], Exception] | None = None
+    ) -> R:
+        """Check the role, replay a retried request, then save what `make` builds. A collision means the id is
+        `taken` (raised), or else that a shared log entry went to another writer: build again."""
+        require_role(ctx.by, use_case)
+        replay = self.replay(ctx)
+        if replay is not None:
+            return replay
+
+        def attempt() -> R | None:
+            new, *others = make(self.clock.now())
+            assert isinstance(new, self.kind)
+            result = self.save(new, others, ctx)
+            if result is None and taken is not None:
+                raise taken(new)
+            return result
+
+        return retry(attempt, CREATE_ATTEMPTS)
+
+    def save(self, aggregate: A, others: Sequence[Any], ctx: CommandContext, **save: Any) -> R | None:
         """Save atomically; None means another writer got there first and the caller should retry."""
-        record = self.idempotency_record(cmd, aggregate)
+        record = self._idempotency_record(ctx, aggregate)
         try:
-            recordings = self.store.save(aggregate, *others, idempotency=record)
+            recordings = self.store.save(aggregate, *others, idempotency=record, **save)
         except IntegrityError:
-            return self.replay(cmd)
+            return self.replay(ctx)
         return self.result(aggregate, position_from(recordings, aggregate.id))
 
-    def idempotency_record(self, cmd: Command, aggregate: A) -> IdempotencyRecord | None:
-        if cmd.idempotency is None:
+    def replay(self, ctx: CommandContext) -> R | None:
+        """The first answer to a retried request, or None when this key is new. The stream is read as the
+        caller may see it now: a caller that lost sight of it (a reassigned department) gets 404."""
+        if ctx.idempotency is None:
             return None
-        k = cmd.idempotency
-        return IdempotencyRecord(
-            k.token_id, k.key, k.fingerprint, str(aggregate.id), aggregate.version, self.clock.now()
-        )
-
-    def replay(self, cmd: Command) -> R | None:
-        """The first answer to a retried request, or None when this key is new."""
-        if cmd.idempotency is None:
-            return None
-        k = cmd.idempotency
+        k = ctx.idempotency
         found = self.store.extras.find_idempotency(k.token_id, k.key)
         if found is None:
             return None
         if found.fingerprint != k.fingerprint:
-            raise InvalidCommand(
-                "idempotency_key_reused", "this Idempotency-Key was used with another request; use a new key"
-            )
-        stream_id = UUID(found.case_id)
+            raise IdempotencyKeyReused()
+        stream_id = UUID(found.stream_id)
+        self.load_visible(stream_id, ctx.by)
         return self.result(self.load(stream_id, found.version), self.position(stream_id, found.version), True)
 
     def position(self, stream_id: UUID, version: int) -> int:
@@ -136,26 +149,19 @@ class StreamExecutor(Generic[A, R]):
         assert position is not None, f"event {stream_id}@{version} has no position"
         return position
 
+    def _expect(self, ctx: CommandContext, version: int) -> None:
+        if ctx.expected_version is not None and version != ctx.expected_version:
+            raise VersionMismatch(ctx.expected_version, version)
 
-class Executor(StreamExecutor[Case, CaseResult]):
-    """Case commands: the caller's role and the case's visibility are checked before anything else."""
-
-    kind = Case
-    missing = "no such case"
-
-    def result(self, aggregate: Case, position: int, replayed: bool = False) -> CaseResult:
-        return CaseResult(aggregate, position, replayed)
-
-    def load_visible(self, case_id: UUID, by: Actor) -> Case:
-        case = self.load(case_id)
-        require_visible(by, case)
-        return case
-
-    def run(self, case_id: UUID, cmd: Command, use_case: str, action: Action) -> CaseResult:
-        require_role(cmd.by, use_case)
-        return self.attempts(case_id, cmd, lambda: self.load_visible(case_id, cmd.by), action)
+    def _idempotency_record(self, ctx: CommandContext, aggregate: A) -> IdempotencyRecord | None:
+        if ctx.idempotency is None:
+            return None
+        k = ctx.idempotency
+        return IdempotencyRecord(
+            k.token_id, k.key, k.fingerprint, str(aggregate.id), aggregate.version, self.clock.now()
+        )
 
 
-def position_from(recordings: list[Recording[UUID]], case_id: UUID) -> int:
-    ids = [r.notification.id for r in recordings if r.domain_event.originator_id == case_id]
+def position_from(recordings: list[Recording[UUID]], stream_id: UUID) -> int:
+    ids = [r.notification.id for r in recordings if r.domain_event.originator_id == stream_id]
     return max(i for i in ids if i is not None)

@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import random
-import time
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
 from eventsourcing.application import EventSourcedLog
 from eventsourcing.domain import DomainEvent
-from eventsourcing.persistence import IntegrityError
-
-from domain.errors import LostRace
 
 E = TypeVar("E", bound=DomainEvent)
-T = TypeVar("T")
 
 
 def next_version(log: EventSourcedLog[Any]) -> int:
@@ -27,15 +20,3 @@ def next_version(log: EventSourcedLog[Any]) -> int:
 def log_event(cls: type[E], log: EventSourcedLog[Any], version: int, at: datetime, **fields: Any) -> E:
     """A log entry stamped with the command's time (the library's `trigger_event` uses the wall clock)."""
     return cls(originator_id=log.originator_id, originator_version=version, timestamp=at, **fields)
-
-
-def retry_conflicts(attempt: Callable[[], T], attempts: int = 50) -> T:
-    """Run `attempt` until it saves without a version conflict, with a short random pause between tries."""
-    for n in range(attempts):
-        if n:
-            time.sleep(random.uniform(0, 0.002 * n))  # noqa: S311 - jitter, not security
-        try:
-            return attempt()
-        except IntegrityError:
-            continue
-    raise LostRace()

@@ -17,12 +17,12 @@ class Clock(Protocol):
 
 @dataclass(frozen=True)
 class IdempotencyRecord:
-    """A command accepted under a client's Idempotency-Key, and the case version it produced."""
+    """A command accepted under a client's Idempotency-Key, and the stream version it produced."""
 
     token_id: str
     key: str
     fingerprint: str
-    case_id: str
+    stream_id: str  # stored in the column case_id (a stream of any kind: case, project, token)
     version: int
     created_at: datetime
 

@@ -9,10 +9,11 @@ from uuid import UUID
 
 from application.access import require_role
 from application.case_queries import history_entry
-from application.execution import Command
+from application.errors import NotFound
+from application.execution import CommandContext
 from application.project_execution import ProjectExecutor, ProjectResult
 from application.views import PositionWaiter, Wait
-from domain.errors import NotFound
+from domain.errors import StateConflict
 from domain.project import Milestone, Project
 from domain.project_lists import Standing, standings
 from domain.schedule import local_date
@@ -68,10 +69,9 @@ class ProjectService:
         self.issues = issues
         self.wait: Wait = wait or PositionWaiter(issues.position)
 
-    def register(self, cmd: Command, new: NewProject) -> ProjectAnswer:
+    def register(self, cmd: CommandContext, new: NewProject) -> ProjectAnswer:
         """Register a signed project (签约注册). The code is unique (409 `project_code_taken`, compared without case);
         planned dates go start → completion → production; `signed_on` (default: today) may not lie in the future."""
-        require_role(cmd.by, "register_project")
 
         def make(at: datetime) -> Project:
             return Project.register(
@@ -86,30 +86,38 @@ class ProjectService:
                 signed_on=new.signed_on,
             )
 
-        return self._answer(self.executor.create(cmd, make))
+        return self._answer(self.executor.create(cmd, "register_project", lambda at: (make(at),), taken=_code_taken))
 
     def record_milestone(
-        self, project_id: UUID, cmd: Command, *, milestone: Milestone, on: date, evidence: str | None
+        self, project_id: UUID, cmd: CommandContext, *, milestone: Milestone, on: date, evidence: str | None
     ) -> ProjectAnswer:
         """Record a milestone with its real date and optional evidence, in the order started → in_statistics →
         completed → in_production (409 `milestone_out_of_order`), once each (409 `milestone_already_recorded`).
         `in_statistics` (入库入统) is compulsory before `completed` at a planned investment of 500万元 or more.
         The date may not precede `signed_on` (422 `milestone_before_signing`) or an earlier milestone, nor lie in
         the future (422 `milestone_in_future`)."""
-        require_role(cmd.by, "record_milestone")
         result = self.executor.run(
-            project_id, cmd, lambda p, at: p.record_milestone(cmd.by, at, milestone=milestone, on=on, evidence=evidence)
+            project_id,
+            cmd,
+            "record_milestone",
+            lambda p, at: p.record_milestone(cmd.by, at, milestone=milestone, on=on, evidence=evidence),
         )
         return self._answer(result)
 
     def report_progress(
-        self, project_id: UUID, cmd: Command, *, percent_complete: float, investment_to_date: float, note: str | None
+        self,
+        project_id: UUID,
+        cmd: CommandContext,
+        *,
+        percent_complete: float,
+        investment_to_date: float,
+        note: str | None,
     ) -> ProjectAnswer:
         """Report progress: percent complete (0–100) and the investment to date (万元); the latest report counts."""
-        require_role(cmd.by, "report_progress")
         result = self.executor.run(
             project_id,
             cmd,
+            "report_progress",
             lambda p, at: p.report_progress(
                 cmd.by, at, percent_complete=percent_complete, investment_to_date=investment_to_date, note=note
             ),
@@ -157,3 +165,7 @@ class ProjectService:
             lists=standings(project.facts(), today),
             replayed=result.replayed,
         )
+
+
+def _code_taken(project: Project) -> StateConflict:
+    return StateConflict("project_code_taken", f"a project with the code {project.code} is already registered")

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, EventSourcedLog
+from eventsourcing.application import EventSourcedLog
 
 from application.access import require_role
-from application.logs import log_event, next_version, retry_conflicts
+from application.errors import NotFound
+from application.execution import CommandContext, StreamExecutor
+from application.logs import log_event, next_version
 from application.ports import Clock
 from application.store import EventStore
 from domain.credit_code import is_valid_credit_code
 from domain.directory import COORDINATING_CENTRE, Directory
-from domain.errors import InvalidCommand, NotFound
+from domain.errors import InvalidCommand
 from domain.token import TOKEN_INDEX_ID, AccessToken, TokenIndexed, token_id_for
 from domain.values import Actor, Role
 
@@ -42,6 +45,16 @@ class ActiveTokens(Protocol):
     def close(self) -> None: ...
 
 
+class TokenExecutor(StreamExecutor[AccessToken, AccessToken]):
+    """Token commands: only admins reach them, and a token answers as itself."""
+
+    kind = AccessToken
+    missing = "no such token"
+
+    def result(self, aggregate: AccessToken, position: int, replayed: bool = False) -> AccessToken:
+        return aggregate
+
+
 class TokenService:
     def __init__(
         self, store: EventStore, clock: Clock, directory: Directory, cache: ActiveTokens | None = None
@@ -50,27 +63,30 @@ class TokenService:
         self.clock = clock
         self.directory = directory
         self.cache = cache
+        self.executor = TokenExecutor(store, clock)
         self.index = EventSourcedLog(store.events, TOKEN_INDEX_ID, TokenIndexed)
 
     def issue(
         self, by: Actor, *, name: str, role: Role, department: str | None = None, credit_code: str | None = None
     ) -> IssuedToken:
         """Issue a token bound to one role; handlers need a department, enterprises a credit code."""
-        require_role(by, "manage_tokens")
-        department, credit_code = self._scope(role, department, credit_code)
         secret = SECRET_PREFIX + secrets.token_urlsafe(32)
 
-        def attempt() -> AccessToken:
-            at = self.clock.now()
+        def make(at: datetime) -> tuple[AccessToken, TokenIndexed]:
+            scope = self._scope(role, department, credit_code)
             token = AccessToken.issue(
-                secret=secret, by=by, at=at, name=name, role=role.value, department=department, credit_code=credit_code
+                secret=secret,
+                by=by,
+                at=at,
+                name=name,
+                role=role.value,
+                department=scope[0],
+                credit_code=scope[1],
             )
-            indexed = log_event(TokenIndexed, self.index, next_version(self.index), at, token_id=str(token.id))
-            self.store.save(token, indexed)
-            return token
+            return token, log_event(TokenIndexed, self.index, next_version(self.index), at, token_id=str(token.id))
 
         # Concurrent issues contend for the next entry of the token index; the loser takes the one after.
-        return IssuedToken(retry_conflicts(attempt), secret)
+        return IssuedToken(self.executor.create(CommandContext(by), "manage_tokens", make), secret)
 
     def list_all(self, by: Actor) -> list[AccessToken]:
         """Every token ever issued, revoked ones included, without secrets."""
@@ -80,15 +96,13 @@ class TokenService:
 
     def revoke(self, by: Actor, token_id: UUID) -> AccessToken:
         """Revoke at once: the next request with this token is refused."""
-        require_role(by, "manage_tokens")
 
-        def attempt() -> AccessToken:
-            token = self._get(token_id)
-            token.revoke(by, self.clock.now())  # a concurrent revoke that won makes this one 409 token_revoked
-            self.store.save(token, revoked_token=token.id)  # tells every API process, in the same transaction
-            return token
+        # A concurrent revoke that won makes this one 409 token_revoked. The revocation tells every API process,
+        # in the same transaction (`revoked_token`).
+        def revoke(token: AccessToken, at: datetime) -> None:
+            token.revoke(by, at)
 
-        return retry_conflicts(attempt)
+        return self.executor.run(token_id, CommandContext(by), "manage_tokens", revoke, revoked_token=token_id)
 
     def remembered(self, secret: str) -> Actor | None:
         """The caller, if this process remembers the token as active; no I/O (safe on an event loop)."""
@@ -112,7 +126,7 @@ class TokenService:
         ids the server itself kept (a console session), never for an id a client sends: ids are not secret."""
         stamp = self.cache.stamp() if self.cache is not None else None
         try:
-            token = self._get(token_id)
+            token = self.executor.load(token_id)
         except NotFound:
             return None
         if not token.is_active:
@@ -129,19 +143,10 @@ class TokenService:
         found = {}
         for raw in token_ids:
             try:
-                found[raw] = self._get(UUID(raw)).name
+                found[raw] = self.executor.load(UUID(raw)).name
             except (ValueError, NotFound):
                 continue
         return found
-
-    def _get(self, token_id: UUID) -> AccessToken:
-        try:
-            token: object = self.store.load(token_id)
-        except AggregateNotFoundError:
-            raise NotFound("no such token") from None
-        if not isinstance(token, AccessToken):
-            raise NotFound("no such token")
-        return token
 
     def _scope(self, role: Role, department: str | None, credit_code: str | None) -> tuple[str | None, str | None]:
         if role is Role.SYSTEM:

@@ -9,9 +9,11 @@ from datetime import UTC, date, datetime
 from typing import Protocol
 from uuid import UUID
 
-from application.execution import Command, Executor
+from application.case_execution import CaseExecutor
+from application.errors import LostRace, NotFound
+from application.execution import CommandContext
+from application.retry import retry
 from domain.case import Case
-from domain.errors import NotFound
 from domain.schedule import Schedule, local_date
 from domain.values import SYSTEM_TRACKING
 from domain.warnings import Threshold, crossed
@@ -65,7 +67,7 @@ class TrackingService:
 
     def __init__(
         self,
-        executor: Executor,
+        executor: CaseExecutor,
         schedule: Schedule,
         reader: TrackingReader,
         preview: Callable[[bytes], Case] | None = None,
@@ -120,19 +122,24 @@ class TrackingService:
         return not crossed(self.preview(snapshot), self.schedule, now)
 
     def _track(self, case_id: UUID, now: datetime, summary: TrackingSummary) -> None:
-        for _ in range(ATTEMPTS):
+        def attempt() -> bool | None:
             try:
                 case = self.executor.load(case_id)
             except NotFound:
-                return
+                return False
             if case.modified_on > now:
-                return  # a run never writes history before the case's latest event
+                return False  # a run never writes history before the case's latest event
             found = case.raise_warnings(now, self.schedule)
-            if not found or self.executor.save(case, [], Command(SYSTEM_TRACKING)):
-                self.seen[case_id] = (case.version, local_date(now))
-                summary.raised += [_raised(case, t) for t in found]
-                return
-        summary.conflicts += 1
+            if found and not self.executor.save(case, [], CommandContext(SYSTEM_TRACKING)):
+                return None
+            self.seen[case_id] = (case.version, local_date(now))
+            summary.raised += [_raised(case, t) for t in found]
+            return True
+
+        try:
+            retry(attempt, ATTEMPTS)
+        except LostRace:
+            summary.conflicts += 1
 
 
 def _raised(case: Case, t: Threshold) -> RaisedWarning:

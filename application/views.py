@@ -8,18 +8,12 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from application.access import public_summary, require_role
+from application.errors import MinPositionNotReached
 from domain.directory import Directory
-from domain.errors import DomainError, InvalidCommand
+from domain.errors import InvalidCommand
 from domain.values import Actor, Role
 
 MIN_POSITION_WAIT = 5.0
-
-
-class MinPositionNotReached(DomainError):
-    """The view has not yet processed the position the caller asked for (HTTP 503, retry)."""
-
-    def __init__(self, wanted: int, reached: int) -> None:
-        super().__init__("min_position_not_reached", f"the view is at position {reached}, not yet {wanted}; retry")
 
 
 @dataclass(frozen=True)

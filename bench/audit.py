@@ -19,13 +19,13 @@ TARGET = 50_000
 
 def run(backend: str, events: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        app = build(fresh_store(backend, Path(tmp)))
+        container = build(fresh_store(backend, Path(tmp)))
         try:
-            written = seed(app, cases=events // 10, events_per_case=10)
-            count, elapsed = read_and_decode(app)
+            written = seed(container, cases=events // 10, events_per_case=10)
+            count, elapsed = read_and_decode(container)
             baseline = count / elapsed
             started = time.perf_counter()
-            verifier, _ = app.audit.scan()
+            verifier, _ = container.audit.scan()
             rate = written / (time.perf_counter() - started)
             intact = all(check.ok for check in verifier.streams.values())
             print(f"[{backend}] baseline read-and-decode: {baseline:10,.0f} events/s")
@@ -34,7 +34,7 @@ def run(backend: str, events: int) -> None:
                 f"({rate / baseline:.2f}x the baseline; target >= {TARGET:,}); all chains intact: {intact}"
             )
         finally:
-            app.close()
+            container.close()
 
 
 def main(argv: list[str] | None = None) -> None:

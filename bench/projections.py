@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from application.cases import NewCase
-from application.execution import Command
+from application.execution import CommandContext
 from bench.seed import FIELDS, seed
 from domain.values import Actor, Kind, Role, Tier
 from infrastructure.container import Container, build
@@ -50,55 +50,55 @@ def fresh_store(backend: str, workdir: Path) -> Settings:
     return Settings(database_url=PG_URL)
 
 
-def read_and_decode(app: Container, batch: int = 5000) -> tuple[int, float]:
+def read_and_decode(container: Container, batch: int = 5000) -> tuple[int, float]:
     """The baseline: read every stored event (the fastest bulk read we have) and decode it, nothing else."""
     started, position, count = time.perf_counter(), 0, 0
     while True:
-        rows = app.store.extras.scan(position, batch)
+        rows = container.store.extras.scan(position, batch)
         if not rows:
             return count, time.perf_counter() - started
         for n in rows:
-            app.store.mapper.to_domain_event(n)
+            container.store.mapper.to_domain_event(n)
         count, position = count + len(rows), rows[-1].id
 
 
-def rebuild_rates(app: Container) -> dict[str, float]:
-    head = app.store.recorder.max_notification_id() or 0
+def rebuild_rates(container: Container) -> dict[str, float]:
+    head = container.store.recorder.max_notification_id() or 0
     rates = {}
-    for projection in app.projections:
+    for projection in container.projections:
         started = time.perf_counter()
-        rebuild(app, projection, lambda done, total: None)
+        rebuild(container, projection, lambda done, total: None)
         rates[projection.name] = head / (time.perf_counter() - started)
     return rates
 
 
-def signed_for_cases(app: Container, count: int) -> list[tuple[Any, Actor]]:
+def signed_for_cases(container: Container, count: int) -> list[tuple[Any, Actor]]:
     coordinator = Actor("bench-coordinator", Role.COORDINATOR, "service-center")
     lead = Actor("bench-lead", Role.HANDLER, "econ-info")
     ids = []
     for _ in range(count):
-        case = app.cases.register(Command(coordinator), NEW_CASE).case
-        app.cases.dispatch(
-            case.id, Command(coordinator), tier=Tier.HANDLING, lead_department="econ-info", co_departments=[]
+        case = container.cases.register(CommandContext(coordinator), NEW_CASE).case
+        container.cases.dispatch(
+            case.id, CommandContext(coordinator), tier=Tier.HANDLING, lead_department="econ-info", co_departments=[]
         )
-        app.cases.sign_for(case.id, Command(lead))
+        container.cases.sign_for(case.id, CommandContext(lead))
         ids.append((case.id, lead))
     return ids
 
 
 def lag_under_load(
-    app: Container, settings: Settings, rate: int, seconds: float, processes: int = 2
+    container: Container, settings: Settings, rate: int, seconds: float, processes: int = 2
 ) -> dict[str, float]:
     """Commands at a steady rate from several processes (as API processes would send them); lag is
     commit-to-visible-in-the-view, per command."""
-    targets = [case_id for case_id, _ in signed_for_cases(app, 64)]
-    worker = start_worker(app, settings)
-    wait_caught_up(app)  # start the clock only once the worker runs, or its start-up counts as lag
+    targets = [case_id for case_id, _ in signed_for_cases(container, 64)]
+    worker = start_worker(container, settings)
+    wait_caught_up(container)  # start the clock only once the worker runs, or its start-up counts as lag
     committed: list[tuple[int, float]] = []
     lock = threading.Lock()
     visible: dict[int, float] = {}
     stop = threading.Event()
-    watcher = threading.Thread(target=watch, args=(app, committed, lock, visible, stop), daemon=True)
+    watcher = threading.Thread(target=watch, args=(container, committed, lock, visible, stop), daemon=True)
     watcher.start()
     context = multiprocessing.get_context("spawn")
     results = context.Queue()
@@ -141,12 +141,12 @@ def lag_under_load(
 
 def load(url: str, targets: list[Any], rate: float, seconds: float, start: float, results: Any) -> None:
     """One load process: progress notes at `rate` per second; reports (position, commit time) of each."""
-    app = build(Settings(database_url=url), create_tables=False)
+    container = build(Settings(database_url=url), create_tables=False)
     lead = Actor("bench-lead", Role.HANDLER, "econ-info")
     total = int(rate * seconds)
 
     def one(i: int) -> None:
-        result = app.cases.progress(targets[i % len(targets)], Command(lead), note=f"进展 {i}")
+        result = container.cases.progress(targets[i % len(targets)], CommandContext(lead), note=f"进展 {i}")
         results.put((result.position, time.monotonic()))
 
     with ThreadPoolExecutor(max_workers=4) as pool:
@@ -156,30 +156,32 @@ def load(url: str, targets: list[Any], rate: float, seconds: float, start: float
                 time.sleep(delay)
             pool.submit(one, i)
     results.put(None)
-    app.close()
+    container.close()
 
 
-def wait_caught_up(app: Container, timeout: float = 60) -> None:
+def wait_caught_up(container: Container, timeout: float = 60) -> None:
     deadline = time.perf_counter() + timeout
-    while reached(app) < (app.store.recorder.max_notification_id() or 0):
+    while reached(container) < (container.store.recorder.max_notification_id() or 0):
         if time.perf_counter() > deadline:
             raise RuntimeError("the projection worker did not catch up; is `casetrail worker` failing?")
         time.sleep(0.05)
 
 
-def reached(app: Container) -> int:
-    return min(app.views.position(p.name, app.views.active_generation(p.name)) for p in app.projections)
+def reached(container: Container) -> int:
+    return min(
+        container.views.position(p.name, container.views.active_generation(p.name)) for p in container.projections
+    )
 
 
 def watch(
-    app: Container,
+    container: Container,
     committed: list[tuple[int, float]],
     lock: threading.Lock,
     visible: dict[int, float],
     stop: threading.Event,
 ) -> None:
     while not stop.is_set():
-        position_now = reached(app)
+        position_now = reached(container)
         now = time.monotonic()
         with lock:
             for position, _ in committed:
@@ -188,7 +190,7 @@ def watch(
         time.sleep(0.005)
 
 
-def start_worker(app: Container, settings: Settings) -> Any:
+def start_worker(container: Container, settings: Settings) -> Any:
     if settings.backend == "postgresql":  # the production shape: a separate worker process
         env = {**os.environ, "CASETRAIL_DATABASE_URL": settings.database_url}
         return subprocess.Popen(
@@ -197,7 +199,7 @@ def start_worker(app: Container, settings: Settings) -> Any:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-    loop = ProjectionLoop(app.workers())  # the embedded shape: a thread of the serving process
+    loop = ProjectionLoop(container.workers())  # the embedded shape: a thread of the serving process
     loop.start()
     return loop
 
@@ -219,28 +221,28 @@ def percentile(values: list[float], p: int) -> float:
 def run(backend: str, events: int, rate: int, seconds: float) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         settings = fresh_store(backend, Path(tmp))
-        app = build(settings)
+        container = build(settings)
         try:
             started = time.perf_counter()
-            written = seed(app, cases=events // 10, events_per_case=10)
+            written = seed(container, cases=events // 10, events_per_case=10)
             print(f"[{backend}] seeded {written} events in {time.perf_counter() - started:.1f} s")
-            count, elapsed = read_and_decode(app)
+            count, elapsed = read_and_decode(container)
             baseline = count / elapsed
             print(f"[{backend}] baseline  read-and-decode of the log: {baseline:10,.0f} events/s ({count} events)")
-            for name, rate_ in rebuild_rates(app).items():
+            for name, rate_ in rebuild_rates(container).items():
                 target = f"  target >= {TARGET_REBUILD_PG:,}" if backend == "postgres" else ""
                 print(
                     f"[{backend}] rebuild   {name:<8}: {rate_:10,.0f} events/s = {rate_ / baseline:.2f}x the "
                     f"baseline{target}"
                 )
-            lag = lag_under_load(app, settings, rate, seconds)
+            lag = lag_under_load(container, settings, rate, seconds)
             print(
                 f"[{backend}] lag at {lag['achieved_rate']:.0f} commands/s over {lag['commands']} commands: "
                 f"p50 {lag['p50_ms']:.0f} ms, p99 {lag['p99_ms']:.0f} ms, max {lag['max_ms']:.0f} ms "
                 f"(target p99 <= {TARGET_LAG_P99_MS} ms), not seen: {lag['unseen']}"
             )
         finally:
-            app.close()
+            container.close()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -25,7 +25,7 @@ FIELDS = {
 }
 
 
-def one_case(app: Container, rng: random.Random, n: int, at: datetime, events: int) -> Case:
+def one_case(container: Container, rng: random.Random, n: int, at: datetime, events: int) -> Case:
     """A closed case of `events` events (at least 7): registered, dispatched, signed for, contacted, progress notes,
     resolved, evaluated and closed."""
     lead = rng.choice(DEPARTMENTS)
@@ -35,9 +35,9 @@ def one_case(app: Container, rng: random.Random, n: int, at: datetime, events: i
     )
     steps = [
         lambda t: case.dispatch(
-            COORDINATOR, t, app.schedule, tier=Tier.HANDLING, lead=lead, co=[], departments=app.directory
+            COORDINATOR, t, container.schedule, tier=Tier.HANDLING, lead=lead, co=[], departments=container.directory
         ),
-        lambda t: case.sign_for(by, t, app.schedule),
+        lambda t: case.sign_for(by, t, container.schedule),
         lambda t: case.record_contact(by, t, note="已联系企业"),
     ]
     for step in steps:
@@ -47,7 +47,7 @@ def one_case(app: Container, rng: random.Random, n: int, at: datetime, events: i
         at += timedelta(hours=1)
         case.log_progress(by, at, note="推进中")
     at += timedelta(hours=1)
-    case.resolve(by, at, app.schedule, reply="已办结", outcome=Outcome.SOLVED, reason=None)
+    case.resolve(by, at, container.schedule, reply="已办结", outcome=Outcome.SOLVED, reason=None)
     at += timedelta(hours=1)
     case.evaluate(COORDINATOR, at, satisfaction=rng.choice(list(Satisfaction)), solved=True, comment=None)
     at += timedelta(hours=1)
@@ -55,18 +55,20 @@ def one_case(app: Container, rng: random.Random, n: int, at: datetime, events: i
     return case
 
 
-def signed_for_case(app: Container, n: int, at: datetime, lead: str) -> Case:
+def signed_for_case(container: Container, n: int, at: datetime, lead: str) -> Case:
     """A tier-1 case signed for by `lead`'s handler: ready for progress notes (3 events)."""
     case = Case.register(
         id=uuid4(), by=COORDINATOR, at=at, reference=f"OPEN-{n:07d}", title=f"诉求{n} 蒸汽管道", **FIELDS
     )
-    case.dispatch(COORDINATOR, at, app.schedule, tier=Tier.HANDLING, lead=lead, co=[], departments=app.directory)
-    case.sign_for(Actor(f"bench-{lead}", Role.HANDLER, lead), at + timedelta(minutes=30), app.schedule)
+    case.dispatch(
+        COORDINATOR, at, container.schedule, tier=Tier.HANDLING, lead=lead, co=[], departments=container.directory
+    )
+    case.sign_for(Actor(f"bench-{lead}", Role.HANDLER, lead), at + timedelta(minutes=30), container.schedule)
     return case
 
 
 def seed(
-    app: Container,
+    container: Container,
     cases: int,
     events_per_case: int = 10,
     batch: int = 200,
@@ -81,24 +83,24 @@ def seed(
     written = 0
     for low in range(first, first + cases, batch):
         built = [
-            one_case(app, rng, n, start + (n - first) * spacing, events_per_case)
+            one_case(container, rng, n, start + (n - first) * spacing, events_per_case)
             for n in range(low, min(first + cases, low + batch))
         ]
-        written += save_in_bulk(app, built)
+        written += save_in_bulk(container, built)
         if progress:
             progress(written)
     return written
 
 
-def save_in_bulk(app: Container, cases: list[Case]) -> int:
+def save_in_bulk(container: Container, cases: list[Case]) -> int:
     """Store new cases' events. On PostgreSQL with COPY, in one transaction (a bulk load for benchmarks only:
     the service itself always saves through the store, which also records idempotency keys and notifies)."""
-    if app.settings.backend != "postgresql":
+    if container.settings.backend != "postgresql":
         count = sum(len(c.pending_events) for c in cases)
-        app.store.save(*cases)
+        container.store.save(*cases)
         return count
-    stored = [app.store.mapper.to_stored_event(e) for c in cases for e in c.collect_events()]
-    recorder: Any = app.store.recorder
+    stored = [container.store.mapper.to_stored_event(e) for c in cases for e in c.collect_events()]
+    recorder: Any = container.store.recorder
     table = f"{recorder.datastore.schema}.{recorder.events_table_name}"
     copy_sql = f"COPY {table} (originator_id, originator_version, topic, state) FROM STDIN"
     with recorder.datastore.transaction(commit=True) as curs, curs.copy(copy_sql) as copy:

@@ -77,22 +77,22 @@ def reset(url: str) -> None:
 # -- casetrail ------------------------------------------------------------------------------------------------------
 
 
-def seed_casetrail(app: Container, closed: int) -> list[UUID]:
+def seed_casetrail(container: Container, closed: int) -> list[UUID]:
     """The first store: `closed` closed cases of 12 events in the report month, and OPEN_CASES cases signed for
     just now (so that no warning falls due while the load runs: the worker's tracking job would write them)."""
     spacing = timedelta(days=27) / closed
-    written = seed(app, closed, events_per_case=12, start=RECENT, spacing=spacing, batch=500)
+    written = seed(container, closed, events_per_case=12, start=RECENT, spacing=spacing, batch=500)
     now = datetime.now(UTC) - timedelta(minutes=5)
     open_ids = []
     for low in range(0, OPEN_CASES, 400):
-        built = [signed_for_case(app, n, now, "econ-info") for n in range(low, low + 400)]
-        written += save_in_bulk(app, built)
+        built = [signed_for_case(container, n, now, "econ-info") for n in range(low, low + 400)]
+        written += save_in_bulk(container, built)
         open_ids += [c.id for c in built]
     log(f"seeded {closed + OPEN_CASES:,} cases ({written:,} events)")
     return open_ids
 
 
-def grow(app: Container, cases: int, first: int) -> None:
+def grow(container: Container, cases: int, first: int) -> None:
     """Add `cases` older closed cases of 7 events (history before the report month)."""
     spacing = (RECENT - HISTORY) / cases
     total = cases * 7
@@ -106,7 +106,9 @@ def grow(app: Container, cases: int, first: int) -> None:
             log(f"  grown by {done:,} of {total:,} events")
             mark = next(marks, total + 1)
 
-    seed(app, cases, events_per_case=7, start=HISTORY, spacing=spacing, batch=1000, first=first, progress=progress)
+    seed(
+        container, cases, events_per_case=7, start=HISTORY, spacing=spacing, batch=1000, first=first, progress=progress
+    )
 
 
 def start_casetrail(url: str, workers: int = 1) -> tuple[Process, Process, int]:
@@ -122,11 +124,11 @@ def start_casetrail(url: str, workers: int = 1) -> tuple[Process, Process, int]:
     return api, worker, port
 
 
-def wait_caught_up(app: Container, timeout: float = 600) -> None:
-    head = app.store.recorder.max_notification_id() or 0
+def wait_caught_up(container: Container, timeout: float = 600) -> None:
+    head = container.store.recorder.max_notification_id() or 0
     deadline = time.monotonic() + timeout
     last = -1.0
-    while (position := reached(app)) < head:
+    while (position := reached(container)) < head:
         if time.monotonic() > deadline:
             raise RuntimeError("the worker did not catch up; see $TMPDIR/bench-casetrail-worker.log")
         if time.monotonic() - last > 10:
@@ -155,15 +157,15 @@ def get_ms(port: int, path: str, token: str, times: int) -> float:
 
 
 def measure_casetrail(
-    app: Container, url: str, open_ids: list[UUID], seconds: float, label: str, workers: int = 1
+    container: Container, url: str, open_ids: list[UUID], seconds: float, label: str, workers: int = 1
 ) -> dict[str, Any]:
     """The command load on `casetrail serve --workers N` with `casetrail worker` beside it; with one API process
     also its peak memory and the report times (with several, VmHWM would be the supervisor's)."""
-    handler = app.tokens.issue(CLI, name=f"bench-{label}", role=Role.HANDLER, department="econ-info").secret
-    reporter = app.tokens.issue(CLI, name=f"bench-reporter-{label}", role=Role.REPORTER).secret
+    handler = container.tokens.issue(CLI, name=f"bench-{label}", role=Role.HANDLER, department="econ-info").secret
+    reporter = container.tokens.issue(CLI, name=f"bench-reporter-{label}", role=Role.REPORTER).secret
     api, worker, port = start_casetrail(url, workers)
     try:
-        wait_caught_up(app)
+        wait_caught_up(container)
         notes = ProgressNotes(
             [f"/v1/cases/{i}/progress" for i in open_ids], {"Authorization": f"Bearer {handler}"}, CONNECTIONS
         )
@@ -236,14 +238,14 @@ def timed(action: Callable[[], Any], times: int = 20) -> float:
     return statistics.median(spent)
 
 
-def measure_replay(app: Container) -> dict[str, Any]:
+def measure_replay(container: Container) -> dict[str, Any]:
     figures: dict[str, Any] = {}
     cases = baseline_app.open_cases(BASELINE_URL)
-    events_only: Repository[UUID] = Repository(app.store.events)
+    events_only: Repository[UUID] = Repository(container.store.events)
     try:
         for size in (50, 1000):
-            case = one_case(app, random.Random(size), 9_000_000 + size, RECENT, size)
-            app.store.save(case)  # through the store: snapshots as the service takes them
+            case = one_case(container, random.Random(size), 9_000_000 + size, RECENT, size)
+            container.store.save(case)  # through the store: snapshots as the service takes them
             other = baseline_app.Case(title="诉求 蒸汽管道", description="核药车间需要蒸汽。", enterprise="远大医药")
             other.dispatch("econ-info")
             other.sign_for("bench-lead")
@@ -251,9 +253,9 @@ def measure_replay(app: Container) -> dict[str, Any]:
                 other.log_progress(f"进展 {i}")
             cases.save(other)
             figures[str(size)] = {
-                "state_ms": timed(lambda c=case: app.queries.get(c.id, AUDITOR)),
+                "state_ms": timed(lambda c=case: container.queries.get(c.id, AUDITOR)),
                 "state_without_snapshots_ms": timed(lambda c=case: events_only.get(c.id)),
-                "history_ms": timed(lambda c=case: app.queries.history(c.id, AUDITOR)),
+                "history_ms": timed(lambda c=case: container.queries.history(c.id, AUDITOR)),
                 "baseline_state_ms": timed(lambda b=other.id: cases.get(b)),
             }
     finally:
@@ -273,13 +275,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "seconds": args.seconds,
         "connections": CONNECTIONS,
     }
-    app = build(settings)
+    container = build(settings)
     try:
-        open_ids = seed_casetrail(app, args.cases - OPEN_CASES)
+        open_ids = seed_casetrail(container, args.cases - OPEN_CASES)
 
         log("rebuild: every projection, beside reading and decoding the log")
-        count, elapsed = read_and_decode(app)
-        figures["rebuild"] = {"events": count, "read_and_decode": count / elapsed, **rebuild_rates(app)}
+        count, elapsed = read_and_decode(container)
+        figures["rebuild"] = {"events": count, "read_and_decode": count / elapsed, **rebuild_rates(container)}
 
         # Baseline and casetrail take turns, round after round, and each keeps its median round: on a shared
         # machine a neighbour's burst then costs both sides alike instead of deciding the comparison.
@@ -287,33 +289,35 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         for n in range(1, args.rounds + 1):
             log(f"round {n} of {args.rounds}: {CONNECTIONS} connections for {args.seconds:.0f} s, 1 API process each")
             runs["baseline"].append(measure_baseline(args.seconds))
-            casetrail = measure_casetrail(app, url, open_ids, args.seconds, f"small-{n}")
+            casetrail = measure_casetrail(container, url, open_ids, args.seconds, f"small-{n}")
             runs["small"].append({"cases": args.cases, **casetrail})
             log(f"round {n} of {args.rounds}: {MANY} API processes each")
             runs["baseline_many"].append(measure_baseline(args.seconds, workers=MANY))
-            runs["many"].append(measure_casetrail(app, url, open_ids, args.seconds, f"many-{n}", workers=MANY))
+            runs["many"].append(measure_casetrail(container, url, open_ids, args.seconds, f"many-{n}", workers=MANY))
         figures.update({name: median_run(found) for name, found in runs.items()})
         figures["rounds"] = {name: [r["load"]["throughput"] for r in found] for name, found in runs.items()}
 
         log("replay at 50 and 1,000 events")
-        figures["replay"] = measure_replay(app)
+        figures["replay"] = measure_replay(container)
 
         log(f"growing the store to {args.grown:,} cases with older history")
-        grow(app, args.grown - args.cases, first=args.cases)
+        grow(container, args.grown - args.cases, first=args.cases)
         log("rebuilding every projection over the grown log")
-        count, elapsed = read_and_decode(app)
-        figures["rebuild_grown"] = {"events": count, "read_and_decode": count / elapsed, **rebuild_rates(app)}
+        count, elapsed = read_and_decode(container)
+        figures["rebuild_grown"] = {"events": count, "read_and_decode": count / elapsed, **rebuild_rates(container)}
         log("VACUUM ANALYZE after the bulk load and rebuild (autovacuum's work, long done before a real month-end)")
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("VACUUM (ANALYZE)")
         grown = []
         for n in range(1, args.rounds + 1):
             log(f"casetrail at {args.grown:,} cases, round {n} of {args.rounds}")
-            grown.append({"cases": args.grown, **measure_casetrail(app, url, open_ids, args.seconds, f"grown-{n}")})
+            grown.append(
+                {"cases": args.grown, **measure_casetrail(container, url, open_ids, args.seconds, f"grown-{n}")}
+            )
         figures["grown"] = median_run(grown)
         figures["rounds"]["grown"] = [r["load"]["throughput"] for r in grown]
     finally:
-        app.close()
+        container.close()
     return figures
 
 

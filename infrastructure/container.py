@@ -8,9 +8,9 @@ from eventsourcing.persistence import InfrastructureFactory, OperationalError
 from eventsourcing.utils import Environment
 
 from application.audit import AuditService
+from application.case_execution import CaseExecutor
 from application.case_queries import CaseQueries
 from application.cases import CaseService
-from application.execution import Executor
 from application.ports import Clock
 from application.project_execution import ProjectExecutor
 from application.project_views import ProjectViews
@@ -86,7 +86,7 @@ def build(settings: Settings, *, clock: Clock | None = None, create_tables: bool
             f"cannot open the store at {settings.database_url}: {e}. Check that the database is running "
             "and CASETRAIL_DATABASE_URL is right, then run `casetrail migrate`."
         ) from e
-    executor = Executor(store, clock)
+    executor = CaseExecutor(store, clock)
     views = build_views(settings, create_tables)
     projections = all_projections(store.mapper)
     if create_tables:

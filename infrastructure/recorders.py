@@ -28,7 +28,7 @@ from infrastructure.token_cache import TOKENS_CHANNEL
 
 
 def _record_row(r: IdempotencyRecord) -> tuple[Any, ...]:
-    return (r.token_id, r.key, r.fingerprint, r.case_id, r.version, r.created_at.isoformat())
+    return (r.token_id, r.key, r.fingerprint, r.stream_id, r.version, r.created_at.isoformat())
 
 
 def _from_row(row: Any) -> IdempotencyRecord:
@@ -36,7 +36,7 @@ def _from_row(row: Any) -> IdempotencyRecord:
         token_id=row["token_id"],
         key=row["key"],
         fingerprint=row["fingerprint"],
-        case_id=row["case_id"],
+        stream_id=row["case_id"],
         version=row["version"],
         created_at=datetime.fromisoformat(str(row["created_at"])),
     )

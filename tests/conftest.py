@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 import psycopg
 import pytest
 
+from application.case_execution import CaseResult
 from application.cases import NewCase
-from application.execution import CaseResult, Command
+from application.execution import CommandContext
 from domain.values import Actor, Kind, Role
 from infrastructure.clock import FixedClock
 from infrastructure.container import Container, build
@@ -57,7 +58,7 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def app(clock: FixedClock) -> Iterator[Container]:
+def container(clock: FixedClock) -> Iterator[Container]:
     """The service on in-memory persistence: where most tests run."""
     container = build(Settings(database_url="memory://"), clock=clock)
     yield container
@@ -65,9 +66,9 @@ def app(clock: FixedClock) -> Iterator[Container]:
 
 
 @pytest.fixture
-def register(app: Container) -> Callable[..., CaseResult]:
+def register(container: Container) -> Callable[..., CaseResult]:
     def _register(by: Actor = COORDINATOR, **overrides: object) -> CaseResult:
-        return app.cases.register(Command(by), new_case(**overrides))
+        return container.cases.register(CommandContext(by), new_case(**overrides))
 
     return _register
 
@@ -118,7 +119,7 @@ def store_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
 
 
 @pytest.fixture
-def durable_app(store_url: str, clock: FixedClock) -> Iterator[Container]:
+def durable_container(store_url: str, clock: FixedClock) -> Iterator[Container]:
     container = build(Settings(database_url=store_url), clock=clock)
     yield container
     container.close()

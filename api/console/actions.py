@@ -10,7 +10,7 @@ from uuid import UUID
 from pydantic import BaseModel
 from starlette.datastructures import FormData
 
-from api.schemas import (
+from api.schemas.cases import (
     ArbitrationIn,
     Closure,
     Dispatch,
@@ -26,12 +26,13 @@ from api.schemas import (
     Waiver,
 )
 from application.access import PERMITTED
+from application.case_execution import CaseResult
 from application.cases import CaseService
-from application.execution import CaseResult, Command
+from application.execution import CommandContext
 from domain.case import Case
 from domain.values import Actor, Role, Satisfaction, Status
 
-Run = Callable[[CaseService, UUID, Command, Any], CaseResult]
+Run = Callable[[CaseService, UUID, CommandContext, Any], CaseResult]
 NOT_BODY = {"csrf", "version", "idempotency_key"}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.directory import Directory
+from domain.rules import Rule
 
 STATUS = {
     "registered": "已登记",
@@ -129,54 +130,15 @@ EVENT = {
     "CaseWarningCleared": "解除预警",
     "CasePersonalDataErased": "删除联系人个人信息",
 }
-# Explanations of refusals by rule code, shown at the form. Until a registry of rule explanations lands
-# (domain/rules.py), these are the console's own words; an unknown rule shows the refusal's detail.
-RULE = {
-    "not_registered": "只有已登记、尚未派单的诉求可以派单。",
-    "not_dispatched": "只有已派单、尚未签收的诉求可以签收或退单。",
-    "not_in_progress": "此操作只能在办理中进行。",
-    "not_returned": "只有已退单的诉求需要审定。",
-    "not_resolved": "只有已办结的诉求可以回访评价。",
-    "not_open": "诉求已销号、撤回或合并，不能再记录。",
-    "lead_only": "只有主办单位可以进行此操作。",
-    "co_handler_only": "只有协办单位可以协办回复。",
-    "not_involved": "只有主办或协办单位可以进行此操作。",
-    "return_after_sign_for": "签收后不能退单。",
-    "return_already_arbitrated": "本单位的退单已被审定维持，不能再次退单。",
-    "co_reply_missing": "还有协办单位未回复：请等待协办回复，或由中心免于协办。",
-    "co_reply_waived": "该协办单位已被免于协办。",
-    "co_reply_given": "该协办单位已经回复。",
-    "extension_pending": "已有一项延期申请待审批。",
-    "extension_too_late": "延期须在到期日前至少1个工作日申请。",
-    "extension_exceeds_maximum": "延期后的总时限超过政策上限（30个工作日）。",
-    "no_extension_pending": "没有待审批的延期申请。",
-    "escalation_cannot_descend": "督办级别只能提高，不能降低。",
-    "already_evaluated": "本轮已经评价过。",
-    "reopen_requires_dissatisfied": "只有本轮评价为不满意或非常不满意时才能重办。",
-    "closure_requires_evaluation": "销号需要先回访评价；回访时限届满仍联系不上企业的，填写说明后可销号。",
-    "merge_target_not_open": "只能合并到仍在办理的诉求。",
-    "merge_into_self": "不能合并到自身。",
-    "unknown_case": "没有这个诉求编号。",
-    "unknown_department": "部门不在部门名录中。",
-    "duplicate_department": "主办单位和协办单位不能重复。",
-    "co_departments_need_resolution_tier": "高效事项办理没有协办单位；需要协办请选择精准问题处置。",
-    "reassign_to_same_department": "改派须选择其他部门；维持原单位请选“维持”。",
-    "reason_required": "“暂不具备解决条件”须说明原因。",
-    "role_not_permitted": "您的角色不能进行此操作。",
-    "own_credit_code_only": "企业只能以本企业的统一社会信用代码登记诉求。",
-    "due_not_in_future": "督办期限须晚于今天。",
-    "due_too_far": "督办期限过远。",
-    "due_only_for_supervise": "只有“督办”级别可以设定期限。",
-    "invalid_input": "填写的内容不完整或格式不对。",
-    "idempotency_key_reused": "此表单已用于另一次提交，请刷新页面后重试。",
-    "version_mismatch": "此诉求在您打开后已被修改。",
-}
 CHANGED = "此诉求在您打开后已被修改"
 
 
 def explain(rule: str | None, detail: str) -> str:
-    """The words shown for a refusal: the console's explanation of its rule, else the refusal's detail."""
-    return RULE.get(rule or "", detail)
+    """The words shown for a refusal: its rule's explanation from the domain's registry, else its detail."""
+    try:
+        return f"{Rule(rule or '').zh}。"
+    except ValueError:
+        return detail
 
 
 def warning_kind(kind: str) -> str:

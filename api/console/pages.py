@@ -16,9 +16,10 @@ from fastapi.templating import Jinja2Templates
 from api.console import labels
 from api.console.session import ForgedRequest, SignInRequired
 from api.deps import DirectoryDep
-from api.throttle import TooManyFailures
+from api.errors import TooManyFailures
+from application.errors import NotFound
 from domain.directory import Directory
-from domain.errors import NotFound, NotPermitted
+from domain.errors import NotPermitted
 from domain.schedule import LOCAL_TZ
 
 HERE = Path(__file__).parent

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.routes import audit, cases, health, projects, reports, tokens, views, zone_reports
+from api.routes import audit, cases, health, problems, projects, reports, tokens, views, zone_reports
 
 ROUTERS: list[APIRouter] = [
     health.router,
@@ -15,4 +15,5 @@ ROUTERS: list[APIRouter] = [
     zone_reports.router,
     audit.router,
     tokens.router,
+    problems.router,
 ]

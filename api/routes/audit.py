@@ -11,12 +11,12 @@ from fastapi.responses import JSONResponse
 
 from api.auth import CallerDep
 from api.deps import AuditDep
-from api.schemas import AuditPage, Checkpoint, Problem, VerificationOut
+from api.schemas.audit import AuditPage, Checkpoint
+from api.schemas.common import VerificationOut
 from application.audit import AuditService, FeedFilter
 from domain.schedule import as_local
 
 router = APIRouter(tags=["audit"])
-ERRORS: dict[int | str, dict[str, Any]] = {c: {"model": Problem} for c in (401, 403, 404, 422)}
 
 
 def _doc(method: Any) -> str:
@@ -30,7 +30,6 @@ def _aware(moment: datetime | None) -> datetime | None:
 @router.get(
     "/v1/cases/{case_id}/verification",
     response_model=VerificationOut,
-    responses=ERRORS,
     description=_doc(AuditService.verify_stream),
 )
 def verify_case(case_id: UUID, caller: CallerDep, audit: AuditDep) -> JSONResponse:
@@ -40,7 +39,7 @@ def verify_case(case_id: UUID, caller: CallerDep, audit: AuditDep) -> JSONRespon
     )
 
 
-@router.get("/v1/audit/events", response_model=AuditPage, responses=ERRORS, description=_doc(AuditService.feed))
+@router.get("/v1/audit/events", response_model=AuditPage, description=_doc(AuditService.feed))
 def feed(
     caller: CallerDep,
     audit: AuditDep,
@@ -55,9 +54,7 @@ def feed(
     return JSONResponse({"items": body, "next_cursor": str(next_after) if next_after is not None else None})
 
 
-@router.get(
-    "/v1/audit/checkpoint", response_model=Checkpoint, responses=ERRORS, description=_doc(AuditService.checkpoint)
-)
+@router.get("/v1/audit/checkpoint", response_model=Checkpoint, description=_doc(AuditService.checkpoint))
 def checkpoint(
     caller: CallerDep,
     audit: AuditDep,

@@ -13,7 +13,7 @@ from api.auth import CallerDep
 from api.commands import HeadersDep
 from api.deps import CaseQueriesDep, CasesDep
 from api.presenters import case_response
-from api.schemas import (
+from api.schemas.cases import (
     ArbitrationIn,
     CaseOut,
     Closure,
@@ -23,16 +23,15 @@ from api.schemas import (
     Evaluation,
     ExtensionDecision,
     ExtensionRequest,
-    HistoryOut,
     Merge,
     Note,
-    Problem,
     Reason,
     RegisterCase,
     Resolution,
     Return,
     Waiver,
 )
+from api.schemas.common import HistoryOut
 from application.case_queries import CaseQueries
 from application.cases import CaseService, NewCase
 from domain.errors import InvalidCommand
@@ -41,26 +40,11 @@ from domain.schedule import as_local
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
 
 
-def _problems(*codes: int) -> dict[int | str, dict[str, Any]]:
-    text = {
-        401: "no or unknown token",
-        403: "role or department may not",
-        404: "no such case (or not visible)",
-        409: "refused by a rule of the case's state, or lost a race",
-        412: "If-Match is stale",
-        422: "malformed input",
-    }
-    return {c: {"model": Problem, "description": text[c]} for c in codes}
-
-
-COMMAND = _problems(401, 403, 404, 409, 412, 422)
-
-
 def _doc(method: Any) -> str:
     return (method.__doc__ or "").strip()
 
 
-@router.post("", status_code=201, response_model=CaseOut, responses=COMMAND, description=_doc(CaseService.register))
+@router.post("", status_code=201, response_model=CaseOut, description=_doc(CaseService.register))
 def register(body: RegisterCase, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
     new = NewCase(
         kind=body.kind,
@@ -77,9 +61,7 @@ def register(body: RegisterCase, caller: CallerDep, cases: CasesDep, h: HeadersD
     return case_response(result, caller, 201, {"Location": f"/v1/cases/{result.case.id}"})
 
 
-@router.get(
-    "/{case_id}", response_model=CaseOut, responses=_problems(401, 403, 404, 422), description=_doc(CaseQueries.get)
-)
+@router.get("/{case_id}", response_model=CaseOut, description=_doc(CaseQueries.get))
 def get_case(
     case_id: UUID,
     caller: CallerDep,
@@ -99,7 +81,6 @@ def get_case(
 @router.get(
     "/{case_id}/history",
     response_model=HistoryOut,
-    responses=_problems(401, 403, 404),
     description=_doc(CaseQueries.history),
 )
 def history(case_id: UUID, caller: CallerDep, queries: CaseQueriesDep) -> JSONResponse:
@@ -107,7 +88,7 @@ def history(case_id: UUID, caller: CallerDep, queries: CaseQueriesDep) -> JSONRe
     return JSONResponse({"events": [{**e, "at": e["at"].isoformat()} for e in events]})
 
 
-@router.post("/{case_id}/dispatch", response_model=CaseOut, responses=COMMAND, description=_doc(CaseService.dispatch))
+@router.post("/{case_id}/dispatch", response_model=CaseOut, description=_doc(CaseService.dispatch))
 def dispatch(case_id: UUID, body: Dispatch, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
     return case_response(
         cases.dispatch(
@@ -121,22 +102,20 @@ def dispatch(case_id: UUID, body: Dispatch, caller: CallerDep, cases: CasesDep, 
     )
 
 
-@router.post("/{case_id}/sign-for", response_model=CaseOut, responses=COMMAND, description=_doc(CaseService.sign_for))
+@router.post("/{case_id}/sign-for", response_model=CaseOut, description=_doc(CaseService.sign_for))
 def sign_for(
     case_id: UUID, caller: CallerDep, cases: CasesDep, h: HeadersDep, body: Annotated[Empty | None, Body()] = None
 ) -> JSONResponse:
     return case_response(cases.sign_for(case_id, h.command(caller, body)), caller)
 
 
-@router.post("/{case_id}/return", response_model=CaseOut, responses=COMMAND, description=_doc(CaseService.return_case))
+@router.post("/{case_id}/return", response_model=CaseOut, description=_doc(CaseService.return_case))
 def return_case(case_id: UUID, body: Return, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
     cmd = h.command(caller, body)
     return case_response(cases.return_case(case_id, cmd, reason=body.reason, basis=body.basis), caller)
 
 
-@router.post(
-    "/{case_id}/arbitration", response_model=CaseOut, responses=COMMAND, description=_doc(CaseService.arbitrate)
-)
+@router.post("/{case_id}/arbitration", response_model=CaseOut, description=_doc(CaseService.arbitrate))
 def arbitrate(case_id: UUID, body: ArbitrationIn, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
     return case_response(
         cases.arbitrate(
@@ -146,17 +125,17 @@ def arbitrate(case_id: UUID, body: ArbitrationIn, caller: CallerDep, cases: Case
     )
 
 
-@router.post("/{case_id}/contact", response_model=CaseOut, responses=COMMAND, description=_doc(CaseService.contact))
+@router.post("/{case_id}/contact", response_model=CaseOut, description=_doc(CaseService.contact))
 def contact(case_id: UUID, body: Note, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
     return case_response(cases.contact(case_id, h.command(caller, body), note=body.note), caller)
 
 
-@router.post("/{case_id}/progress", response_model=CaseOut, responses=COMMAND, description=_doc(CaseService.progress))
+@router.post("/{case_id}/progress", response_model=CaseOut, description=_doc(CaseService.progress))
 def progress(case_id: UUID, body: Note, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
     return case_response(cases.progress(case_id, h.command(caller, body), note=body.note), caller)
 
 
-@router.post("/{case_id}/co-reply", response_model=CaseOut, responses=COMMAND, description=_doc(CaseService.co_reply))
+@router.post("/{case_id}/co-reply", response_model=CaseOut, description=_doc(CaseService.co_reply))
 def co_reply(case_id: UUID, body: Note, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
     return case_response(cases.co_reply(case_id, h.command(caller, body), note=body.note), caller)
 
@@ -164,7 +143,6 @@ def co_reply(case_id: UUID, body: Note, caller: CallerDep, cases: CasesDep, h: H
 @router.post(
     "/{case_id}/co-reply-waiver",
     response_model=CaseOut,
-    responses=COMMAND,
     description=_doc(CaseService.waive_co_reply),
 )
 def waive_co_reply(case_id: UUID, body: Waiver, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
@@ -177,7 +155,6 @@ def waive_co_reply(case_id: UUID, body: Waiver, caller: CallerDep, cases: CasesD
 @router.post(
     "/{case_id}/extension-request",
     response_model=CaseOut,
-    responses=COMMAND,
     description=_doc(CaseService.request_extension),
 )
 def request_extension(
@@ -194,7 +171,6 @@ def request_extension(
 @router.post(
     "/{case_id}/extension-decision",
     response_model=CaseOut,
-    responses=COMMAND,
     description=_doc(CaseService.decide_extension),
 )
 def decide_extension(
@@ -205,14 +181,14 @@ def decide_extension(
     )
 
 
-@router.post("/{case_id}/escalation", response_model=CaseOut, responses=COMMAND, description=_doc(CaseService.escalate))
+@router.post("/{case_id}/escalation", response_model=CaseOut, description=_doc(CaseService.escalate))
 def escalate(case_id: UUID, body: EscalationIn, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
     return case_response(
         cases.escalate(case_id, h.command(caller, body), level=body.level, reason=body.reason, due=body.due), caller
     )
 
 
-@router.post("/{case_id}/resolution", response_model=CaseOut, responses=COMMAND, description=_doc(CaseService.resolve))
+@router.post("/{case_id}/resolution", response_model=CaseOut, description=_doc(CaseService.resolve))
 def resolve(case_id: UUID, body: Resolution, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
     return case_response(
         cases.resolve(case_id, h.command(caller, body), reply=body.reply, outcome=body.outcome, reason=body.reason),
@@ -220,7 +196,7 @@ def resolve(case_id: UUID, body: Resolution, caller: CallerDep, cases: CasesDep,
     )
 
 
-@router.post("/{case_id}/evaluation", response_model=CaseOut, responses=COMMAND, description=_doc(CaseService.evaluate))
+@router.post("/{case_id}/evaluation", response_model=CaseOut, description=_doc(CaseService.evaluate))
 def evaluate(case_id: UUID, body: Evaluation, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
     return case_response(
         cases.evaluate(
@@ -230,12 +206,12 @@ def evaluate(case_id: UUID, body: Evaluation, caller: CallerDep, cases: CasesDep
     )
 
 
-@router.post("/{case_id}/reopen", response_model=CaseOut, responses=COMMAND, description=_doc(CaseService.reopen))
+@router.post("/{case_id}/reopen", response_model=CaseOut, description=_doc(CaseService.reopen))
 def reopen(case_id: UUID, body: Reason, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
     return case_response(cases.reopen(case_id, h.command(caller, body), reason=body.reason), caller)
 
 
-@router.post("/{case_id}/closure", response_model=CaseOut, responses=COMMAND, description=_doc(CaseService.close))
+@router.post("/{case_id}/closure", response_model=CaseOut, description=_doc(CaseService.close))
 def close(
     case_id: UUID, caller: CallerDep, cases: CasesDep, h: HeadersDep, body: Annotated[Closure | None, Body()] = None
 ) -> JSONResponse:
@@ -243,11 +219,11 @@ def close(
     return case_response(cases.close(case_id, h.command(caller, body), note=note), caller)
 
 
-@router.post("/{case_id}/withdrawal", response_model=CaseOut, responses=COMMAND, description=_doc(CaseService.withdraw))
+@router.post("/{case_id}/withdrawal", response_model=CaseOut, description=_doc(CaseService.withdraw))
 def withdraw(case_id: UUID, body: Reason, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
     return case_response(cases.withdraw(case_id, h.command(caller, body), reason=body.reason), caller)
 
 
-@router.post("/{case_id}/merge", response_model=CaseOut, responses=COMMAND, description=_doc(CaseService.merge))
+@router.post("/{case_id}/merge", response_model=CaseOut, description=_doc(CaseService.merge))
 def merge(case_id: UUID, body: Merge, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
     return case_response(cases.merge(case_id, h.command(caller, body), into=body.into, note=body.note), caller)

@@ -12,7 +12,8 @@ from api.auth import CallerDep
 from api.commands import HeadersDep
 from api.deps import AuditDep, ProjectsDep, ProjectViewsDep
 from api.project_presenters import project_response
-from api.project_schemas import (
+from api.schemas.common import HistoryOut, SearchText, VerificationOut
+from api.schemas.projects import (
     Colour,
     ListName,
     ListPage,
@@ -23,44 +24,25 @@ from api.project_schemas import (
     RegisterProject,
     Zone,
 )
-from api.schemas import HistoryOut, Problem, SearchText, VerificationOut
 from application.audit import AuditService
 from application.project_views import ProjectFilter, ProjectViews
 from application.projects import NewProject, ProjectService
 from application.views import PageRequest
 
 router = APIRouter(tags=["projects"])
-TEXT = {
-    401: "no or unknown token",
-    403: "this role may not",
-    404: "no such project (or not visible)",
-    409: "refused by a rule of the project's state (`rule` names it), or lost a race",
-    412: "If-Match is stale",
-    422: "malformed input, or a date that breaks a rule (`rule` names it)",
-    503: "min_position not reached within 5 s (rule min_position_not_reached)",
-}
 Limit = Annotated[int, Query(ge=1, le=500, description="page size (default 50, at most 500)")]
 Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
 MinPosition = Annotated[int | None, Query(ge=0, description="wait (up to 5 s) until the views have processed this")]
-
-
-def _problems(*codes: int) -> dict[int | str, dict[str, Any]]:
-    return {c: {"model": Problem, "description": TEXT[c]} for c in codes}
 
 
 def _doc(method: Any) -> str:
     return (method.__doc__ or "").strip()
 
 
-COMMAND = _problems(401, 403, 404, 409, 412, 422)
-READ = _problems(401, 403, 404, 422, 503)
-
-
 @router.post(
     "/v1/projects",
     status_code=201,
     response_model=ProjectOut,
-    responses=COMMAND,
     description=_doc(ProjectService.register),
 )
 def register(body: RegisterProject, caller: CallerDep, projects: ProjectsDep, h: HeadersDep) -> JSONResponse:
@@ -77,7 +59,7 @@ def register(body: RegisterProject, caller: CallerDep, projects: ProjectsDep, h:
     return project_response(answer, 201, {"Location": f"/v1/projects/{answer.project.id}"})
 
 
-@router.get("/v1/projects", response_model=ProjectPage, responses=READ, description=_doc(ProjectViews.list_projects))
+@router.get("/v1/projects", response_model=ProjectPage, description=_doc(ProjectViews.list_projects))
 def list_projects(
     caller: CallerDep,
     project_views: ProjectViewsDep,
@@ -94,7 +76,7 @@ def list_projects(
     return JSONResponse({"items": page.items, "next_cursor": page.next_cursor})
 
 
-@router.get("/v1/views/projects", response_model=ListPage, responses=READ, description=_doc(ProjectViews.on_list))
+@router.get("/v1/views/projects", response_model=ListPage, description=_doc(ProjectViews.on_list))
 def on_list(
     caller: CallerDep,
     project_views: ProjectViewsDep,
@@ -107,9 +89,7 @@ def on_list(
     return JSONResponse({"items": page.items, "next_cursor": page.next_cursor})
 
 
-@router.get(
-    "/v1/projects/{project_id}", response_model=ProjectOut, responses=READ, description=_doc(ProjectService.get)
-)
+@router.get("/v1/projects/{project_id}", response_model=ProjectOut, description=_doc(ProjectService.get))
 def get_project(
     project_id: UUID, caller: CallerDep, projects: ProjectsDep, min_position: MinPosition = None
 ) -> JSONResponse:
@@ -119,7 +99,6 @@ def get_project(
 @router.get(
     "/v1/projects/{project_id}/history",
     response_model=HistoryOut,
-    responses=_problems(401, 403, 404),
     description=_doc(ProjectService.history),
 )
 def history(project_id: UUID, caller: CallerDep, projects: ProjectsDep) -> JSONResponse:
@@ -130,7 +109,6 @@ def history(project_id: UUID, caller: CallerDep, projects: ProjectsDep) -> JSONR
 @router.get(
     "/v1/projects/{project_id}/verification",
     response_model=VerificationOut,
-    responses=_problems(401, 403, 404),
     description=_doc(AuditService.verify_stream),
 )
 def verify(project_id: UUID, caller: CallerDep, audit: AuditDep) -> JSONResponse:
@@ -143,7 +121,6 @@ def verify(project_id: UUID, caller: CallerDep, audit: AuditDep) -> JSONResponse
 @router.post(
     "/v1/projects/{project_id}/milestones",
     response_model=ProjectOut,
-    responses=COMMAND,
     description=_doc(ProjectService.record_milestone),
 )
 def record_milestone(
@@ -157,7 +134,6 @@ def record_milestone(
 @router.post(
     "/v1/projects/{project_id}/progress",
     response_model=ProjectOut,
-    responses=COMMAND,
     description=_doc(ProjectService.report_progress),
 )
 def report_progress(

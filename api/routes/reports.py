@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import CallerDep
 from api.deps import ReportsDep
 from api.report_answers import CSV, report_answer
-from api.schemas import Problem
 from application.reports import COLUMNS, POLICY_VERSION, ReportService
 
 router = APIRouter(tags=["reports"])
@@ -71,31 +70,20 @@ class DepartmentReport(BaseModel):
     )
 
 
-RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"content": {CSV: {"schema": {"type": "string"}, "example": EXAMPLE_CSV}}},
-    401: {"model": Problem},
-    403: {"model": Problem},
-    422: {"model": Problem, "description": "malformed dates, `from` after `to` (invalid_period), unknown zone"},
-    503: {"model": Problem, "description": "min_position not reached within 5 s (rule min_position_not_reached)"},
-}
-
-
-async def get_report_service(reports: ReportsDep) -> ReportService:
-    return reports
-
-
-ReportServiceDep = Annotated[ReportService, Depends(get_report_service)]
+def csv_answer(example: str) -> dict[int | str, dict[str, Any]]:
+    """The 200 answer's CSV form, beside the JSON one."""
+    return {200: {"content": {CSV: {"schema": {"type": "string"}, "example": example}}}}
 
 
 @router.get(
     "/v1/reports/departments",
     response_model=DepartmentReport,
-    responses=RESPONSES,
+    responses=csv_answer(EXAMPLE_CSV),
     description=(ReportService.department_report.__doc__ or "").strip(),
 )
 def department_report(
     caller: CallerDep,
-    service: ReportServiceDep,
+    service: ReportsDep,
     date_from: Annotated[date | None, Query(alias="from", description="first day, inclusive (YYYY-MM-DD)")] = None,
     date_to: Annotated[date | None, Query(alias="to", description="last day, inclusive (default: today)")] = None,
     zone: Annotated[str | None, Query(description="only the departments of this zone (zone-1 … zone-4)")] = None,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Response
@@ -11,14 +10,13 @@ from fastapi.responses import JSONResponse
 from api.auth import CallerDep
 from api.deps import TokensDep
 from api.presenters import token_body
-from api.schemas import Problem, TokenIn, TokenList, TokenOut
+from api.schemas.tokens import TokenIn, TokenList, TokenOut
 from application.tokens import TokenService
 
 router = APIRouter(prefix="/v1/tokens", tags=["access tokens"])
-ERRORS: dict[int | str, dict[str, Any]] = {c: {"model": Problem} for c in (401, 403, 422)}
 
 
-@router.post("", status_code=201, response_model=TokenOut, responses=ERRORS, description=TokenService.issue.__doc__)
+@router.post("", status_code=201, response_model=TokenOut, description=TokenService.issue.__doc__)
 def issue(body: TokenIn, caller: CallerDep, tokens: TokensDep) -> JSONResponse:
     issued = tokens.issue(
         caller, name=body.name, role=body.role, department=body.department, credit_code=body.credit_code
@@ -28,7 +26,7 @@ def issue(body: TokenIn, caller: CallerDep, tokens: TokensDep) -> JSONResponse:
     )
 
 
-@router.get("", response_model=TokenList, responses=ERRORS, description=TokenService.list_all.__doc__)
+@router.get("", response_model=TokenList, description=TokenService.list_all.__doc__)
 def list_tokens(caller: CallerDep, tokens: TokensDep) -> JSONResponse:
     return JSONResponse({"items": [token_body(t) for t in tokens.list_all(caller)], "next_cursor": None})
 
@@ -36,7 +34,6 @@ def list_tokens(caller: CallerDep, tokens: TokensDep) -> JSONResponse:
 @router.delete(
     "/{token_id}",
     status_code=204,
-    responses={**ERRORS, 404: {"model": Problem}},
     description=TokenService.revoke.__doc__,
 )
 def revoke(token_id: UUID, caller: CallerDep, tokens: TokensDep) -> Response:

@@ -9,17 +9,12 @@ from fastapi.responses import JSONResponse
 
 from api.auth import CallerDep
 from api.deps import ViewsDep
-from api.schemas import CaseSummaryPage, Problem, SearchText, WarningPage
+from api.schemas.common import SearchText
+from api.schemas.views import CaseSummaryPage, WarningPage
 from application.views import CaseFilter, Page, PageRequest, ViewService, WarningFilter
 from domain.values import Status, Tier
 
 router = APIRouter(tags=["views"])
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": Problem},
-    403: {"model": Problem},
-    422: {"model": Problem},
-    503: {"model": Problem, "description": "min_position not reached within 5 s (rule min_position_not_reached)"},
-}
 Limit = Annotated[int, Query(ge=1, le=500, description="page size (default 50, at most 500)")]
 Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
 MinPosition = Annotated[
@@ -35,7 +30,7 @@ def _page(page: Page) -> JSONResponse:
     return JSONResponse({"items": page.items, "next_cursor": page.next_cursor})
 
 
-@router.get("/v1/cases", response_model=CaseSummaryPage, responses=ERRORS, description=_doc(ViewService.list_cases))
+@router.get("/v1/cases", response_model=CaseSummaryPage, description=_doc(ViewService.list_cases))
 def list_cases(
     caller: CallerDep,
     views: ViewsDep,
@@ -62,25 +57,21 @@ def list_cases(
     return _page(views.list_cases(caller, filters, PageRequest(limit, cursor), min_position))
 
 
-@router.get(
-    "/v1/views/handling", response_model=CaseSummaryPage, responses=ERRORS, description=_doc(ViewService.handling)
-)
+@router.get("/v1/views/handling", response_model=CaseSummaryPage, description=_doc(ViewService.handling))
 def handling(
     caller: CallerDep, views: ViewsDep, limit: Limit = 50, cursor: Cursor = None, min_position: MinPosition = None
 ) -> JSONResponse:
     return _page(views.handling(caller, PageRequest(limit, cursor), min_position))
 
 
-@router.get(
-    "/v1/views/resolution", response_model=CaseSummaryPage, responses=ERRORS, description=_doc(ViewService.resolution)
-)
+@router.get("/v1/views/resolution", response_model=CaseSummaryPage, description=_doc(ViewService.resolution))
 def resolution(
     caller: CallerDep, views: ViewsDep, limit: Limit = 50, cursor: Cursor = None, min_position: MinPosition = None
 ) -> JSONResponse:
     return _page(views.resolution(caller, PageRequest(limit, cursor), min_position))
 
 
-@router.get("/v1/views/warnings", response_model=WarningPage, responses=ERRORS, description=_doc(ViewService.warnings))
+@router.get("/v1/views/warnings", response_model=WarningPage, description=_doc(ViewService.warnings))
 def warnings(
     caller: CallerDep,
     views: ViewsDep,

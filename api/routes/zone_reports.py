@@ -11,8 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import CallerDep
 from api.deps import ZoneReportsDep
-from api.report_answers import CSV, report_answer
-from api.routes.reports import EXAMPLE_ROW, RESPONSES
+from api.report_answers import report_answer
+from api.routes.reports import EXAMPLE_ROW, csv_answer
 from application.reports import POLICY_VERSION
 from application.zone_report import CASE_COLUMNS, LIST_COLUMNS, ZONE_COLUMNS, ZoneReportService
 
@@ -57,7 +57,7 @@ class ZoneReport(BaseModel):
 @router.get(
     "/v1/reports/zones",
     response_model=ZoneReport,
-    responses={**RESPONSES, 200: {"content": {CSV: {"schema": {"type": "string"}, "example": EXAMPLE_CSV}}}},
+    responses=csv_answer(EXAMPLE_CSV),
     description=(ZoneReportService.zone_report.__doc__ or "").strip(),
 )
 def zone_report(

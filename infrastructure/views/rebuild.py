@@ -13,11 +13,11 @@ from infrastructure.container import Container
 
 
 def rebuild(
-    app: Container, projection: Projection, progress: Callable[[int, int], None], batch_size: int = 5000
+    container: Container, projection: Projection, progress: Callable[[int, int], None], batch_size: int = 5000
 ) -> int:
     """Readers keep using the old generation until the new one has reached it; returns the new generation."""
     with paused_gc():
-        return _rebuild(app, projection, progress, batch_size)
+        return _rebuild(container, projection, progress, batch_size)
 
 
 @contextmanager
@@ -38,24 +38,26 @@ def _report(progress: Callable[[int, int], None], head: int, position: int) -> N
     progress(position, head)
 
 
-def _rebuild(app: Container, projection: Projection, progress: Callable[[int, int], None], batch_size: int) -> int:
+def _rebuild(
+    container: Container, projection: Projection, progress: Callable[[int, int], None], batch_size: int
+) -> int:
     name = projection.name
-    old = app.views.active_generation(name)
-    new = app.views.create_generation(projection, active=False)
-    worker = Worker(app.store, projection, app.views, batch_size)
+    old = container.views.active_generation(name)
+    new = container.views.create_generation(projection, active=False)
+    worker = Worker(container.store, projection, container.views, batch_size)
     indexed = False
     while True:
-        head = app.store.recorder.max_notification_id() or 0
+        head = container.store.recorder.max_notification_id() or 0
         done = worker.catch_up(new, on_batch=partial(_report, progress, head))
-        progress(app.views.position(name, new), app.store.recorder.max_notification_id() or 0)
+        progress(container.views.position(name, new), container.store.recorder.max_notification_id() or 0)
         if done:
             continue
         if not indexed:  # index once caught up, then catch up again with what arrived meanwhile
-            app.views.add_query_indexes(projection, new)
+            container.views.add_query_indexes(projection, new)
             indexed = True
             continue
-        if app.views.switch_if_caught_up(projection, old, new):
+        if container.views.switch_if_caught_up(projection, old, new):
             break
         time.sleep(0.05)  # the live generation is ahead: new events arrived meanwhile
-    app.views.drop_generation(projection, old)
+    container.views.drop_generation(projection, old)
     return new

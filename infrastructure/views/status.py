@@ -7,11 +7,11 @@ from typing import Any
 from infrastructure.container import Container
 
 
-def projection_status(app: Container) -> dict[str, Any]:
-    head = app.store.recorder.max_notification_id() or 0
+def projection_status(container: Container) -> dict[str, Any]:
+    head = container.store.recorder.max_notification_id() or 0
     rows = []
-    for projection in app.projections:
-        generation = app.views.active_generation(projection.name)
-        position = app.views.position(projection.name, generation)
+    for projection in container.projections:
+        generation = container.views.active_generation(projection.name)
+        position = container.views.position(projection.name, generation)
         rows.append({"name": projection.name, "generation": generation, "position": position, "lag": head - position})
     return {"head": head, "projections": rows}

@@ -17,14 +17,14 @@ Browser = Callable[[str], TestClient]
 
 
 @pytest.fixture
-def client(app: Container) -> Iterator[TestClient]:
-    with TestClient(create_app(lambda: app, run_projections=True), base_url="http://testserver") as c:
+def client(container: Container) -> Iterator[TestClient]:
+    with TestClient(create_app(lambda: container, run_projections=True), base_url="http://testserver") as c:
         yield c
 
 
 @pytest.fixture
-def tokens(client: TestClient, app: Container) -> Tokens:
-    admin = app.tokens.issue(CLI, name="admin", role=Role.ADMIN).secret
+def tokens(client: TestClient, container: Container) -> Tokens:
+    admin = container.tokens.issue(CLI, name="admin", role=Role.ADMIN).secret
     return issue_tokens(client, admin)
 
 
@@ -46,10 +46,10 @@ def sign_in(client: TestClient, token: str) -> TestClient:
 
 
 @pytest.fixture
-def browser(app: Container) -> Iterator[Browser]:
+def browser(container: Container) -> Iterator[Browser]:
     """A fresh cookie jar per person, all on the same app."""
     made: list[TestClient] = []
-    the_app = create_app(lambda: app, run_projections=True)
+    the_app = create_app(lambda: container, run_projections=True)
 
     def open_as(token: str) -> TestClient:
         c = TestClient(the_app, base_url="http://testserver")

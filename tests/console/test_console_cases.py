@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from fastapi.testclient import TestClient
 
+from domain.rules import Rule
 from tests.console.conftest import Browser, form_fields, hidden
 from tests.http.scenario import CODE, Tokens, auth
 
@@ -123,8 +124,11 @@ def test_a_refusal_shows_the_rules_explanation_at_the_form(browser: Browser, tok
     coordinator = browser(tokens.coordinator)
     url = register(coordinator)
     answer = act(coordinator, url, "dispatch", tier="handling", lead_department="econ-info", co_departments=["finance"])
-    assert answer.status_code == 409  # type: ignore[attr-defined]
-    assert "高效事项办理没有协办单位" in answer.text and "co_departments_need_resolution_tier" in answer.text  # type: ignore[attr-defined]
+    assert answer.status_code == 422  # type: ignore[attr-defined]
+    assert (
+        Rule.CO_DEPARTMENTS_NEED_RESOLUTION_TIER.zh in answer.text
+        and "co_departments_need_resolution_tier" in answer.text
+    )  # type: ignore[attr-defined]
 
 
 def test_the_whole_life_through_pages_and_the_timeline_names_people(browser: Browser, tokens: Tokens) -> None:

@@ -14,12 +14,12 @@ from tests.http.scenario import Tokens, issue_tokens
 
 
 @pytest.fixture
-def client(app: Container) -> Iterator[TestClient]:
-    with TestClient(create_app(lambda: app, max_body_bytes=100_000, run_projections=True)) as c:
+def client(container: Container) -> Iterator[TestClient]:
+    with TestClient(create_app(lambda: container, max_body_bytes=100_000, run_projections=True)) as c:
         yield c
 
 
 @pytest.fixture
-def tokens(client: TestClient, app: Container) -> Tokens:
-    admin = app.tokens.issue(CLI, name="admin", role=Role.ADMIN).secret
+def tokens(client: TestClient, container: Container) -> Tokens:
+    admin = container.tokens.issue(CLI, name="admin", role=Role.ADMIN).secret
     return issue_tokens(client, admin)

@@ -16,7 +16,7 @@ URL = "/v1/reports/departments"
 PERIOD = {"from": "2026-11-01", "to": "2026-11-30"}
 
 
-def scenario(client: TestClient, app: Container, t: Tokens) -> int:
+def scenario(client: TestClient, container: Container, t: Tokens) -> int:
     """One tier-2 case with a redo round (econ-info, co finance and housing) and one withdrawn before dispatch;
     returns the position of the last event, for `min_position` (the app's own projection loop applies it)."""
     tier2_life_with_redo(client, t)
@@ -28,14 +28,14 @@ def by_department(items: list[dict[str, object]]) -> dict[object, dict[str, obje
     return {row["department"]: row for row in items}
 
 
-def test_json_report_counts_the_case(client: TestClient, app: Container, tokens: Tokens) -> None:
-    position = scenario(client, app, tokens)
+def test_json_report_counts_the_case(client: TestClient, container: Container, tokens: Tokens) -> None:
+    position = scenario(client, container, tokens)
     r = client.get(URL, params={**PERIOD, "min_position": position}, headers=auth(tokens.reporter))
     assert r.status_code == 200, r.text
     body = r.json()
     assert (body["from"], body["to"], body["policy_version"]) == ("2026-11-01", "2026-11-30", "2026.1")
     rows = by_department(body["items"])
-    assert len(rows) == len(app.directory) + 1
+    assert len(rows) == len(container.directory) + 1
     # Signed for and contacted the same day; round 1 dissatisfied and unsolved, round 2 very satisfied and solved.
     assert rows["econ-info"] == {
         "department": "econ-info",
@@ -61,15 +61,17 @@ def test_json_report_counts_the_case(client: TestClient, app: Container, tokens:
     assert (rows["undispatched"]["withdrawals"], rows["undispatched"]["open"]) == (1, 0)
 
 
-def test_csv_report_has_a_header_and_a_line_per_department(client: TestClient, app: Container, tokens: Tokens) -> None:
-    position = scenario(client, app, tokens)
+def test_csv_report_has_a_header_and_a_line_per_department(
+    client: TestClient, container: Container, tokens: Tokens
+) -> None:
+    position = scenario(client, container, tokens)
     params = {**PERIOD, "min_position": position}
     r = client.get(URL, params=params, headers=auth(tokens.coordinator, Accept="text/csv"))
     assert r.status_code == 200, r.text
     assert r.headers["content-type"].startswith("text/csv")
     lines = list(csv.reader(io.StringIO(r.text)))
     assert lines[0] == list(COLUMNS)
-    assert len(lines) == 1 + len(app.directory) + 1
+    assert len(lines) == 1 + len(container.directory) + 1
     econ = next(line for line in lines if line[0] == "econ-info")
     figures = ["1", "0", "1.0", "0.5", "0.5", "0.65", "1.0", "0.0", "0", "0", "0", "1", "0", "2026.1"]
     assert econ == ["econ-info", "区经济和信息化局", "", *figures]

@@ -13,14 +13,14 @@ from tests.unit.tracking_steps import local
 RESOLUTION = {"tier": "resolution", "lead_department": "econ-info", "co_departments": ["finance", "housing"]}
 
 
-def dispatched_and_tracked(client: TestClient, t: Tokens, app: Container) -> tuple[dict[str, Any], int]:
+def dispatched_and_tracked(client: TestClient, t: Tokens, container: Container) -> tuple[dict[str, Any], int]:
     """A tier-2 case dispatched on Thursday 2026-11-26 and tracked 12 days later; the log's head after the run."""
     case = register(client, t.coordinator)
     case = step(client, t.coordinator, case["id"], "dispatch", RESOLUTION)
-    app.view_service.wait("cases", case["position"])  # the job finds its cases in the cases view
-    summary = app.tracking.run(local(2026, 12, 8))
+    container.view_service.wait("cases", case["position"])  # the job finds its cases in the cases view
+    summary = container.tracking.run(local(2026, 12, 8))
     assert summary.raised
-    return case, app.store.recorder.max_notification_id() or 0
+    return case, container.store.recorder.max_notification_id() or 0
 
 
 def get(client: TestClient, token: str, path: str, **params: object) -> dict[str, Any]:
@@ -29,8 +29,8 @@ def get(client: TestClient, token: str, path: str, **params: object) -> dict[str
     return dict(r.json())
 
 
-def test_warnings_appear_on_the_case_answer(client: TestClient, tokens: Tokens, app: Container) -> None:
-    case, _ = dispatched_and_tracked(client, tokens, app)
+def test_warnings_appear_on_the_case_answer(client: TestClient, tokens: Tokens, container: Container) -> None:
+    case, _ = dispatched_and_tracked(client, tokens, container)
 
     body = get(client, tokens.lead, f"/v1/cases/{case['id']}")
 
@@ -44,9 +44,9 @@ def test_warnings_appear_on_the_case_answer(client: TestClient, tokens: Tokens, 
 
 
 def test_warnings_view_lists_them_with_the_department_that_must_act(
-    client: TestClient, tokens: Tokens, app: Container
+    client: TestClient, tokens: Tokens, container: Container
 ) -> None:
-    case, head = dispatched_and_tracked(client, tokens, app)
+    case, head = dispatched_and_tracked(client, tokens, container)
 
     items = get(client, tokens.coordinator, "/v1/views/warnings", min_position=head)["items"]
 
@@ -61,9 +61,9 @@ def test_warnings_view_lists_them_with_the_department_that_must_act(
 
 
 def test_handlers_see_the_warnings_of_their_departments_cases_only(
-    client: TestClient, tokens: Tokens, app: Container
+    client: TestClient, tokens: Tokens, container: Container
 ) -> None:
-    _, head = dispatched_and_tracked(client, tokens, app)
+    _, head = dispatched_and_tracked(client, tokens, container)
 
     lead = get(client, tokens.lead, "/v1/views/warnings", min_position=head)["items"]
     co = get(client, tokens.co1, "/v1/views/warnings", min_position=head)["items"]
@@ -72,8 +72,10 @@ def test_handlers_see_the_warnings_of_their_departments_cases_only(
     assert (len(lead), len(co), outsider) == (3, 3, [])
 
 
-def test_signing_for_over_http_clears_the_sign_for_warning(client: TestClient, tokens: Tokens, app: Container) -> None:
-    case, _ = dispatched_and_tracked(client, tokens, app)
+def test_signing_for_over_http_clears_the_sign_for_warning(
+    client: TestClient, tokens: Tokens, container: Container
+) -> None:
+    case, _ = dispatched_and_tracked(client, tokens, container)
 
     signed = step(client, tokens.lead, case["id"], "sign-for")
 
@@ -86,9 +88,9 @@ def test_signing_for_over_http_clears_the_sign_for_warning(client: TestClient, t
 
 
 def test_enterprises_see_no_warnings_and_auditors_see_who_raised_them(
-    client: TestClient, tokens: Tokens, app: Container
+    client: TestClient, tokens: Tokens, container: Container
 ) -> None:
-    case, _ = dispatched_and_tracked(client, tokens, app)
+    case, _ = dispatched_and_tracked(client, tokens, container)
 
     own = get(client, tokens.enterprise, f"/v1/cases/{case['id']}")
     public = get(client, tokens.enterprise, f"/v1/cases/{case['id']}/history")["events"]

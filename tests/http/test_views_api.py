@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from application.execution import Command
+from application.execution import CommandContext
 from domain.values import CLI, Role
 from infrastructure.container import Container
 from tests.conftest import COORDINATOR, new_case
@@ -39,12 +39,12 @@ def test_min_position_never_written_is_422_at_once(client: TestClient, tokens: T
         assert (r.status_code, r.json()["rule"]) == (422, "min_position_beyond_head"), path
 
 
-def test_min_position_not_yet_reached_answers_503_with_retry_after(app: Container) -> None:
+def test_min_position_not_yet_reached_answers_503_with_retry_after(container: Container) -> None:
     from api.app import create_app
 
-    token = app.tokens.issue(CLI, name="c", role=Role.COORDINATOR).secret
-    case = app.cases.register(Command(COORDINATOR), new_case())  # written, but no projection runs here
-    with TestClient(create_app(lambda: app)) as still:
+    token = container.tokens.issue(CLI, name="c", role=Role.COORDINATOR).secret
+    case = container.cases.register(CommandContext(COORDINATOR), new_case())  # written, but no projection runs here
+    with TestClient(create_app(lambda: container)) as still:
         r = still.get("/v1/views/handling", params={"min_position": case.position}, headers=auth(token))
     assert (r.status_code, r.json()["rule"]) == (503, "min_position_not_reached")
     assert r.headers["Retry-After"]

@@ -10,13 +10,13 @@ from infrastructure.container import Container
 
 
 class Tamperer:
-    def __init__(self, app: Container) -> None:
-        self.app = app
-        self.postgres = app.settings.backend == "postgresql"
+    def __init__(self, container: Container) -> None:
+        self.container = container
+        self.postgres = container.settings.backend == "postgresql"
         self.table = "casetrail_events" if self.postgres else "stored_events"
 
     def sql(self, statement: str, params: tuple[Any, ...]) -> None:
-        datastore = self.app.store.recorder.datastore  # type: ignore[attr-defined]
+        datastore = self.container.store.recorder.datastore  # type: ignore[attr-defined]
         if self.postgres:
             statement = statement.replace("?", "%s")
         with datastore.transaction(commit=True) as c:
@@ -26,7 +26,7 @@ class Tamperer:
         return stream if self.postgres else stream.hex
 
     def state(self, stream: UUID, version: int) -> bytes:
-        return bytes(self.app.store.recorder.select_events(stream, gt=version - 1, lte=version)[0].state)
+        return bytes(self.container.store.recorder.select_events(stream, gt=version - 1, lte=version)[0].state)
 
     def set_state(self, stream: UUID, version: int, state: bytes) -> None:
         self.sql(
@@ -52,8 +52,8 @@ class Tamperer:
 
     def rewrite_from(self, stream: UUID, version: int, field: str, value: Any) -> None:
         """Change one event's data and recompute every later hash: the chain alone still verifies."""
-        mapper = self.app.store.mapper
-        events = [mapper.to_domain_event(s) for s in self.app.store.recorder.select_events(stream)]
+        mapper = self.container.store.mapper
+        events = [mapper.to_domain_event(s) for s in self.container.store.recorder.select_events(stream)]
         prev = events[version - 2].hash if version > 1 else "0" * 64
         for event in events[version - 1 :]:
             state = dict(vars(event))

@@ -9,7 +9,7 @@ from uuid import UUID
 import pytest
 
 from application.audit import FeedFilter
-from application.execution import Command
+from application.execution import CommandContext
 from domain.errors import NotPermitted
 from domain.values import Actor, Role, Tier
 from infrastructure.container import Container
@@ -17,94 +17,96 @@ from tests.conftest import AUDITOR, COORDINATOR, LEAD, new_case
 from tests.integration.tamper import Tamperer
 
 
-def a_case_with_history(app: Container, notes: int = 6) -> UUID:
-    case = app.cases.register(Command(COORDINATOR), new_case()).case
-    app.cases.dispatch(
-        case.id, Command(COORDINATOR), tier=Tier.HANDLING, lead_department="econ-info", co_departments=[]
+def a_case_with_history(container: Container, notes: int = 6) -> UUID:
+    case = container.cases.register(CommandContext(COORDINATOR), new_case()).case
+    container.cases.dispatch(
+        case.id, CommandContext(COORDINATOR), tier=Tier.HANDLING, lead_department="econ-info", co_departments=[]
     )
-    app.cases.sign_for(case.id, Command(LEAD))
+    container.cases.sign_for(case.id, CommandContext(LEAD))
     for i in range(notes):
-        app.cases.progress(case.id, Command(LEAD), note=f"进展记录{i}")
+        container.cases.progress(case.id, CommandContext(LEAD), note=f"进展记录{i}")
     return case.id
 
 
-def verify(app: Container, case_id: UUID) -> tuple[bool, int, int | None]:
-    result = app.audit.verify_stream(AUDITOR, case_id, "casetrail:CaseRegistered")
+def verify(container: Container, case_id: UUID) -> tuple[bool, int, int | None]:
+    result = container.audit.verify_stream(AUDITOR, case_id, "casetrail:CaseRegistered")
     return result.ok, result.events_checked, result.first_broken_version
 
 
-def test_an_intact_case_verifies_with_its_event_count(durable_app: Container) -> None:
-    case_id = a_case_with_history(durable_app)
-    assert verify(durable_app, case_id) == (True, 9, None)
-    verifier, _ = durable_app.audit.scan()
+def test_an_intact_case_verifies_with_its_event_count(durable_container: Container) -> None:
+    case_id = a_case_with_history(durable_container)
+    assert verify(durable_container, case_id) == (True, 9, None)
+    verifier, _ = durable_container.audit.scan()
     assert all(check.ok for check in verifier.streams.values())
 
 
-def test_one_changed_byte_is_found_at_its_version(durable_app: Container) -> None:
-    case_id = a_case_with_history(durable_app)
-    Tamperer(durable_app).flip_byte(case_id, 5, "进展记录1".encode(), "进展记录7".encode())
-    assert verify(durable_app, case_id) == (False, 9, 5)
+def test_one_changed_byte_is_found_at_its_version(durable_container: Container) -> None:
+    case_id = a_case_with_history(durable_container)
+    Tamperer(durable_container).flip_byte(case_id, 5, "进展记录1".encode(), "进展记录7".encode())
+    assert verify(durable_container, case_id) == (False, 9, 5)
 
 
-def test_an_undecodable_event_counts_as_broken_not_as_a_crash(durable_app: Container) -> None:
-    case_id = a_case_with_history(durable_app)
-    Tamperer(durable_app).set_state(case_id, 4, b"\xff\xfe not json")
-    assert verify(durable_app, case_id) == (False, 9, 4)
-    items, _ = durable_app.audit.feed(AUDITOR, FeedFilter())
+def test_an_undecodable_event_counts_as_broken_not_as_a_crash(durable_container: Container) -> None:
+    case_id = a_case_with_history(durable_container)
+    Tamperer(durable_container).set_state(case_id, 4, b"\xff\xfe not json")
+    assert verify(durable_container, case_id) == (False, 9, 4)
+    items, _ = durable_container.audit.feed(AUDITOR, FeedFilter())
     assert any(i.get("error") for i in items)
 
 
-def test_a_deleted_middle_event_is_found(durable_app: Container) -> None:
-    case_id = a_case_with_history(durable_app)
-    Tamperer(durable_app).delete(case_id, 6)
-    assert verify(durable_app, case_id) == (False, 8, 6)
+def test_a_deleted_middle_event_is_found(durable_container: Container) -> None:
+    case_id = a_case_with_history(durable_container)
+    Tamperer(durable_container).delete(case_id, 6)
+    assert verify(durable_container, case_id) == (False, 8, 6)
 
 
-def test_two_swapped_events_are_found_at_the_first(durable_app: Container) -> None:
-    case_id = a_case_with_history(durable_app)
-    Tamperer(durable_app).swap(case_id, 4, 7)
-    assert verify(durable_app, case_id) == (False, 9, 4)
+def test_two_swapped_events_are_found_at_the_first(durable_container: Container) -> None:
+    case_id = a_case_with_history(durable_container)
+    Tamperer(durable_container).swap(case_id, 4, 7)
+    assert verify(durable_container, case_id) == (False, 9, 4)
 
 
-def take_checkpoint(app: Container, tmp_path: Path) -> dict:
-    body = app.audit.checkpoint(AUDITOR, with_hashes=True)
+def take_checkpoint(container: Container, tmp_path: Path) -> dict:
+    body = container.audit.checkpoint(AUDITOR, with_hashes=True)
     saved = tmp_path / "checkpoint.json"
     saved.write_text(json.dumps(body))  # kept outside the system, as an auditor would
     return dict(json.loads(saved.read_text()))
 
 
-def test_deleted_tail_events_pass_the_chain_but_not_the_checkpoint(durable_app: Container, tmp_path: Path) -> None:
-    case_id = a_case_with_history(durable_app)
-    saved = take_checkpoint(durable_app, tmp_path)
-    assert durable_app.audit.verify_against(saved)["ok"]
-    Tamperer(durable_app).delete(case_id, 8, 9)
-    assert verify(durable_app, case_id) == (True, 7, None)  # a shorter chain is still a chain
-    report = durable_app.audit.verify_against(saved)
+def test_deleted_tail_events_pass_the_chain_but_not_the_checkpoint(
+    durable_container: Container, tmp_path: Path
+) -> None:
+    case_id = a_case_with_history(durable_container)
+    saved = take_checkpoint(durable_container, tmp_path)
+    assert durable_container.audit.verify_against(saved)["ok"]
+    Tamperer(durable_container).delete(case_id, 8, 9)
+    assert verify(durable_container, case_id) == (True, 7, None)  # a shorter chain is still a chain
+    report = durable_container.audit.verify_against(saved)
     assert not report["ok"]
     assert not report["root_matches"]
     assert report["broken"] == {str(case_id): 8}
 
 
 def test_a_history_rewritten_with_recomputed_hashes_is_exposed_by_the_checkpoint(
-    durable_app: Container, tmp_path: Path
+    durable_container: Container, tmp_path: Path
 ) -> None:
-    case_id = a_case_with_history(durable_app)
-    other = a_case_with_history(durable_app, notes=2)
-    saved = take_checkpoint(durable_app, tmp_path)
-    Tamperer(durable_app).rewrite_from(case_id, 5, "note", "伪造的进展")
-    assert verify(durable_app, case_id) == (True, 9, None)
-    report = durable_app.audit.verify_against(saved)
+    case_id = a_case_with_history(durable_container)
+    other = a_case_with_history(durable_container, notes=2)
+    saved = take_checkpoint(durable_container, tmp_path)
+    Tamperer(durable_container).rewrite_from(case_id, 5, "note", "伪造的进展")
+    assert verify(durable_container, case_id) == (True, 9, None)
+    report = durable_container.audit.verify_against(saved)
     assert report["broken"] == {str(case_id): 5}
     assert str(other) not in report["broken"]
     assert not report["ok"]
 
 
-def test_events_after_a_checkpoint_do_not_disturb_it(durable_app: Container, tmp_path: Path) -> None:
-    case_id = a_case_with_history(durable_app)
-    saved = take_checkpoint(durable_app, tmp_path)
-    durable_app.cases.progress(case_id, Command(LEAD), note="检查点之后")
-    a_case_with_history(durable_app, notes=1)
-    assert durable_app.audit.verify_against(saved) == {
+def test_events_after_a_checkpoint_do_not_disturb_it(durable_container: Container, tmp_path: Path) -> None:
+    case_id = a_case_with_history(durable_container)
+    saved = take_checkpoint(durable_container, tmp_path)
+    durable_container.cases.progress(case_id, CommandContext(LEAD), note="检查点之后")
+    a_case_with_history(durable_container, notes=1)
+    assert durable_container.audit.verify_against(saved) == {
         "ok": True,
         "root_matches": True,
         "signature_valid": None,
@@ -113,40 +115,40 @@ def test_events_after_a_checkpoint_do_not_disturb_it(durable_app: Container, tmp
     }
 
 
-def test_the_feed_is_in_strict_position_order_with_hashes_and_actors(durable_app: Container) -> None:
-    a_case_with_history(durable_app, notes=3)
-    items, cursor = durable_app.audit.feed(AUDITOR, FeedFilter(limit=5))
-    more, _ = durable_app.audit.feed(AUDITOR, FeedFilter(after=int(cursor or 0), limit=500))
+def test_the_feed_is_in_strict_position_order_with_hashes_and_actors(durable_container: Container) -> None:
+    a_case_with_history(durable_container, notes=3)
+    items, cursor = durable_container.audit.feed(AUDITOR, FeedFilter(limit=5))
+    more, _ = durable_container.audit.feed(AUDITOR, FeedFilter(after=int(cursor or 0), limit=500))
     positions = [i["position"] for i in items + more]
     assert positions == sorted(positions) and len(set(positions)) == len(positions)
     case_events = [i for i in items + more if i["type"].startswith("Case")]
     assert all(i["hash"] and i["actor"]["role"] in ("coordinator", "handler") for i in case_events)
-    by_lead, _ = durable_app.audit.feed(AUDITOR, FeedFilter(actor=LEAD.id, limit=500))
+    by_lead, _ = durable_container.audit.feed(AUDITOR, FeedFilter(actor=LEAD.id, limit=500))
     assert {i["actor"]["id"] for i in by_lead} == {LEAD.id} and len(by_lead) == 4
 
 
 @pytest.mark.parametrize("role", [Role.COORDINATOR, Role.REPORTER, Role.HANDLER, Role.ADMIN])
-def test_only_auditors_verify_or_read_the_feed(durable_app: Container, role: Role) -> None:
-    case_id = a_case_with_history(durable_app, notes=0)
+def test_only_auditors_verify_or_read_the_feed(durable_container: Container, role: Role) -> None:
+    case_id = a_case_with_history(durable_container, notes=0)
     someone = Actor("x", role, "econ-info" if role is Role.HANDLER else None)
     with pytest.raises(NotPermitted):
-        durable_app.audit.verify_stream(someone, case_id, "casetrail:CaseRegistered")
+        durable_container.audit.verify_stream(someone, case_id, "casetrail:CaseRegistered")
     with pytest.raises(NotPermitted):
-        durable_app.audit.feed(someone, FeedFilter())
+        durable_container.audit.feed(someone, FeedFilter())
     with pytest.raises(NotPermitted):
-        durable_app.audit.checkpoint(someone)
+        durable_container.audit.checkpoint(someone)
 
 
-def test_a_signed_checkpoint_detects_a_forged_signature(durable_app: Container, tmp_path: Path) -> None:
+def test_a_signed_checkpoint_detects_a_forged_signature(durable_container: Container, tmp_path: Path) -> None:
     from infrastructure.signing import Ed25519Signer
 
     key = tmp_path / "operator.pem"
     Ed25519Signer.generate(key)
-    durable_app.audit.signer = Ed25519Signer.from_file(key)
-    a_case_with_history(durable_app, notes=1)
-    saved = take_checkpoint(durable_app, tmp_path)
+    durable_container.audit.signer = Ed25519Signer.from_file(key)
+    a_case_with_history(durable_container, notes=1)
+    saved = take_checkpoint(durable_container, tmp_path)
     assert saved["signature"]
-    assert durable_app.audit.verify_against(saved)["signature_valid"] is True
+    assert durable_container.audit.verify_against(saved)["signature_valid"] is True
     forged = {**saved, "root": "0" * 64}
-    report = durable_app.audit.verify_against(forged)
+    report = durable_container.audit.verify_against(forged)
     assert (report["signature_valid"], report["ok"]) == (False, False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
-from application.execution import Command
+from application.execution import CommandContext
 from application.project_views import ProjectFilter
 from application.views import PageRequest
 from domain.errors import StateConflict
@@ -24,7 +24,7 @@ def test_a_code_is_registered_once_across_processes(store_url: str, clock: Fixed
 
         def register(i: int) -> str:
             try:
-                apps[i % 2].projects.register(Command(COORDINATOR), new_project(name=f"项目{i}"))
+                apps[i % 2].projects.register(CommandContext(COORDINATOR), new_project(name=f"项目{i}"))
             except StateConflict as e:
                 return e.rule
             return "registered"
@@ -33,30 +33,36 @@ def test_a_code_is_registered_once_across_processes(store_url: str, clock: Fixed
             outcomes = list(pool.map(register, range(8)))
         assert sorted(outcomes) == ["project_code_taken"] * 7 + ["registered"]
     finally:
-        for app in apps:
-            app.close()
+        for container in apps:
+            container.close()
 
 
 def test_project_views_reports_and_chains_on_a_real_store(store_url: str, clock: FixedClock) -> None:
-    app = build(Settings(database_url=store_url), clock=clock)
+    container = build(Settings(database_url=store_url), clock=clock)
     try:
-        late = register_project(app, planned={"start": days(-130), "completion": days(300), "production": days(400)})
-        busy = register_project(app, code="WJ-2", name="万春镇冷链物流中心项目", zone="zone-3")
-        milestone(app, busy, Milestone.STARTED, days(-10))
-        progress(app, busy, 12.5, 1234.56)
-        issue = app.cases.register(Command(COORDINATOR), new_case(kind=Kind.PROJECT_ISSUE, project_id=str(late)))
-        for worker in app.workers(batch_size=2):
+        late = register_project(
+            container, planned={"start": days(-130), "completion": days(300), "production": days(400)}
+        )
+        busy = register_project(container, code="WJ-2", name="万春镇冷链物流中心项目", zone="zone-3")
+        milestone(container, busy, Milestone.STARTED, days(-10))
+        progress(container, busy, 12.5, 1234.56)
+        issue = container.cases.register(
+            CommandContext(COORDINATOR), new_case(kind=Kind.PROJECT_ISSUE, project_id=str(late))
+        )
+        for worker in container.workers(batch_size=2):
             worker.catch_up()
-        start = app.project_views.on_list(REPORTER, "start", PageRequest()).items
+        start = container.project_views.on_list(REPORTER, "start", PageRequest()).items
         assert [(i["id"], i["colour"]) for i in start] == [(str(busy), "green"), (str(late), "red")]
-        found = app.project_views.list_projects(REPORTER, ProjectFilter(q="冷链"), PageRequest()).items
+        found = container.project_views.list_projects(REPORTER, ProjectFilter(q="冷链"), PageRequest()).items
         assert [(i["id"], i["percent_complete"], i["investment_to_date"]) for i in found] == [
             (str(busy), 12.5, 1234.56)
         ]
-        assert app.projects.get(late, COORDINATOR).open_issue_ids == [str(issue.case.id)]
-        zones = {r["zone"]: r for r in app.zone_reports.zone_report(REPORTER, date(2026, 11, 1), date(2026, 11, 30))}
+        assert container.projects.get(late, COORDINATOR).open_issue_ids == [str(issue.case.id)]
+        zones = {
+            r["zone"]: r for r in container.zone_reports.zone_report(REPORTER, date(2026, 11, 1), date(2026, 11, 30))
+        }
         assert (zones["zone-1"]["start_red"], zones["zone-3"]["investment_to_date"]) == (1, 1234.56)
         for pid in (late, busy):
-            assert app.audit.verify_stream(AUDITOR, pid, "casetrail:ProjectRegistered").ok
+            assert container.audit.verify_stream(AUDITOR, pid, "casetrail:ProjectRegistered").ok
     finally:
-        app.close()
+        container.close()

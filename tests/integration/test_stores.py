@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from application.execution import Command, IdempotencyKey
-from domain.errors import LostRace, VersionMismatch
+from application.errors import LostRace, VersionMismatch
+from application.execution import CommandContext, IdempotencyKey
 from domain.values import CLI, Role, Tier
 from infrastructure.clock import FixedClock
 from infrastructure.container import Container, build
@@ -20,14 +20,14 @@ from tests.http.scenario import EXPECTED_STATUSES, Tokens, check_history, issue_
 
 
 @pytest.fixture
-def client(durable_app: Container) -> Iterator[TestClient]:
-    with TestClient(create_app(lambda: durable_app)) as c:
+def client(durable_container: Container) -> Iterator[TestClient]:
+    with TestClient(create_app(lambda: durable_container)) as c:
         yield c
 
 
 @pytest.fixture
-def tokens(client: TestClient, durable_app: Container) -> Tokens:
-    return issue_tokens(client, durable_app.tokens.issue(CLI, name="admin", role=Role.ADMIN).secret)
+def tokens(client: TestClient, durable_container: Container) -> Tokens:
+    return issue_tokens(client, durable_container.tokens.issue(CLI, name="admin", role=Role.ADMIN).secret)
 
 
 def test_tier2_life_with_redo_round_is_stored_and_replayed(client: TestClient, tokens: Tokens) -> None:
@@ -38,9 +38,9 @@ def test_tier2_life_with_redo_round_is_stored_and_replayed(client: TestClient, t
 
 def test_state_survives_a_restart(store_url: str, clock: FixedClock) -> None:
     first = build(Settings(database_url=store_url), clock=clock)
-    case = first.cases.register(Command(COORDINATOR), new_case()).case
+    case = first.cases.register(CommandContext(COORDINATOR), new_case()).case
     first.cases.dispatch(
-        case.id, Command(COORDINATOR), tier=Tier.HANDLING, lead_department="econ-info", co_departments=[]
+        case.id, CommandContext(COORDINATOR), tier=Tier.HANDLING, lead_department="econ-info", co_departments=[]
     )
     first.close()
     second = build(Settings(database_url=store_url), clock=clock)
@@ -58,7 +58,7 @@ def test_references_stay_unique_across_processes(store_url: str, clock: FixedClo
     try:
 
         def register(i: int) -> str:
-            return apps[i % 2].cases.register(Command(COORDINATOR), new_case(title=f"诉求 {i}")).case.reference
+            return apps[i % 2].cases.register(CommandContext(COORDINATOR), new_case(title=f"诉求 {i}")).case.reference
 
         with ThreadPoolExecutor(max_workers=8) as pool:
             references = list(pool.map(register, range(24)))
@@ -69,17 +69,17 @@ def test_references_stay_unique_across_processes(store_url: str, clock: FixedClo
             a.close()
 
 
-def test_concurrent_commands_on_one_version_exactly_one_wins(durable_app: Container) -> None:
-    case = durable_app.cases.register(Command(COORDINATOR), new_case()).case
-    durable_app.cases.dispatch(
-        case.id, Command(COORDINATOR), tier=Tier.RESOLUTION, lead_department="econ-info", co_departments=[]
+def test_concurrent_commands_on_one_version_exactly_one_wins(durable_container: Container) -> None:
+    case = durable_container.cases.register(CommandContext(COORDINATOR), new_case()).case
+    durable_container.cases.dispatch(
+        case.id, CommandContext(COORDINATOR), tier=Tier.RESOLUTION, lead_department="econ-info", co_departments=[]
     )
-    durable_app.cases.sign_for(case.id, Command(LEAD))
+    durable_container.cases.sign_for(case.id, CommandContext(LEAD))
     version = 3
 
     def progress(i: int) -> str:
         try:
-            durable_app.cases.progress(case.id, Command(LEAD, expected_version=version), note=f"进展 {i}")
+            durable_container.cases.progress(case.id, CommandContext(LEAD, expected_version=version), note=f"进展 {i}")
         except VersionMismatch:
             return "412"
         return "ok"
@@ -88,26 +88,26 @@ def test_concurrent_commands_on_one_version_exactly_one_wins(durable_app: Contai
         outcomes = list(pool.map(progress, range(20)))
     assert outcomes.count("ok") == 1
     assert outcomes.count("412") == 19
-    assert durable_app.queries.get(case.id, COORDINATOR).case.version == version + 1
+    assert durable_container.queries.get(case.id, COORDINATOR).case.version == version + 1
 
 
-def test_concurrent_commands_without_if_match_are_reapplied_never_lost_or_doubled(durable_app: Container) -> None:
-    case = durable_app.cases.register(Command(COORDINATOR), new_case()).case
-    durable_app.cases.dispatch(
-        case.id, Command(COORDINATOR), tier=Tier.RESOLUTION, lead_department="econ-info", co_departments=[]
+def test_concurrent_commands_without_if_match_are_reapplied_never_lost_or_doubled(durable_container: Container) -> None:
+    case = durable_container.cases.register(CommandContext(COORDINATOR), new_case()).case
+    durable_container.cases.dispatch(
+        case.id, CommandContext(COORDINATOR), tier=Tier.RESOLUTION, lead_department="econ-info", co_departments=[]
     )
-    durable_app.cases.sign_for(case.id, Command(LEAD))
+    durable_container.cases.sign_for(case.id, CommandContext(LEAD))
 
     def progress(i: int) -> str | None:
         try:
-            durable_app.cases.progress(case.id, Command(LEAD), note=f"进展 {i}")
+            durable_container.cases.progress(case.id, CommandContext(LEAD), note=f"进展 {i}")
         except LostRace:
             return None
         return f"进展 {i}"
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         applied = [n for n in pool.map(progress, range(12)) if n]
-    notes = [e["data"]["note"] for e in durable_app.queries.history(case.id, COORDINATOR)[3:]]
+    notes = [e["data"]["note"] for e in durable_container.queries.history(case.id, COORDINATOR)[3:]]
     assert sorted(notes) == sorted(applied)
     assert len(applied) >= 10  # re-application resolves nearly every race; a 409 is the rare exception
 
@@ -116,56 +116,58 @@ def test_idempotency_key_is_honoured_across_processes(store_url: str, clock: Fix
     apps = [build(Settings(database_url=store_url), clock=clock) for _ in range(2)]
     try:
         key = IdempotencyKey("token-1", "k-1", "fingerprint")
-        first = apps[0].cases.register(Command(COORDINATOR, idempotency=key), new_case())
-        second = apps[1].cases.register(Command(COORDINATOR, idempotency=key), new_case())
+        first = apps[0].cases.register(CommandContext(COORDINATOR, idempotency=key), new_case())
+        second = apps[1].cases.register(CommandContext(COORDINATOR, idempotency=key), new_case())
         assert second.replayed
         assert (second.case.id, second.position) == (first.case.id, first.position)
-        assert apps[1].cases.register(Command(COORDINATOR), new_case()).case.reference == "QY-2026-000002"
+        assert apps[1].cases.register(CommandContext(COORDINATOR), new_case()).case.reference == "QY-2026-000002"
     finally:
         for a in apps:
             a.close()
 
 
-def test_rebuild_on_each_store_switches_to_an_equal_view(durable_app: Container, clock: FixedClock) -> None:
+def test_rebuild_on_each_store_switches_to_an_equal_view(durable_container: Container, clock: FixedClock) -> None:
     from infrastructure.views.rebuild import rebuild
     from tests.projections.folds import folded_rows, projected_rows
     from tests.projections.random_commands import random_history
 
-    random_history(durable_app, clock, seed=13, cases=6, steps=60)
-    for worker in durable_app.workers():
+    random_history(durable_container, clock, seed=13, cases=6, steps=60)
+    for worker in durable_container.workers():
         worker.catch_up()
-    for projection in durable_app.projections:
-        before = projected_rows(durable_app, projection)
-        old = durable_app.views.active_generation(projection.name)
-        assert rebuild(durable_app, projection, lambda done, head: None, batch_size=7) == old + 1
-        assert projected_rows(durable_app, projection) == before == folded_rows(durable_app, projection)
+    for projection in durable_container.projections:
+        before = projected_rows(durable_container, projection)
+        old = durable_container.views.active_generation(projection.name)
+        assert rebuild(durable_container, projection, lambda done, head: None, batch_size=7) == old + 1
+        assert projected_rows(durable_container, projection) == before == folded_rows(durable_container, projection)
 
 
-def test_concurrent_commands_on_many_cases_are_each_recorded_once(durable_app: Container) -> None:
+def test_concurrent_commands_on_many_cases_are_each_recorded_once(durable_container: Container) -> None:
     """Many writers at once (on PostgreSQL their commits are grouped): every acknowledged command is in its case's
     history exactly once, at the position it was answered with, and every idempotency key replays its answer."""
     cases = []
     for _ in range(8):
-        case = durable_app.cases.register(Command(COORDINATOR), new_case()).case
-        durable_app.cases.dispatch(
-            case.id, Command(COORDINATOR), tier=Tier.RESOLUTION, lead_department="econ-info", co_departments=[]
+        case = durable_container.cases.register(CommandContext(COORDINATOR), new_case()).case
+        durable_container.cases.dispatch(
+            case.id, CommandContext(COORDINATOR), tier=Tier.RESOLUTION, lead_department="econ-info", co_departments=[]
         )
-        durable_app.cases.sign_for(case.id, Command(LEAD))
+        durable_container.cases.sign_for(case.id, CommandContext(LEAD))
         cases.append(case.id)
 
     def progress(i: int) -> tuple[int, int]:
         key = IdempotencyKey(LEAD.id, f"note-{i}", f"fingerprint-{i}")
-        result = durable_app.cases.progress(cases[i % 8], Command(LEAD, idempotency=key), note=f"进展 {i}")
+        result = durable_container.cases.progress(cases[i % 8], CommandContext(LEAD, idempotency=key), note=f"进展 {i}")
         return i, result.position
 
     with ThreadPoolExecutor(max_workers=16) as pool:
         answered = dict(pool.map(progress, range(64)))
     assert len(set(answered.values())) == 64
     for n, case_id in enumerate(cases):
-        notes = [e["data"]["note"] for e in durable_app.queries.history(case_id, COORDINATOR)[3:]]
+        notes = [e["data"]["note"] for e in durable_container.queries.history(case_id, COORDINATOR)[3:]]
         assert sorted(notes) == sorted(f"进展 {i}" for i in range(n, 64, 8))
     for i in (0, 31, 63):
-        again = durable_app.cases.progress(
-            cases[i % 8], Command(LEAD, idempotency=IdempotencyKey(LEAD.id, f"note-{i}", f"fingerprint-{i}")), note="x"
+        again = durable_container.cases.progress(
+            cases[i % 8],
+            CommandContext(LEAD, idempotency=IdempotencyKey(LEAD.id, f"note-{i}", f"fingerprint-{i}")),
+            note="x",
         )
         assert again.replayed and again.position == answered[i]

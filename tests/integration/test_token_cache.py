@@ -29,8 +29,8 @@ def two_processes(clock: FixedClock) -> Iterator[tuple[Container, Container]]:
     second.close()
 
 
-def handler_secret(app: Container) -> str:
-    return app.tokens.issue(CLI, name="lead", role=Role.HANDLER, department="econ-info").secret
+def handler_secret(container: Container) -> str:
+    return container.tokens.issue(CLI, name="lead", role=Role.HANDLER, department="econ-info").secret
 
 
 def test_a_token_is_remembered_and_refused_everywhere_once_revoked(two_processes: tuple[Container, Container]) -> None:

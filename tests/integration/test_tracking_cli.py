@@ -48,8 +48,10 @@ def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 def test_track_now_raises_red_sign_for_once_and_sign_for_clears_it(
     env: dict[str, str], store: tuple[Container, FixedClock]
 ) -> None:
-    app, clock = store
-    case = s.dispatch(app, s.register(app), tier=Tier.HANDLING)  # today, Thursday 2026-11-26; no view applied yet
+    container, clock = store
+    case = s.dispatch(
+        container, s.register(container), tier=Tier.HANDLING
+    )  # today, Thursday 2026-11-26; no view applied yet
 
     first = cli(env, "track", "--now", "2026-12-08T09:00:00+08:00")
     again = cli(env, "track", "--now", "2026-12-08T09:00:00+08:00")
@@ -58,23 +60,23 @@ def test_track_now_raises_red_sign_for_once_and_sign_for_clears_it(
     assert f"{case.reference}  red     sign_for" in first.stdout
     assert "raised 2 warnings" in first.stdout
     assert (again.returncode, again.stdout.strip().splitlines()[-1]) == (0, "raised nothing new")
-    assert s.current(app, case.id).warnings["sign_for"]["level"] == "red"
-    view = app.view_service.warnings(COORDINATOR, PageRequest()).items  # the command brought the view up to date
+    assert s.current(container, case.id).warnings["sign_for"]["level"] == "red"
+    view = container.view_service.warnings(COORDINATOR, PageRequest()).items  # the command brought the view up to date
     assert {(i["kind"], i["level"]) for i in view} == {("sign_for", "red"), ("handling", "red")}
     clock.at = local(2026, 12, 8, 10).astimezone(UTC)
-    assert "sign_for" not in s.sign_for(app, case.id).warnings
+    assert "sign_for" not in s.sign_for(container, case.id).warnings
 
 
 def test_track_reads_a_time_without_offset_as_shanghai_time(
     env: dict[str, str], store: tuple[Container, FixedClock]
 ) -> None:
-    app, _ = store
-    case_id = s.dispatched_case(app, tier=Tier.HANDLING)  # sign-for due Friday 2026-11-27
+    container, _ = store
+    case_id = s.dispatched_case(container, tier=Tier.HANDLING)  # sign-for due Friday 2026-11-27
 
     done = cli(env, "track", "--now", "2026-11-27T00:30")  # 00:30 in Shanghai is still Thursday in UTC
 
     assert done.returncode == 0, done.stderr
-    assert s.current(app, case_id).warnings["sign_for"]["level"] == "yellow"
+    assert s.current(container, case_id).warnings["sign_for"]["level"] == "yellow"
 
 
 def test_track_refuses_a_malformed_time(env: dict[str, str]) -> None:

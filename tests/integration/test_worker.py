@@ -36,36 +36,43 @@ def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
         time.sleep(0.05)
 
 
-def positions(app: Container) -> dict[str, int]:
-    return {p.name: app.views.position(p.name, app.views.active_generation(p.name)) for p in app.projections}
+def positions(container: Container) -> dict[str, int]:
+    return {
+        p.name: container.views.position(p.name, container.views.active_generation(p.name))
+        for p in container.projections
+    }
 
 
-def head(app: Container) -> int:
-    return app.store.recorder.max_notification_id() or 0
+def head(container: Container) -> int:
+    return container.store.recorder.max_notification_id() or 0
 
 
 def test_worker_killed_mid_stream_resumes_to_a_full_rebuild(
-    store_url: str, durable_app: Container, clock: FixedClock
+    store_url: str, durable_container: Container, clock: FixedClock
 ) -> None:
-    random_history(durable_app, clock, seed=7, cases=30, steps=400)
-    end = head(durable_app)
+    random_history(durable_container, clock, seed=7, cases=30, steps=400)
+    end = head(durable_container)
     worker = start_worker(store_url, batch=3)
     try:
-        wait_for(lambda: min(positions(durable_app).values()) > 0, 30, "the worker to start applying")
+        wait_for(lambda: min(positions(durable_container).values()) > 0, 30, "the worker to start applying")
         worker.send_signal(signal.SIGKILL)
         worker.wait(timeout=10)
     finally:
         worker.kill()
-    assert min(positions(durable_app).values()) < end, "killed too late to prove anything; lower the batch size"
-    random_history(durable_app, clock, seed=8, cases=5, steps=50)
+    assert min(positions(durable_container).values()) < end, "killed too late to prove anything; lower the batch size"
+    random_history(durable_container, clock, seed=8, cases=5, steps=50)
     restarted = start_worker(store_url, batch=50)
     try:
-        wait_for(lambda: min(positions(durable_app).values()) >= head(durable_app), 60, "the restarted worker")
+        wait_for(
+            lambda: min(positions(durable_container).values()) >= head(durable_container), 60, "the restarted worker"
+        )
     finally:
         restarted.terminate()
         restarted.wait(timeout=10)
-    for projection in durable_app.projections:
-        assert projected_rows(durable_app, projection) == folded_rows(durable_app, projection), projection.name
+    for projection in durable_container.projections:
+        assert projected_rows(durable_container, projection) == folded_rows(durable_container, projection), (
+            projection.name
+        )
 
 
 def lock_holders(names: list[str]) -> set[int]:
@@ -85,26 +92,26 @@ def test_two_workers_one_applies_and_the_other_takes_over(clock: FixedClock) -> 
     from infrastructure.container import build
     from infrastructure.settings import Settings
 
-    app = build(Settings(database_url=POSTGRES_URL), clock=clock)
-    names = [p.name for p in app.projections]
+    container = build(Settings(database_url=POSTGRES_URL), clock=clock)
+    names = [p.name for p in container.projections]
     first, second = start_worker(POSTGRES_URL, 100), None
     try:
-        random_history(app, clock, seed=3, cases=5, steps=30)
-        wait_for(lambda: min(positions(app).values()) >= head(app), 30, "the first worker to catch up")
+        random_history(container, clock, seed=3, cases=5, steps=30)
+        wait_for(lambda: min(positions(container).values()) >= head(container), 30, "the first worker to catch up")
         second = start_worker(POSTGRES_URL, 100)
         time.sleep(2)
         assert len(lock_holders(names)) == 1, "both workers hold projection locks"
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
-        random_history(app, clock, seed=4, cases=5, steps=30)
+        random_history(container, clock, seed=4, cases=5, steps=30)
         started = time.monotonic()
-        wait_for(lambda: min(positions(app).values()) >= head(app), 15, "the standby to take over")
+        wait_for(lambda: min(positions(container).values()) >= head(container), 15, "the standby to take over")
         assert time.monotonic() - started < 10
-        for projection in app.projections:
-            assert projected_rows(app, projection) == folded_rows(app, projection)
+        for projection in container.projections:
+            assert projected_rows(container, projection) == folded_rows(container, projection)
     finally:
         for w in (first, second):
             if w is not None:
                 w.kill()
                 w.wait(timeout=10)
-        app.close()
+        container.close()

@@ -9,13 +9,13 @@ from infrastructure.container import Container
 from infrastructure.views.store import table_name
 
 
-def folded_rows(app: Container, projection: Projection) -> dict[str, list[tuple[Any, ...]]]:
+def folded_rows(container: Container, projection: Projection) -> dict[str, list[tuple[Any, ...]]]:
     """Every table's rows, computed by folding each stream's events from scratch."""
     expected: dict[str, list[tuple[Any, ...]]] = {t.name: [] for t in projection.tables}
-    notifications = app.store.recorder.select_notifications(start=None, limit=10**9)
+    notifications = container.store.recorder.select_notifications(start=None, limit=10**9)
     streams: dict[Any, list[tuple[Any, int]]] = {}
     for n in notifications:
-        event = app.store.mapper.to_domain_event(n)
+        event = container.store.mapper.to_domain_event(n)
         streams.setdefault(event.originator_id, []).append((event, n.id))
     for stream_id, events in streams.items():
         state, position = None, 0
@@ -32,11 +32,11 @@ def folded_rows(app: Container, projection: Projection) -> dict[str, list[tuple[
     return {k: sorted(v, key=repr) for k, v in expected.items()}
 
 
-def projected_rows(app: Container, projection: Projection) -> dict[str, list[tuple[Any, ...]]]:
-    generation = app.views.active_generation(projection.name)
+def projected_rows(container: Container, projection: Projection) -> dict[str, list[tuple[Any, ...]]]:
+    generation = container.views.active_generation(projection.name)
     found = {}
     for table in projection.tables:
         columns = ", ".join(["stream_id", *(c.name for c in table.columns)])
-        rows = app.views.query(f"SELECT {columns} FROM {table_name(projection.name, generation, table.name)}")
+        rows = container.views.query(f"SELECT {columns} FROM {table_name(projection.name, generation, table.name)}")
         found[table.name] = sorted((tuple(r.values()) for r in rows), key=repr)
     return found

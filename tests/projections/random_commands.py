@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
-from application.execution import Command
+from application.execution import CommandContext
 from application.projects import NewProject
 from domain.errors import DomainError
 from domain.project import Milestone
@@ -28,24 +28,26 @@ def handler(department: str) -> Actor:
     return Actor(f"handler-{department}", Role.HANDLER, department)
 
 
-def random_step(app: Container, rng: random.Random, case_id: UUID) -> None:
+def random_step(container: Container, rng: random.Random, case_id: UUID) -> None:
     """One command on the case, chosen by its status; a refused one is simply skipped."""
-    case = app.queries.get(case_id, COORDINATOR).case
+    case = container.queries.get(case_id, COORDINATOR).case
     lead = handler(case.lead_department) if case.lead_department else COORDINATOR
     co = [handler(d) for d in case.co_departments]
-    c, s = app.cases, case.status
+    c, s = container.cases, case.status
     options: list[Callable[[], Any]] = []
     if s == "registered":
         tier = rng.choice(list(Tier))
         picks = rng.sample(DEPARTMENTS, 3)
         cos = picks[1 : 1 + rng.randint(0, 2)] if tier is Tier.RESOLUTION else []
         options.append(
-            lambda: c.dispatch(case_id, Command(COORDINATOR), tier=tier, lead_department=picks[0], co_departments=cos)
+            lambda: c.dispatch(
+                case_id, CommandContext(COORDINATOR), tier=tier, lead_department=picks[0], co_departments=cos
+            )
         )
     if s == "dispatched":
         options += [
-            lambda: c.sign_for(case_id, Command(lead)),
-            lambda: c.return_case(case_id, Command(lead), reason="非本部门职责", basis="三定方案"),
+            lambda: c.sign_for(case_id, CommandContext(lead)),
+            lambda: c.return_case(case_id, CommandContext(lead), reason="非本部门职责", basis="三定方案"),
         ]
     if s == "returned":
         other = rng.choice([d for d in DEPARTMENTS if d != case.lead_department])
@@ -53,7 +55,7 @@ def random_step(app: Container, rng: random.Random, case_id: UUID) -> None:
         options.append(
             lambda: c.arbitrate(
                 case_id,
-                Command(COORDINATOR),
+                CommandContext(COORDINATOR),
                 decision=decision,
                 department=other if decision is Arbitration.REASSIGN else None,
                 note="审定",
@@ -61,31 +63,41 @@ def random_step(app: Container, rng: random.Random, case_id: UUID) -> None:
         )
     if s == "in_progress":
         options += [
-            lambda: c.contact(case_id, Command(lead), note="已联系"),
-            lambda: c.progress(case_id, Command(lead), note="推进中"),
-            lambda: c.request_extension(case_id, Command(lead), extra_working_days=rng.randint(1, 5), reason="需协调"),
+            lambda: c.contact(case_id, CommandContext(lead), note="已联系"),
+            lambda: c.progress(case_id, CommandContext(lead), note="推进中"),
+            lambda: c.request_extension(
+                case_id, CommandContext(lead), extra_working_days=rng.randint(1, 5), reason="需协调"
+            ),
             lambda: c.resolve(
-                case_id, Command(lead), reply="已办结", outcome=rng.choice(list(Outcome)), reason="无法解决的原因"
+                case_id,
+                CommandContext(lead),
+                reply="已办结",
+                outcome=rng.choice(list(Outcome)),
+                reason="无法解决的原因",
             ),
         ]
     if s in ("dispatched", "returned", "in_progress"):
         options += [
-            lambda: c.co_reply(case_id, Command(rng.choice(co)), note="协办意见") if co else None,
+            lambda: c.co_reply(case_id, CommandContext(rng.choice(co)), note="协办意见") if co else None,
             lambda: c.escalate(
-                case_id, Command(COORDINATOR), level=rng.choice(list(Escalation)), reason="督办", due=None
+                case_id, CommandContext(COORDINATOR), level=rng.choice(list(Escalation)), reason="督办", due=None
             ),
         ]
         if case.pending_extension:
             options.append(
-                lambda: c.decide_extension(case_id, Command(COORDINATOR), approved=rng.random() < 0.6, note="审批")
+                lambda: c.decide_extension(
+                    case_id, CommandContext(COORDINATOR), approved=rng.random() < 0.6, note="审批"
+                )
             )
         for d in case.co_departments:
-            options.append(lambda d=d: c.waive_co_reply(case_id, Command(COORDINATOR), department=d, reason="免于回复"))
+            options.append(
+                lambda d=d: c.waive_co_reply(case_id, CommandContext(COORDINATOR), department=d, reason="免于回复")
+            )
     if s == "resolved":
         options.append(
             lambda: c.evaluate(
                 case_id,
-                Command(COORDINATOR),
+                CommandContext(COORDINATOR),
                 satisfaction=rng.choice(SATISFACTION),
                 solved=rng.random() < 0.5,
                 comment=None,
@@ -93,49 +105,54 @@ def random_step(app: Container, rng: random.Random, case_id: UUID) -> None:
         )
     if s == "evaluated":
         options += [
-            lambda: c.reopen(case_id, Command(COORDINATOR), reason="企业不满意"),
-            lambda: c.close(case_id, Command(COORDINATOR), note=None),
+            lambda: c.reopen(case_id, CommandContext(COORDINATOR), reason="企业不满意"),
+            lambda: c.close(case_id, CommandContext(COORDINATOR), note=None),
         ]
     if rng.random() < 0.03:
-        options.append(lambda: c.withdraw(case_id, Command(COORDINATOR), reason="企业撤回"))
+        options.append(lambda: c.withdraw(case_id, CommandContext(COORDINATOR), reason="企业撤回"))
     if options:
         with contextlib.suppress(DomainError):  # a refusal records nothing: part of the mix
             rng.choice(options)()
 
 
-def random_history(app: Container, clock: FixedClock, seed: int, cases: int = 20, steps: int = 200) -> list[UUID]:
+def random_history(container: Container, clock: FixedClock, seed: int, cases: int = 20, steps: int = 200) -> list[UUID]:
     rng = random.Random(seed)
-    ids = [app.cases.register(Command(COORDINATOR), new_case(title=f"诉求{i} 蒸汽管道")).case.id for i in range(cases)]
+    ids = [
+        container.cases.register(CommandContext(COORDINATOR), new_case(title=f"诉求{i} 蒸汽管道")).case.id
+        for i in range(cases)
+    ]
     for _ in range(steps):
         clock.advance(hours=rng.choice([1, 3, 20, 50]))
-        random_step(app, rng, rng.choice(ids))
+        random_step(container, rng, rng.choice(ids))
     if len(ids) > 2 and rng.random() < 0.9:
         with contextlib.suppress(DomainError):
-            app.cases.merge(ids[0], Command(COORDINATOR), into=ids[1], note=None)
+            container.cases.merge(ids[0], CommandContext(COORDINATOR), into=ids[1], note=None)
     return ids
 
 
-def random_project_step(app: Container, rng: random.Random, pid: UUID, on: date) -> None:
+def random_project_step(container: Container, rng: random.Random, pid: UUID, on: date) -> None:
     """One project command (a milestone, a progress report or a project issue); a refused one is skipped."""
     options: list[Callable[[], Any]] = [
-        lambda: app.projects.record_milestone(
-            pid, Command(COORDINATOR), milestone=rng.choice(list(Milestone)), on=on, evidence=None
+        lambda: container.projects.record_milestone(
+            pid, CommandContext(COORDINATOR), milestone=rng.choice(list(Milestone)), on=on, evidence=None
         ),
-        lambda: app.projects.report_progress(
+        lambda: container.projects.report_progress(
             pid,
-            Command(COORDINATOR),
+            CommandContext(COORDINATOR),
             percent_complete=rng.uniform(0, 100),
             investment_to_date=rng.uniform(0, 9e3),
             note=None,
         ),
-        lambda: app.cases.register(Command(COORDINATOR), new_case(kind=Kind.PROJECT_ISSUE, project_id=str(pid))),
+        lambda: container.cases.register(
+            CommandContext(COORDINATOR), new_case(kind=Kind.PROJECT_ISSUE, project_id=str(pid))
+        ),
     ]
     with contextlib.suppress(DomainError):  # a refusal records nothing: part of the mix
         rng.choice(options)()
 
 
 def random_project_history(
-    app: Container, clock: FixedClock, seed: int, projects: int = 6, steps: int = 60
+    container: Container, clock: FixedClock, seed: int, projects: int = 6, steps: int = 60
 ) -> list[UUID]:
     """Projects with random milestones (refusals included), progress reports and project issues."""
     rng = random.Random(seed)
@@ -153,26 +170,29 @@ def random_project_history(
             signed_on=today - timedelta(days=400),
         )
         with contextlib.suppress(DomainError):
-            ids.append(app.projects.register(Command(COORDINATOR), new).project.id)
+            ids.append(container.projects.register(CommandContext(COORDINATOR), new).project.id)
     for _ in range(steps):
         clock.advance(hours=rng.choice([1, 20, 50]))
         on = local_date(clock.now()) - timedelta(days=rng.randint(0, 30))
-        random_project_step(app, rng, rng.choice(ids), on)
+        random_project_step(container, rng, rng.choice(ids), on)
     return ids
 
 
 def random_history_with_tracking(
-    app: Container, clock: FixedClock, seed: int, cases: int = 20, steps: int = 200, every: int = 5
+    container: Container, clock: FixedClock, seed: int, cases: int = 20, steps: int = 200, every: int = 5
 ) -> list[UUID]:
     """Like `random_history`, with the tracking job run as of the clock every `every` steps: warnings are raised
     and cleared among the commands. The job finds its cases in the cases view, so that is caught up first."""
     rng = random.Random(seed)
-    ids = [app.cases.register(Command(COORDINATOR), new_case(title=f"诉求{i} 供地")).case.id for i in range(cases)]
+    ids = [
+        container.cases.register(CommandContext(COORDINATOR), new_case(title=f"诉求{i} 供地")).case.id
+        for i in range(cases)
+    ]
     for step in range(steps):
         clock.advance(hours=rng.choice([1, 3, 20, 50]))
-        random_step(app, rng, rng.choice(ids))
+        random_step(container, rng, rng.choice(ids))
         if step % every == 0:
-            for worker in app.workers():
+            for worker in container.workers():
                 worker.catch_up()
-            app.tracking.run(clock.now())
+            container.tracking.run(clock.now())
     return ids

@@ -16,107 +16,111 @@ from tests.projections.folds import folded_rows, projected_rows
 from tests.projections.random_commands import random_history
 
 
-def catch_up(app: Container, batch_size: int = 1000) -> None:
-    for worker in app.workers(batch_size):
+def catch_up(container: Container, batch_size: int = 1000) -> None:
+    for worker in container.workers(batch_size):
         worker.catch_up()
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
 @pytest.mark.parametrize("batch_size", [1, 7, 1000])
 def test_views_equal_a_plain_fold_over_random_histories(
-    app: Container, clock: FixedClock, seed: int, batch_size: int
+    container: Container, clock: FixedClock, seed: int, batch_size: int
 ) -> None:
-    random_history(app, clock, seed, cases=12, steps=150)
-    catch_up(app, batch_size)
-    for projection in app.projections:
-        assert projected_rows(app, projection) == folded_rows(app, projection), projection.name
+    random_history(container, clock, seed, cases=12, steps=150)
+    catch_up(container, batch_size)
+    for projection in container.projections:
+        assert projected_rows(container, projection) == folded_rows(container, projection), projection.name
 
 
-def test_views_follow_events_written_between_batches(app: Container, clock: FixedClock) -> None:
-    random_history(app, clock, seed=11, cases=6, steps=40)
-    catch_up(app, batch_size=5)
-    random_history(app, clock, seed=12, cases=6, steps=60)
-    catch_up(app, batch_size=5)
-    for projection in app.projections:
-        assert projected_rows(app, projection) == folded_rows(app, projection)
+def test_views_follow_events_written_between_batches(container: Container, clock: FixedClock) -> None:
+    random_history(container, clock, seed=11, cases=6, steps=40)
+    catch_up(container, batch_size=5)
+    random_history(container, clock, seed=12, cases=6, steps=60)
+    catch_up(container, batch_size=5)
+    for projection in container.projections:
+        assert projected_rows(container, projection) == folded_rows(container, projection)
 
 
-def test_delivering_a_position_twice_changes_nothing(app: Container, clock: FixedClock) -> None:
-    random_history(app, clock, seed=21, cases=5, steps=30)
-    catch_up(app)
-    for projection in app.projections:
-        generation = app.views.active_generation(projection.name)
-        position = app.views.position(projection.name, generation)
-        before = projected_rows(app, projection)
+def test_delivering_a_position_twice_changes_nothing(container: Container, clock: FixedClock) -> None:
+    random_history(container, clock, seed=21, cases=5, steps=30)
+    catch_up(container)
+    for projection in container.projections:
+        generation = container.views.active_generation(projection.name)
+        position = container.views.position(projection.name, generation)
+        before = projected_rows(container, projection)
         replay = Tracking(tracking_name(projection.name, generation), position)
         with pytest.raises(IntegrityError):
-            app.views.write(projection, generation, {}, replay)
+            container.views.write(projection, generation, {}, replay)
         with pytest.raises(IntegrityError):
             stale = Tracking(tracking_name(projection.name, generation), max(position - 3, 1))
-            app.views.write(projection, generation, {}, stale)
-        assert projected_rows(app, projection) == before
-        assert app.views.position(projection.name, generation) == position
+            container.views.write(projection, generation, {}, stale)
+        assert projected_rows(container, projection) == before
+        assert container.views.position(projection.name, generation) == position
 
 
 def test_a_batch_failing_midway_leaves_view_and_position_untouched(
-    app: Container, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+    container: Container, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    random_history(app, clock, seed=31, cases=4, steps=20)
-    catch_up(app)
-    projection = app.projections[0]
-    generation = app.views.active_generation(projection.name)
-    before, position = projected_rows(app, projection), app.views.position(projection.name, generation)
-    random_history(app, clock, seed=32, cases=2, steps=10)
+    random_history(container, clock, seed=31, cases=4, steps=20)
+    catch_up(container)
+    projection = container.projections[0]
+    generation = container.views.active_generation(projection.name)
+    before, position = projected_rows(container, projection), container.views.position(projection.name, generation)
+    random_history(container, clock, seed=32, cases=2, steps=10)
 
     def crash(*_: object) -> None:
         raise RuntimeError("disk full")  # after the tracking row, the deletes and the states were written
 
-    monkeypatch.setattr(app.views, "insert_rows", crash)
+    monkeypatch.setattr(container.views, "insert_rows", crash)
     with pytest.raises(RuntimeError):
-        Worker(app.store, projection, app.views).run_once()
-    assert projected_rows(app, projection) == before
-    assert app.views.position(projection.name, generation) == position
+        Worker(container.store, projection, container.views).run_once()
+    assert projected_rows(container, projection) == before
+    assert container.views.position(projection.name, generation) == position
     monkeypatch.undo()
-    catch_up(app)
-    assert projected_rows(app, projection) == folded_rows(app, projection)
+    catch_up(container)
+    assert projected_rows(container, projection) == folded_rows(container, projection)
 
 
-def test_rebuild_switches_to_an_equal_view_and_drops_the_old(app: Container, clock: FixedClock) -> None:
-    random_history(app, clock, seed=41, cases=8, steps=80)
-    catch_up(app)
-    for projection in app.projections:
-        before = projected_rows(app, projection)
-        old = app.views.active_generation(projection.name)
+def test_rebuild_switches_to_an_equal_view_and_drops_the_old(container: Container, clock: FixedClock) -> None:
+    random_history(container, clock, seed=41, cases=8, steps=80)
+    catch_up(container)
+    for projection in container.projections:
+        before = projected_rows(container, projection)
+        old = container.views.active_generation(projection.name)
         seen: list[tuple[int, int]] = []
 
         def progress(done: int, head: int, seen: list[tuple[int, int]] = seen) -> None:
             seen.append((done, head))
 
-        new = rebuild(app, projection, progress, batch_size=50)
+        new = rebuild(container, projection, progress, batch_size=50)
         assert new == old + 1
-        assert app.views.active_generation(projection.name) == new
-        assert app.views.generations(projection.name) == [(new, True)]
-        assert projected_rows(app, projection) == before
+        assert container.views.active_generation(projection.name) == new
+        assert container.views.generations(projection.name) == [(new, True)]
+        assert projected_rows(container, projection) == before
         assert seen[-1][0] == seen[-1][1]
 
 
-def test_the_live_view_keeps_serving_while_a_rebuild_is_in_progress(app: Container, clock: FixedClock) -> None:
-    random_history(app, clock, seed=51, cases=5, steps=40)
-    catch_up(app)
-    projection = app.projections[0]
-    live = app.views.active_generation(projection.name)
-    building = app.views.create_generation(projection, active=False)
-    Worker(app.store, projection, app.views, batch_size=3).run_once(building)
-    assert app.views.active_generation(projection.name) == live
-    assert projected_rows(app, projection) == folded_rows(app, projection)
+def test_the_live_view_keeps_serving_while_a_rebuild_is_in_progress(container: Container, clock: FixedClock) -> None:
+    random_history(container, clock, seed=51, cases=5, steps=40)
+    catch_up(container)
+    projection = container.projections[0]
+    live = container.views.active_generation(projection.name)
+    building = container.views.create_generation(projection, active=False)
+    Worker(container.store, projection, container.views, batch_size=3).run_once(building)
+    assert container.views.active_generation(projection.name) == live
+    assert projected_rows(container, projection) == folded_rows(container, projection)
 
 
-def test_the_cases_view_state_round_trips_every_case_of_random_histories(app: Container, clock: FixedClock) -> None:
+def test_the_cases_view_state_round_trips_every_case_of_random_histories(
+    container: Container, clock: FixedClock
+) -> None:
     """The view keeps each case as a snapshot written by orjson; read back, it is the case, field for field."""
-    projection = CasesProjection(app.store.mapper)
-    for case_id in random_history(app, clock, seed=11, cases=12, steps=150):
-        case = app.queries.get(case_id, COORDINATOR).case
+    projection = CasesProjection(container.store.mapper)
+    for case_id in random_history(container, clock, seed=11, cases=12, steps=150):
+        case = container.queries.get(case_id, COORDINATOR).case
         assert vars(projection.decode(projection.encode(case))) == vars(case)
-        ours = app.store.mapper.transcoder.decode(projection.encode(case))
-        library = app.store.mapper.transcoder.decode(app.store.mapper.transcoder.encode(vars(Snapshot.take(case))))
+        ours = container.store.mapper.transcoder.decode(projection.encode(case))
+        library = container.store.mapper.transcoder.decode(
+            container.store.mapper.transcoder.encode(vars(Snapshot.take(case)))
+        )
         assert {**ours, "timestamp": None} == {**library, "timestamp": None}  # a snapshot's time is when it is taken

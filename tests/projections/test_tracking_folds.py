@@ -15,8 +15,8 @@ from tests.projections.folds import folded_rows, projected_rows
 from tests.projections.random_commands import random_history_with_tracking
 
 
-def catch_up(app: Container, batch_size: int = 1000) -> None:
-    for worker in app.workers(batch_size):
+def catch_up(container: Container, batch_size: int = 1000) -> None:
+    for worker in container.workers(batch_size):
         worker.catch_up()
 
 
@@ -36,27 +36,27 @@ def replay_warnings(history: list[dict[str, Any]]) -> dict[str, str]:
 @pytest.mark.parametrize("seed", [1, 2, 3])
 @pytest.mark.parametrize("batch_size", [1, 1000])
 def test_views_equal_a_plain_fold_over_histories_with_warnings(
-    app: Container, clock: FixedClock, seed: int, batch_size: int
+    container: Container, clock: FixedClock, seed: int, batch_size: int
 ) -> None:
-    ids = random_history_with_tracking(app, clock, seed, cases=12, steps=150)
-    catch_up(app, batch_size)
+    ids = random_history_with_tracking(container, clock, seed, cases=12, steps=150)
+    catch_up(container, batch_size)
 
-    for projection in app.projections:
-        assert projected_rows(app, projection) == folded_rows(app, projection), projection.name
-    histories = [app.queries.history(case_id, COORDINATOR) for case_id in ids]
+    for projection in container.projections:
+        assert projected_rows(container, projection) == folded_rows(container, projection), projection.name
+    histories = [container.queries.history(case_id, COORDINATOR) for case_id in ids]
     types = {e["type"] for history in histories for e in history}
     assert {"CaseWarningRaised", "CaseWarningCleared"} <= types
 
 
 @pytest.mark.parametrize("seed", [4, 5, 6])
 def test_every_warning_is_raised_once_per_threshold_and_cleared_once(
-    app: Container, clock: FixedClock, seed: int
+    container: Container, clock: FixedClock, seed: int
 ) -> None:
-    ids = random_history_with_tracking(app, clock, seed, cases=12, steps=200)
+    ids = random_history_with_tracking(container, clock, seed, cases=12, steps=200)
 
     for case_id in ids:
-        case = app.queries.get(case_id, COORDINATOR).case
-        still_open = replay_warnings(app.queries.history(case_id, COORDINATOR))
+        case = container.queries.get(case_id, COORDINATOR).case
+        still_open = replay_warnings(container.queries.history(case_id, COORDINATOR))
         assert still_open == {kind: w["level"] for kind, w in case.warnings.items()}
         if not Status(case.status).is_open:
             assert still_open == {}

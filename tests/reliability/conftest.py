@@ -14,13 +14,13 @@ from tests.http.scenario import Tokens, issue_tokens
 
 
 @pytest.fixture
-def client(app: Container) -> Iterator[TestClient]:
+def client(container: Container) -> Iterator[TestClient]:
     # The default body limit of create_app (1 MB), as the server runs it; projections in threads.
-    with TestClient(create_app(lambda: app, run_projections=True), raise_server_exceptions=False) as c:
+    with TestClient(create_app(lambda: container, run_projections=True), raise_server_exceptions=False) as c:
         yield c
 
 
 @pytest.fixture
-def tokens(client: TestClient, app: Container) -> Tokens:
-    admin = app.tokens.issue(CLI, name="admin", role=Role.ADMIN).secret
+def tokens(client: TestClient, container: Container) -> Tokens:
+    admin = container.tokens.issue(CLI, name="admin", role=Role.ADMIN).secret
     return issue_tokens(client, admin)

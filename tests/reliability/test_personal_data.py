@@ -51,7 +51,7 @@ def life_with_refusals(client: TestClient, t: Tokens) -> tuple[str, str]:
 
 
 def test_the_phone_never_reaches_a_log_record(
-    client: TestClient, tokens: Tokens, app: Container, caplog: pytest.LogCaptureFixture
+    client: TestClient, tokens: Tokens, container: Container, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)  # the root logger: every logger of the app, the workers and httpx
     for name in ("uvicorn", "uvicorn.access", "uvicorn.error", "httpx", "casetrail"):
@@ -61,7 +61,7 @@ def test_the_phone_never_reaches_a_log_record(
     for path in ("/v1/cases", "/v1/views/handling", "/v1/views/resolution", "/v1/views/warnings"):
         r = client.get(path, params={"min_position": last["position"]}, headers=auth(tokens.coordinator))
         assert r.status_code == 200, r.text
-    app.tracking.run(START + timedelta(days=30))  # the tracking job logs what it raised
+    container.tracking.run(START + timedelta(days=30))  # the tracking job logs what it raised
     client.get("/v1/views/warnings", headers=auth(tokens.coordinator))
     client.get("/metrics")
 

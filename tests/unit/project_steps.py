@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
-from application.execution import Command
+from application.execution import CommandContext
 from application.projects import NewProject, ProjectAnswer
 from domain.project import Milestone
 from domain.values import Actor
@@ -35,17 +35,17 @@ def new_project(**overrides: Any) -> NewProject:
     return NewProject(**fields)
 
 
-def register_project(app: Container, by: Actor = COORDINATOR, **overrides: Any) -> UUID:
-    return app.projects.register(Command(by), new_project(**overrides)).project.id
+def register_project(container: Container, by: Actor = COORDINATOR, **overrides: Any) -> UUID:
+    return container.projects.register(CommandContext(by), new_project(**overrides)).project.id
 
 
-def milestone(app: Container, project_id: UUID, which: Milestone, on: date, **kwargs: Any) -> ProjectAnswer:
-    return app.projects.record_milestone(
-        project_id, Command(COORDINATOR, **kwargs), milestone=which, on=on, evidence=None
+def milestone(container: Container, project_id: UUID, which: Milestone, on: date, **kwargs: Any) -> ProjectAnswer:
+    return container.projects.record_milestone(
+        project_id, CommandContext(COORDINATOR, **kwargs), milestone=which, on=on, evidence=None
     )
 
 
-def progress(app: Container, project_id: UUID, percent: float, invested: float = 0.0) -> ProjectAnswer:
-    return app.projects.report_progress(
-        project_id, Command(COORDINATOR), percent_complete=percent, investment_to_date=invested, note=None
+def progress(container: Container, project_id: UUID, percent: float, invested: float = 0.0) -> ProjectAnswer:
+    return container.projects.report_progress(
+        project_id, CommandContext(COORDINATOR), percent_complete=percent, investment_to_date=invested, note=None
     )

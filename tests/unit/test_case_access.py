@@ -7,8 +7,9 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from application.execution import Command
-from domain.errors import InvalidCommand, NotFound, NotPermitted
+from application.errors import NotFound
+from application.execution import CommandContext
+from domain.errors import InvalidCommand, NotPermitted
 from domain.values import Actor, Arbitration, Escalation, Kind, Satisfaction, Tier
 from infrastructure.container import Container
 from tests.conftest import (
@@ -32,198 +33,214 @@ ROLE_REFUSALS: list[tuple[str, Actor, Callable[[Container, UUID], object]]] = [
     (
         "dispatch_by_handler",
         LEAD,
-        lambda app, c: app.cases.dispatch(
+        lambda container, c: container.cases.dispatch(
             c, s.cmd(LEAD), tier=Tier.HANDLING, lead_department="econ-info", co_departments=[]
         ),
     ),
     (
         "dispatch_by_auditor",
         AUDITOR,
-        lambda app, c: app.cases.dispatch(
+        lambda container, c: container.cases.dispatch(
             c, s.cmd(AUDITOR), tier=Tier.HANDLING, lead_department="econ-info", co_departments=[]
         ),
     ),
-    ("sign_for_by_coordinator", COORDINATOR, lambda app, c: s.sign_for(app, c, COORDINATOR)),
-    ("sign_for_by_enterprise", ENTERPRISE, lambda app, c: s.sign_for(app, c, ENTERPRISE)),
-    ("return_by_coordinator", COORDINATOR, lambda app, c: s.return_case(app, c, COORDINATOR)),
+    ("sign_for_by_coordinator", COORDINATOR, lambda container, c: s.sign_for(container, c, COORDINATOR)),
+    ("sign_for_by_enterprise", ENTERPRISE, lambda container, c: s.sign_for(container, c, ENTERPRISE)),
+    ("return_by_coordinator", COORDINATOR, lambda container, c: s.return_case(container, c, COORDINATOR)),
     (
         "arbitrate_by_handler",
         LEAD,
-        lambda app, c: app.cases.arbitrate(c, s.cmd(LEAD), decision=Arbitration.UPHOLD, department=None, note=""),
+        lambda container, c: container.cases.arbitrate(
+            c, s.cmd(LEAD), decision=Arbitration.UPHOLD, department=None, note=""
+        ),
     ),
-    ("contact_by_coordinator", COORDINATOR, lambda app, c: app.cases.contact(c, s.cmd(COORDINATOR), note="x")),
-    ("progress_by_enterprise", ENTERPRISE, lambda app, c: app.cases.progress(c, s.cmd(ENTERPRISE), note="x")),
-    ("co_reply_by_coordinator", COORDINATOR, lambda app, c: s.co_reply(app, c, COORDINATOR)),
+    (
+        "contact_by_coordinator",
+        COORDINATOR,
+        lambda container, c: container.cases.contact(c, s.cmd(COORDINATOR), note="x"),
+    ),
+    (
+        "progress_by_enterprise",
+        ENTERPRISE,
+        lambda container, c: container.cases.progress(c, s.cmd(ENTERPRISE), note="x"),
+    ),
+    ("co_reply_by_coordinator", COORDINATOR, lambda container, c: s.co_reply(container, c, COORDINATOR)),
     (
         "waive_by_handler",
         LEAD,
-        lambda app, c: app.cases.waive_co_reply(c, s.cmd(LEAD), department="finance", reason="x"),
+        lambda container, c: container.cases.waive_co_reply(c, s.cmd(LEAD), department="finance", reason="x"),
     ),
-    ("extension_request_by_coordinator", COORDINATOR, lambda app, c: s.request_extension(app, c, 3, COORDINATOR)),
+    (
+        "extension_request_by_coordinator",
+        COORDINATOR,
+        lambda container, c: s.request_extension(container, c, 3, COORDINATOR),
+    ),
     (
         "extension_decision_by_handler",
         LEAD,
-        lambda app, c: app.cases.decide_extension(c, s.cmd(LEAD), approved=True, note="x"),
+        lambda container, c: container.cases.decide_extension(c, s.cmd(LEAD), approved=True, note="x"),
     ),
     (
         "escalate_by_handler",
         LEAD,
-        lambda app, c: app.cases.escalate(c, s.cmd(LEAD), level=Escalation.URGE, reason="x", due=None),
+        lambda container, c: container.cases.escalate(c, s.cmd(LEAD), level=Escalation.URGE, reason="x", due=None),
     ),
-    ("resolve_by_coordinator", COORDINATOR, lambda app, c: s.resolve(app, c, COORDINATOR)),
-    ("evaluate_by_handler", LEAD, lambda app, c: s.evaluate(app, c, by=LEAD)),
-    ("reopen_by_enterprise", ENTERPRISE, lambda app, c: app.cases.reopen(c, s.cmd(ENTERPRISE), reason="x")),
-    ("close_by_enterprise", ENTERPRISE, lambda app, c: app.cases.close(c, s.cmd(ENTERPRISE), note=None)),
-    ("withdraw_by_handler", LEAD, lambda app, c: s.withdraw(app, c, LEAD)),
-    ("withdraw_by_auditor", AUDITOR, lambda app, c: s.withdraw(app, c, AUDITOR)),
-    ("merge_by_handler", LEAD, lambda app, c: app.cases.merge(c, s.cmd(LEAD), into=c, note=None)),
-    ("read_by_reporter", REPORTER, lambda app, c: app.queries.get(c, REPORTER)),
-    ("history_by_reporter", REPORTER, lambda app, c: app.queries.history(c, REPORTER)),
+    ("resolve_by_coordinator", COORDINATOR, lambda container, c: s.resolve(container, c, COORDINATOR)),
+    ("evaluate_by_handler", LEAD, lambda container, c: s.evaluate(container, c, by=LEAD)),
+    ("reopen_by_enterprise", ENTERPRISE, lambda container, c: container.cases.reopen(c, s.cmd(ENTERPRISE), reason="x")),
+    ("close_by_enterprise", ENTERPRISE, lambda container, c: container.cases.close(c, s.cmd(ENTERPRISE), note=None)),
+    ("withdraw_by_handler", LEAD, lambda container, c: s.withdraw(container, c, LEAD)),
+    ("withdraw_by_auditor", AUDITOR, lambda container, c: s.withdraw(container, c, AUDITOR)),
+    ("merge_by_handler", LEAD, lambda container, c: container.cases.merge(c, s.cmd(LEAD), into=c, note=None)),
+    ("read_by_reporter", REPORTER, lambda container, c: container.queries.get(c, REPORTER)),
+    ("history_by_reporter", REPORTER, lambda container, c: container.queries.history(c, REPORTER)),
 ]
 
 
 @pytest.mark.parametrize(("name", "by", "action"), ROLE_REFUSALS, ids=[r[0] for r in ROLE_REFUSALS])
 def test_command_by_a_role_that_may_not_is_refused_role_not_permitted(
-    app: Container, name: str, by: Actor, action: Callable[[Container, UUID], object]
+    container: Container, name: str, by: Actor, action: Callable[[Container, UUID], object]
 ) -> None:
-    case_id = s.in_progress_case(app)
-    refused(app, case_id, NotPermitted, "role_not_permitted", lambda: action(app, case_id))
+    case_id = s.in_progress_case(container)
+    refused(container, case_id, NotPermitted, "role_not_permitted", lambda: action(container, case_id))
 
 
 @pytest.mark.parametrize("by", [LEAD, AUDITOR, REPORTER])
-def test_register_by_a_role_that_may_not_is_refused(app: Container, by: Actor) -> None:
-    position = s.head_position(app)
+def test_register_by_a_role_that_may_not_is_refused(container: Container, by: Actor) -> None:
+    position = s.head_position(container)
     with pytest.raises(NotPermitted) as e:
-        app.cases.register(Command(by), new_case())
+        container.cases.register(CommandContext(by), new_case())
     assert e.value.rule == "role_not_permitted"
-    assert s.head_position(app) == position
+    assert s.head_position(container) == position
 
 
-def test_register_by_enterprise_under_another_credit_code_is_refused(app: Container) -> None:
-    position = s.head_position(app)
+def test_register_by_enterprise_under_another_credit_code_is_refused(container: Container) -> None:
+    position = s.head_position(container)
     other = {"name": "某公司", "credit_code": "91110000600037341L"}
     with pytest.raises(NotPermitted) as e:
-        app.cases.register(Command(ENTERPRISE), new_case(enterprise=other))
+        container.cases.register(CommandContext(ENTERPRISE), new_case(enterprise=other))
     assert e.value.rule == "own_credit_code_only"
-    assert s.head_position(app) == position
+    assert s.head_position(container) == position
 
 
-def test_register_project_issue_without_project_is_invalid(app: Container) -> None:
-    position = s.head_position(app)
+def test_register_project_issue_without_project_is_invalid(container: Container) -> None:
+    position = s.head_position(container)
     with pytest.raises(InvalidCommand) as e:
-        app.cases.register(Command(COORDINATOR), new_case(kind=Kind.PROJECT_ISSUE))
+        container.cases.register(CommandContext(COORDINATOR), new_case(kind=Kind.PROJECT_ISSUE))
     assert e.value.rule == "project_required"
-    assert s.head_position(app) == position
+    assert s.head_position(container) == position
 
 
 # -- 404: a case the caller may not see answers like a case that does not exist --------------------
 
 
-def test_get_by_uninvolved_handler_is_not_found(app: Container) -> None:
-    case_id = s.in_progress_case(app)
+def test_get_by_uninvolved_handler_is_not_found(container: Container) -> None:
+    case_id = s.in_progress_case(container)
     with pytest.raises(NotFound):
-        app.queries.get(case_id, OUTSIDER)
+        container.queries.get(case_id, OUTSIDER)
     with pytest.raises(NotFound):
-        app.queries.history(case_id, OUTSIDER)
+        container.queries.history(case_id, OUTSIDER)
 
 
 @pytest.mark.parametrize("drive", [s.dispatched_case, s.in_progress_case])
-def test_command_by_uninvolved_handler_is_not_found(app: Container, drive: Callable[..., UUID]) -> None:
-    case_id = drive(app)
-    refused(app, case_id, NotFound, "not_found", lambda: s.sign_for(app, case_id, OUTSIDER))
-    refused(app, case_id, NotFound, "not_found", lambda: s.co_reply(app, case_id, OUTSIDER))
-    refused(app, case_id, NotFound, "not_found", lambda: app.cases.progress(case_id, s.cmd(OUTSIDER), note="x"))
+def test_command_by_uninvolved_handler_is_not_found(container: Container, drive: Callable[..., UUID]) -> None:
+    case_id = drive(container)
+    refused(container, case_id, NotFound, "not_found", lambda: s.sign_for(container, case_id, OUTSIDER))
+    refused(container, case_id, NotFound, "not_found", lambda: s.co_reply(container, case_id, OUTSIDER))
+    refused(
+        container, case_id, NotFound, "not_found", lambda: container.cases.progress(case_id, s.cmd(OUTSIDER), note="x")
+    )
 
 
-def test_get_registered_case_by_any_handler_is_not_found(app: Container) -> None:
-    case_id = s.register(app)
+def test_get_registered_case_by_any_handler_is_not_found(container: Container) -> None:
+    case_id = s.register(container)
     for handler in (LEAD, CO, OUTSIDER):
         with pytest.raises(NotFound):
-            app.queries.get(case_id, handler)
+            container.queries.get(case_id, handler)
 
 
-def test_get_unknown_case_is_not_found(app: Container) -> None:
+def test_get_unknown_case_is_not_found(container: Container) -> None:
     with pytest.raises(NotFound):
-        app.queries.get(uuid4(), COORDINATOR)
+        container.queries.get(uuid4(), COORDINATOR)
 
 
-def test_get_by_former_lead_after_reassignment_is_not_found(app: Container) -> None:
-    case_id = s.returned_case(app, co=["finance"])
-    assert app.queries.get(case_id, LEAD).case.status == "returned"
-    s.arbitrate(app, case_id, Arbitration.REASSIGN, "housing")
+def test_get_by_former_lead_after_reassignment_is_not_found(container: Container) -> None:
+    case_id = s.returned_case(container, co=["finance"])
+    assert container.queries.get(case_id, LEAD).case.status == "returned"
+    s.arbitrate(container, case_id, Arbitration.REASSIGN, "housing")
 
     with pytest.raises(NotFound):
-        app.queries.get(case_id, LEAD)
+        container.queries.get(case_id, LEAD)
     with pytest.raises(NotFound):
-        app.queries.history(case_id, LEAD)
-    refused(app, case_id, NotFound, "not_found", lambda: s.sign_for(app, case_id, LEAD))
-    assert app.queries.get(case_id, CO2).case.lead_department == "housing"
-    assert app.queries.get(case_id, CO).case.status == "dispatched"
+        container.queries.history(case_id, LEAD)
+    refused(container, case_id, NotFound, "not_found", lambda: s.sign_for(container, case_id, LEAD))
+    assert container.queries.get(case_id, CO2).case.lead_department == "housing"
+    assert container.queries.get(case_id, CO).case.status == "dispatched"
 
 
-def test_get_after_upheld_return_is_still_visible_to_the_lead(app: Container) -> None:
-    case_id = s.returned_case(app)
-    s.arbitrate(app, case_id, Arbitration.UPHOLD)
-    assert app.queries.get(case_id, LEAD).case.lead_department == "econ-info"
+def test_get_after_upheld_return_is_still_visible_to_the_lead(container: Container) -> None:
+    case_id = s.returned_case(container)
+    s.arbitrate(container, case_id, Arbitration.UPHOLD)
+    assert container.queries.get(case_id, LEAD).case.lead_department == "econ-info"
 
 
-def test_get_by_another_enterprise_is_not_found(app: Container) -> None:
-    case_id = s.register(app, by=ENTERPRISE)
-    assert app.queries.get(case_id, ENTERPRISE).case.reference == "QY-2026-000001"
+def test_get_by_another_enterprise_is_not_found(container: Container) -> None:
+    case_id = s.register(container, by=ENTERPRISE)
+    assert container.queries.get(case_id, ENTERPRISE).case.reference == "QY-2026-000001"
     with pytest.raises(NotFound):
-        app.queries.get(case_id, OTHER_ENTERPRISE)
+        container.queries.get(case_id, OTHER_ENTERPRISE)
     with pytest.raises(NotFound):
-        app.queries.history(case_id, OTHER_ENTERPRISE)
+        container.queries.history(case_id, OTHER_ENTERPRISE)
 
 
-def test_evaluate_and_withdraw_by_another_enterprise_are_not_found(app: Container) -> None:
-    case_id = s.resolved_case(app)
+def test_evaluate_and_withdraw_by_another_enterprise_are_not_found(container: Container) -> None:
+    case_id = s.resolved_case(container)
     refused(
-        app,
+        container,
         case_id,
         NotFound,
         "not_found",
-        lambda: s.evaluate(app, case_id, Satisfaction.DISSATISFIED, by=OTHER_ENTERPRISE),
+        lambda: s.evaluate(container, case_id, Satisfaction.DISSATISFIED, by=OTHER_ENTERPRISE),
     )
-    refused(app, case_id, NotFound, "not_found", lambda: s.withdraw(app, case_id, OTHER_ENTERPRISE))
+    refused(container, case_id, NotFound, "not_found", lambda: s.withdraw(container, case_id, OTHER_ENTERPRISE))
 
 
-def test_evaluate_and_withdraw_by_the_owning_enterprise_are_allowed(app: Container) -> None:
-    case_id = s.resolved_case(app)
-    assert s.evaluate(app, case_id, by=ENTERPRISE).evaluations["1"]["by"] == "enterprise"
-    assert s.withdraw(app, case_id, ENTERPRISE).status == "withdrawn"
+def test_evaluate_and_withdraw_by_the_owning_enterprise_are_allowed(container: Container) -> None:
+    case_id = s.resolved_case(container)
+    assert s.evaluate(container, case_id, by=ENTERPRISE).evaluations["1"]["by"] == "enterprise"
+    assert s.withdraw(container, case_id, ENTERPRISE).status == "withdrawn"
 
 
-def test_auditor_reads_every_case_and_its_history(app: Container) -> None:
-    case_id = s.in_progress_case(app)
-    assert app.queries.get(case_id, AUDITOR).case.version == 3
-    assert len(app.queries.history(case_id, AUDITOR)) == 3
+def test_auditor_reads_every_case_and_its_history(container: Container) -> None:
+    case_id = s.in_progress_case(container)
+    assert container.queries.get(case_id, AUDITOR).case.version == 3
+    assert len(container.queries.history(case_id, AUDITOR)) == 3
 
 
 # -- 403: visible, but this department may not do it ---------------------------------------------
 
 
-def test_co_handler_sees_the_case(app: Container) -> None:
-    case_id = s.dispatched_case(app)
-    assert app.queries.get(case_id, CO).case.status == "dispatched"
-    assert len(app.queries.history(case_id, CO2)) == 2
+def test_co_handler_sees_the_case(container: Container) -> None:
+    case_id = s.dispatched_case(container)
+    assert container.queries.get(case_id, CO).case.status == "dispatched"
+    assert len(container.queries.history(case_id, CO2)) == 2
 
 
 @pytest.mark.parametrize(
     ("name", "action"),
     [
-        ("sign_for", lambda app, c: s.sign_for(app, c, CO)),
-        ("return", lambda app, c: s.return_case(app, c, CO2)),
-        ("contact", lambda app, c: app.cases.contact(c, s.cmd(CO), note="x")),
-        ("extension_request", lambda app, c: s.request_extension(app, c, 3, CO)),
-        ("resolve", lambda app, c: s.resolve(app, c, CO2)),
+        ("sign_for", lambda container, c: s.sign_for(container, c, CO)),
+        ("return", lambda container, c: s.return_case(container, c, CO2)),
+        ("contact", lambda container, c: container.cases.contact(c, s.cmd(CO), note="x")),
+        ("extension_request", lambda container, c: s.request_extension(container, c, 3, CO)),
+        ("resolve", lambda container, c: s.resolve(container, c, CO2)),
     ],
     ids=lambda v: v if isinstance(v, str) else "",
 )
 def test_lead_action_by_co_handler_is_refused_lead_only(
-    app: Container, name: str, action: Callable[[Container, UUID], object]
+    container: Container, name: str, action: Callable[[Container, UUID], object]
 ) -> None:
-    case_id = s.dispatched_case(app)
+    case_id = s.dispatched_case(container)
     if name not in ("sign_for", "return"):
-        s.sign_for(app, case_id)
-    refused(app, case_id, NotPermitted, "lead_only", lambda: action(app, case_id))
+        s.sign_for(container, case_id)
+    refused(container, case_id, NotPermitted, "lead_only", lambda: action(container, case_id))

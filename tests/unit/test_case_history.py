@@ -7,7 +7,8 @@ from uuid import UUID
 
 import pytest
 
-from domain.errors import NotFound, NotPermitted
+from application.errors import NotFound
+from domain.errors import NotPermitted
 from domain.values import Arbitration, Escalation, Satisfaction
 from infrastructure.clock import FixedClock
 from infrastructure.container import Container
@@ -31,25 +32,25 @@ PUBLIC_TYPES = {
 INTERNAL = ["内部备注", "协办内部意见", "延期内部原因", "督办内部原因", "重办内部原因", "结案内部备注", "审定内部意见"]
 
 
-def _busy_life(app: Container, clock: FixedClock) -> UUID:
+def _busy_life(container: Container, clock: FixedClock) -> UUID:
     """A tier-2 life with every kind of internal note, each containing a marker of INTERNAL."""
-    case_id = s.register(app, by=ENTERPRISE)
-    s.dispatch(app, case_id)
-    s.sign_for(app, case_id)
-    app.cases.contact(case_id, s.cmd(LEAD), note="内部备注：已电话联系")
-    app.cases.progress(case_id, s.cmd(LEAD), note="内部备注：现场踏勘")
-    s.co_reply(app, case_id, CO, note="协办内部意见：资金已落实")
-    app.cases.waive_co_reply(case_id, s.cmd(), department="housing", reason="协办内部意见：不涉及")
-    app.cases.request_extension(case_id, s.cmd(LEAD), extra_working_days=5, reason="延期内部原因：管网改造")
-    app.cases.decide_extension(case_id, s.cmd(), approved=True, note="延期内部原因：同意")
-    app.cases.escalate(case_id, s.cmd(), level=Escalation.URGE, reason="督办内部原因：进度慢", due=None)
+    case_id = s.register(container, by=ENTERPRISE)
+    s.dispatch(container, case_id)
+    s.sign_for(container, case_id)
+    container.cases.contact(case_id, s.cmd(LEAD), note="内部备注：已电话联系")
+    container.cases.progress(case_id, s.cmd(LEAD), note="内部备注：现场踏勘")
+    s.co_reply(container, case_id, CO, note="协办内部意见：资金已落实")
+    container.cases.waive_co_reply(case_id, s.cmd(), department="housing", reason="协办内部意见：不涉及")
+    container.cases.request_extension(case_id, s.cmd(LEAD), extra_working_days=5, reason="延期内部原因：管网改造")
+    container.cases.decide_extension(case_id, s.cmd(), approved=True, note="延期内部原因：同意")
+    container.cases.escalate(case_id, s.cmd(), level=Escalation.URGE, reason="督办内部原因：进度慢", due=None)
     clock.advance(days=1)
-    s.resolve(app, case_id)
-    s.evaluate(app, case_id, Satisfaction.DISSATISFIED, by=ENTERPRISE, solved=False)
-    app.cases.reopen(case_id, s.cmd(), reason="重办内部原因：方案不可行")
-    s.resolve(app, case_id)
-    s.evaluate(app, case_id, Satisfaction.SATISFIED, by=ENTERPRISE)
-    app.cases.close(case_id, s.cmd(), note="结案内部备注：归档")
+    s.resolve(container, case_id)
+    s.evaluate(container, case_id, Satisfaction.DISSATISFIED, by=ENTERPRISE, solved=False)
+    container.cases.reopen(case_id, s.cmd(), reason="重办内部原因：方案不可行")
+    s.resolve(container, case_id)
+    s.evaluate(container, case_id, Satisfaction.SATISFIED, by=ENTERPRISE)
+    container.cases.close(case_id, s.cmd(), note="结案内部备注：归档")
     return case_id
 
 
@@ -57,10 +58,10 @@ def _text(events: list[dict[str, Any]]) -> str:
     return repr([e["data"] for e in events])
 
 
-def test_history_by_enterprise_shows_only_public_event_types(app: Container, clock: FixedClock) -> None:
-    case_id = _busy_life(app, clock)
+def test_history_by_enterprise_shows_only_public_event_types(container: Container, clock: FixedClock) -> None:
+    case_id = _busy_life(container, clock)
 
-    public = s.history(app, case_id, ENTERPRISE)
+    public = s.history(container, case_id, ENTERPRISE)
 
     assert [e["type"] for e in public] == [
         "CaseRegistered",
@@ -77,10 +78,10 @@ def test_history_by_enterprise_shows_only_public_event_types(app: Container, clo
     assert {e["type"] for e in public} <= PUBLIC_TYPES
 
 
-def test_history_by_enterprise_has_no_internal_notes(app: Container, clock: FixedClock) -> None:
-    case_id = _busy_life(app, clock)
+def test_history_by_enterprise_has_no_internal_notes(container: Container, clock: FixedClock) -> None:
+    case_id = _busy_life(container, clock)
 
-    public = s.history(app, case_id, ENTERPRISE)
+    public = s.history(container, case_id, ENTERPRISE)
 
     text = _text(public)
     assert not [marker for marker in INTERNAL if marker in text]
@@ -92,46 +93,48 @@ def test_history_by_enterprise_has_no_internal_notes(app: Container, clock: Fixe
     assert resolved["data"]["outcome"] == "solved"
 
 
-def test_history_by_staff_shows_everything(app: Container, clock: FixedClock) -> None:
-    case_id = _busy_life(app, clock)
+def test_history_by_staff_shows_everything(container: Container, clock: FixedClock) -> None:
+    case_id = _busy_life(container, clock)
 
     for reader in (COORDINATOR, AUDITOR, LEAD, CO2):
-        events = s.history(app, case_id, reader)
-        assert len(events) == s.version(app, case_id) == 16
+        events = s.history(container, case_id, reader)
+        assert len(events) == s.version(container, case_id) == 16
         assert all(marker in _text(events) for marker in INTERNAL if marker != "审定内部意见")
         assert "CaseEscalated" in [e["type"] for e in events]
 
 
-def test_history_by_enterprise_shows_the_withdrawal_reason(app: Container) -> None:
-    case_id = s.register(app, by=ENTERPRISE)
-    s.withdraw(app, case_id, ENTERPRISE)
+def test_history_by_enterprise_shows_the_withdrawal_reason(container: Container) -> None:
+    case_id = s.register(container, by=ENTERPRISE)
+    s.withdraw(container, case_id, ENTERPRISE)
 
-    public = s.history(app, case_id, ENTERPRISE)
+    public = s.history(container, case_id, ENTERPRISE)
 
     assert [e["type"] for e in public] == ["CaseRegistered", "CaseWithdrawn"]
     assert public[-1]["data"] == {"reason": "企业自行解决"}
 
 
 @pytest.mark.parametrize("decision", [Arbitration.UPHOLD, Arbitration.REASSIGN])
-def test_history_by_enterprise_hides_returns_and_their_arbitration(app: Container, decision: Arbitration) -> None:
-    case_id = s.dispatched_case(app, co=["finance"], by=ENTERPRISE)
-    s.return_case(app, case_id)
-    app.cases.arbitrate(case_id, s.cmd(), decision=decision, department="housing", note="审定内部意见：职责在住建局")
+def test_history_by_enterprise_hides_returns_and_their_arbitration(container: Container, decision: Arbitration) -> None:
+    case_id = s.dispatched_case(container, co=["finance"], by=ENTERPRISE)
+    s.return_case(container, case_id)
+    container.cases.arbitrate(
+        case_id, s.cmd(), decision=decision, department="housing", note="审定内部意见：职责在住建局"
+    )
 
-    public = s.history(app, case_id, ENTERPRISE)
+    public = s.history(container, case_id, ENTERPRISE)
 
     assert {e["type"] for e in public} <= PUBLIC_TYPES
     assert "审定内部意见" not in _text(public)
 
 
-def test_history_by_another_enterprise_is_not_found(app: Container) -> None:
-    case_id = s.register(app, by=ENTERPRISE)
+def test_history_by_another_enterprise_is_not_found(container: Container) -> None:
+    case_id = s.register(container, by=ENTERPRISE)
     with pytest.raises(NotFound):
-        s.history(app, case_id, OTHER_ENTERPRISE)
+        s.history(container, case_id, OTHER_ENTERPRISE)
 
 
-def test_history_by_reporter_is_not_permitted(app: Container) -> None:
-    case_id = s.register(app)
+def test_history_by_reporter_is_not_permitted(container: Container) -> None:
+    case_id = s.register(container)
     with pytest.raises(NotPermitted) as e:
-        s.history(app, case_id, REPORTER)
+        s.history(container, case_id, REPORTER)
     assert e.value.rule == "role_not_permitted"

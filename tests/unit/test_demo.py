@@ -9,8 +9,8 @@ import pytest
 from eventsourcing.domain import DomainEvent
 
 from api.demo import DEMO_DAYS, DemoSummary, load_demo
+from application.errors import NotFound
 from domain.credit_code import is_valid_credit_code
-from domain.errors import NotFound
 from domain.values import Actor, Role, Status
 from infrastructure.clock import FixedClock
 from infrastructure.container import Container, build

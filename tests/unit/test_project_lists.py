@@ -25,117 +25,122 @@ def planned(start: int, completion: int, production: int | None = None) -> dict[
     return {"start": days(start), "completion": days(completion), "production": days(production or completion + 90)}
 
 
-def lists(app: Container, pid: UUID) -> dict[str, tuple[str, str]]:
+def lists(container: Container, pid: UUID) -> dict[str, tuple[str, str]]:
     """The project's lists today, as its page shows them: {list: (colour, reason)}."""
-    return {name: (s.colour, s.reason) for name, s in app.projects.get(pid, COORDINATOR).lists.items()}
+    return {name: (s.colour, s.reason) for name, s in container.projects.get(pid, COORDINATOR).lists.items()}
 
 
-def colours(app: Container, pid: UUID) -> dict[str, str]:
-    return {name: colour for name, (colour, _) in lists(app, pid).items()}
+def colours(container: Container, pid: UUID) -> dict[str, str]:
+    return {name: colour for name, (colour, _) in lists(container, pid).items()}
 
 
-def on_list(app: Container, name: str, **page: Any) -> list[dict[str, Any]]:
-    for worker in app.workers():
+def on_list(container: Container, name: str, **page: Any) -> list[dict[str, Any]]:
+    for worker in container.workers():
         worker.catch_up()
-    return app.project_views.on_list(REPORTER, name, PageRequest(**page)).items
+    return container.project_views.on_list(REPORTER, name, PageRequest(**page)).items
 
 
-def test_a_project_130_days_late_to_start_is_red_on_the_start_list(app: Container) -> None:
-    pid = register_project(app, planned=planned(-130, 400))
-    colour, reason = lists(app, pid)["start"]
+def test_a_project_130_days_late_to_start_is_red_on_the_start_list(container: Container) -> None:
+    pid = register_project(container, planned=planned(-130, 400))
+    colour, reason = lists(container, pid)["start"]
     assert colour == "red"
     assert "2026-07-19" in reason and "未开工" in reason
-    [item] = on_list(app, "start")
+    [item] = on_list(container, "start")
     assert (item["id"], item["list"], item["colour"], item["since"]) == (str(pid), "start", "red", "2026-10-19")
 
 
-def test_a_project_started_90_days_ago_and_not_in_statistics_is_red_on_the_start_list(app: Container) -> None:
-    pid = register_project(app, planned=planned(-100, 400))
-    milestone(app, pid, STARTED, days(-90))
-    assert lists(app, pid)["start"] == ("red", "2026-08-28开工已满2个月，仍未入库入统")
-    assert [i["colour"] for i in on_list(app, "start")] == ["red"]
+def test_a_project_started_90_days_ago_and_not_in_statistics_is_red_on_the_start_list(container: Container) -> None:
+    pid = register_project(container, planned=planned(-100, 400))
+    milestone(container, pid, STARTED, days(-90))
+    assert lists(container, pid)["start"] == ("red", "2026-08-28开工已满2个月，仍未入库入统")
+    assert [i["colour"] for i in on_list(container, "start")] == ["red"]
 
 
 def test_a_project_10_percent_done_at_half_its_construction_period_is_red_on_the_construction_list(
-    app: Container,
+    container: Container,
 ) -> None:
-    pid = register_project(app, planned=planned(-200, 200))
-    milestone(app, pid, STARTED, days(-200))
-    progress(app, pid, 10.0)
-    assert lists(app, pid)["construction"] == ("red", "序时进度50%，实际完成10%，落后40个百分点（超过30个百分点）")
-    [item] = on_list(app, "construction")
+    pid = register_project(container, planned=planned(-200, 200))
+    milestone(container, pid, STARTED, days(-200))
+    progress(container, pid, 10.0)
+    assert lists(container, pid)["construction"] == (
+        "red",
+        "序时进度50%，实际完成10%，落后40个百分点（超过30个百分点）",
+    )
+    [item] = on_list(container, "construction")
     assert (item["colour"], item["percent_complete"]) == ("red", 10.0)
 
 
-def test_a_project_not_started_is_on_no_construction_list(app: Container) -> None:
-    pid = register_project(app, planned=planned(-200, 200))
-    assert "construction" not in colours(app, pid)
-    assert on_list(app, "construction") == []
+def test_a_project_not_started_is_on_no_construction_list(container: Container) -> None:
+    pid = register_project(container, planned=planned(-200, 200))
+    assert "construction" not in colours(container, pid)
+    assert on_list(container, "construction") == []
 
 
 def test_the_start_list_turns_yellow_in_the_planned_month_and_red_three_months_on(
-    app: Container, clock: FixedClock
+    container: Container, clock: FixedClock
 ) -> None:
-    this_month = register_project(app, code="A", planned=planned(4, 400))  # 2026-11-30
-    next_month = register_project(app, code="B", planned=planned(5, 400))  # 2026-12-01
-    late = register_project(app, code="C", planned=planned(-80, 400))  # 2026-09-07
-    assert [colours(app, p)["start"] for p in (this_month, next_month, late)] == ["yellow", "green", "yellow"]
+    this_month = register_project(container, code="A", planned=planned(4, 400))  # 2026-11-30
+    next_month = register_project(container, code="B", planned=planned(5, 400))  # 2026-12-01
+    late = register_project(container, code="C", planned=planned(-80, 400))  # 2026-09-07
+    assert [colours(container, p)["start"] for p in (this_month, next_month, late)] == ["yellow", "green", "yellow"]
     clock.advance(days=11)  # 2026-12-07: three months after 2026-09-07
-    assert [colours(app, p)["start"] for p in (this_month, next_month, late)] == ["yellow", "yellow", "red"]
+    assert [colours(container, p)["start"] for p in (this_month, next_month, late)] == ["yellow", "yellow", "red"]
 
 
-def test_below_500_wan_a_project_leaves_the_start_list_once_started(app: Container) -> None:
-    small = register_project(app, code="S", planned_investment=300.0, planned=planned(-100, 400))
-    large = register_project(app, code="L", planned_investment=500.0, planned=planned(-100, 400))
+def test_below_500_wan_a_project_leaves_the_start_list_once_started(container: Container) -> None:
+    small = register_project(container, code="S", planned_investment=300.0, planned=planned(-100, 400))
+    large = register_project(container, code="L", planned_investment=500.0, planned=planned(-100, 400))
     for pid in (small, large):
-        milestone(app, pid, STARTED, days(-40))
-    assert "start" not in colours(app, small)
-    assert colours(app, large)["start"] == "yellow"
-    milestone(app, large, IN_STATISTICS, days(-1))
-    assert "start" not in colours(app, large)
+        milestone(container, pid, STARTED, days(-40))
+    assert "start" not in colours(container, small)
+    assert colours(container, large)["start"] == "yellow"
+    milestone(container, large, IN_STATISTICS, days(-1))
+    assert "start" not in colours(container, large)
 
 
 @pytest.mark.parametrize(("percent", "colour"), [(45.0, "green"), (40.0, "yellow"), (20.0, "yellow"), (19.0, "red")])
 def test_construction_compares_percent_with_the_time_proportional_target(
-    app: Container, percent: float, colour: str
+    container: Container, percent: float, colour: str
 ) -> None:
-    pid = register_project(app, planned=planned(-200, 200))
-    milestone(app, pid, STARTED, days(-190))
-    progress(app, pid, percent)
-    assert colours(app, pid)["construction"] == colour
+    pid = register_project(container, planned=planned(-200, 200))
+    milestone(container, pid, STARTED, days(-190))
+    progress(container, pid, percent)
+    assert colours(container, pid)["construction"] == colour
 
 
 @pytest.mark.parametrize(
     ("completion", "percent", "colour"),
     [(100, 0.0, None), (60, 50.0, "green"), (20, 50.0, "yellow"), (20, 95.0, "green"), (-1, 99.0, "red")],
 )
-def test_the_completion_list(app: Container, completion: int, percent: float, colour: str | None) -> None:
-    pid = register_project(app, planned=planned(-300, completion))
-    milestone(app, pid, STARTED, days(-300))
-    progress(app, pid, percent)
-    assert colours(app, pid).get("completion") == colour
+def test_the_completion_list(container: Container, completion: int, percent: float, colour: str | None) -> None:
+    pid = register_project(container, planned=planned(-300, completion))
+    milestone(container, pid, STARTED, days(-300))
+    progress(container, pid, percent)
+    assert colours(container, pid).get("completion") == colour
 
 
 @pytest.mark.parametrize(("production", "colour"), [(40, "green"), (20, "yellow"), (-1, "red")])
-def test_the_production_list(app: Container, production: int, colour: str) -> None:
-    pid = register_project(app, planned_investment=100.0, planned=planned(-300, -30, production))
-    milestone(app, pid, STARTED, days(-300))
-    milestone(app, pid, COMPLETED, days(-20))
-    assert colours(app, pid) == {"production": colour}
-    milestone(app, pid, IN_PRODUCTION, TODAY)
-    assert colours(app, pid) == {}
+def test_the_production_list(container: Container, production: int, colour: str) -> None:
+    pid = register_project(container, planned_investment=100.0, planned=planned(-300, -30, production))
+    milestone(container, pid, STARTED, days(-300))
+    milestone(container, pid, COMPLETED, days(-20))
+    assert colours(container, pid) == {"production": colour}
+    milestone(container, pid, IN_PRODUCTION, TODAY)
+    assert colours(container, pid) == {}
 
 
-def test_the_project_list_filters_by_list_colour_zone_and_text_and_pages(app: Container) -> None:
-    reds = [register_project(app, code=f"R{i}", name=f"红色项目{i}", planned=planned(-130, 400)) for i in range(3)]
-    register_project(app, code="G", name="绿色项目", zone="zone-2", planned=planned(60, 400))
+def test_the_project_list_filters_by_list_colour_zone_and_text_and_pages(container: Container) -> None:
+    reds = [
+        register_project(container, code=f"R{i}", name=f"红色项目{i}", planned=planned(-130, 400)) for i in range(3)
+    ]
+    register_project(container, code="G", name="绿色项目", zone="zone-2", planned=planned(60, 400))
 
     def ids(by: Any = COORDINATOR, limit: int = 50, **f: Any) -> list[str]:
-        for worker in app.workers():
+        for worker in container.workers():
             worker.catch_up()
         found, cursor = [], None
         while True:
-            page = app.project_views.list_projects(by, ProjectFilter(**f), PageRequest(limit, cursor))
+            page = container.project_views.list_projects(by, ProjectFilter(**f), PageRequest(limit, cursor))
             found += [i["id"] for i in page.items]
             if not (cursor := page.next_cursor):
                 return found
@@ -147,16 +152,16 @@ def test_the_project_list_filters_by_list_colour_zone_and_text_and_pages(app: Co
     assert ids(list="construction") == []
 
 
-def test_project_warnings_belong_to_the_coordinating_centre(app: Container) -> None:
-    pid = register_project(app, planned=planned(-130, 400))
-    register_project(app, code="G", planned=planned(60, 400))
-    for worker in app.workers():
+def test_project_warnings_belong_to_the_coordinating_centre(container: Container) -> None:
+    pid = register_project(container, planned=planned(-130, 400))
+    register_project(container, code="G", planned=planned(60, 400))
+    for worker in container.workers():
         worker.catch_up()
-    items = app.view_service.warnings(COORDINATOR, PageRequest()).items
+    items = container.view_service.warnings(COORDINATOR, PageRequest()).items
     assert [(i["id"], i["level"], i["kind"], i["department"]) for i in items] == [
         (str(pid), "red", "project:start", "service-center")
     ]
-    assert app.view_service.warnings(LEAD, PageRequest()).items == []
+    assert container.view_service.warnings(LEAD, PageRequest()).items == []
 
 
 # -- the rules themselves ------------------------------------------------------------------------

@@ -8,8 +8,9 @@ from uuid import UUID
 
 import pytest
 
-from application.execution import Command, IdempotencyKey
-from domain.errors import DomainError, InvalidCommand, NotFound, NotPermitted, StateConflict, VersionMismatch
+from application.errors import NotFound, VersionMismatch
+from application.execution import CommandContext, IdempotencyKey
+from domain.errors import DomainError, InvalidCommand, NotPermitted, StateConflict
 from domain.project import Milestone, project_id_for
 from domain.values import Actor, Kind
 from infrastructure.container import Container
@@ -20,30 +21,30 @@ from tests.unit.project_steps import TODAY, days, milestone, new_project, progre
 STARTED, IN_STATISTICS, COMPLETED, IN_PRODUCTION = Milestone
 
 
-def types(app: Container, project_id: UUID) -> list[str]:
-    return [e["type"] for e in app.projects.history(project_id, AUDITOR)]
+def types(container: Container, project_id: UUID) -> list[str]:
+    return [e["type"] for e in container.projects.history(project_id, AUDITOR)]
 
 
-def refused(app: Container, error: type[DomainError], rule: str, action: Callable[[], object]) -> None:
+def refused(container: Container, error: type[DomainError], rule: str, action: Callable[[], object]) -> None:
     """The action is refused with `error` naming `rule`, and nothing at all is recorded."""
-    position = s.head_position(app)
+    position = s.head_position(container)
     with pytest.raises(error) as e:
         action()
     assert e.value.rule == rule, e.value.detail
-    assert s.head_position(app) == position
+    assert s.head_position(container) == position
 
 
-def record(app: Container, project_id: UUID, which: Milestone, on: date) -> Callable[[], object]:
-    return lambda: app.projects.record_milestone(
-        project_id, Command(COORDINATOR), milestone=which, on=on, evidence=None
+def record(container: Container, project_id: UUID, which: Milestone, on: date) -> Callable[[], object]:
+    return lambda: container.projects.record_milestone(
+        project_id, CommandContext(COORDINATOR), milestone=which, on=on, evidence=None
     )
 
 
 # -- registration --------------------------------------------------------------------------------
 
 
-def test_register_records_the_project_under_an_id_from_its_code(app: Container) -> None:
-    answer = app.projects.register(Command(COORDINATOR), new_project(signed_on=None))
+def test_register_records_the_project_under_an_id_from_its_code(container: Container) -> None:
+    answer = container.projects.register(CommandContext(COORDINATOR), new_project(signed_on=None))
     p = answer.project
     assert p.id == project_id_for("wj-2026-001")
     assert (p.name, p.code, p.zone, p.planned_investment) == (
@@ -55,13 +56,16 @@ def test_register_records_the_project_under_an_id_from_its_code(app: Container) 
     assert p.signed_on == TODAY.isoformat()
     assert p.planned == {"start": "2026-12-26", "completion": "2027-12-31", "production": "2028-04-09"}
     assert (p.version, answer.open_issue_ids, p.milestones, p.progress) == (1, [], {}, None)
-    assert types(app, p.id) == ["ProjectRegistered"]
+    assert types(container, p.id) == ["ProjectRegistered"]
 
 
-def test_register_a_taken_code_is_refused_whatever_its_case(app: Container) -> None:
-    register_project(app)
+def test_register_a_taken_code_is_refused_whatever_its_case(container: Container) -> None:
+    register_project(container)
     refused(
-        app, StateConflict, "project_code_taken", lambda: register_project(app, code="wj-2026-001", name="另一项目")
+        container,
+        StateConflict,
+        "project_code_taken",
+        lambda: register_project(container, code="wj-2026-001", name="另一项目"),
     )
 
 
@@ -77,174 +81,176 @@ def test_register_a_taken_code_is_refused_whatever_its_case(app: Container) -> N
         ({"signed_on": days(1)}, "signed_on_in_future"),
     ],
 )
-def test_register_with_bad_values_is_refused(app: Container, overrides: dict[str, object], rule: str) -> None:
-    refused(app, InvalidCommand, rule, lambda: register_project(app, **overrides))
+def test_register_with_bad_values_is_refused(container: Container, overrides: dict[str, object], rule: str) -> None:
+    refused(container, InvalidCommand, rule, lambda: register_project(container, **overrides))
 
 
 @pytest.mark.parametrize("who", [LEAD, AUDITOR, REPORTER, ENTERPRISE])
-def test_only_coordinators_register_projects(app: Container, who: Actor) -> None:
-    refused(app, NotPermitted, "role_not_permitted", lambda: register_project(app, by=who))
+def test_only_coordinators_register_projects(container: Container, who: Actor) -> None:
+    refused(container, NotPermitted, "role_not_permitted", lambda: register_project(container, by=who))
 
 
-def test_register_retried_with_its_idempotency_key_replays_the_first_answer(app: Container) -> None:
+def test_register_retried_with_its_idempotency_key_replays_the_first_answer(container: Container) -> None:
     key = IdempotencyKey("token-1", "k-1", "fingerprint")
-    first = app.projects.register(Command(COORDINATOR, idempotency=key), new_project())
-    position = s.head_position(app)
-    again = app.projects.register(Command(COORDINATOR, idempotency=key), new_project())
+    first = container.projects.register(CommandContext(COORDINATOR, idempotency=key), new_project())
+    position = s.head_position(container)
+    again = container.projects.register(CommandContext(COORDINATOR, idempotency=key), new_project())
     assert (again.replayed, again.project.id, again.position) == (True, first.project.id, first.position)
-    assert s.head_position(app) == position
+    assert s.head_position(container) == position
 
 
 # -- milestones ----------------------------------------------------------------------------------
 
 
-def test_milestones_in_order_are_recorded_with_date_and_evidence(app: Container) -> None:
-    pid = register_project(app)
-    answer = app.projects.record_milestone(
-        pid, Command(COORDINATOR), milestone=STARTED, on=days(-30), evidence="施工许可证 510115202610270101"
+def test_milestones_in_order_are_recorded_with_date_and_evidence(container: Container) -> None:
+    pid = register_project(container)
+    answer = container.projects.record_milestone(
+        pid, CommandContext(COORDINATOR), milestone=STARTED, on=days(-30), evidence="施工许可证 510115202610270101"
     )
     for which, on in ((IN_STATISTICS, days(-20)), (COMPLETED, days(-10)), (IN_PRODUCTION, TODAY)):
-        answer = milestone(app, pid, which, on)
+        answer = milestone(container, pid, which, on)
     assert answer.project.milestones["started"] == {"date": "2026-10-27", "evidence": "施工许可证 510115202610270101"}
     assert answer.project.milestones["in_production"] == {"date": "2026-11-26", "evidence": None}
-    assert types(app, pid)[1:] == ["ProjectMilestoneRecorded"] * 4
+    assert types(container, pid)[1:] == ["ProjectMilestoneRecorded"] * 4
 
 
-def test_in_production_before_completed_is_out_of_order(app: Container) -> None:
-    pid = register_project(app)
-    milestone(app, pid, STARTED, days(-30))
-    milestone(app, pid, IN_STATISTICS, days(-20))
-    refused(app, StateConflict, "milestone_out_of_order", record(app, pid, IN_PRODUCTION, days(-1)))
+def test_in_production_before_completed_is_out_of_order(container: Container) -> None:
+    pid = register_project(container)
+    milestone(container, pid, STARTED, days(-30))
+    milestone(container, pid, IN_STATISTICS, days(-20))
+    refused(container, StateConflict, "milestone_out_of_order", record(container, pid, IN_PRODUCTION, days(-1)))
 
 
-def test_statistics_before_start_is_out_of_order(app: Container) -> None:
-    pid = register_project(app)
-    refused(app, StateConflict, "milestone_out_of_order", record(app, pid, IN_STATISTICS, days(-1)))
+def test_statistics_before_start_is_out_of_order(container: Container) -> None:
+    pid = register_project(container)
+    refused(container, StateConflict, "milestone_out_of_order", record(container, pid, IN_STATISTICS, days(-1)))
 
 
-def test_completed_needs_statistics_at_500_wan_or_more(app: Container) -> None:
-    pid = register_project(app, planned_investment=500.0)
-    milestone(app, pid, STARTED, days(-30))
-    refused(app, StateConflict, "milestone_out_of_order", record(app, pid, COMPLETED, days(-1)))
+def test_completed_needs_statistics_at_500_wan_or_more(container: Container) -> None:
+    pid = register_project(container, planned_investment=500.0)
+    milestone(container, pid, STARTED, days(-30))
+    refused(container, StateConflict, "milestone_out_of_order", record(container, pid, COMPLETED, days(-1)))
 
 
-def test_completed_without_statistics_is_allowed_below_500_wan(app: Container) -> None:
-    pid = register_project(app, planned_investment=499.0)
-    milestone(app, pid, STARTED, days(-30))
-    assert milestone(app, pid, COMPLETED, days(-1)).project.version == 3
-    refused(app, StateConflict, "milestone_out_of_order", record(app, pid, IN_STATISTICS, days(-1)))
+def test_completed_without_statistics_is_allowed_below_500_wan(container: Container) -> None:
+    pid = register_project(container, planned_investment=499.0)
+    milestone(container, pid, STARTED, days(-30))
+    assert milestone(container, pid, COMPLETED, days(-1)).project.version == 3
+    refused(container, StateConflict, "milestone_out_of_order", record(container, pid, IN_STATISTICS, days(-1)))
 
 
-def test_a_milestone_recorded_twice_is_refused(app: Container) -> None:
-    pid = register_project(app)
-    milestone(app, pid, STARTED, days(-30))
-    refused(app, StateConflict, "milestone_already_recorded", record(app, pid, STARTED, days(-29)))
+def test_a_milestone_recorded_twice_is_refused(container: Container) -> None:
+    pid = register_project(container)
+    milestone(container, pid, STARTED, days(-30))
+    refused(container, StateConflict, "milestone_already_recorded", record(container, pid, STARTED, days(-29)))
 
 
-def test_a_milestone_dated_before_the_previous_one_is_out_of_order(app: Container) -> None:
-    pid = register_project(app)
-    milestone(app, pid, STARTED, days(-30))
-    refused(app, StateConflict, "milestone_out_of_order", record(app, pid, IN_STATISTICS, days(-31)))
+def test_a_milestone_dated_before_the_previous_one_is_out_of_order(container: Container) -> None:
+    pid = register_project(container)
+    milestone(container, pid, STARTED, days(-30))
+    refused(container, StateConflict, "milestone_out_of_order", record(container, pid, IN_STATISTICS, days(-31)))
 
 
-def test_a_milestone_before_signing_or_in_the_future_is_invalid(app: Container) -> None:
-    pid = register_project(app, signed_on=days(-100))
-    refused(app, InvalidCommand, "milestone_before_signing", record(app, pid, STARTED, days(-101)))
-    refused(app, InvalidCommand, "milestone_in_future", record(app, pid, STARTED, days(1)))
-    assert milestone(app, pid, STARTED, days(-100)).project.version == 2
+def test_a_milestone_before_signing_or_in_the_future_is_invalid(container: Container) -> None:
+    pid = register_project(container, signed_on=days(-100))
+    refused(container, InvalidCommand, "milestone_before_signing", record(container, pid, STARTED, days(-101)))
+    refused(container, InvalidCommand, "milestone_in_future", record(container, pid, STARTED, days(1)))
+    assert milestone(container, pid, STARTED, days(-100)).project.version == 2
 
 
-def test_a_milestone_with_a_stale_if_match_is_refused(app: Container) -> None:
-    pid = register_project(app)
-    milestone(app, pid, STARTED, days(-30))
+def test_a_milestone_with_a_stale_if_match_is_refused(container: Container) -> None:
+    pid = register_project(container)
+    milestone(container, pid, STARTED, days(-30))
     with pytest.raises(VersionMismatch):
-        milestone(app, pid, IN_STATISTICS, days(-1), expected_version=1)
-    assert milestone(app, pid, IN_STATISTICS, days(-1), expected_version=2).project.version == 3
+        milestone(container, pid, IN_STATISTICS, days(-1), expected_version=1)
+    assert milestone(container, pid, IN_STATISTICS, days(-1), expected_version=2).project.version == 3
 
 
-def test_milestones_of_an_unknown_project_are_404(app: Container) -> None:
-    refused(app, NotFound, "not_found", record(app, project_id_for("NOPE"), STARTED, days(-1)))
+def test_milestones_of_an_unknown_project_are_404(container: Container) -> None:
+    refused(container, NotFound, "not_found", record(container, project_id_for("NOPE"), STARTED, days(-1)))
 
 
 # -- progress ------------------------------------------------------------------------------------
 
 
-def test_progress_records_percent_and_investment(app: Container) -> None:
-    pid = register_project(app)
-    answer = progress(app, pid, 35.0, 42_000.0)
+def test_progress_records_percent_and_investment(container: Container) -> None:
+    pid = register_project(container)
+    answer = progress(container, pid, 35.0, 42_000.0)
     assert answer.project.progress == {
         "percent_complete": 35.0,
         "investment_to_date": 42_000.0,
         "note": None,
         "reported_on": "2026-11-26",
     }
-    assert types(app, pid)[-1] == "ProjectProgressReported"
+    assert types(container, pid)[-1] == "ProjectProgressReported"
 
 
 @pytest.mark.parametrize(
     ("percent", "invested", "rule"),
     [(101.0, 0.0, "invalid_percent"), (-1.0, 0.0, "invalid_percent"), (50.0, -1.0, "invalid_investment")],
 )
-def test_progress_out_of_range_is_invalid(app: Container, percent: float, invested: float, rule: str) -> None:
-    pid = register_project(app)
-    refused(app, InvalidCommand, rule, lambda: progress(app, pid, percent, invested))
+def test_progress_out_of_range_is_invalid(container: Container, percent: float, invested: float, rule: str) -> None:
+    pid = register_project(container)
+    refused(container, InvalidCommand, rule, lambda: progress(container, pid, percent, invested))
 
 
 # -- access --------------------------------------------------------------------------------------
 
 
-def test_staff_read_every_project_and_an_enterprise_its_own(app: Container) -> None:
-    pid = register_project(app)
+def test_staff_read_every_project_and_an_enterprise_its_own(container: Container) -> None:
+    pid = register_project(container)
     for who in (COORDINATOR, LEAD, AUDITOR, REPORTER, ENTERPRISE):
-        assert app.projects.get(pid, who).project.id == pid
+        assert container.projects.get(pid, who).project.id == pid
     with pytest.raises(NotFound):
-        app.projects.get(pid, OTHER_ENTERPRISE)
+        container.projects.get(pid, OTHER_ENTERPRISE)
 
 
-def test_history_is_for_coordinators_and_auditors(app: Container) -> None:
-    pid = register_project(app)
-    assert types(app, pid) == ["ProjectRegistered"]
-    assert app.projects.history(pid, COORDINATOR)[0]["actor"]["role"] == "coordinator"
+def test_history_is_for_coordinators_and_auditors(container: Container) -> None:
+    pid = register_project(container)
+    assert types(container, pid) == ["ProjectRegistered"]
+    assert container.projects.history(pid, COORDINATOR)[0]["actor"]["role"] == "coordinator"
     for who in (LEAD, REPORTER, ENTERPRISE):
         with pytest.raises(NotPermitted):
-            app.projects.history(pid, who)
+            container.projects.history(pid, who)
 
 
 # -- project issues ------------------------------------------------------------------------------
 
 
-def issue(app: Container, project_id: str, by: Actor = COORDINATOR) -> UUID:
-    return app.cases.register(Command(by), new_case(kind=Kind.PROJECT_ISSUE, project_id=project_id)).case.id
+def issue(container: Container, project_id: str, by: Actor = COORDINATOR) -> UUID:
+    return container.cases.register(
+        CommandContext(by), new_case(kind=Kind.PROJECT_ISSUE, project_id=project_id)
+    ).case.id
 
 
-def catch_up(app: Container) -> None:
-    for worker in app.workers():
+def catch_up(container: Container) -> None:
+    for worker in container.workers():
         worker.catch_up()
 
 
-def test_a_project_issue_raises_the_projects_open_issue_count(app: Container) -> None:
-    pid = register_project(app)
-    assert app.projects.get(pid, COORDINATOR).open_issue_ids == []
-    first = issue(app, str(pid).upper())
-    second = issue(app, str(pid))
-    catch_up(app)
-    answer = app.projects.get(pid, COORDINATOR)
+def test_a_project_issue_raises_the_projects_open_issue_count(container: Container) -> None:
+    pid = register_project(container)
+    assert container.projects.get(pid, COORDINATOR).open_issue_ids == []
+    first = issue(container, str(pid).upper())
+    second = issue(container, str(pid))
+    catch_up(container)
+    answer = container.projects.get(pid, COORDINATOR)
     assert answer.open_issue_ids == [str(first), str(second)]
-    assert s.current(app, first).project_id == str(pid)
-    s.withdraw(app, first)
-    catch_up(app)
-    assert app.projects.get(pid, COORDINATOR).open_issue_ids == [str(second)]
+    assert s.current(container, first).project_id == str(pid)
+    s.withdraw(container, first)
+    catch_up(container)
+    assert container.projects.get(pid, COORDINATOR).open_issue_ids == [str(second)]
 
 
 @pytest.mark.parametrize("project_id", ["p-1", str(project_id_for("NOPE"))])
-def test_a_project_issue_must_name_an_existing_project(app: Container, project_id: str) -> None:
-    refused(app, InvalidCommand, "unknown_project", lambda: issue(app, project_id))
+def test_a_project_issue_must_name_an_existing_project(container: Container, project_id: str) -> None:
+    refused(container, InvalidCommand, "unknown_project", lambda: issue(container, project_id))
 
 
-def test_an_enterprise_raises_issues_only_for_its_own_projects(app: Container) -> None:
-    ours = register_project(app)
+def test_an_enterprise_raises_issues_only_for_its_own_projects(container: Container) -> None:
+    ours = register_project(container)
     theirs = register_project(
-        app, code="WJ-2026-002", owner={"name": "某公司", "credit_code": OTHER_ENTERPRISE.credit_code}
+        container, code="WJ-2026-002", owner={"name": "某公司", "credit_code": OTHER_ENTERPRISE.credit_code}
     )
-    refused(app, InvalidCommand, "unknown_project", lambda: issue(app, str(theirs), ENTERPRISE))
-    assert s.current(app, issue(app, str(ours), ENTERPRISE)).project_id == str(ours)
+    refused(container, InvalidCommand, "unknown_project", lambda: issue(container, str(theirs), ENTERPRISE))
+    assert s.current(container, issue(container, str(ours), ENTERPRISE)).project_id == str(ours)

@@ -8,9 +8,9 @@ from uuid import UUID
 
 import pytest
 
-from application.execution import Command
+from application.errors import MinPositionNotReached
+from application.execution import CommandContext
 from application.reports import COLUMNS, ReportService
-from application.views import MinPositionNotReached
 from domain.errors import InvalidCommand, NotPermitted
 from domain.values import Actor, Arbitration, Role, Satisfaction, Tier
 from infrastructure.clock import FixedClock
@@ -24,83 +24,83 @@ D = date
 NOV26, NOV30, DEC3, DEC4, DEC10 = D(2026, 11, 26), D(2026, 11, 30), D(2026, 12, 3), D(2026, 12, 4), D(2026, 12, 10)
 
 
-def service(app: Container) -> ReportService:
-    return ReportService(SqlReportReader(app.views), app.directory, app.clock)
+def service(container: Container) -> ReportService:
+    return ReportService(SqlReportReader(container.views), container.directory, container.clock)
 
 
-def report(app: Container, start: date, end: date, by: Actor = REPORTER, **kw: Any) -> dict[str, dict[str, Any]]:
-    for worker in app.workers():
+def report(container: Container, start: date, end: date, by: Actor = REPORTER, **kw: Any) -> dict[str, dict[str, Any]]:
+    for worker in container.workers():
         worker.catch_up()
-    return {r["department"]: r for r in service(app).department_report(by, start, end, **kw)}
+    return {r["department"]: r for r in service(container).department_report(by, start, end, **kw)}
 
 
-def contact(app: Container, case_id: UUID, by: Actor) -> None:
-    app.cases.contact(case_id, s.cmd(by), note="已电话联系企业")
+def contact(container: Container, case_id: UUID, by: Actor) -> None:
+    container.cases.contact(case_id, s.cmd(by), note="已电话联系企业")
 
 
-def day_1(app: Container) -> dict[str, UUID]:
+def day_1(container: Container) -> dict[str, UUID]:
     """Thu 26 Nov: A (tier 2, econ-info + co finance) on time, resolved, dissatisfied; B returned and upheld;
     C returned by ecology and reassigned to housing, answered on time; D to finance; F withdrawn by the enterprise
     after dispatch; G to housing; E withdrawn before dispatch; H never dispatched."""
-    ids = {k: s.register(app) for k in "ABCDEFGH"}
-    s.dispatch(app, ids["A"], co=["finance"])
+    ids = {k: s.register(container) for k in "ABCDEFGH"}
+    s.dispatch(container, ids["A"], co=["finance"])
     for key, lead in (("B", "econ-info"), ("C", "ecology"), ("D", "finance"), ("F", "econ-info"), ("G", "housing")):
-        s.dispatch(app, ids[key], tier=Tier.HANDLING, lead=lead)
-    s.sign_for(app, ids["A"])
-    contact(app, ids["A"], LEAD)
-    s.co_reply(app, ids["A"], CO)
-    s.resolve(app, ids["A"])
-    s.evaluate(app, ids["A"], Satisfaction.DISSATISFIED, by=ENTERPRISE, solved=False)
-    s.return_case(app, ids["B"])
-    s.arbitrate(app, ids["B"], Arbitration.UPHOLD)
-    s.return_case(app, ids["C"], by=OUTSIDER)
-    s.arbitrate(app, ids["C"], Arbitration.REASSIGN, "housing")
-    s.sign_for(app, ids["C"], CO2)
-    contact(app, ids["C"], CO2)
-    s.withdraw(app, ids["E"])
-    s.withdraw(app, ids["F"], by=ENTERPRISE)
+        s.dispatch(container, ids[key], tier=Tier.HANDLING, lead=lead)
+    s.sign_for(container, ids["A"])
+    contact(container, ids["A"], LEAD)
+    s.co_reply(container, ids["A"], CO)
+    s.resolve(container, ids["A"])
+    s.evaluate(container, ids["A"], Satisfaction.DISSATISFIED, by=ENTERPRISE, solved=False)
+    s.return_case(container, ids["B"])
+    s.arbitrate(container, ids["B"], Arbitration.UPHOLD)
+    s.return_case(container, ids["C"], by=OUTSIDER)
+    s.arbitrate(container, ids["C"], Arbitration.REASSIGN, "housing")
+    s.sign_for(container, ids["C"], CO2)
+    contact(container, ids["C"], CO2)
+    s.withdraw(container, ids["E"])
+    s.withdraw(container, ids["F"], by=ENTERPRISE)
     return ids
 
 
-def to_day_4(app: Container, clock: FixedClock, ids: dict[str, UUID]) -> None:
+def to_day_4(container: Container, clock: FixedClock, ids: dict[str, UUID]) -> None:
     """Fri 27 Nov: B and G signed for and contacted; A reopened. Mon 30 Nov: D signed for late (due 27 Nov),
     its due date extended from 3 to 8 Dec; B resolved (2 working days) and evaluated satisfied."""
     clock.advance(days=1)
-    s.sign_for(app, ids["B"])
-    contact(app, ids["B"], LEAD)
-    s.sign_for(app, ids["G"], CO2)
-    contact(app, ids["G"], CO2)
-    s.reopen(app, ids["A"])
+    s.sign_for(container, ids["B"])
+    contact(container, ids["B"], LEAD)
+    s.sign_for(container, ids["G"], CO2)
+    contact(container, ids["G"], CO2)
+    s.reopen(container, ids["A"])
     clock.advance(days=3)
-    s.sign_for(app, ids["D"], CO)
-    contact(app, ids["D"], CO)
-    s.request_extension(app, ids["D"], 3, by=CO)
-    s.decide_extension(app, ids["D"], approved=True)
-    s.resolve(app, ids["B"])
-    s.evaluate(app, ids["B"], Satisfaction.SATISFIED)
+    s.sign_for(container, ids["D"], CO)
+    contact(container, ids["D"], CO)
+    s.request_extension(container, ids["D"], 3, by=CO)
+    s.decide_extension(container, ids["D"], approved=True)
+    s.resolve(container, ids["B"])
+    s.evaluate(container, ids["B"], Satisfaction.SATISFIED)
 
 
-def to_day_11(app: Container, clock: FixedClock, ids: dict[str, UUID]) -> None:
+def to_day_11(container: Container, clock: FixedClock, ids: dict[str, UUID]) -> None:
     """Tue 1 Dec: C resolved by housing (3 working days), basically satisfied, not solved. Mon 7 Dec: D resolved
     (7 working days, on time thanks to the extension), very dissatisfied. Tue 8 Dec: A's round 2 resolved
     (7 working days), very satisfied, solved, closed. G stays open past its due date, 3 Dec."""
     clock.advance(days=1)
-    s.resolve(app, ids["C"], by=CO2)
-    s.evaluate(app, ids["C"], Satisfaction.BASICALLY_SATISFIED, solved=False)
+    s.resolve(container, ids["C"], by=CO2)
+    s.evaluate(container, ids["C"], Satisfaction.BASICALLY_SATISFIED, solved=False)
     clock.advance(days=6)
-    s.resolve(app, ids["D"], by=CO)
-    s.evaluate(app, ids["D"], Satisfaction.VERY_DISSATISFIED, solved=False)
+    s.resolve(container, ids["D"], by=CO)
+    s.evaluate(container, ids["D"], Satisfaction.VERY_DISSATISFIED, solved=False)
     clock.advance(days=1)
-    s.resolve(app, ids["A"])
-    s.evaluate(app, ids["A"], Satisfaction.VERY_SATISFIED)
-    s.close(app, ids["A"])
+    s.resolve(container, ids["A"])
+    s.evaluate(container, ids["A"], Satisfaction.VERY_SATISFIED)
+    s.close(container, ids["A"])
     clock.advance(days=2)
 
 
-def whole_scenario(app: Container, clock: FixedClock) -> None:
-    ids = day_1(app)
-    to_day_4(app, clock, ids)
-    to_day_11(app, clock, ids)
+def whole_scenario(container: Container, clock: FixedClock) -> None:
+    ids = day_1(container)
+    to_day_4(container, clock, ids)
+    to_day_11(container, clock, ids)
 
 
 def figures(row: dict[str, Any]) -> tuple[Any, ...]:
@@ -140,42 +140,42 @@ def check(found: dict[str, dict[str, Any]], expected: dict[str, tuple[Any, ...]]
         assert row["policy_version"] == "2026.1"
 
 
-def test_every_figure_matches_the_hand_count(app: Container, clock: FixedClock) -> None:
-    whole_scenario(app, clock)
-    found = report(app, NOV26, DEC10)
-    assert list(found) == [d.code for d in app.directory] + ["undispatched"]
+def test_every_figure_matches_the_hand_count(container: Container, clock: FixedClock) -> None:
+    whole_scenario(container, clock)
+    found = report(container, NOV26, DEC10)
+    assert list(found) == [d.code for d in container.directory] + ["undispatched"]
     check(found, HAND_COUNT_TO_DEC10)
     assert found["econ-info"]["name"] == "区经济和信息化局"
     assert found["undispatched"]["zone"] is None
 
 
-def test_a_past_period_is_unchanged_by_later_events(app: Container, clock: FixedClock) -> None:
-    ids = day_1(app)
-    to_day_4(app, clock, ids)
-    before = report(app, NOV26, NOV30)
+def test_a_past_period_is_unchanged_by_later_events(container: Container, clock: FixedClock) -> None:
+    ids = day_1(container)
+    to_day_4(container, clock, ids)
+    before = report(container, NOV26, NOV30)
     check(before, HAND_COUNT_TO_NOV30)
-    to_day_11(app, clock, ids)
-    assert report(app, NOV26, NOV30) == before
+    to_day_11(container, clock, ids)
+    assert report(container, NOV26, NOV30) == before
 
 
-def test_the_report_is_recomputed_from_events_by_a_rebuilt_projection(app: Container, clock: FixedClock) -> None:
-    whole_scenario(app, clock)
-    expected = report(app, NOV26, DEC10)
-    projection = next(p for p in app.projections if p.name == "reports")
-    generation = rebuild(app, projection, lambda done, total: None)
-    assert app.views.active_generation("reports") == generation > 1
-    assert report(app, NOV26, DEC10) == expected
+def test_the_report_is_recomputed_from_events_by_a_rebuilt_projection(container: Container, clock: FixedClock) -> None:
+    whole_scenario(container, clock)
+    expected = report(container, NOV26, DEC10)
+    projection = next(p for p in container.projections if p.name == "reports")
+    generation = rebuild(container, projection, lambda done, total: None)
+    assert container.views.active_generation("reports") == generation > 1
+    assert report(container, NOV26, DEC10) == expected
 
 
-def test_overdue_counts_from_the_day_after_the_due_date(app: Container, clock: FixedClock) -> None:
-    whole_scenario(app, clock)
-    assert report(app, NOV26, DEC3)["housing"]["overdue"] == 0
-    assert report(app, NOV26, DEC4)["housing"]["overdue"] == 1
+def test_overdue_counts_from_the_day_after_the_due_date(container: Container, clock: FixedClock) -> None:
+    whole_scenario(container, clock)
+    assert report(container, NOV26, DEC3)["housing"]["overdue"] == 0
+    assert report(container, NOV26, DEC4)["housing"]["overdue"] == 1
 
 
-def test_a_period_after_the_events_has_only_open_cases(app: Container, clock: FixedClock) -> None:
-    whole_scenario(app, clock)
-    found = report(app, D(2027, 1, 1), D(2027, 1, 31))
+def test_a_period_after_the_events_has_only_open_cases(container: Container, clock: FixedClock) -> None:
+    whole_scenario(container, clock)
+    found = report(container, D(2027, 1, 1), D(2027, 1, 31))
     assert {d: (r["open"], r["overdue"]) for d, r in found.items() if r["open"]} == {
         "econ-info": (1, 0),
         "finance": (1, 0),
@@ -185,54 +185,54 @@ def test_a_period_after_the_events_has_only_open_cases(app: Container, clock: Fi
     assert all(r["dispatched"] == 0 and r["response_rate"] is None for r in found.values())
 
 
-def test_zone_keeps_the_departments_of_that_zone(app: Container, clock: FixedClock) -> None:
+def test_zone_keeps_the_departments_of_that_zone(container: Container, clock: FixedClock) -> None:
     hi_tech = Actor("handler-hitech", Role.HANDLER, "hi-tech-zone")
-    case_id = s.register(app)
-    s.dispatch(app, case_id, tier=Tier.HANDLING, lead="hi-tech-zone")
-    s.sign_for(app, case_id, hi_tech)
-    found = report(app, NOV26, NOV26, zone="zone-1")
+    case_id = s.register(container)
+    s.dispatch(container, case_id, tier=Tier.HANDLING, lead="hi-tech-zone")
+    s.sign_for(container, case_id, hi_tech)
+    found = report(container, NOV26, NOV26, zone="zone-1")
     assert list(found) == ["hi-tech-zone"]
     assert (found["hi-tech-zone"]["dispatched"], found["hi-tech-zone"]["response_rate"]) == (1, 0.0)
     with pytest.raises(InvalidCommand) as e:
-        report(app, NOV26, NOV26, zone="zone-9")
+        report(container, NOV26, NOV26, zone="zone-9")
     assert e.value.rule == "unknown_zone"
 
 
-def test_the_period_defaults_to_this_month_to_date_and_must_not_run_backwards(app: Container) -> None:
-    assert service(app).period(None, None) == (D(2026, 11, 1), NOV26)
-    assert service(app).period(None, D(2026, 10, 15)) == (D(2026, 10, 1), D(2026, 10, 15))
+def test_the_period_defaults_to_this_month_to_date_and_must_not_run_backwards(container: Container) -> None:
+    assert service(container).period(None, None) == (D(2026, 11, 1), NOV26)
+    assert service(container).period(None, D(2026, 10, 15)) == (D(2026, 10, 1), D(2026, 10, 15))
     with pytest.raises(InvalidCommand) as e:
-        service(app).department_report(REPORTER, DEC10, NOV26)
+        service(container).department_report(REPORTER, DEC10, NOV26)
     assert e.value.rule == "invalid_period"
 
 
 @pytest.mark.parametrize("by", [COORDINATOR, REPORTER, AUDITOR])
-def test_coordinators_reporters_and_auditors_read_reports(app: Container, by: Actor) -> None:
-    assert len(report(app, NOV26, NOV26, by=by)) == len(app.directory) + 1
+def test_coordinators_reporters_and_auditors_read_reports(container: Container, by: Actor) -> None:
+    assert len(report(container, NOV26, NOV26, by=by)) == len(container.directory) + 1
 
 
 @pytest.mark.parametrize("by", [LEAD, ENTERPRISE])
-def test_handlers_and_enterprises_may_not(app: Container, by: Actor) -> None:
+def test_handlers_and_enterprises_may_not(container: Container, by: Actor) -> None:
     with pytest.raises(NotPermitted):
-        report(app, NOV26, NOV26, by=by)
+        report(container, NOV26, NOV26, by=by)
 
 
-def test_min_position_waits_for_the_reports_projection(app: Container) -> None:
-    result = app.cases.register(Command(COORDINATOR), new_case())
-    for worker in app.workers():
+def test_min_position_waits_for_the_reports_projection(container: Container) -> None:
+    result = container.cases.register(CommandContext(COORDINATOR), new_case())
+    for worker in container.workers():
         worker.catch_up()
-    rows = service(app).department_report(REPORTER, NOV26, NOV26, min_position=result.position)
+    rows = service(container).department_report(REPORTER, NOV26, NOV26, min_position=result.position)
     assert next(r for r in rows if r["department"] == "undispatched")["open"] == 1
 
 
-def test_min_position_not_reached_is_refused(app: Container, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_min_position_not_reached_is_refused(container: Container, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("application.views.MIN_POSITION_WAIT", 0.05)
-    position = app.cases.register(Command(COORDINATOR), new_case()).position
+    position = container.cases.register(CommandContext(COORDINATOR), new_case()).position
     with pytest.raises(MinPositionNotReached) as e:
-        service(app).department_report(REPORTER, NOV26, NOV26, min_position=position)
+        service(container).department_report(REPORTER, NOV26, NOV26, min_position=position)
     assert e.value.rule == "min_position_not_reached"
 
 
-def test_the_same_figures_on_sqlite_and_postgresql(durable_app: Container, clock: FixedClock) -> None:
-    whole_scenario(durable_app, clock)
-    check(report(durable_app, NOV26, DEC10), HAND_COUNT_TO_DEC10)
+def test_the_same_figures_on_sqlite_and_postgresql(durable_container: Container, clock: FixedClock) -> None:
+    whole_scenario(durable_container, clock)
+    check(report(durable_container, NOV26, DEC10), HAND_COUNT_TO_DEC10)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from application.execution import Command
+from application.execution import CommandContext
 from domain.values import Escalation, Satisfaction, Tier
 from infrastructure.clock import FixedClock
 from infrastructure.container import Container, build
@@ -41,15 +41,15 @@ def september_app(september_clock: FixedClock) -> Iterator[Container]:
 # -- done when -------------------------------------------------------------------------------------
 
 
-def test_track_a_case_dispatched_today_turns_red_for_sign_for_12_days_later(app: Container) -> None:
-    case = s.dispatch(app, s.register(app), tier=Tier.HANDLING)  # Thursday 2026-11-26
+def test_track_a_case_dispatched_today_turns_red_for_sign_for_12_days_later(container: Container) -> None:
+    case = s.dispatch(container, s.register(container), tier=Tier.HANDLING)  # Thursday 2026-11-26
     assert all(date.fromisoformat(c["due"]) > date(2026, 11, 26) for c in case.due.values())
     now = local(2026, 12, 8)
 
-    summary = track_afresh(app, now)
+    summary = track_afresh(container, now)
 
     assert raised(summary) == {("sign_for", "red"), ("handling", "red")}
-    warning = s.current(app, case.id).warnings["sign_for"]
+    warning = s.current(container, case.id).warnings["sign_for"]
     assert warning == {
         "level": "red",
         "kind": "sign_for",
@@ -57,59 +57,63 @@ def test_track_a_case_dispatched_today_turns_red_for_sign_for_12_days_later(app:
         "due": "2026-11-27",
         "department": "econ-info",
     }
-    assert view_kinds(app, case.id) == {
+    assert view_kinds(container, case.id) == {
         "sign_for": ("red", "econ-info"),
         "handling": ("red", "econ-info"),
     }
 
 
-def test_track_records_warnings_as_the_tracking_system_at_the_runs_time(app: Container) -> None:
-    case_id = s.dispatched_case(app, tier=Tier.HANDLING)
+def test_track_records_warnings_as_the_tracking_system_at_the_runs_time(container: Container) -> None:
+    case_id = s.dispatched_case(container, tier=Tier.HANDLING)
     now = local(2026, 12, 8)
 
-    track_afresh(app, now)
+    track_afresh(container, now)
 
-    recorded = events(app, case_id, "CaseWarningRaised")
+    recorded = events(container, case_id, "CaseWarningRaised")
     assert {e["actor"]["id"] for e in recorded} == {"system:tracking"}
     assert {e["actor"]["role"] for e in recorded} == {"system"}
     assert {e["at"] for e in recorded} == {now}
 
 
-def test_track_again_records_nothing_new(app: Container) -> None:
-    case_id = s.dispatched_case(app, tier=Tier.HANDLING)
-    track_afresh(app, local(2026, 12, 8))
-    head, version = s.head_position(app), s.version(app, case_id)
+def test_track_again_records_nothing_new(container: Container) -> None:
+    case_id = s.dispatched_case(container, tier=Tier.HANDLING)
+    track_afresh(container, local(2026, 12, 8))
+    head, version = s.head_position(container), s.version(container, case_id)
 
-    again = [track_afresh(app, local(2026, 12, 8)), track(app, local(2026, 12, 8)), track(app, local(2026, 12, 20))]
+    again = [
+        track_afresh(container, local(2026, 12, 8)),
+        track(container, local(2026, 12, 8)),
+        track(container, local(2026, 12, 20)),
+    ]
 
     assert [a.raised for a in again] == [[], [], []]
-    assert (s.head_position(app), s.version(app, case_id)) == (head, version)
+    assert (s.head_position(container), s.version(container, case_id)) == (head, version)
 
 
-def test_track_at_an_earlier_or_later_time_never_clears_a_warning(app: Container) -> None:
-    case_id = s.dispatched_case(app, tier=Tier.HANDLING)
-    track_afresh(app, local(2026, 12, 8))
+def test_track_at_an_earlier_or_later_time_never_clears_a_warning(container: Container) -> None:
+    case_id = s.dispatched_case(container, tier=Tier.HANDLING)
+    track_afresh(container, local(2026, 12, 8))
 
     for moment in (local(2026, 11, 26, 10), local(2026, 11, 27), local(2027, 3, 1)):
-        assert track_afresh(app, moment).raised == []
+        assert track_afresh(container, moment).raised == []
 
-    assert warnings(app, case_id) == {"sign_for": "red", "handling": "red"}
-    assert events(app, case_id, "CaseWarningCleared") == []
+    assert warnings(container, case_id) == {"sign_for": "red", "handling": "red"}
+    assert events(container, case_id, "CaseWarningCleared") == []
 
 
-def test_sign_for_clears_the_sign_for_warning_only(app: Container, clock: FixedClock) -> None:
-    case_id = s.dispatched_case(app, tier=Tier.HANDLING)
-    track_afresh(app, local(2026, 12, 8))
+def test_sign_for_clears_the_sign_for_warning_only(container: Container, clock: FixedClock) -> None:
+    case_id = s.dispatched_case(container, tier=Tier.HANDLING)
+    track_afresh(container, local(2026, 12, 8))
     clock.at = local(2026, 12, 8, 10).astimezone(UTC)
 
-    case = s.sign_for(app, case_id)
+    case = s.sign_for(container, case_id)
 
-    assert warnings(app, case_id) == {"handling": "red"}
-    assert s.types(app, case_id)[-2:] == ["CaseSignedFor", "CaseWarningCleared"]
-    cleared = s.last_event(app, case_id)
+    assert warnings(container, case_id) == {"handling": "red"}
+    assert s.types(container, case_id)[-2:] == ["CaseSignedFor", "CaseWarningCleared"]
+    cleared = s.last_event(container, case_id)
     assert cleared["data"] == {"kind": "sign_for", "level": "red", "cause": "CaseSignedFor"}
     assert cleared["actor"]["id"] == "handler-econ"
-    assert view_kinds(app, case.id) == {"handling": ("red", "econ-info")}
+    assert view_kinds(container, case.id) == {"handling": ("red", "econ-info")}
 
 
 # -- thresholds ------------------------------------------------------------------------------------
@@ -125,24 +129,26 @@ def test_sign_for_clears_the_sign_for_warning_only(app: Container, clock: FixedC
     ],
 )
 def test_track_sign_for_is_yellow_on_its_last_working_day_and_red_after(
-    app: Container, moment: datetime, level: str | None
+    container: Container, moment: datetime, level: str | None
 ) -> None:
-    case_id = s.dispatched_case(app)
+    case_id = s.dispatched_case(container)
 
-    track_afresh(app, moment)
+    track_afresh(container, moment)
 
-    assert warnings(app, case_id).get("sign_for") == level
+    assert warnings(container, case_id).get("sign_for") == level
 
 
-def test_track_red_replaces_yellow_of_the_same_clock(app: Container) -> None:
-    case_id = s.dispatched_case(app)
-    track_afresh(app, local(2026, 11, 27))
+def test_track_red_replaces_yellow_of_the_same_clock(container: Container) -> None:
+    case_id = s.dispatched_case(container)
+    track_afresh(container, local(2026, 11, 27))
 
-    summary = track_afresh(app, local(2026, 11, 28))
+    summary = track_afresh(container, local(2026, 11, 28))
 
     assert ("sign_for", "red") in raised(summary)
-    assert warnings(app, case_id)["sign_for"] == "red"
-    levels = [e["data"]["level"] for e in events(app, case_id, "CaseWarningRaised") if e["data"]["kind"] == "sign_for"]
+    assert warnings(container, case_id)["sign_for"] == "red"
+    levels = [
+        e["data"]["level"] for e in events(container, case_id, "CaseWarningRaised") if e["data"]["kind"] == "sign_for"
+    ]
     assert levels == ["yellow", "red"]
 
 
@@ -156,122 +162,126 @@ def test_track_red_replaces_yellow_of_the_same_clock(app: Container) -> None:
     ],
 )
 def test_track_resolution_is_yellow_once_80_percent_of_its_limit_passed(
-    app: Container, day: date, level: str | None
+    container: Container, day: date, level: str | None
 ) -> None:
-    case_id = s.in_progress_case(app)  # resolution due Thursday 2026-12-17, 15 working days
+    case_id = s.in_progress_case(container)  # resolution due Thursday 2026-12-17, 15 working days
 
-    track_afresh(app, local(day.year, day.month, day.day))
+    track_afresh(container, local(day.year, day.month, day.day))
 
-    assert warnings(app, case_id).get("resolution") == level
-
-
-def test_track_short_clocks_have_no_80_percent_rule(app: Container) -> None:
-    case_id = s.dispatched_case(app, co=["finance"])  # co-reply due Tuesday 2026-12-01, 3 working days
-
-    track_afresh(app, local(2026, 11, 30))  # 2 of 3 passed
-
-    assert "co_reply:finance" not in warnings(app, case_id)
+    assert warnings(container, case_id).get("resolution") == level
 
 
-def test_track_stalls_an_in_progress_case_without_a_lead_note_for_3_working_days(app: Container) -> None:
-    case_id = s.in_progress_case(app)  # signed for Thursday 2026-11-26
+def test_track_short_clocks_have_no_80_percent_rule(container: Container) -> None:
+    case_id = s.dispatched_case(container, co=["finance"])  # co-reply due Tuesday 2026-12-01, 3 working days
 
-    assert "stalled" not in raised(track_afresh(app, local(2026, 12, 1)))  # Fri, Mon, Tue: a note was due by today
-    summary = track_afresh(app, local(2026, 12, 2))
+    track_afresh(container, local(2026, 11, 30))  # 2 of 3 passed
+
+    assert "co_reply:finance" not in warnings(container, case_id)
+
+
+def test_track_stalls_an_in_progress_case_without_a_lead_note_for_3_working_days(container: Container) -> None:
+    case_id = s.in_progress_case(container)  # signed for Thursday 2026-11-26
+
+    assert "stalled" not in raised(
+        track_afresh(container, local(2026, 12, 1))
+    )  # Fri, Mon, Tue: a note was due by today
+    summary = track_afresh(container, local(2026, 12, 2))
 
     assert ("stalled", "yellow") in raised(summary)
-    assert s.current(app, case_id).warnings["stalled"]["due"] == "2026-12-01"
+    assert s.current(container, case_id).warnings["stalled"]["due"] == "2026-12-01"
 
 
-def test_track_revisit_is_yellow_when_the_window_ended_unevaluated(app: Container) -> None:
-    case_id = s.resolved_case(app)  # revisit window ends Thursday 2026-12-03
+def test_track_revisit_is_yellow_when_the_window_ended_unevaluated(container: Container) -> None:
+    case_id = s.resolved_case(container)  # revisit window ends Thursday 2026-12-03
 
-    assert track_afresh(app, local(2026, 12, 3)).raised == []
-    summary = track_afresh(app, local(2026, 12, 4))
+    assert track_afresh(container, local(2026, 12, 3)).raised == []
+    summary = track_afresh(container, local(2026, 12, 4))
 
     assert raised(summary) == {("revisit", "yellow")}
-    assert view_kinds(app, case_id) == {"revisit": ("yellow", "service-center")}
+    assert view_kinds(container, case_id) == {"revisit": ("yellow", "service-center")}
 
 
-def test_track_two_dissatisfied_rounds_raise_a_red_warning(app: Container) -> None:
-    case_id = s.evaluated_case(app, Satisfaction.DISSATISFIED)
-    assert track_afresh(app, local(2026, 11, 26, 12)).raised == []
-    s.reopen(app, case_id)
-    s.resolve(app, case_id)
-    s.evaluate(app, case_id, Satisfaction.VERY_DISSATISFIED)
+def test_track_two_dissatisfied_rounds_raise_a_red_warning(container: Container) -> None:
+    case_id = s.evaluated_case(container, Satisfaction.DISSATISFIED)
+    assert track_afresh(container, local(2026, 11, 26, 12)).raised == []
+    s.reopen(container, case_id)
+    s.resolve(container, case_id)
+    s.evaluate(container, case_id, Satisfaction.VERY_DISSATISFIED)
 
-    summary = track_afresh(app, local(2026, 11, 26, 12))
+    summary = track_afresh(container, local(2026, 11, 26, 12))
 
     assert raised(summary) == {("dissatisfied", "red")}
-    s.reopen(app, case_id)
-    assert warnings(app, case_id)["dissatisfied"] == "red"  # the count never goes down
+    s.reopen(container, case_id)
+    assert warnings(container, case_id)["dissatisfied"] == "red"  # the count never goes down
 
 
-def test_track_supervision_order_turns_yellow_then_red(app: Container) -> None:
-    case_id = s.in_progress_case(app)
-    app.cases.escalate(case_id, s.cmd(), level=Escalation.SUPERVISE, reason="逾期未办", due=None)  # due 12-03
+def test_track_supervision_order_turns_yellow_then_red(container: Container) -> None:
+    case_id = s.in_progress_case(container)
+    container.cases.escalate(case_id, s.cmd(), level=Escalation.SUPERVISE, reason="逾期未办", due=None)  # due 12-03
 
-    assert ("supervision", "yellow") in raised(track_afresh(app, local(2026, 12, 3)))
-    assert ("supervision", "red") in raised(track_afresh(app, local(2026, 12, 4)))
-    assert warnings(app, case_id)["supervision"] == "red"
+    assert ("supervision", "yellow") in raised(track_afresh(container, local(2026, 12, 3)))
+    assert ("supervision", "red") in raised(track_afresh(container, local(2026, 12, 4)))
+    assert warnings(container, case_id)["supervision"] == "red"
 
 
-def test_track_supervision_due_on_a_sunday_is_yellow_from_the_friday_before(app: Container, clock: FixedClock) -> None:
-    case_id = s.in_progress_case(app)
+def test_track_supervision_due_on_a_sunday_is_yellow_from_the_friday_before(
+    container: Container, clock: FixedClock
+) -> None:
+    case_id = s.in_progress_case(container)
     clock.at = local(2026, 12, 8).astimezone(UTC)  # Tuesday: 3 working days to go, too few for the 80% rule
-    app.cases.escalate(case_id, s.cmd(), level=Escalation.SUPERVISE, reason="督办", due=date(2026, 12, 13))
+    container.cases.escalate(case_id, s.cmd(), level=Escalation.SUPERVISE, reason="督办", due=date(2026, 12, 13))
 
-    assert "supervision" not in raised(track_afresh(app, local(2026, 12, 10)))
-    assert ("supervision", "yellow") in raised(track_afresh(app, local(2026, 12, 11)))
-    assert ("supervision", "red") in raised(track_afresh(app, local(2026, 12, 14)))
-
-
-def test_track_long_supervision_order_is_yellow_once_80_percent_passed(app: Container) -> None:
-    case_id = s.in_progress_case(app)
-    app.cases.escalate(case_id, s.cmd(), level=Escalation.SUPERVISE, reason="督办", due=date(2026, 12, 13))
-
-    assert "supervision" not in raised(track_afresh(app, local(2026, 12, 9)))  # 8 of 11 working days passed
-    assert ("supervision", "yellow") in raised(track_afresh(app, local(2026, 12, 10)))  # 9 of 11
+    assert "supervision" not in raised(track_afresh(container, local(2026, 12, 10)))
+    assert ("supervision", "yellow") in raised(track_afresh(container, local(2026, 12, 11)))
+    assert ("supervision", "red") in raised(track_afresh(container, local(2026, 12, 14)))
 
 
-def test_track_skips_a_case_whose_latest_event_is_later_than_the_run(app: Container, clock: FixedClock) -> None:
-    case_id = s.dispatched_case(app, tier=Tier.HANDLING)
+def test_track_long_supervision_order_is_yellow_once_80_percent_passed(container: Container) -> None:
+    case_id = s.in_progress_case(container)
+    container.cases.escalate(case_id, s.cmd(), level=Escalation.SUPERVISE, reason="督办", due=date(2026, 12, 13))
+
+    assert "supervision" not in raised(track_afresh(container, local(2026, 12, 9)))  # 8 of 11 working days passed
+    assert ("supervision", "yellow") in raised(track_afresh(container, local(2026, 12, 10)))  # 9 of 11
+
+
+def test_track_skips_a_case_whose_latest_event_is_later_than_the_run(container: Container, clock: FixedClock) -> None:
+    case_id = s.dispatched_case(container, tier=Tier.HANDLING)
     clock.at = local(2026, 12, 8).astimezone(UTC)
-    s.sign_for(app, case_id)
+    s.sign_for(container, case_id)
 
-    assert track_afresh(app, local(2026, 12, 5)).raised == []  # handling was overdue then, but history is ordered
-    assert ("handling", "red") in raised(track_afresh(app, local(2026, 12, 8, 12)))
+    assert track_afresh(container, local(2026, 12, 5)).raised == []  # handling was overdue then, but history is ordered
+    assert ("handling", "red") in raised(track_afresh(container, local(2026, 12, 8, 12)))
 
 
-def test_track_evaluates_only_changed_cases_until_the_day_changes(app: Container) -> None:
-    s.dispatched_case(app)
-    busy = s.dispatched_case(app)
-    assert track(app, local(2026, 11, 27)).evaluated == 2
-    s.co_reply(app, busy, CO)
+def test_track_evaluates_only_changed_cases_until_the_day_changes(container: Container) -> None:
+    s.dispatched_case(container)
+    busy = s.dispatched_case(container)
+    assert track(container, local(2026, 11, 27)).evaluated == 2
+    s.co_reply(container, busy, CO)
 
-    again = track(app, local(2026, 11, 27, 10))
+    again = track(container, local(2026, 11, 27, 10))
 
     assert (again.candidates, again.evaluated) == (2, 1)
-    assert track(app, local(2026, 11, 28)).evaluated == 2
+    assert track(container, local(2026, 11, 28)).evaluated == 2
 
 
-def test_track_retries_a_case_written_meanwhile(app: Container, monkeypatch: pytest.MonkeyPatch) -> None:
-    case_id = s.dispatched_case(app, tier=Tier.HANDLING)
-    executor = app.tracking.executor
+def test_track_retries_a_case_written_meanwhile(container: Container, monkeypatch: pytest.MonkeyPatch) -> None:
+    case_id = s.dispatched_case(container, tier=Tier.HANDLING)
+    executor = container.tracking.executor
     save, calls = executor.save, []
 
-    def racing_save(case: Any, others: Any, cmd: Command) -> Any:
+    def racing_save(case: Any, others: Any, cmd: CommandContext) -> Any:
         calls.append(cmd.by.id)
         if calls == ["system:tracking"]:  # a coordinator writes between the job's load and its save
-            app.cases.escalate(case_id, s.cmd(), level=Escalation.URGE, reason="催办", due=None)
+            container.cases.escalate(case_id, s.cmd(), level=Escalation.URGE, reason="催办", due=None)
         return save(case, others, cmd)
 
     monkeypatch.setattr(executor, "save", racing_save)
-    summary = track_afresh(app, local(2026, 12, 8))
+    summary = track_afresh(container, local(2026, 12, 8))
 
     assert calls == ["system:tracking", "coordinator-1", "system:tracking"]
     assert raised(summary) == {("sign_for", "red"), ("handling", "red")}
-    assert s.types(app, case_id)[-3:] == ["CaseEscalated", "CaseWarningRaised", "CaseWarningRaised"]
+    assert s.types(container, case_id)[-3:] == ["CaseEscalated", "CaseWarningRaised", "CaseWarningRaised"]
 
 
 # -- the calendar: National Day 2026 and the 2026 -> 2027 year end ------------------------------------
@@ -318,25 +328,25 @@ def test_track_co_reply_after_national_day(september_app: Container, day: date, 
     ],
 )
 def test_track_across_the_year_end_uses_the_provisional_calendar(
-    app: Container, clock: FixedClock, day: date, level: str | None
+    container: Container, clock: FixedClock, day: date, level: str | None
 ) -> None:
-    case_id = s.register(app)
+    case_id = s.register(container)
     clock.at = local(2026, 12, 28).astimezone(UTC)  # Monday
-    case = s.dispatch(app, case_id, co=["finance"])
+    case = s.dispatch(container, case_id, co=["finance"])
     assert case.due["resolution"] == {"due": "2027-01-19", "provisional": True, "policy_version": "2026.1"}
 
-    track_afresh(app, local(day.year, day.month, day.day))  # 15 working days, 2027-01-01 off: 80% after 01-14
+    track_afresh(container, local(day.year, day.month, day.day))  # 15 working days, 2027-01-01 off: 80% after 01-14
 
-    assert warnings(app, case_id).get("resolution") == level
+    assert warnings(container, case_id).get("resolution") == level
 
 
 @pytest.mark.parametrize(("due", "provisional"), [(date(2026, 12, 31), False), (date(2027, 1, 8), True)])
 def test_escalate_supervise_with_a_date_beyond_official_data_is_provisional(
-    app: Container, clock: FixedClock, due: date, provisional: bool
+    container: Container, clock: FixedClock, due: date, provisional: bool
 ) -> None:
-    case_id = s.in_progress_case(app)
+    case_id = s.in_progress_case(container)
     clock.at = local(2026, 12, 28).astimezone(UTC)
 
-    case = app.cases.escalate(case_id, s.cmd(), level=Escalation.SUPERVISE, reason="督办", due=due).case
+    case = container.cases.escalate(case_id, s.cmd(), level=Escalation.SUPERVISE, reason="督办", due=due).case
 
     assert case.due["supervision"] == {"due": due.isoformat(), "provisional": provisional, "policy_version": "2026.1"}

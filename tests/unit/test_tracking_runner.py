@@ -8,7 +8,7 @@ from datetime import UTC
 
 import pytest
 
-from application.execution import Command
+from application.execution import CommandContext
 from application.tracking import TrackingSummary
 from domain.values import Tier
 from infrastructure.clock import FixedClock
@@ -20,88 +20,88 @@ from tests.unit import case_steps as s
 from tests.unit.tracking_steps import catch_up, local, warnings
 
 
-def test_tracking_loop_runs_nothing_without_the_lock(app: Container, clock: FixedClock) -> None:
-    s.dispatched_case(app)
-    catch_up(app)
+def test_tracking_loop_runs_nothing_without_the_lock(container: Container, clock: FixedClock) -> None:
+    s.dispatched_case(container)
+    catch_up(container)
     clock.at = local(2026, 12, 8).astimezone(UTC)
-    head = s.head_position(app)
+    head = s.head_position(container)
 
-    assert TrackingLoop(app.tracking, clock, lock=lambda: False).step() is None
-    assert s.head_position(app) == head
+    assert TrackingLoop(container.tracking, clock, lock=lambda: False).step() is None
+    assert s.head_position(container) == head
 
 
-def test_tracking_loop_tracks_as_of_the_clock(app: Container, clock: FixedClock) -> None:
-    case_id = s.dispatched_case(app)
-    catch_up(app)
+def test_tracking_loop_tracks_as_of_the_clock(container: Container, clock: FixedClock) -> None:
+    case_id = s.dispatched_case(container)
+    catch_up(container)
     clock.at = local(2026, 12, 8).astimezone(UTC)
 
-    summary = TrackingLoop(app.tracking, clock, lock=lambda: True).step()
+    summary = TrackingLoop(container.tracking, clock, lock=lambda: True).step()
 
     assert isinstance(summary, TrackingSummary)
-    assert warnings(app, case_id)["sign_for"] == "red"
+    assert warnings(container, case_id)["sign_for"] == "red"
 
 
 def test_tracking_loop_logs_a_failed_run_and_carries_on(
-    app: Container, clock: FixedClock, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    container: Container, clock: FixedClock, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     def broken(_: object) -> None:
         raise RuntimeError("database gone")
 
-    monkeypatch.setattr(app.tracking, "run", broken)
+    monkeypatch.setattr(container.tracking, "run", broken)
 
-    assert TrackingLoop(app.tracking, clock).step() is None
+    assert TrackingLoop(container.tracking, clock).step() is None
     assert "the tracking job failed" in caplog.text
 
 
-def test_start_tracking_runs_at_once_and_stops(app: Container, clock: FixedClock) -> None:
-    case_id = s.dispatched_case(app)
-    catch_up(app)
+def test_start_tracking_runs_at_once_and_stops(container: Container, clock: FixedClock) -> None:
+    case_id = s.dispatched_case(container)
+    catch_up(container)
     clock.at = local(2026, 12, 8).astimezone(UTC)
 
-    stop = start_tracking(app, every=3600)
+    stop = start_tracking(container, every=3600)
     try:
         deadline = time.monotonic() + 10
-        while "sign_for" not in warnings(app, case_id) and time.monotonic() < deadline:
+        while "sign_for" not in warnings(container, case_id) and time.monotonic() < deadline:
             time.sleep(0.01)
     finally:
         stop()
 
-    assert warnings(app, case_id)["sign_for"] == "red"
+    assert warnings(container, case_id)["sign_for"] == "red"
     assert not any(t.name == "casetrail-tracking" for t in threading.enumerate())
 
 
-def test_the_tracking_lock_is_not_a_projections_lock(app: Container) -> None:
-    assert lock_key(LOCK_NAME) not in {lock_key(p.name) for p in app.projections}
+def test_the_tracking_lock_is_not_a_projections_lock(container: Container) -> None:
+    assert lock_key(LOCK_NAME) not in {lock_key(p.name) for p in container.projections}
 
 
-def test_a_run_stops_between_cases_when_the_process_shuts_down(app: Container, clock: FixedClock) -> None:
+def test_a_run_stops_between_cases_when_the_process_shuts_down(container: Container, clock: FixedClock) -> None:
     for _ in range(3):
-        case = app.cases.register(Command(COORDINATOR), new_case()).case
-        app.cases.dispatch(
-            case.id, Command(COORDINATOR), tier=Tier.HANDLING, lead_department="econ-info", co_departments=[]
+        case = container.cases.register(CommandContext(COORDINATOR), new_case()).case
+        container.cases.dispatch(
+            case.id, CommandContext(COORDINATOR), tier=Tier.HANDLING, lead_department="econ-info", co_departments=[]
         )
-    for worker in app.workers():
+    for worker in container.workers():
         worker.catch_up()
     asked: list[int] = []
-    summary = app.tracking.run(clock.now(), stopping=lambda: asked.append(1) or len(asked) > 1)
+    summary = container.tracking.run(clock.now(), stopping=lambda: asked.append(1) or len(asked) > 1)
     assert (summary.candidates, summary.evaluated) == (3, 1)
 
 
 def test_cases_with_nothing_due_are_judged_from_the_view_without_loading_them(
-    app: Container, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+    container: Container, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    case = app.cases.register(Command(COORDINATOR), new_case()).case
-    app.cases.dispatch(
-        case.id, Command(COORDINATOR), tier=Tier.HANDLING, lead_department="econ-info", co_departments=[]
+    case = container.cases.register(CommandContext(COORDINATOR), new_case()).case
+    container.cases.dispatch(
+        case.id, CommandContext(COORDINATOR), tier=Tier.HANDLING, lead_department="econ-info", co_departments=[]
     )
-    for worker in app.workers():
+    for worker in container.workers():
         worker.catch_up()
     loads: list[object] = []
-    real_load = app.tracking.executor.load
-    monkeypatch.setattr(app.tracking.executor, "load", lambda *a, **k: loads.append(a) or real_load(*a, **k))
-    quiet = app.tracking.run(clock.now())
+    real_load = container.tracking.executor.load
+    monkeypatch.setattr(container.tracking.executor, "load", lambda *a, **k: loads.append(a) or real_load(*a, **k))
+    quiet = container.tracking.run(clock.now())
     assert (quiet.evaluated, quiet.raised, loads) == (1, [], [])
     clock.advance(days=12)
-    late = app.tracking.run(clock.now())
+    late = container.tracking.run(clock.now())
     assert "sign_for" in [w.kind for w in late.raised]
     assert loads  # a warning is decided on the case itself, never on the view's copy

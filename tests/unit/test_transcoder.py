@@ -36,10 +36,10 @@ def test_fast_decoding_equals_the_library_on_nested_custom_types() -> None:
     assert fast.decode(data) == library.decode(data) == value
 
 
-def test_fast_decoding_equals_the_library_on_every_stored_event(app: Container, clock: FixedClock) -> None:
-    random_history(app, clock, seed=5, cases=8, steps=80)
+def test_fast_decoding_equals_the_library_on_every_stored_event(container: Container, clock: FixedClock) -> None:
+    random_history(container, clock, seed=5, cases=8, steps=80)
     library, fast = transcoders()
-    for n in app.store.recorder.select_notifications(start=None, limit=10**6):
+    for n in container.store.recorder.select_notifications(start=None, limit=10**6):
         assert fast.decode(n.state) == library.decode(n.state)
 
 

@@ -18,26 +18,30 @@ from tests.unit.project_steps import days, milestone, progress, register_project
 NOV1, NOV20, NOV30 = date(2026, 11, 1), date(2026, 11, 20), date(2026, 11, 30)
 
 
-def scenario(app: Container) -> None:
+def scenario(container: Container) -> None:
     """zone-1: A 130 days late to start; B started, in statistics, 20% done, 300 of 1000万元 invested; C due next
     month, signed on 23 Nov. zone-2: D (600万元) started 40 days ago, not in statistics. One case led by the
     hi-tech zone (zone-1)."""
     plan = {"completion": days(300), "production": days(400)}
-    register_project(app, code="A", planned_investment=1000.0, planned={"start": days(-130), **plan})
-    b = register_project(app, code="B", planned_investment=1000.0, planned={"start": days(-100), **plan})
-    milestone(app, b, Milestone.STARTED, days(-90))
-    milestone(app, b, Milestone.IN_STATISTICS, days(-60))
-    progress(app, b, 20.0, 300.0)
-    register_project(app, code="C", planned_investment=200.0, planned={"start": days(30), **plan}, signed_on=days(-3))
-    d = register_project(app, code="D", zone="zone-2", planned_investment=600.0, planned={"start": days(-50), **plan})
-    milestone(app, d, Milestone.STARTED, days(-40))
-    s.dispatch(app, s.register(app), tier=Tier.HANDLING, lead="hi-tech-zone", co=[])
-    for worker in app.workers():
+    register_project(container, code="A", planned_investment=1000.0, planned={"start": days(-130), **plan})
+    b = register_project(container, code="B", planned_investment=1000.0, planned={"start": days(-100), **plan})
+    milestone(container, b, Milestone.STARTED, days(-90))
+    milestone(container, b, Milestone.IN_STATISTICS, days(-60))
+    progress(container, b, 20.0, 300.0)
+    register_project(
+        container, code="C", planned_investment=200.0, planned={"start": days(30), **plan}, signed_on=days(-3)
+    )
+    d = register_project(
+        container, code="D", zone="zone-2", planned_investment=600.0, planned={"start": days(-50), **plan}
+    )
+    milestone(container, d, Milestone.STARTED, days(-40))
+    s.dispatch(container, s.register(container), tier=Tier.HANDLING, lead="hi-tech-zone", co=[])
+    for worker in container.workers():
         worker.catch_up()
 
 
-def report(app: Container, start: date, end: date) -> dict[str, dict[str, Any]]:
-    return {row["zone"]: row for row in app.zone_reports.zone_report(REPORTER, start, end)}
+def report(container: Container, start: date, end: date) -> dict[str, dict[str, Any]]:
+    return {row["zone"]: row for row in container.zone_reports.zone_report(REPORTER, start, end)}
 
 
 def nonzero(row: dict[str, Any], *names: str) -> dict[str, Any]:
@@ -49,9 +53,9 @@ LISTS = tuple(
 )
 
 
-def test_zone_report_counts_projects_per_list_and_colour_with_their_rates(app: Container) -> None:
-    scenario(app)
-    rows = report(app, NOV1, NOV30)
+def test_zone_report_counts_projects_per_list_and_colour_with_their_rates(container: Container) -> None:
+    scenario(container)
+    rows = report(container, NOV1, NOV30)
     assert list(rows) == ["zone-1", "zone-2", "zone-3", "zone-4"]
     one, two = rows["zone-1"], rows["zone-2"]
     assert (one["projects"], one["as_of"]) == (3, "2026-11-26")
@@ -67,17 +71,17 @@ def test_zone_report_counts_projects_per_list_and_colour_with_their_rates(app: C
     )
 
 
-def test_zone_report_rolls_up_the_case_figures_of_the_zones_departments(app: Container) -> None:
-    scenario(app)
-    rows = report(app, NOV1, NOV30)
+def test_zone_report_rolls_up_the_case_figures_of_the_zones_departments(container: Container) -> None:
+    scenario(container)
+    rows = report(container, NOV1, NOV30)
     assert (rows["zone-1"]["dispatched"], rows["zone-1"]["open"], rows["zone-1"]["response_rate"]) == (1, 1, 0.0)
     assert (rows["zone-2"]["dispatched"], rows["zone-2"]["response_rate"]) == (0, None)
     assert rows["zone-1"]["policy_version"] == "2026.1"
 
 
-def test_zone_report_counts_projects_as_the_facts_stood_at_the_period_end(app: Container) -> None:
-    scenario(app)
-    one = report(app, NOV1, NOV20)["zone-1"]
+def test_zone_report_counts_projects_as_the_facts_stood_at_the_period_end(container: Container) -> None:
+    scenario(container)
+    one = report(container, NOV1, NOV20)["zone-1"]
     # C was signed after 20 Nov; B's progress report came on 26 Nov, so on 20 Nov it had none: 23 points behind.
     assert (one["projects"], one["as_of"]) == (2, "2026-11-20")
     assert nonzero(one, *LISTS) == {"start_red": 1, "construction_yellow": 1}
@@ -85,7 +89,7 @@ def test_zone_report_counts_projects_as_the_facts_stood_at_the_period_end(app: C
 
 
 @pytest.mark.parametrize("who", [LEAD, ENTERPRISE])
-def test_zone_report_is_for_coordinators_reporters_and_auditors(app: Container, who: Any) -> None:
+def test_zone_report_is_for_coordinators_reporters_and_auditors(container: Container, who: Any) -> None:
     with pytest.raises(NotPermitted):
-        app.zone_reports.zone_report(who, NOV1, NOV30)
-    assert len(app.zone_reports.zone_report(AUDITOR, NOV1, NOV30)) == 4
+        container.zone_reports.zone_report(who, NOV1, NOV30)
+    assert len(container.zone_reports.zone_report(AUDITOR, NOV1, NOV30)) == 4

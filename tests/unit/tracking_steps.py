@@ -20,21 +20,21 @@ def local(year: int, month: int, day: int, hour: int = 9, minute: int = 0) -> da
     return datetime(year, month, day, hour, minute, tzinfo=LOCAL_TZ)
 
 
-def catch_up(app: Container) -> None:
-    for worker in app.workers():
+def catch_up(container: Container) -> None:
+    for worker in container.workers():
         worker.catch_up()
 
 
-def track(app: Container, at: datetime) -> TrackingSummary:
+def track(container: Container, at: datetime) -> TrackingSummary:
     """The job as `serve` runs it (remembering what it evaluated today), after the views caught up."""
-    catch_up(app)
-    return app.tracking.run(at)
+    catch_up(container)
+    return container.tracking.run(at)
 
 
-def track_afresh(app: Container, at: datetime) -> TrackingSummary:
+def track_afresh(container: Container, at: datetime) -> TrackingSummary:
     """The job as `casetrail track` runs it: a new service that remembers nothing of earlier runs."""
-    catch_up(app)
-    service = app.tracking
+    catch_up(container)
+    service = container.tracking
     return TrackingService(service.executor, service.schedule, service.reader).run(at)
 
 
@@ -42,28 +42,28 @@ def raised(summary: TrackingSummary) -> set[tuple[str, str]]:
     return {(w.kind, w.level) for w in summary.raised}
 
 
-def warnings(app: Container, case_id: UUID) -> dict[str, str]:
+def warnings(container: Container, case_id: UUID) -> dict[str, str]:
     """The case's open warnings, kind -> level."""
-    return {kind: w["level"] for kind, w in s.current(app, case_id).warnings.items()}
+    return {kind: w["level"] for kind, w in s.current(container, case_id).warnings.items()}
 
 
-def events(app: Container, case_id: UUID, type_: str) -> list[dict[str, Any]]:
-    return [e for e in s.history(app, case_id) if e["type"] == type_]
+def events(container: Container, case_id: UUID, type_: str) -> list[dict[str, Any]]:
+    return [e for e in s.history(container, case_id) if e["type"] == type_]
 
 
-def cleared(app: Container, case_id: UUID) -> list[tuple[str, str, str, str]]:
+def cleared(container: Container, case_id: UUID) -> list[tuple[str, str, str, str]]:
     """(kind, level, cause, actor id) of every CaseWarningCleared event."""
     return [
         (e["data"]["kind"], e["data"]["level"], e["data"]["cause"], e["actor"]["id"])
-        for e in events(app, case_id, "CaseWarningCleared")
+        for e in events(container, case_id, "CaseWarningCleared")
     ]
 
 
-def view_warnings(app: Container, by: Actor = COORDINATOR) -> list[dict[str, Any]]:
-    catch_up(app)
-    return app.view_service.warnings(by, PageRequest(limit=500)).items
+def view_warnings(container: Container, by: Actor = COORDINATOR) -> list[dict[str, Any]]:
+    catch_up(container)
+    return container.view_service.warnings(by, PageRequest(limit=500)).items
 
 
-def view_kinds(app: Container, case_id: UUID, by: Actor = COORDINATOR) -> dict[str, tuple[str, str]]:
+def view_kinds(container: Container, case_id: UUID, by: Actor = COORDINATOR) -> dict[str, tuple[str, str]]:
     """The warnings view's rows of one case: kind -> (level, department)."""
-    return {r["kind"]: (r["level"], r["department"]) for r in view_warnings(app, by) if r["id"] == str(case_id)}
+    return {r["kind"]: (r["level"], r["department"]) for r in view_warnings(container, by) if r["id"] == str(case_id)}

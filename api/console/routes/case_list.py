@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from api.console.pages import ConsoleRoute, RenderDep
 from api.console.session import ViewerDep
 from api.deps import ViewsDep
-from api.schemas import SearchText
+from api.schemas.common import SearchText
 from application.views import CaseFilter, PageRequest
 from domain.values import Status, Tier
 

@@ -15,11 +15,12 @@ from api.console import labels
 from api.console.pages import ConsoleRoute, RenderDep
 from api.console.session import PostingViewerDep, Viewer, ViewerDep
 from api.deps import CasesDep, ProjectViewsDep
-from api.schemas import RegisterCase
+from api.schemas.cases import RegisterCase
 from application.cases import NewCase
 from application.project_views import ProjectFilter
 from application.views import PageRequest
-from domain.errors import DomainError, NotPermitted
+from domain.errors import NotPermitted
+from domain.rules import Refusal
 from domain.values import Role
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
@@ -82,7 +83,7 @@ async def register(
     except ValidationError as e:
         errors = labels.field_errors(e.errors())
         return await run_in_threadpool(_page, render, viewer, projects, values, errors=errors, status=422)
-    except DomainError as e:
+    except Refusal as e:
         if isinstance(e, NotPermitted):
             raise
         refusal = labels.explain(e.rule, e.detail)

@@ -19,8 +19,10 @@ from api.console.pages import ConsoleRoute, RenderDep
 from api.console.session import PostingViewerDep, Viewer, ViewerDep
 from api.deps import CaseQueriesDep, CasesDep, TokensDep, ViewsDep
 from application.case_story import CaseStories
+from application.errors import NotFound, VersionMismatch
 from application.views import CaseFilter, PageRequest
-from domain.errors import DomainError, NotFound, NotPermitted, VersionMismatch
+from domain.errors import InvalidCommand, NotPermitted
+from domain.rules import Refusal
 from domain.values import Role
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
@@ -103,11 +105,14 @@ async def act(
         return await run_in_threadpool(_render, render, stories, viewer, subject, 422, errors=errors, failed=action)
     except VersionMismatch:
         return await run_in_threadpool(_render, render, stories, viewer, subject, 409, changed=True, failed=action)
-    except DomainError as e:
+    except Refusal as e:
         if isinstance(e, NotFound | NotPermitted):
             raise
         refusal = {"rule": e.rule, "text": labels.explain(e.rule, e.detail)}
-        return await run_in_threadpool(_render, render, stories, viewer, subject, 409, refusal=refusal, failed=action)
+        status = 422 if isinstance(e, InvalidCommand) else 409
+        return await run_in_threadpool(
+            _render, render, stories, viewer, subject, status, refusal=refusal, failed=action
+        )
     return RedirectResponse(f"/console/cases/{subject}?done={action}", status_code=303)
 
 

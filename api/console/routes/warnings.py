@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 from api.console.pages import ConsoleRoute, RenderDep
 from api.console.session import ViewerDep
 from api.deps import ViewsDep
-from api.schemas import SearchText
+from api.schemas.common import SearchText
 from application.views import PageRequest, WarningFilter
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)

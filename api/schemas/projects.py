@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from api.schemas import EXAMPLE_CODE, Body, EnterpriseIn, SaneDate, Short, Text
+from api.schemas.common import EXAMPLE_CODE, Body, EnterpriseIn, SaneDate, Short, Text
 from domain.project import Milestone
 
 ProjectCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")]

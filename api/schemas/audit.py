@@ -1,0 +1,68 @@
+"""Audit feed and checkpoint bodies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.schemas.common import ActorOut
+
+
+class AuditEvent(BaseModel):
+    position: int
+    stream: str
+    version: int
+    type: str
+    at: str | None
+    actor: ActorOut | None
+    data: dict[str, Any] | None
+    hash: str | None
+    prev_hash: str | None = None
+    error: str | None = None
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEvent]
+    next_cursor: str | None = Field(description="the last position read; pass it as `after` for the next page")
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "position": 12,
+                            "stream": "5fdb44bc-62f0-489b-abb3-109bdcce9bbe",
+                            "version": 2,
+                            "type": "CaseDispatched",
+                            "at": "2026-11-26T06:27:01.601253+00:00",
+                            "actor": {
+                                "id": "83512789-0f3c-5b0e-9a55-2f1a0d7c1e11",
+                                "role": "coordinator",
+                                "department": "service-center",
+                            },
+                            "data": {"tier": "resolution", "lead_department": "econ-info"},
+                            "hash": "f669" + "0" * 60,
+                            "prev_hash": "9a1f" + "0" * 60,
+                        }
+                    ],
+                    "next_cursor": "12",
+                }
+            ]
+        }
+    )
+
+
+class Checkpoint(BaseModel):
+    position: int
+    streams: int
+    root: str
+    signature: str | None = None
+    hashes: dict[str, list[str]] | None = None
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"position": 4211, "streams": 318, "root": "3f2a" + "0" * 60, "signature": "MEUCIQ…"}]
+        }
+    )

@@ -1,0 +1,156 @@
+"""Shared pieces of the HTTP bodies: validated text and codes, the problem answer, history entries."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from domain.credit_code import is_valid_credit_code
+from domain.rules import Rule
+
+EXAMPLE_CODE = "91510115MA6C4B7Q2J"
+
+
+def _credit_code(value: str) -> str:
+    if not is_valid_credit_code(value):
+        raise ValueError("not a valid unified social credit code (GB 32100-2015: 18 characters, check character)")
+    return value
+
+
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def no_control_characters(value: str) -> str:
+    """Text is stored and searched as is; NUL and other control characters (but tab and newlines) are refused."""
+    if CONTROL.search(value):
+        raise ValueError("control characters (such as NUL) are not allowed in text")
+    return value
+
+
+CreditCode = Annotated[str, AfterValidator(_credit_code)]
+
+
+Text = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000),
+    AfterValidator(no_control_characters),
+]
+
+
+Short = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(no_control_characters)
+]
+
+
+SearchText = Annotated[str, StringConstraints(max_length=100), AfterValidator(no_control_characters)]
+# Dates a person could mean: far-off years are typing errors, and date arithmetic must not overflow.
+
+
+SaneDate = Annotated[date, Field(ge=date(2000, 1, 1), le=date(2100, 12, 31))]
+
+
+Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9 -]{4,19}$")]
+
+
+Code = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class EnterpriseIn(Body):
+    name: Short
+    credit_code: CreditCode
+
+
+class ContactIn(Body):
+    name: Short
+    phone: Phone
+
+
+class ActorOut(BaseModel):
+    id: str | None
+    role: str
+    department: str | None
+    credit_code: str | None = None
+
+
+class EventOut(BaseModel):
+    version: int
+    type: str
+    at: str
+    actor: ActorOut
+    data: dict[str, Any]
+    hash: str
+    prev_hash: str
+
+
+class HistoryOut(BaseModel):
+    events: list[EventOut]
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "events": [
+                        {
+                            "version": 2,
+                            "type": "CaseDispatched",
+                            "at": "2026-11-26T06:27:01.601253+00:00",
+                            "actor": {
+                                "id": "83512789-0f3c-5b0e-9a55-2f1a0d7c1e11",
+                                "role": "coordinator",
+                                "department": "service-center",
+                            },
+                            "data": {
+                                "tier": "resolution",
+                                "lead_department": "econ-info",
+                                "co_departments": ["finance"],
+                                "due": {},
+                            },
+                            "prev_hash": "9a1f" + "0" * 60,
+                            "hash": "f669" + "0" * 60,
+                        }
+                    ]
+                }
+            ]
+        }
+    )
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem; `rule` names the refused rule."""
+
+    type: str = Field(description="`/problems/<rule>`: the service's page explaining the rule")
+    title: str
+    status: int
+    detail: str
+    rule: Rule | None = Field(None, description="the rule that refused the request; see `/problems`")
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "/problems/closure_requires_evaluation",
+                    "title": "Conflict",
+                    "status": 409,
+                    "detail": "closure is not allowed while the case is dispatched",
+                    "rule": "closure_requires_evaluation",
+                }
+            ]
+        }
+    )
+
+
+class VerificationOut(BaseModel):
+    ok: bool
+    events_checked: int
+    first_broken_version: int | None
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"ok": False, "events_checked": 13, "first_broken_version": 4}]}
+    )

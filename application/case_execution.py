@@ -1,0 +1,32 @@
+"""How case commands run: the shared executor, with the case's visibility to the caller."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from application.access import require_visible
+from application.execution import StreamExecutor
+from domain.case import Case
+from domain.values import Actor
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    """A case as it stands after a command (or as of a past version), with its global position."""
+
+    case: Case
+    position: int
+    replayed: bool = False
+
+
+class CaseExecutor(StreamExecutor[Case, CaseResult]):
+    """Case commands: a caller that may not see the case gets 404 before anything else is read or written."""
+
+    kind = Case
+    missing = "no such case"
+
+    def result(self, aggregate: Case, position: int, replayed: bool = False) -> CaseResult:
+        return CaseResult(aggregate, position, replayed)
+
+    def require_visible(self, by: Actor, aggregate: Case) -> None:
+        require_visible(by, aggregate)

@@ -1,0 +1,42 @@
+"""STYLE.md's promise: a case command is the aggregate's method, one use case with its roles, and one route whose
+description is the use case's docstring (docs/adding-a-command.md). This fails, naming the missing piece, when a
+command is added without one of them."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+
+from api.app import create_app
+from application.access import PERMITTED
+from application.cases import CaseService
+
+
+def case_commands() -> dict[str, str]:
+    """Each public CaseService method, with the use-case name it hands to the pipeline (`_run` or `executor.*`)."""
+    found = {}
+    for name, method in inspect.getmembers(CaseService, inspect.isfunction):
+        if name.startswith("_"):
+            continue
+        for node in ast.walk(ast.parse(inspect.getsource(method).strip().replace("\n    ", "\n"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", None) in ("_run", "run", "create"):
+                use_case = next(a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str))
+                found[name] = use_case
+    return found
+
+
+def test_command_shape_finds_the_commands() -> None:
+    commands = case_commands()
+    assert {"register", "dispatch", "sign_for", "waive_co_reply", "merge"} <= set(commands)
+    assert len(commands) == 18
+
+
+def test_command_shape_every_case_command_has_its_roles() -> None:
+    assert [use_case for use_case in case_commands().values() if use_case not in PERMITTED] == []
+
+
+def test_command_shape_every_case_command_has_a_route_described_by_its_docstring() -> None:
+    document = create_app(lambda: None).openapi()  # type: ignore[arg-type,return-value]
+    described = {op.get("description") for path in document["paths"].values() for op in path.values()}
+    missing = [name for name in case_commands() if (getattr(CaseService, name).__doc__ or "").strip() not in described]
+    assert missing == []
