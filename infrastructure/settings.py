@@ -29,6 +29,7 @@ class Settings:
     ready_max_lag: int = 1000
     projection_batch: int = 1000
     signing_key_file: Path | None = None
+    integrity_key_file: Path | None = None
     cookie_secure: bool = False  # the console's session cookie is sent over https only
 
     @classmethod
@@ -42,12 +43,29 @@ class Settings:
             ready_max_lag=int(env.get("CASETRAIL_READY_MAX_LAG", "1000")),
             projection_batch=int(env.get("CASETRAIL_PROJECTION_BATCH", "1000")),
             signing_key_file=_path(env.get("CASETRAIL_SIGNING_KEY_FILE")),
+            integrity_key_file=_path(env.get("CASETRAIL_INTEGRITY_KEY_FILE")),
             cookie_secure=env.get("CASETRAIL_COOKIE_SECURE", "").lower() in ("1", "true", "yes"),
         )
 
     @property
     def backend(self) -> str:
         return urlparse(self.database_url).scheme.split("+")[0]
+
+    @property
+    def integrity_key_path(self) -> Path | None:
+        """Where the integrity key lives: as configured, else beside a SQLite file, else (PostgreSQL) in the
+        user's configuration directory, where every process of the service finds it whatever its working
+        directory; None in memory, where a key is made for the process."""
+        if self.integrity_key_file is not None:
+            return self.integrity_key_file
+        url = urlparse(self.database_url)
+        if url.scheme == "sqlite":
+            path = unquote(url.path[1:] if url.path.startswith("/") else url.path) or "casetrail.db"
+            return Path(path + ".integrity-key")
+        if url.scheme in ("postgresql", "postgres"):
+            config = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+            return config / "casetrail" / "integrity.key"
+        return None
 
     def eventsourcing_env(self, *, create_table: bool = True) -> dict[str, str]:
         """The environment for the library, built explicitly so stray process variables cannot leak in."""
