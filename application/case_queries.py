@@ -9,7 +9,7 @@ from uuid import UUID
 from application.access import require_role
 from application.case_execution import CaseExecutor, CaseResult
 from application.errors import NotFound
-from domain.values import Actor, Role
+from domain.values import Actor, Arbitration, Role
 
 TYPE_PREFIX = "casetrail:"
 
@@ -37,6 +37,7 @@ PUBLIC_EVENTS: dict[str, tuple[str, ...]] = {
     "CaseWithdrawn": ("reason",),
     "CaseMerged": ("into", "into_reference"),
 }
+REASSIGNMENT = "CaseReturnArbitrated"
 NOT_DATA = {"originator_id", "originator_version", "originator_topic", "timestamp", "actor", "hash", "prev_hash"}
 
 
@@ -67,7 +68,7 @@ class CaseQueries:
         self.executor.load_visible(case_id, by)
         entries = [history_entry(e) for e in self.executor.store.events.get(case_id)]
         if by.role is Role.ENTERPRISE:
-            entries = [_public(e) for e in entries if e["type"] in PUBLIC_EVENTS]
+            entries = public_history(entries)
         return entries
 
     def _version_at(self, case_id: UUID, moment: datetime) -> int:
@@ -90,6 +91,23 @@ def history_entry(event: Any) -> dict[str, Any]:
         "hash": getattr(event, "hash", None),
         "prev_hash": getattr(event, "prev_hash", None),
     }
+
+
+def public_history(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What an enterprise reads of its case's history. It sees no returns, so a reassignment after a return is
+    shown as what it is to the enterprise: a dispatch to the new department (same tier), and the status it reads
+    stays `dispatched` throughout (DOMAIN.md, settled after the audit)."""
+    shown, tier = [], None
+    for recorded in entries:
+        entry = recorded
+        if entry["type"] == "CaseDispatched":
+            tier = entry["data"]["tier"]
+        elif entry["type"] == REASSIGNMENT and entry["data"]["decision"] == Arbitration.REASSIGN:
+            data = {"tier": tier, "lead_department": entry["data"]["department"]}
+            entry = {**entry, "type": "CaseDispatched", "data": data}
+        if entry["type"] in PUBLIC_EVENTS:
+            shown.append(_public(entry))
+    return shown
 
 
 def _public(entry: dict[str, Any]) -> dict[str, Any]:

@@ -7,7 +7,7 @@ nested event classes only assign state, so replay never re-decides anything.
 from __future__ import annotations
 
 from collections.abc import Container
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -22,7 +22,7 @@ from domain.case_rules import (
 from domain.errors import InvalidCommand, NotPermitted
 from domain.schedule import Schedule, local_date
 from domain.values import SYSTEM_TRACKING, Actor, Arbitration, Escalation, Outcome, Satisfaction, Status, Tier, Urgency
-from domain.warnings import Threshold, crossed, ended
+from domain.warnings import ESCALATION, Threshold, crossed, ended, escalation, warning_key
 from domain.workdays import Due
 
 WORKING = (Status.DISPATCHED, Status.RETURNED, Status.IN_PROGRESS)
@@ -265,7 +265,7 @@ class Case(AuditedAggregate):
 
         def apply(self, case: Case) -> None:
             since = self.timestamp.isoformat()
-            case.warnings[self.kind] = {
+            case.warnings[warning_key(self.kind)] = {
                 "level": self.level,
                 "kind": self.kind,
                 "since": since,
@@ -282,7 +282,7 @@ class Case(AuditedAggregate):
         cause: str
 
         def apply(self, case: Case) -> None:
-            case.warnings.pop(self.kind, None)
+            case.warnings.pop(warning_key(self.kind), None)
 
     # -- state: assigned only by the events above. Annotated for type checkers only, because
     # the library turns runtime annotations on an aggregate into fields of its created event.
@@ -423,9 +423,14 @@ class Case(AuditedAggregate):
             if department == self.lead_department:
                 raise InvalidCommand("reassign_to_same_department", "reassign needs another department; use uphold")
             due[self.main_clock] = schedule.due(today, policy.main_limit(Tier(self.main_clock), Urgency(self.urgency)))
+            due |= {f"co_reply:{d}": schedule.due(today, policy.co_reply) for d in self._co_replies_owed(department)}
         self._record(
             self.Arbitrated, by=by, at=at, decision=decision.value, department=department, note=note, due=_as_dicts(due)
         )
+
+    def _co_replies_owed(self, new_lead: str) -> list[str]:
+        """The co-handlers still owing a reply once `new_lead` leads (a co-handler made lead owes none)."""
+        return [d for d in self.co_departments if d != new_lead and d not in self.co_replies and d not in self.waived]
 
     def record_contact(self, by: Actor, at: datetime, *, note: str) -> None:
         require_open(self)
@@ -515,6 +520,10 @@ class Case(AuditedAggregate):
         elif due is not None:
             raise InvalidCommand("due_only_for_supervise", "only a supervise escalation carries a due date")
         self._record(self.Escalated, by=by, at=at, level=level.value, reason=reason, due=_as_dicts(clocks))
+        # An escalation is a warning of the case too, raised by the coordinator who escalates (once per rung).
+        warning = escalation(self, level)
+        if self.warnings.get(ESCALATION, {}).get("kind") != warning.kind:
+            self._record(self.WarningRaised, by=by, at=at, **warning.as_fields())
 
     def resolve(
         self, by: Actor, at: datetime, schedule: Schedule, *, reply: str, outcome: Outcome, reason: str | None
@@ -529,7 +538,6 @@ class Case(AuditedAggregate):
         today = local_date(at)
         on_time = today <= Due.from_dict(self.due[self.main_clock]).due
         revisit = schedule.due(today, schedule.policy.revisit_window)
-        assert self.round_started_at is not None
         self._record(
             self.Resolved,
             by=by,
@@ -538,9 +546,19 @@ class Case(AuditedAggregate):
             outcome=outcome.value,
             reason=reason,
             on_time=on_time,
-            working_days=schedule.working_days_between(local_date(self.round_started_at), today),
+            working_days=schedule.working_days_between(self._main_clock_opened(), today),
             due={"revisit": revisit.as_dict()},
         )
+
+    def _main_clock_opened(self) -> date:
+        """The day the lead's work began: the dispatch it received (first or by reassignment) or the reopen.
+
+        Every one of those events opens the main clock (an extension moves its due date, not its opening)."""
+        opened = getattr(self, "clocks_opened", {}).get(self.main_clock)  # older view states lack it
+        if opened is not None:
+            return date.fromisoformat(opened)
+        assert self.round_started_at is not None
+        return local_date(self.round_started_at)
 
     def evaluate(
         self, by: Actor, at: datetime, *, satisfaction: Satisfaction, solved: bool, comment: str | None

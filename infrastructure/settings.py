@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 from uuid import uuid4
 
 from eventsourcing.utils import get_topic
 
+from application.rates import WriteRates
 from infrastructure.recorders import MemoryFactory, PostgresRecorder, SQLiteRecorder
 from infrastructure.transcoder import FastJSONTranscoder
 
@@ -30,6 +31,9 @@ class Settings:
     projection_batch: int = 1000
     signing_key_file: Path | None = None
     integrity_key_file: Path | None = None
+    trusted_proxies: str = ""
+    write_rates: WriteRates = field(default_factory=WriteRates)
+    max_connections: int = 200
     cookie_secure: bool = False  # the console's session cookie is sent over https only
 
     @classmethod
@@ -44,12 +48,23 @@ class Settings:
             projection_batch=int(env.get("CASETRAIL_PROJECTION_BATCH", "1000")),
             signing_key_file=_path(env.get("CASETRAIL_SIGNING_KEY_FILE")),
             integrity_key_file=_path(env.get("CASETRAIL_INTEGRITY_KEY_FILE")),
+            trusted_proxies=env.get("CASETRAIL_TRUSTED_PROXIES", ""),
+            write_rates=WriteRates(
+                enterprise=int(env.get("CASETRAIL_WRITE_RATE_ENTERPRISE", str(WriteRates.enterprise))),
+                staff=int(env.get("CASETRAIL_WRITE_RATE_STAFF", str(WriteRates.staff))),
+            ),
+            max_connections=int(env.get("CASETRAIL_MAX_CONNECTIONS", "200")),
             cookie_secure=env.get("CASETRAIL_COOKIE_SECURE", "").lower() in ("1", "true", "yes"),
         )
 
     @property
     def backend(self) -> str:
         return urlparse(self.database_url).scheme.split("+")[0]
+
+    @property
+    def sqlite_path(self) -> Path:
+        url = urlparse(self.database_url)
+        return Path(unquote(url.path[1:] if url.path.startswith("/") else url.path) or "casetrail.db")
 
     @property
     def integrity_key_path(self) -> Path | None:
@@ -60,8 +75,7 @@ class Settings:
             return self.integrity_key_file
         url = urlparse(self.database_url)
         if url.scheme == "sqlite":
-            path = unquote(url.path[1:] if url.path.startswith("/") else url.path) or "casetrail.db"
-            return Path(path + ".integrity-key")
+            return self.sqlite_path.with_name(self.sqlite_path.name + ".integrity-key")
         if url.scheme in ("postgresql", "postgres"):
             config = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
             return config / "casetrail" / "integrity.key"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from uuid import UUID
 
@@ -12,7 +13,7 @@ from domain.values import CLI, Role
 from infrastructure.clock import FixedClock
 from infrastructure.container import Container, build
 from infrastructure.settings import Settings
-from infrastructure.token_cache import TOKENS_CHANNEL
+from infrastructure.token_cache import TOKENS_CHANNEL, TTL
 from tests.conftest import POSTGRES_URL, require_postgres, reset_postgres
 
 pytestmark = pytest.mark.postgres
@@ -81,4 +82,40 @@ def test_a_revocation_heard_during_the_read_is_not_remembered(two_processes: tup
     cache.actors.clear()
     first.tokens.revoke(CLI, UUID(actor.id))
     cache.put(UUID(actor.id), actor, stamp)  # the stale read arrives after the notice
+    assert second.tokens.remembered(secret) is None
+
+
+def test_a_token_read_before_a_reconnect_is_not_remembered(two_processes: tuple[Container, Container]) -> None:
+    """The stamp names its connection: a read from before the listener died and came back is not trusted, since
+    a revocation may have committed while nobody listened."""
+    first, second = two_processes
+    secret = handler_secret(first)
+    cache = second.tokens.cache
+    assert cache is not None
+    second.tokens.authenticate(handler_secret(first))  # listening now
+    stamp = cache.stamp()
+    actor = second.tokens.authenticate(secret)
+    assert actor is not None
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:  # the listening connection dies...
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE %s AND pid <> pg_backend_pid()",
+            (f"LISTEN {TOKENS_CHANNEL}%",),
+        )
+    first.tokens.revoke(CLI, UUID(actor.id))  # ...the revocation is not heard...
+    assert cache.get(UUID(actor.id)) is None  # (the drop is noticed here)
+    cache.last_try = 0.0
+    assert cache.stamp() is not None  # ...and the cache listens again
+    cache.put(UUID(actor.id), actor, stamp)  # the read from before the gap arrives now
+    assert second.tokens.remembered(secret) is None
+
+
+def test_a_remembered_token_expires(
+    two_processes: tuple[Container, Container], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = two_processes
+    secret = handler_secret(first)
+    actor = second.tokens.authenticate(secret)
+    assert actor is not None and second.tokens.remembered(secret) == actor
+    later = time.monotonic() + TTL + 1
+    monkeypatch.setattr("infrastructure.token_cache.time.monotonic", lambda: later)
     assert second.tokens.remembered(secret) is None

@@ -59,10 +59,10 @@ async def sign_in(
     target = _next(str(form.get("next") or ""))
     throttle: FailureThrottle = request.app.state.auth_throttle
     client = request.client.host if request.client else "unknown"
+    throttle.check(client)  # before any lookup, as for the API: a throttled client cannot go on guessing
     secret = str(form.get("token") or "").strip()
     actor = tokens.remembered(secret) or await run_in_threadpool(tokens.authenticate, secret)
     if actor is None:
-        throttle.check(client)
         throttle.failed(client)
         return _form(render, settings, target, "访问令牌无效或已被吊销，请核对后重新输入。", 401)
     session_id, _ = await run_in_threadpool(sessions.start, UUID(actor.id), LIFETIME)
