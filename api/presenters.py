@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 
 from application.access import public_due, public_status
 from application.audit import Verification
-from application.case_execution import CaseResult
+from application.case_execution import CaseResult, Links
 from domain.token import AccessToken
 from domain.values import Actor, Role
 from domain.warnings import open_warnings
@@ -17,6 +17,7 @@ from domain.warnings import open_warnings
 def case_body(result: CaseResult, viewer: Actor) -> dict[str, Any]:
     case = result.case
     internal = viewer.role is not Role.ENTERPRISE
+    links = Links(case.merged_into, tuple(case.duplicates)) if internal else result.links or Links()
     return {
         "id": str(case.id),
         "reference": case.reference,
@@ -41,8 +42,8 @@ def case_body(result: CaseResult, viewer: Actor) -> dict[str, Any]:
         "pending_extension": case.pending_extension if internal else None,
         "resolution": case.resolution,
         "evaluations": case.evaluations,
-        "merged_into": case.merged_into,
-        "duplicates": case.duplicates,
+        "merged_into": links.merged_into,
+        "duplicates": list(links.duplicates),
         "registered_at": case.created_on.isoformat(),
         "updated_at": case.modified_on.isoformat(),
         "version": case.version,

@@ -25,11 +25,9 @@ STALLED, DISSATISFIED, REVISIT = "stalled", "dissatisfied", "revisit"
 STALL_AFTER = 3  # working days without a progress note from the lead
 DISSATISFIED_ROUNDS = 2
 LONG_LIMIT = 5  # the 80% rule applies to limits of this many working days or more
-PROGRESS_LOGGED = "CaseProgressLogged"
 # An escalation is a warning of the case (settled after the audit): one open per case, its kind naming the level.
 ESCALATION = "escalation"
 ESCALATION_LEVEL = {Escalation.URGE: YELLOW, Escalation.SUPERVISE: RED, Escalation.LISTED: RED}
-ESCALATION_ENDS = ("CaseResolved", "CaseWithdrawn", "CaseMerged")
 WORKING = (Status.DISPATCHED, Status.RETURNED, Status.IN_PROGRESS)
 
 
@@ -168,30 +166,30 @@ def _open_rank(case: Case, kind: str) -> int:
 # -- clearing ------------------------------------------------------------------------------------
 
 
-def ended(case: Case, cause: str, by_department: str | None) -> dict[str, str]:
-    """The open warnings (kind -> level) whose cause ended with the event just applied, named `cause`.
+def ended(case: Case, *, ends_escalation: bool, lead_noted: bool) -> dict[str, str]:
+    """The open warnings (kind -> level) whose cause ended with the event just applied.
 
     A clock's warning ends when the clock is satisfied or stopped, its due date moves (an extension,
     a fresh clock) or its department changes (a reassignment); `stalled` ends with the lead's progress
-    note or the end of the in-progress state; an escalation when the case is resolved; every warning ends when
-    the case closes, is withdrawn or merged.
+    note (`lead_noted`) or the end of the in-progress state; an escalation with the events that end it
+    (`ends_escalation`: resolution, withdrawal, merge); every warning ends when the case closes, is
+    withdrawn or merged.
     """
     return {
         w.get("kind", key): w["level"]
         for key, w in case.warnings.items()
-        if _has_ended(case, key, w, cause, by_department)
+        if _has_ended(case, key, w, ends_escalation, lead_noted)
     }
 
 
-def _has_ended(case: Case, kind: str, warning: dict[str, Any], cause: str, by_department: str | None) -> bool:
+def _has_ended(case: Case, kind: str, warning: dict[str, Any], ends_escalation: bool, lead_noted: bool) -> bool:
     if not Status(case.status).is_open:
         return True
     if kind == DISSATISFIED:
         return False
     if kind == ESCALATION:
-        return cause in ESCALATION_ENDS
+        return ends_escalation
     if kind == STALLED:
-        lead_noted = cause == PROGRESS_LOGGED and by_department == case.lead_department
         return case.status != Status.IN_PROGRESS or lead_noted
     clock = case.due.get(kind)
     return clock is None or clock["due"] != warning["due"] or responsible(case, kind) != warning["department"]
