@@ -34,6 +34,7 @@ class Settings:
     trusted_proxies: str = ""
     write_rates: WriteRates = field(default_factory=WriteRates)
     max_connections: int = 200
+    cookie_secure: bool = False  # the console's session cookie is sent over https only
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -53,6 +54,7 @@ class Settings:
                 staff=int(env.get("CASETRAIL_WRITE_RATE_STAFF", str(WriteRates.staff))),
             ),
             max_connections=int(env.get("CASETRAIL_MAX_CONNECTIONS", "200")),
+            cookie_secure=env.get("CASETRAIL_COOKIE_SECURE", "").lower() in ("1", "true", "yes"),
         )
 
     @property
