@@ -1,4 +1,4 @@
-"""Report routes: the department report (三率), as JSON or, with `Accept: text/csv`, as CSV."""
+"""Report routes: the department report (三率), as JSON, CSV or XLSX (`?format=` or `Accept`)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import CallerDep
 from api.deps import ReportsDep
-from api.report_answers import CSV, report_answer
+from api.report_answers import CSV, DEPARTMENTS, XLSX, Format, report_answer
 from application.reports import COLUMNS, POLICY_VERSION, ReportService
 
 router = APIRouter(tags=["reports"])
@@ -71,8 +71,28 @@ class DepartmentReport(BaseModel):
 
 
 def csv_answer(example: str) -> dict[int | str, dict[str, Any]]:
-    """The 200 answer's CSV form, beside the JSON one."""
-    return {200: {"content": {CSV: {"schema": {"type": "string"}, "example": example}}}}
+    """The 200 answer's CSV and XLSX forms, beside the JSON one."""
+    return {
+        200: {
+            "description": "JSON; or a download (`Content-Disposition`): CSV in UTF-8 with a byte-order mark "
+            "(the JSON's columns and figures), or an XLSX workbook of one sheet with Chinese headers and rates "
+            "as percentages",
+            "content": {
+                CSV: {"schema": {"type": "string"}, "example": example},
+                XLSX: {"schema": {"type": "string", "format": "binary"}},
+            },
+        }
+    }
+
+
+FormatQuery = Annotated[
+    Format | None,
+    Query(
+        alias="format",
+        description="json, csv or xlsx; wins over `Accept` (text/csv, "
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet, application/json)",
+    ),
+]
 
 
 @router.get(
@@ -88,7 +108,9 @@ def department_report(
     date_to: Annotated[date | None, Query(alias="to", description="last day, inclusive (default: today)")] = None,
     zone: Annotated[str | None, Query(description="only the departments of this zone (zone-1 … zone-4)")] = None,
     min_position: Annotated[int | None, Query(ge=0, description="wait (up to 5 s) until processed")] = None,
+    fmt: FormatQuery = None,
     accept: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
     items = service.department_report(caller, date_from, date_to, zone, min_position)
-    return report_answer(items, service.period(date_from, date_to), COLUMNS, accept, POLICY_VERSION)
+    period = service.period(date_from, date_to)
+    return report_answer(items, period, COLUMNS, accept, POLICY_VERSION, DEPARTMENTS, fmt)

@@ -1,4 +1,4 @@
-"""The zone report route (四大战区): case figures and projects per zone, as JSON or, with `Accept: text/csv`, CSV."""
+"""The zone report route (四大战区): case figures and projects per zone, as JSON, CSV or XLSX."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import CallerDep
 from api.deps import ZoneReportsDep
-from api.report_answers import report_answer
-from api.routes.reports import EXAMPLE_ROW, csv_answer
+from api.report_answers import ZONES, report_answer
+from api.routes.reports import EXAMPLE_ROW, FormatQuery, csv_answer
 from application.reports import POLICY_VERSION
 from application.zone_report import CASE_COLUMNS, LIST_COLUMNS, ZONE_COLUMNS, ZoneReportService
 
@@ -66,8 +66,9 @@ def zone_report(
     date_from: Annotated[date | None, Query(alias="from", description="first day, inclusive (YYYY-MM-DD)")] = None,
     date_to: Annotated[date | None, Query(alias="to", description="last day, inclusive (default: today)")] = None,
     min_position: Annotated[int | None, Query(ge=0, description="wait (up to 5 s) until processed")] = None,
+    fmt: FormatQuery = None,
     accept: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
     items = zone_reports.zone_report(caller, date_from, date_to, min_position)
     period = zone_reports.period(date_from, date_to)
-    return report_answer(items, period, ZONE_COLUMNS, accept, POLICY_VERSION)
+    return report_answer(items, period, ZONE_COLUMNS, accept, POLICY_VERSION, ZONES, fmt)

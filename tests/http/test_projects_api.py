@@ -200,7 +200,7 @@ def test_zone_report_as_json_and_csv(client: TestClient, tokens: Tokens) -> None
     assert (one["projects"], one["start_red"], one["start_rate"], one["statistics_rate"]) == (1, 1, 0.0, None)
     r = client.get("/v1/reports/zones", params=params, headers=auth(tokens.auditor, Accept="text/csv"))
     assert r.headers["content-type"].startswith("text/csv")
-    lines = list(csv.reader(io.StringIO(r.text)))
+    lines = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
     assert (lines[0], len(lines)) == (list(ZONE_COLUMNS), 5)
     assert get(client, tokens.lead, "/v1/reports/zones").status_code == 403
 

@@ -69,7 +69,8 @@ def test_csv_report_has_a_header_and_a_line_per_department(
     r = client.get(URL, params=params, headers=auth(tokens.coordinator, Accept="text/csv"))
     assert r.status_code == 200, r.text
     assert r.headers["content-type"].startswith("text/csv")
-    lines = list(csv.reader(io.StringIO(r.text)))
+    assert r.content.startswith("\ufeff".encode())  # a byte-order mark, so Excel reads UTF-8
+    lines = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
     assert lines[0] == list(COLUMNS)
     assert len(lines) == 1 + len(container.directory) + 1
     econ = next(line for line in lines if line[0] == "econ-info")
@@ -114,4 +115,4 @@ def test_openapi_documents_the_report(client: TestClient) -> None:
     operation = client.get("/openapi.json").json()["paths"][URL]["get"]
     assert "三率" in operation["description"]
     assert {"application/json", "text/csv"} <= operation["responses"]["200"]["content"].keys()
-    assert {p["name"] for p in operation["parameters"]} == {"from", "to", "zone", "min_position"}
+    assert {p["name"] for p in operation["parameters"]} == {"from", "to", "zone", "min_position", "format"}
