@@ -73,6 +73,7 @@ class Rule(StrEnum):
     DEPARTMENT_REQUIRED = "department_required"
     # queries and reports
     INVALID_PERIOD = "invalid_period"
+    INVALID_MONTH = "invalid_month"
     PERIOD_REQUIRED = "period_required"
     UNKNOWN_ZONE = "unknown_zone"
     UNKNOWN_LIST = "unknown_list"
@@ -204,6 +205,7 @@ EXPLANATIONS: dict[Rule, Explanation] = {
     R.CREDIT_CODE_NOT_ALLOWED: Explanation("只有企业令牌带有信用代码", "only enterprise tokens carry a credit code"),
     R.DEPARTMENT_REQUIRED: Explanation("部门办理人员的令牌须指定部门", "a handler token needs its department"),
     R.INVALID_PERIOD: Explanation("统计期间无效", "the report period is invalid"),
+    R.INVALID_MONTH: Explanation("统计月份无效，应为 2026-10 这样的年月", "a month is written YYYY-MM"),
     R.PERIOD_REQUIRED: Explanation("请指定统计期间", "a report period is required"),
     R.UNKNOWN_ZONE: Explanation("没有这个战区", "no such zone"),
     R.UNKNOWN_LIST: Explanation("没有这个清单", "no such project list"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.directory import Directory
+from domain.project_lists import STATISTICS_THRESHOLD
 from domain.rules import Rule
 
 STATUS = {
@@ -79,6 +80,41 @@ CATEGORY = {
 ARBITRATION = {"uphold": "维持", "reassign": "改派"}
 PROJECT_LIST = {"start": "开工入库", "construction": "加快建设", "completion": "按期竣工", "production": "投产达效"}
 ZONE = {"zone-1": "第一战区", "zone-2": "第二战区", "zone-3": "第三战区", "zone-4": "第四战区"}
+# Report columns (三率报表, 战区报表): the headers of spreadsheets and of the console's tables.
+RATE = {"response_rate": "响应率", "resolution_rate": "解决率", "satisfaction_rate": "满意率"}
+COLOUR = {"green": "绿灯", "yellow": "黄灯", "red": "红灯"}
+REPORT_COLUMN = {
+    "department": "部门代码",
+    "name": "部门",
+    "zone": "战区",
+    "dispatched": "派单数",
+    "co_handled": "协办数",
+    **RATE,
+    "composite": "综合得分（百分制）",
+    "on_time_rate": "按时办结率",
+    "avg_working_days": "平均办理工作日",
+    "open": "未办结",
+    "overdue": "超期",
+    "returns": "退单",
+    "redos": "重办",
+    "withdrawals": "撤单",
+    "policy_version": "口径版本",
+    "projects": "重大项目数",
+    **{f"{n}_{c}": f"{PROJECT_LIST[n]}·{COLOUR[c]}" for n in PROJECT_LIST for c in COLOUR},
+    "start_rate": "开工率",
+    "statistics_rate": "入库入统率",
+    "investment_rate": "投资完成率",
+    "planned_investment": "计划投资（万元）",
+    "investment_to_date": "累计完成投资（万元）",
+    "as_of": "截至",
+}
+MILESTONE = {
+    "signed": "签约注册",
+    "started": "落地开工",
+    "in_statistics": "入库入统",
+    "completed": "竣工投运",
+    "in_production": "投产达效",
+}
 ACTION = {
     "dispatch": "派单",
     "sign_for": "签收",
@@ -158,6 +194,26 @@ def light(level: str | None, status: str | None = None) -> str:
     return level if level in ("yellow", "red") else "green"
 
 
+PLANNED_FOR = {"started": "start", "completed": "completion", "in_production": "production"}
+
+
+def planned_of(project: Any, milestone: str) -> str | None:
+    """A milestone's planned date (入库入统 has none), of a project or a project-list item."""
+    planned = project["planned"] if isinstance(project, dict) else project.planned
+    key = PLANNED_FOR.get(milestone)
+    return planned.get(key) if key else None
+
+
+def next_milestone(item: dict[str, Any]) -> tuple[str, str | None] | None:
+    """The first milestone a project-list item has not reached, with its planned date; None when all are."""
+    for milestone, reached in item["milestones"].items():
+        if milestone == "in_statistics" and float(item["planned_investment"]) < STATISTICS_THRESHOLD:
+            continue
+        if not reached:
+            return milestone, planned_of(item, milestone)
+    return None
+
+
 def department_name(directory: Directory, code: str | None) -> str:
     if not code:
         return "—"
@@ -196,11 +252,19 @@ def template_globals(directory: Directory) -> dict[str, Any]:
             "zone": ZONE,
             "action": ACTION,
             "due_now": DUE_NOW,
+            "rate": RATE,
+            "column": REPORT_COLUMN,
+            "project_list": PROJECT_LIST,
+            "milestone": MILESTONE,
+            "colour": COLOUR,
+            "event": EVENT,
         },
         "dept": lambda code: department_name(directory, code),
         "clock": lambda name: clock_name(name, directory),
         "warning_kind": warning_kind,
         "lightof": light,
+        "planned_of": planned_of,
+        "next_milestone": next_milestone,
         "departments": [d for d in directory],
     }
 

@@ -19,7 +19,7 @@ from api.deps import DirectoryDep
 from api.errors import TooManyFailures
 from application.errors import NotFound
 from domain.directory import Directory
-from domain.errors import NotPermitted
+from domain.errors import InvalidCommand, NotPermitted
 from domain.schedule import LOCAL_TZ
 
 HERE = Path(__file__).parent
@@ -51,7 +51,21 @@ def local_date(value: str | date | None) -> str:
     return value if isinstance(value, str) else value.isoformat()
 
 
-TEMPLATES.env.filters.update(time=local_time, date=local_date)
+def percent(value: float | None) -> str:
+    """A rate (a fraction) as 91.7%; a rate with nothing counted as —."""
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def score(value: float | None) -> str:
+    """The composite (a weighted mean of rates) out of 100: 87.0."""
+    return "—" if value is None else f"{value * 100:.1f}"
+
+
+def month(value: date) -> str:
+    return f"{value.year}年{value.month}月"
+
+
+TEMPLATES.env.filters.update(time=local_time, date=local_date, pct=percent, score=score, month=month)
 
 
 class Renderer:
@@ -111,6 +125,8 @@ class ConsoleRoute(APIRoute):
                 return not_found(request)
             except NotPermitted as e:
                 return error_page(request, 403, "无权进行此操作", labels.explain(e.rule, e.detail))
+            except InvalidCommand as e:
+                return error_page(request, 422, "输入有误", labels.explain(e.rule, e.detail))
             except TooManyFailures as e:
                 page = error_page(request, 429, "尝试次数过多", f"登录失败次数过多，请 {e.retry_after} 秒后再试。")
                 page.headers["Retry-After"] = str(e.retry_after)
