@@ -341,10 +341,13 @@ class FeedFilter:
     actor: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    stream: str | None = None  # a case's or project's id
 
     def matches(self, entry: dict[str, Any]) -> bool:
         at, actor = entry.get("at"), entry.get("actor") or {}
         if self.actor is not None and actor.get("id") != self.actor:
+            return False
+        if self.stream is not None and entry.get("stream") != self.stream:
             return False
         if self.since is not None and (at is None or at < self.since):
             return False

@@ -68,6 +68,14 @@ class CaseQueries:
         links = self._own_links(case.merged_into, case.duplicates, by) if public else None
         return CaseResult(case, self.executor.position(case_id, version), links=links)
 
+    def evidence(self, case_id: UUID, by: Actor, version: int) -> tuple[CaseResult, list[dict[str, Any]]]:
+        """For auditors, who may read every case: the case as of `version` and its history up to it, reading no row
+        after it, so a case whose later rows fail their seals can still be examined up to its last intact version."""
+        require_role(by, "audit")
+        case = self.executor.load(case_id, version)
+        entries = [history_entry(e) for e in self.executor.store.events.get(case_id, lte=version)]
+        return CaseResult(case, self.executor.position(case_id, version)), entries
+
     def history(self, case_id: UUID, by: Actor) -> list[dict[str, Any]]:
         """Every event of the case with its actor and hashes; enterprises see the public part only."""
         require_role(by, "history")

@@ -47,8 +47,10 @@ def feed(
     actor: Annotated[str | None, Query(description="only events by this actor id")] = None,
     since: Annotated[datetime | None, Query(description="only events at or after (naive = Asia/Shanghai)")] = None,
     until: Annotated[datetime | None, Query(description="only events at or before (naive = Asia/Shanghai)")] = None,
+    stream: Annotated[UUID | None, Query(description="only events of this case or project")] = None,
 ) -> JSONResponse:
-    items, next_after = audit.feed(caller, FeedFilter(after, limit, actor, _aware(since), _aware(until)))
+    f = FeedFilter(after, limit, actor, _aware(since), _aware(until), str(stream) if stream else None)
+    items, next_after = audit.feed(caller, f)
     body = [{**i, "at": i["at"].isoformat() if i.get("at") else None} for i in items]
     return JSONResponse({"items": body, "next_cursor": str(next_after) if next_after is not None else None})
 

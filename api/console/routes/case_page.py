@@ -7,7 +7,7 @@ import secrets
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
@@ -17,7 +17,7 @@ from api.console import labels, timeline
 from api.console.actions import ACTS, body_of, offered, pending_co_replies
 from api.console.pages import ConsoleRoute, RenderDep
 from api.console.session import PostingViewerDep, Viewer, ViewerDep
-from api.deps import CaseQueriesDep, CasesDep, TokensDep, ViewsDep
+from api.deps import AuditDep, CaseQueriesDep, CasesDep, TokensDep, ViewsDep
 from application.case_story import CaseStories
 from application.errors import NotFound, VersionMismatch
 from application.views import CaseFilter, PageRequest
@@ -26,10 +26,11 @@ from domain.rules import Refusal
 from domain.values import Role
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
+CASE_TOPIC = "casetrail:CaseRegistered"
 
 
-async def _stories(queries: CaseQueriesDep, tokens: TokensDep) -> CaseStories:
-    return CaseStories(queries, tokens.names)
+async def _stories(queries: CaseQueriesDep, tokens: TokensDep, audit: AuditDep) -> CaseStories:
+    return CaseStories(queries, tokens.names, lambda by, case_id: audit.verify_stream(by, case_id, CASE_TOPIC))
 
 
 StoriesDep = Annotated[CaseStories, Depends(_stories)]
@@ -43,19 +44,28 @@ def _case_id(raw: str) -> UUID:
 
 
 def _render(
-    render: RenderDep, stories: CaseStories, viewer: Viewer, case_id: UUID, status: int = 200, **extra: Any
+    render: RenderDep,
+    stories: CaseStories,
+    viewer: Viewer,
+    case_id: UUID,
+    status: int = 200,
+    version: int | None = None,
+    **extra: Any,
 ) -> HTMLResponse:
-    found = stories.story(case_id, viewer.actor)
+    found = stories.story(case_id, viewer.actor, version if viewer.actor.role is not Role.ENTERPRISE else None)
+    if found.result is None:
+        return render("case_unreadable.html", status, viewer=viewer, story=found)
     case = found.result.case
     return render(
         "case.html",
         status,
         viewer=viewer,
         case=case,
+        story=found,
         internal=viewer.actor.role is not Role.ENTERPRISE,
         lines=timeline.story(found.events, found.names, render.directory),
         level=_level(case.warnings.values()),
-        actions=offered(case, viewer.actor),
+        actions=[] if found.as_of else offered(case, viewer.actor),
         pending_co=pending_co_replies(case),
         key=lambda: secrets.token_urlsafe(16),
         **extra,
@@ -69,9 +79,15 @@ def _level(warnings: Any) -> str | None:
 
 @router.get("/console/cases/{case_id}")
 def case_page(
-    case_id: str, viewer: ViewerDep, render: RenderDep, stories: StoriesDep, done: str | None = None
+    case_id: str,
+    viewer: ViewerDep,
+    render: RenderDep,
+    stories: StoriesDep,
+    done: str | None = None,
+    version: Annotated[int | None, Query(ge=1)] = None,
 ) -> HTMLResponse:
-    return _render(render, stories, viewer, _case_id(case_id), done=done)
+    """The case now, or for staff as of `version`; auditors also see the chain's verdict and the version list."""
+    return _render(render, stories, viewer, _case_id(case_id), version=version, done=done)
 
 
 @router.post("/console/cases/{case_id}/{action}")

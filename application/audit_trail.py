@@ -1,0 +1,38 @@
+"""The audit trail as an auditor reads it: a page of the global feed, with the names the actors' tokens were issued
+under and what each entry is about (a case or a project)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from application.audit import AuditService, FeedFilter
+from domain.values import Actor
+
+Names = Callable[[set[str]], dict[str, str]]
+SUBJECTS = (("Case", "case"), ("Project", "project"))
+
+
+@dataclass(frozen=True)
+class TrailPage:
+    items: list[dict[str, Any]]  # feed entries, each with `subject`: case, project or None (a log entry)
+    names: dict[str, str]
+    next_after: int | None
+
+
+class AuditTrail:
+    def __init__(self, audit: AuditService, names: Names) -> None:
+        self.audit = audit
+        self.names = names
+
+    def page(self, by: Actor, f: FeedFilter) -> TrailPage:
+        """A page of the feed in position order (auditors only), filtered by actor, time and stream."""
+        items, next_after = self.audit.feed(by, f)
+        shown = [{**i, "subject": subject(i.get("type") or "")} for i in items]
+        ids = {i["actor"]["id"] for i in items if i.get("actor") and i["actor"].get("id")}
+        return TrailPage(shown, self.names(ids), next_after)
+
+
+def subject(event_type: str) -> str | None:
+    return next((kind for prefix, kind in SUBJECTS if event_type.startswith(prefix)), None)
