@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from api.console.pages import ConsoleRoute, not_found
-from api.console.routes import case_list, case_new, case_page, home, sign_in, warnings
+from api.console.routes import audit, case_list, case_new, case_page, home, projects, reports, sign_in, warnings
 
 STATIC = Path(__file__).parent / "static"
 VENDOR = "/console/static/vendor"
@@ -60,6 +60,6 @@ def unknown(request: Request, path: str) -> HTMLResponse:
 def install(app: FastAPI) -> None:
     """Static assets, the page routes, and the local /docs and /redoc (create the app with docs_url=None)."""
     app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
-    for module in (sign_in, home, case_list, case_new, case_page, warnings):
+    for module in (sign_in, home, case_list, case_new, case_page, warnings, reports, projects, audit):
         app.include_router(module.router)
     app.include_router(fallback)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from fastapi.responses import HTMLResponse
+from fastapi.responses import RedirectResponse, Response
 
 from api.console.pages import ConsoleRoute, RenderDep
 from api.console.session import ViewerDep
@@ -22,10 +22,11 @@ async def _dashboard(views: ViewsDep) -> Dashboard:
 
 
 DashboardDep = Annotated[Dashboard, Depends(_dashboard)]
+FIRST_SCREEN = {Role.REPORTER: "/console/reports", Role.AUDITOR: "/console/audit"}  # CONSOLE.md: first screen by role
 
 
 @router.get("/console/")
-def home(viewer: ViewerDep, render: RenderDep, dashboard: DashboardDep, views: ViewsDep) -> HTMLResponse:
+def home(viewer: ViewerDep, render: RenderDep, dashboard: DashboardDep, views: ViewsDep) -> Response:
     role = viewer.actor.role
     if role is Role.COORDINATOR:
         return render("home_coordinator.html", viewer=viewer, boards=dashboard.boards(viewer.actor))
@@ -34,4 +35,6 @@ def home(viewer: ViewerDep, render: RenderDep, dashboard: DashboardDep, views: V
     if role is Role.ENTERPRISE:
         page = views.list_cases(viewer.actor, CaseFilter(), PageRequest(100))
         return render("home_enterprise.html", viewer=viewer, cases=page.items)
+    if role in FIRST_SCREEN:
+        return RedirectResponse(FIRST_SCREEN[role], status_code=303)
     return render("home_other.html", viewer=viewer)
