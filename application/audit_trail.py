@@ -4,7 +4,7 @@ under and what each entry is about (a case or a project)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from application.audit import AuditService, FeedFilter
@@ -26,8 +26,12 @@ class AuditTrail:
         self.audit = audit
         self.names = names
 
-    def page(self, by: Actor, f: FeedFilter) -> TrailPage:
-        """A page of the feed in position order (auditors only), filtered by actor, time and stream."""
+    def page(self, by: Actor, f: FeedFilter, newest: bool = False) -> TrailPage:
+        """A page of the feed in position order (auditors only), filtered by actor, time and stream; `newest`: the
+        last `f.limit` positions of the log (what an auditor looks at first)."""
+        if newest:
+            head = self.audit.store.recorder.max_notification_id() or 0
+            f = replace(f, after=max(0, head - f.limit))
         items, next_after = self.audit.feed(by, f)
         shown = [{**i, "subject": subject(i.get("type") or "")} for i in items]
         ids = {i["actor"]["id"] for i in items if i.get("actor") and i["actor"].get("id")}

@@ -14,6 +14,7 @@ from domain.schedule import local_date
 from domain.values import Actor
 
 TREND_MONTHS = 12
+CHOICES = 24
 
 
 def month_end(first: date) -> date:
@@ -42,7 +43,8 @@ class MonthReport:
     zones: list[dict[str, Any]]
     trend_months: list[date]  # oldest first, the month itself last
     trend: dict[str, list[float | None]]  # department code -> composite per month of `trend_months`
-    latest_month: date  # the last full month: the default, and the latest a person may pick
+    latest_month: date  # the last full month: the default
+    choices: list[date]  # the months offered to pick, newest first: the two years up to the latest
 
 
 class ReportBoard:
@@ -73,7 +75,12 @@ class ReportBoard:
             for code, series in trend.items():
                 series.append(by_code.get(code))
         zones = self.zones.zone_report(by, *period)
-        return MonthReport(first, period, ranked, undispatched, zones, months, trend, latest)
+        choices = [latest]
+        while len(choices) < CHOICES:
+            choices.append(previous_month(choices[-1]))
+        if first not in choices:
+            choices.insert(0, first)
+        return MonthReport(first, period, ranked, undispatched, zones, months, trend, latest, choices)
 
 
 def rank(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import sys
 
-BENCHMARKS = {"projections": "bench.projections", "audit": "bench.audit", "throttle": "bench.throttle"}
+BENCHMARKS = {
+    "projections": "bench.projections",
+    "audit": "bench.audit",
+    "throttle": "bench.throttle",
+    "console_reports": "bench.console_reports",
+}
 
 
 def main() -> None:

@@ -165,6 +165,13 @@ EVENT = {
     "CaseWarningRaised": "发出预警",
     "CaseWarningCleared": "解除预警",
     "CasePersonalDataErased": "删除联系人个人信息",
+    "ProjectRegistered": "登记重大项目",
+    "ProjectMilestoneRecorded": "记录项目节点",
+    "ProjectProgressReported": "报告项目进展",
+    "TokenIssued": "签发访问令牌",
+    "TokenRevoked": "吊销访问令牌",
+    "TokenIndexed": "登记令牌索引",
+    "ReferenceAllocated": "分配诉求编号",
 }
 CHANGED = "此诉求在您打开后已被修改"
 

@@ -15,9 +15,9 @@ from openpyxl import load_workbook
 from api.report_answers import XLSX
 from application.reports import COLUMNS
 from application.zone_report import ZONE_COLUMNS
-from infrastructure.container import Container
 from tests.console.conftest import Browser
-from tests.http.scenario import Tokens, auth, register, step, tier2_life_with_redo
+from tests.http.scenario import CASE_BODY, Tokens, auth, register, step, tier2_life_with_redo
+from tests.http.test_projects_api import create
 
 MONTH = {"month": "2026-11"}
 PERIOD = {"from": "2026-11-01", "to": "2026-11-30"}
@@ -67,7 +67,8 @@ def test_the_reports_page_shows_the_api_figures_ranked_with_charts(
 def test_the_reports_page_defaults_to_the_last_full_month(tokens: Tokens, browser: Browser) -> None:
     page = browser(tokens.coordinator).get("/console/reports")
     assert "2026年10月（2026-10-01 至 2026-10-31）" in page.text
-    assert 'max="2026-10"' in page.text
+    assert '<option value="2026-10" selected>2026年10月</option>' in page.text
+    assert 'value="2026-11"' not in page.text  # a month not yet over is not offered
 
 
 def test_a_reporter_and_an_auditor_start_on_their_first_screens(tokens: Tokens, browser: Browser) -> None:
@@ -215,11 +216,27 @@ def test_an_auditor_sees_the_badge_and_reads_the_case_as_of_a_version(
     assert 'id="badge"' not in coordinator
 
 
-def test_the_projects_page_and_a_project_page_are_refused_nothing_to_a_reporter(
-    container: Container, tokens: Tokens, browser: Browser
+def test_a_project_on_its_list_and_its_page_with_milestones_and_open_issues(
+    client: TestClient, tokens: Tokens, browser: Browser
 ) -> None:
-    page = browser(tokens.reporter).get("/console/projects")
-    assert page.status_code == 200
-    for name in ("开工入库", "加快建设", "按期竣工", "投产达效"):
-        assert name in page.text
-    assert browser(tokens.reporter).get("/console/projects/not-a-uuid").status_code == 404
+    project = create(client, tokens)
+    issue = client.post(
+        "/v1/cases",
+        json={**CASE_BODY, "kind": "project_issue", "project_id": project["id"]},
+        headers=auth(tokens.coordinator),
+    ).json()
+    client.get(
+        f"/v1/projects/{project['id']}", params={"min_position": issue["position"]}, headers=auth(tokens.coordinator)
+    )
+    (on,) = project["lists"]
+    lists = browser(tokens.reporter).get("/console/projects").text
+    column = lists[lists.index(f'id="list-{on}"') :]
+    column = column[: column.index("</section>")]
+    assert f'<li class="card card-{project["lists"][on]["colour"]}">' in column and project["name"] in column
+    coordinator = browser(tokens.coordinator)
+    page = coordinator.get(f"/console/projects/{project['id']}").text
+    assert "落地开工" in page and project["planned"]["start"] in page
+    assert f'href="/console/cases/{issue["id"]}"' in page and issue["reference"] in page
+    reporter_page = browser(tokens.reporter).get(f"/console/projects/{project['id']}").text
+    assert "有 1 个未办结问题" in reporter_page and f"/console/cases/{issue['id']}" not in reporter_page
+    assert coordinator.get("/console/projects/not-a-uuid").status_code == 404

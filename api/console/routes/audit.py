@@ -46,10 +46,11 @@ def audit_page(
     since: Annotated[date | None, Query()] = None,
     until: Annotated[date | None, Query()] = None,
     stream: Annotated[UUID | None, Query()] = None,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int | None, Query(ge=0)] = None,
 ) -> HTMLResponse:
-    """Days are Asia/Shanghai dates, inclusive."""
-    f = FeedFilter(after, PAGE, actor or None, _start(since), _end(until), str(stream) if stream else None)
-    page = trail.page(viewer.actor, f)
+    """Days are Asia/Shanghai dates, inclusive. Unfiltered and without `after`, the newest entries come first."""
+    f = FeedFilter(after or 0, PAGE, actor or None, _start(since), _end(until), str(stream) if stream else None)
+    newest = after is None and not (actor or since or until or stream)
+    page = trail.page(viewer.actor, f, newest)
     query = {"actor": actor or "", "since": since or "", "until": until or "", "stream": stream or ""}
-    return render("audit.html", viewer=viewer, page=page, query=query, after=after)
+    return render("audit.html", viewer=viewer, page=page, query=query, newest=newest)
