@@ -68,12 +68,9 @@ class ReportBoard:
         months = [first]
         while len(months) < TREND_MONTHS:
             months.insert(0, previous_month(months[0]))
-        trend: dict[str, list[float | None]] = {r["department"]: [] for r in ranked}
-        for m in months:
-            found = rows if m == first else self.reports.department_report(by, m, month_end(m))
-            by_code = {r["department"]: r["composite"] for r in found}
-            for code, series in trend.items():
-                series.append(by_code.get(code))
+        earlier = self.reports.composites(by, [(m, month_end(m)) for m in months[:-1]])
+        now = {r["department"]: r["composite"] for r in rows}
+        trend = {r["department"]: [c.get(r["department"]) for c in [*earlier, now]] for r in ranked}
         zones = self.zones.zone_report(by, *period)
         choices = [latest]
         while len(choices) < CHOICES:

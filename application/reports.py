@@ -43,11 +43,14 @@ Counts = dict[str, int]
 class ReportReader(Protocol):
     def position(self, projection: str) -> int: ...
 
-    def department_counts(self, date_from: date, date_to: date, as_of: date | None = None) -> dict[str, Counts]:
+    def department_counts(
+        self, date_from: date, date_to: date, as_of: date | None = None, rates_only: bool = False
+    ) -> dict[str, Counts]:
         """Per department code (and `undispatched`), for the inclusive period of local dates, the counts:
         dispatched, responded, response_missed, co_handled, resolved, resolved_on_time, working_days, evaluations,
         solved, satisfied, returns, redos, withdrawals (in the period) and open, overdue (at the end of `as_of`,
-        default the period's last day; never later than it)."""
+        default the period's last day; never later than it). `rates_only`: only the counts the three rates need
+        (dispatched, responded, response_missed, evaluations, solved, satisfied)."""
         ...
 
 
@@ -90,6 +93,16 @@ class ReportService:
         self.wait(PROJECTION, min_position)
         counts = self.reader.department_counts(start, end, self.as_of(end))
         return [report_row(d, counts.get(d.code, {})) for d in departments]
+
+    def composites(self, by: Actor, periods: list[tuple[date, date]]) -> list[dict[str, float | None]]:
+        """Per period, each department's composite (as `department_report` computes it), reading only the counts the
+        rates need. Coordinators, reporters and auditors."""
+        require_role(by, "reports")
+        found = []
+        for start, end in periods:
+            counts = self.reader.department_counts(start, end, self.as_of(end), rates_only=True)
+            found.append({d.code: report_row(d, counts.get(d.code, {}))["composite"] for d in self.directory})
+        return found
 
     def as_of(self, end: date) -> date:
         """The day a period's state is read at: its last day, or today while that lies ahead (never the future)."""

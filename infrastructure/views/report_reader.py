@@ -20,13 +20,18 @@ class SqlReportReader:
     def position(self, projection: str) -> int:
         return self.views.position(projection, self.views.active_generation(projection))
 
-    def department_counts(self, date_from: date, date_to: date, as_of: date | None = None) -> dict[str, Counts]:
-        """Each query answers `department` (NULL or absent: `undispatched`) plus some counts."""
+    def department_counts(
+        self, date_from: date, date_to: date, as_of: date | None = None, rates_only: bool = False
+    ) -> dict[str, Counts]:
+        """Each query answers `department` (NULL or absent: `undispatched`) plus some counts; `rates_only`: just the
+        two queries the three rates and the composite need."""
         gen = self.views.active_generation(PROJECTION)
         t = {name: table_name(PROJECTION, gen, name) for name in TABLES}
         found: dict[str, Counts] = {}
         at = min(as_of or date_to, date_to).isoformat()
-        for sql, params in queries(t, date_from.isoformat(), date_to.isoformat(), at):
+        start, end = date_from.isoformat(), date_to.isoformat()
+        rates = [assignments(t["assignments"], start, end, at), rounds_evaluated(t["rounds"], start, end)]
+        for sql, params in rates if rates_only else queries(t, start, end, at):
             for row in self.views.query(sql, params):
                 department = str(row.pop("department", None) or UNDISPATCHED.code)
                 found.setdefault(department, {}).update({k: int(v or 0) for k, v in row.items()})

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import date
 from urllib.parse import unquote
 
 import pytest
@@ -15,6 +16,7 @@ from openpyxl import load_workbook
 from api.report_answers import XLSX
 from application.reports import COLUMNS
 from application.zone_report import ZONE_COLUMNS
+from infrastructure.container import Container
 from tests.console.conftest import Browser
 from tests.http.scenario import CASE_BODY, Tokens, auth, register, step, tier2_life_with_redo
 from tests.http.test_projects_api import create
@@ -62,6 +64,17 @@ def test_the_reports_page_shows_the_api_figures_ranked_with_charts(
     assert 'id="chart-rates"' in page.text and 'id="chart-trend"' in page.text
     assert "/console/static/vendor/chartjs/chart.umd.min.js" in page.text
     assert "第一战区" in page.text and "第四战区" in page.text
+
+
+def test_the_trend_reads_the_same_composites_as_the_report(
+    client: TestClient, container: Container, tokens: Tokens
+) -> None:
+    api = {r["department"]: r["composite"] for r in scenario(client, tokens)["items"]}  # type: ignore[attr-defined]
+    reporter = container.tokens.authenticate(tokens.reporter)
+    assert reporter is not None
+    (november,) = container.reports.composites(reporter, [(date(2026, 11, 1), date(2026, 11, 30))])
+    assert november == {code: value for code, value in api.items() if code != "undispatched"}
+    assert november["econ-info"] is not None
 
 
 def test_the_reports_page_defaults_to_the_last_full_month(tokens: Tokens, browser: Browser) -> None:
