@@ -47,14 +47,14 @@ def database_text(container: Container) -> str:
         with sqlite3.connect(settings.sqlite_path) as conn:
             tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
             for table in tables:
-                for row in conn.execute(f'SELECT * FROM "{table}"'):  # noqa: S608 - names from the catalogue
+                for row in conn.execute(f'SELECT * FROM "{table}"'):
                     for value in row:
                         add(value)
     else:
         with psycopg.connect(settings.database_url) as conn:
             tables = [r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
             for table in tables:
-                for row in conn.execute(f'SELECT * FROM "{table}"'):  # noqa: S608 - names from the catalogue
+                for row in conn.execute(f'SELECT * FROM "{table}"'):
                     for value in row:
                         add(value)
     return "\n".join(parts)
