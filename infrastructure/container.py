@@ -23,6 +23,7 @@ from application.projections.cases import CasesProjection
 from application.projects import ProjectService
 from application.rates import WriteLimiter
 from application.reports import ReportService
+from application.retention import PrivacyService
 from application.store import EventStore
 from application.tokens import TokenService
 from application.tracking import TrackingService
@@ -70,6 +71,7 @@ class Container:
     reports: ReportService
     personal_data: AesPersonalData
     access_log: AccessLogQueries
+    privacy: PrivacyService
 
     def workers(self, batch_size: int = 1000) -> list[Worker]:
         return [Worker(self.store, p, self.views, batch_size) for p in self.projections]
@@ -120,13 +122,14 @@ def build(settings: Settings, *, clock: Clock | None = None, create_tables: bool
     project_reader = SqlProjectReader(views)
     projects = ProjectService(ProjectExecutor(store, clock, limiter), project_reader, wait)
     project_views = ProjectViews(project_reader, clock, wait)
+    cases = CaseService(executor, schedule, directory, personal_data, projects.is_visible)
     return Container(
         settings=settings,
         store=store,
         clock=clock,
         directory=directory,
         schedule=schedule,
-        cases=CaseService(executor, schedule, directory, personal_data, projects.is_visible),
+        cases=cases,
         queries=CaseQueries(executor, reader),
         tokens=TokenService(
             store, clock, directory, TokenCache(settings.database_url) if settings.backend == "postgresql" else None
@@ -148,6 +151,7 @@ def build(settings: Settings, *, clock: Clock | None = None, create_tables: bool
         reports=ReportService(SqlReportReader(views), directory, clock, wait),
         personal_data=personal_data,
         access_log=AccessLogQueries(access_log),
+        privacy=PrivacyService(store, cases),
     )
 
 
