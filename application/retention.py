@@ -78,5 +78,5 @@ class PrivacyService:
             if not rows:
                 return
             for row in rows:
-                yield self.store.mapper.to_domain_event(row)
+                yield self.store.mapper.to_domain_event(row)  # type: ignore[arg-type]  # a RawEvent quacks like one
             after = rows[-1].id
