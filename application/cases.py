@@ -78,7 +78,8 @@ class CaseService:
             fields = {**_fields(checked), "contact": protected.envelope}
             return Case.register(id=case_id, by=cmd.by, at=at, reference=reference, **fields), allocated
 
-        return self.executor.create(cmd, "register", make, data_key=(case_id, protected.wrapped_key))
+        key = {"data_key": (case_id, protected.wrapped_key)} if protected.wrapped_key else {}  # none: nothing sealed
+        return self.executor.create(cmd, "register", make, **key)
 
     def dispatch(
         self, case_id: UUID, cmd: CommandContext, *, tier: Tier, lead_department: str, co_departments: list[str]
