@@ -78,8 +78,8 @@ class CaseService:
             fields = {**_fields(checked), "contact": protected.envelope}
             return Case.register(id=case_id, by=cmd.by, at=at, reference=reference, **fields), allocated
 
-        key = {"data_key": (case_id, protected.wrapped_key)} if protected.wrapped_key else {}  # none: nothing sealed
-        return self.executor.create(cmd, "register", make, **key)
+        key: dict[str, Any] = {"data_key": (case_id, protected.wrapped_key)} if protected.wrapped_key else {}
+        return self.executor.create(cmd, "register", make, **key)  # no key: a port that seals nothing
 
     def dispatch(
         self, case_id: UUID, cmd: CommandContext, *, tier: Tier, lead_department: str, co_departments: list[str]
