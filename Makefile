@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: serve test lint typecheck unit demo bench clean
+.PHONY: serve test lint typecheck unit browser demo bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,7 +33,10 @@ bench: $(STAMP)  ## set up, then run the service benchmark against its baseline 
 	$(BIN)/python -m bench
 
 unit: $(STAMP)  ## the fast tests only (in-memory and in-process)
-	$(BIN)/pytest tests/unit tests/http tests/test_layers.py
+	$(BIN)/pytest tests/unit tests/http tests/console tests/test_layers.py
+
+browser: $(STAMP)  ## the console in a real Chromium (screenshots in tests/browser/artifacts/)
+	$(BIN)/pytest tests/browser
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

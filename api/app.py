@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import errors
+from api import console, errors
 from api.limits import BodySizeLimit
 from api.metrics import Metrics, MetricsMiddleware
 from api.openapi import problem_responses
@@ -60,10 +60,18 @@ def create_app(
                 loop.stop()
             container.close()
 
-    app = FastAPI(title="casetrail", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="casetrail",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,  # served by the console with local assets (no CDN)
+        redoc_url=None,
+    )
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
+    console.install(app)
     app.openapi = lambda: problem_responses(app)  # type: ignore[method-assign]
     app.state.metrics = Metrics()
     app.state.auth_throttle = FailureThrottle()

@@ -34,6 +34,7 @@ class Settings:
     trusted_proxies: str = ""
     write_rates: WriteRates = field(default_factory=WriteRates)
     max_connections: int = 200
+    cookie_secure: bool = False  # the console's session cookie is sent over https only
     master_key_file: Path | None = None
     retention_years: int = 3
 
@@ -55,6 +56,7 @@ class Settings:
                 staff=int(env.get("CASETRAIL_WRITE_RATE_STAFF", str(WriteRates.staff))),
             ),
             max_connections=int(env.get("CASETRAIL_MAX_CONNECTIONS", "200")),
+            cookie_secure=env.get("CASETRAIL_COOKIE_SECURE", "").lower() in ("1", "true", "yes"),
             master_key_file=_path(env.get("CASETRAIL_MASTER_KEY_FILE")),
             retention_years=int(env.get("CASETRAIL_RETENTION_YEARS", "3")),
         )
