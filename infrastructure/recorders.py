@@ -23,7 +23,7 @@ from psycopg.rows import DictRow, args_row
 from psycopg.sql import SQL, Identifier
 
 from application.ports import AggregateRead, IdempotencyRecord, RawEvent
-from infrastructure.group_commit import GroupCommit
+from infrastructure.group_commit import DataKey, GroupCommit, Row
 from infrastructure.token_cache import TOKENS_CHANNEL
 
 
@@ -292,16 +292,21 @@ class PostgresRecorder(PostgresApplicationRecorder):
         """Commands' events are committed in groups with those of concurrent commands (group_commit.py); a
         write that carries more than its idempotency key (a tracking position, a revocation notice) commits
         alone, so nothing a group does not carry is dropped."""
-        if kwargs.get("tracking") is not None or set(kwargs) - {"tracking", "idempotency"}:
+        if kwargs.get("tracking") is not None or set(kwargs) - {"tracking", "idempotency", "data_key"}:
             return self.insert_events_now(stored_events, **kwargs)
-        return self._group.submit(stored_events, kwargs.get("idempotency"))
+        key = kwargs.get("data_key")
+        return self._group.submit(
+            stored_events, kwargs.get("idempotency"), DataKey(str(key[0]), key[1]) if key else None
+        )
 
     def _notify_channel(self, curs: Cursor[DictRow]) -> None:
         """No NOTIFY on every insert: it is for the library's subscriptions, which casetrail does not use (its
         projection workers poll), and at commit it takes PostgreSQL's global notification-queue lock."""
 
-    def _commit_group(self, events: list[StoredEvent], records: list[IdempotencyRecord]) -> Sequence[int]:
-        return self.insert_events_now(events, idempotency_records=records) or []
+    def _commit_group(self, events: list[StoredEvent], rows: list[Row]) -> Sequence[int]:
+        records = [r for r in rows if isinstance(r, IdempotencyRecord)]
+        keys = [r for r in rows if isinstance(r, DataKey)]
+        return self.insert_events_now(events, idempotency_records=records, data_keys=keys) or []
 
     def _insert_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         records: list[IdempotencyRecord] = list(kwargs.get("idempotency_records") or ())
@@ -309,8 +314,11 @@ class PostgresRecorder(PostgresApplicationRecorder):
             records.append(kwargs["idempotency"])
         if records:
             curs.executemany(self._insert_key, [_record_row(r) for r in records])
+        keys: list[DataKey] = list(kwargs.get("data_keys") or ())
         if kwargs.get("data_key") is not None:
-            curs.execute(self._insert_data_key, (str(kwargs["data_key"][0]), kwargs["data_key"][1]))
+            keys.append(DataKey(str(kwargs["data_key"][0]), kwargs["data_key"][1]))
+        if keys:
+            curs.executemany(self._insert_data_key, [tuple(k) for k in keys])
         if kwargs.get("erase_key") is not None:
             curs.execute(self._erase_data_key, (str(kwargs["erase_key"]),))
         if kwargs.get("revoked_token") is not None:  # heard by every API process's token cache at commit

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -186,3 +187,17 @@ def test_a_damaged_key_row_affects_only_its_case(durable_container: Container) -
         assert restarted.queries.get(intact, COORDINATOR).contact == {"name": "李锐", "phone": "13800000000"}
     finally:
         restarted.close()
+
+
+def test_concurrent_registrations_each_keep_their_data_key(durable_container: Container) -> None:
+    """On PostgreSQL concurrent registrations commit in groups: each case's key row goes with its events."""
+
+    def register(n: int) -> UUID:
+        body = new_case(contact={"name": f"联系人{n}", "phone": f"139000000{n:02d}"})
+        return durable_container.cases.register(CommandContext(COORDINATOR), body).case.id
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        ids = list(pool.map(register, range(16)))
+
+    phones = [durable_container.queries.get(i, COORDINATOR).contact["phone"] for i in ids]
+    assert phones == [f"139000000{n:02d}" for n in range(16)]
