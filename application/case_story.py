@@ -58,14 +58,14 @@ class CaseStories:
         if trusted < 1:
             return CaseStory(None, [], {}, head, self._versions([], head, trusted), verification)
         version = min(as_of_version or trusted, trusted)
-        if broken is None and version == head:
-            result = self.queries.get(case_id, by)
+        if broken is None:  # the ordinary reads, personal data and all
+            result = self.queries.get(case_id, by, as_of_version=None if version == head else version)
             history = self.queries.history(case_id, by)
-        else:
+        else:  # read no row past the break
             result, history = self.queries.evidence(case_id, by, trusted)
+            if version != trusted:
+                result, _ = self.queries.evidence(case_id, by, version)
         events = [e for e in history if e["version"] <= version]
-        if result.case.version != version:
-            result, _ = self.queries.evidence(case_id, by, version)
         return CaseStory(
             result, events, self._names(events), head, self._versions(history, head, trusted), verification
         )

@@ -9,6 +9,7 @@ BENCHMARKS = {
     "audit": "bench.audit",
     "throttle": "bench.throttle",
     "console_reports": "bench.console_reports",
+    "privacy": "bench.privacy",
 }
 
 

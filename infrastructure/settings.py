@@ -35,6 +35,8 @@ class Settings:
     write_rates: WriteRates = field(default_factory=WriteRates)
     max_connections: int = 200
     cookie_secure: bool = False  # the console's session cookie is sent over https only
+    master_key_file: Path | None = None
+    retention_years: int = 3
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -55,6 +57,8 @@ class Settings:
             ),
             max_connections=int(env.get("CASETRAIL_MAX_CONNECTIONS", "200")),
             cookie_secure=env.get("CASETRAIL_COOKIE_SECURE", "").lower() in ("1", "true", "yes"),
+            master_key_file=_path(env.get("CASETRAIL_MASTER_KEY_FILE")),
+            retention_years=int(env.get("CASETRAIL_RETENTION_YEARS", "3")),
         )
 
     @property
@@ -79,6 +83,20 @@ class Settings:
         if url.scheme in ("postgresql", "postgres"):
             config = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
             return config / "casetrail" / "integrity.key"
+        return None
+
+    @property
+    def master_key_path(self) -> Path | None:
+        """Where the master key (which wraps every case's data key) lives: as configured, else beside the
+        integrity key; None in memory, where a key is made for the process."""
+        if self.master_key_file is not None:
+            return self.master_key_file
+        url = urlparse(self.database_url)
+        if url.scheme == "sqlite":
+            return self.sqlite_path.with_name(self.sqlite_path.name + ".master-key")
+        if url.scheme in ("postgresql", "postgres"):
+            config = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+            return config / "casetrail" / "master.key"
         return None
 
     def eventsourcing_env(self, *, create_table: bool = True) -> dict[str, str]:
