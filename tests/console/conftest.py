@@ -46,13 +46,16 @@ def sign_in(client: TestClient, token: str) -> TestClient:
 
 
 @pytest.fixture
-def browser(container: Container) -> Iterator[Browser]:
-    """A fresh cookie jar per person, all on the same app."""
+def browser(container: Container, request: pytest.FixtureRequest) -> Iterator[Browser]:
+    """A fresh cookie jar per person, all on the same container. One projection loop in all: each started app runs its
+    own, and several threads folding into the same in-memory SQLite views at once can crash the interpreter."""
     made: list[TestClient] = []
-    the_app = create_app(lambda: container, run_projections=True)
+    looping = "client" in request.fixturenames  # the `client` fixture's app runs the loop already
+    with_loop = create_app(lambda: container, run_projections=not looping)
+    without_loop = create_app(lambda: container, run_projections=False)
 
     def open_as(token: str) -> TestClient:
-        c = TestClient(the_app, base_url="http://testserver")
+        c = TestClient(without_loop if made else with_loop, base_url="http://testserver")
         c.__enter__()
         made.append(c)
         return sign_in(c, token)
