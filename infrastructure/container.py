@@ -30,7 +30,7 @@ from domain.schedule import Schedule
 from infrastructure.calendar import ChinaWorkingCalendar, Overrides
 from infrastructure.clock import SystemClock
 from infrastructure.directory import load_directory
-from infrastructure.settings import Settings, SettingsError
+from infrastructure.settings import Settings, SettingsError, redact
 from infrastructure.signing import Ed25519Signer
 from infrastructure.token_cache import TokenCache
 from infrastructure.views.project_reader import SqlProjectReader
@@ -83,8 +83,8 @@ def build(settings: Settings, *, clock: Clock | None = None, create_tables: bool
         store = EventStore(env=settings.eventsourcing_env(create_table=create_tables))
     except OperationalError as e:
         raise SettingsError(
-            f"cannot open the store at {settings.database_url}: {e}. Check that the database is running "
-            "and CASETRAIL_DATABASE_URL is right, then run `casetrail migrate`."
+            f"cannot open the store at {settings.safe_database_url}: {redact(str(e)).strip()}. Check that the "
+            "database is running and CASETRAIL_DATABASE_URL is right, then run `casetrail migrate`."
         ) from e
     executor = CaseExecutor(store, clock)
     views = build_views(settings, create_tables)
