@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
 from application.ports import IdempotencyRecord
+from infrastructure.metrics import GROUP_COMMIT_BATCH
 
 Commit = Callable[[list[StoredEvent], list[IdempotencyRecord]], Sequence[int]]
 
@@ -72,6 +73,7 @@ class GroupCommit:
         return write.outcome()
 
     def _run(self, batch: list[_Write]) -> None:
+        GROUP_COMMIT_BATCH.observe(len(batch))
         try:
             ids = self.commit([e for w in batch for e in w.events], [w.record for w in batch if w.record])
         except IntegrityError as e:

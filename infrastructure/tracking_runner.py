@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from application.ports import Clock
 from application.tracking import TrackingService, TrackingSummary
 from infrastructure.background import BackgroundLoop
+from infrastructure.metrics import TRACKING_RUNS, WARNINGS_RAISED
 from infrastructure.views.runner import AdvisoryLocks
 
 if TYPE_CHECKING:
@@ -47,10 +48,16 @@ class TrackingLoop(BackgroundLoop):
         if not self.lock():
             return None
         try:
-            return self.service.run(self.clock.now(), stopping=self.stopped.is_set)
+            summary = self.service.run(self.clock.now(), stopping=self.stopped.is_set)
         except Exception:
             log.exception("the tracking job failed; it runs again in %.0f s", self.every)
             return None
+        TRACKING_RUNS.inc()
+        for warning in summary.raised:
+            WARNINGS_RAISED.labels(warning.level, warning.kind).inc()
+        if summary.raised:
+            log.info("tracking raised %d warnings over %d open cases", len(summary.raised), summary.candidates)
+        return summary
 
 
 def advisory_lock(locks: AdvisoryLocks) -> Callable[[], bool]:
