@@ -8,10 +8,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import errors
+from api import __version__, errors
 from api.limits import BodySizeLimit
-from api.metrics import Metrics, MetricsMiddleware
-from api.openapi import problem_responses
+from api.metrics import MetricsMiddleware
+from api.openapi import TAGS, problem_responses
+from api.operations import operation_id
+from api.request_id import RequestIdMiddleware
 from api.routes import ROUTERS
 from api.throttle import FailureThrottle
 from infrastructure.container import Container, build
@@ -60,15 +62,22 @@ def create_app(
                 loop.stop()
             container.close()
 
-    app = FastAPI(title="casetrail", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="casetrail",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_tags=TAGS,
+        generate_unique_id_function=operation_id,
+    )
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
     app.openapi = lambda: problem_responses(app)  # type: ignore[method-assign]
-    app.state.metrics = Metrics()
     app.state.auth_throttle = FailureThrottle()
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
-    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    app.add_middleware(MetricsMiddleware)
+    app.add_middleware(RequestIdMiddleware)  # outermost: every log line of the request carries its id
     return app
 
 
