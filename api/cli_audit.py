@@ -54,7 +54,12 @@ def _verify_case(container: Container, case: str) -> None:
     container.close()
     out.print(
         f"case {case}: {'ok' if result.ok else 'BROKEN'}; {result.events_checked} events checked"
-        + (f"; first broken version {result.first_broken_version}" if not result.ok else "")
+        + (f"; first broken version {result.first_broken_version}" if result.first_broken_version else "")
+        + (
+            f"; snapshots failing their check at versions {list(result.broken_snapshots)}"
+            if result.broken_snapshots
+            else ""
+        )
     )
     raise typer.Exit(0 if result.ok else 1)
 

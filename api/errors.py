@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException
 
 from api.metrics import REFUSED_RULE
 from application.errors import (
+    CorruptHistory,
     IdempotencyKeyReused,
     LostRace,
     MinPositionNotReached,
@@ -65,6 +66,8 @@ TABLE: list[tuple[type[Refusal], Answer]] = [
                             "malformed input (`rule`: invalid_input or the rule refused)")),
     (TooManyFailures, Answer(429, "Too Many Requests", "too many failed authentications from this client",
                              lambda e: {"Retry-After": str(e.retry_after)})),
+    (CorruptHistory, Answer(500, "Internal Server Error",
+                            "a stored record fails its integrity check (`rule` integrity_violation)")),
     (MinPositionNotReached, Answer(503, "Service Unavailable",
                                    "storage unavailable or the view not yet at min_position (`Retry-After`)",
                                    lambda _: {"Retry-After": "1"})),

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi.responses import JSONResponse
 
 from application.access import public_due
+from application.audit import Verification
 from application.case_execution import CaseResult
 from domain.token import AccessToken
 from domain.values import Actor, Role
@@ -70,3 +71,13 @@ def token_body(token: AccessToken, secret: str | None = None) -> dict[str, Any]:
     if secret is not None:
         body["token"] = secret
     return body
+
+
+def verification_body(result: Verification) -> dict[str, Any]:
+    return {
+        "ok": result.ok,
+        "events_checked": result.events_checked,
+        "first_broken_version": result.first_broken_version,
+        "snapshots_checked": result.snapshots_checked,
+        "broken_snapshots": list(result.broken_snapshots),
+    }

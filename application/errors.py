@@ -49,3 +49,13 @@ class MinPositionNotReached(Refusal):
 
     def __init__(self, wanted: int, reached: int) -> None:
         super().__init__(Rule.MIN_POSITION_NOT_REACHED, f"the view is at position {reached}, not yet {wanted}; retry")
+
+
+class CorruptHistory(Refusal):
+    """A stored event fails its integrity check (changed, added or moved without the key): nothing is read
+    from it, and an auditor must look (HTTP 500, `audit verify` names it)."""
+
+    def __init__(self, stream: object, version: int) -> None:
+        super().__init__(Rule.INTEGRITY_VIOLATION, f"event {stream}@{version} fails its integrity check")
+        self.stream = stream
+        self.version = version

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,7 +12,7 @@ from uuid import UUID
 from eventsourcing.application import EventSourcedLog
 
 from application.access import require_role
-from application.errors import NotFound
+from application.errors import CorruptHistory, NotFound
 from application.execution import CommandContext, StreamExecutor
 from application.logs import log_event, next_version
 from application.ports import Clock
@@ -22,6 +23,7 @@ from domain.errors import InvalidCommand
 from domain.token import TOKEN_INDEX_ID, AccessToken, TokenIndexed, token_id_for
 from domain.values import Actor, Role
 
+log = logging.getLogger("casetrail.tokens")
 SECRET_PREFIX = "ct_"  # noqa: S105 - a marker that makes leaked tokens easy to scan for, not a secret
 
 
@@ -120,6 +122,9 @@ class TokenService:
         try:
             token = self.executor.load(token_id)
         except NotFound:
+            return None
+        except CorruptHistory:
+            log.error("token %s fails its integrity check: refused (a token forged in the database?)", token_id)
             return None
         if not token.is_active:
             return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 
 from eventsourcing.persistence import InfrastructureFactory, OperationalError
@@ -30,6 +31,8 @@ from domain.schedule import Schedule
 from infrastructure.calendar import ChinaWorkingCalendar, Overrides
 from infrastructure.clock import SystemClock
 from infrastructure.directory import load_directory
+from infrastructure.integrity import Seal, SealingMapper, load_key
+from infrastructure.sealed_store import StoreRefused, open_sealed
 from infrastructure.settings import Settings, SettingsError, redact
 from infrastructure.signing import Ed25519Signer
 from infrastructure.token_cache import TokenCache
@@ -79,13 +82,19 @@ def build(settings: Settings, *, clock: Clock | None = None, create_tables: bool
     directory = load_directory(settings.directory_file)
     overrides = Overrides.load(settings.calendar_file) if settings.calendar_file else None
     schedule = Schedule(ChinaWorkingCalendar(overrides), DEFAULT_POLICY)
+    seal = integrity_seal(settings, create=create_tables)
     try:
-        store = EventStore(env=settings.eventsourcing_env(create_table=create_tables))
+        store = EventStore(
+            env=settings.eventsourcing_env(create_table=create_tables), sealing=lambda m: SealingMapper(m, seal)
+        )
+        open_sealed(store.recorder, seal, may_seal=create_tables)
     except OperationalError as e:
         raise SettingsError(
             f"cannot open the store at {settings.safe_database_url}: {redact(str(e)).strip()}. Check that the "
             "database is running and CASETRAIL_DATABASE_URL is right, then run `casetrail migrate`."
         ) from e
+    except StoreRefused as e:
+        raise SettingsError(str(e)) from e
     executor = CaseExecutor(store, clock)
     views = build_views(settings, create_tables)
     projections = all_projections(store.mapper)
@@ -122,6 +131,18 @@ def build(settings: Settings, *, clock: Clock | None = None, create_tables: bool
         zone_reports=ZoneReportService(SqlReportReader(views), project_reader, directory, clock, wait),
         reports=ReportService(SqlReportReader(views), directory, clock, wait),
     )
+
+
+def integrity_seal(settings: Settings, *, create: bool) -> Seal:
+    """The seal of this store's rows, from the key file (created with the store); in memory, a key of the
+    process."""
+    path = settings.integrity_key_path
+    if path is None:
+        return Seal(secrets.token_bytes(32))
+    try:
+        return Seal(load_key(path, create=create))
+    except (OSError, ValueError) as e:
+        raise SettingsError(f"CASETRAIL_INTEGRITY_KEY_FILE: {e}") from e
 
 
 def build_views(settings: Settings, create_tables: bool) -> SqlViews:

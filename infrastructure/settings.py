@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Literal
@@ -46,6 +47,7 @@ class Settings(BaseSettings):
     ready_max_lag: int = Field(default=1000, ge=0, description="a whole number of events, e.g. 1000")
     projection_batch: int = Field(default=1000, gt=0, description="a whole number of events, e.g. 1000")
     signing_key_file: Path | None = Field(default=None, description="an Ed25519 private key file (PEM)")
+    integrity_key_file: Path | None = Field(default=None, description="the integrity key file (sealing every row)")
     host: str = Field(default="127.0.0.1", min_length=1, description="an interface to listen on, e.g. 0.0.0.0")
     port: int = Field(default=8000, ge=1, le=65535, description="a TCP port, 1-65535")
     log_level: Literal["debug", "info", "warning", "error"] = Field(
@@ -82,6 +84,22 @@ class Settings(BaseSettings):
     def safe_database_url(self) -> str:
         """The database URL without its password, for messages and logs."""
         return redact(self.database_url)
+
+    @property
+    def integrity_key_path(self) -> Path | None:
+        """Where the integrity key lives: as configured, else beside a SQLite file, else (PostgreSQL) in the
+        user's configuration directory, where every process of the service finds it whatever its working
+        directory; None in memory, where a key is made for the process."""
+        if self.integrity_key_file is not None:
+            return self.integrity_key_file
+        url = urlparse(self.database_url)
+        if url.scheme == "sqlite":
+            path = unquote(url.path[1:] if url.path.startswith("/") else url.path) or "casetrail.db"
+            return Path(path + ".integrity-key")
+        if url.scheme in ("postgresql", "postgres"):
+            config = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+            return config / "casetrail" / "integrity.key"
+        return None
 
     def eventsourcing_env(self, *, create_table: bool = True) -> dict[str, str]:
         """The environment for the library, built explicitly so stray process variables cannot leak in."""

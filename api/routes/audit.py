@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 
 from api.auth import CallerDep
 from api.deps import AuditDep
+from api.presenters import verification_body
 from api.schemas.audit import AuditPage, Checkpoint
 from api.schemas.common import VerificationOut
 from application.audit import AuditService, FeedFilter
@@ -34,9 +35,7 @@ def _aware(moment: datetime | None) -> datetime | None:
 )
 def verify_case(case_id: UUID, caller: CallerDep, audit: AuditDep) -> JSONResponse:
     result = audit.verify_stream(caller, case_id, "casetrail:CaseRegistered")
-    return JSONResponse(
-        {"ok": result.ok, "events_checked": result.events_checked, "first_broken_version": result.first_broken_version}
-    )
+    return JSONResponse(verification_body(result))
 
 
 @router.get("/v1/audit/events", response_model=AuditPage, description=_doc(AuditService.feed))

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from api.auth import CallerDep
 from api.commands import HeadersDep
 from api.deps import AuditDep, ProjectsDep, ProjectViewsDep
+from api.presenters import verification_body
 from api.project_presenters import project_response
 from api.schemas.common import HistoryOut, SearchText, VerificationOut
 from api.schemas.projects import (
@@ -113,9 +114,7 @@ def history(project_id: UUID, caller: CallerDep, projects: ProjectsDep) -> JSONR
 )
 def verify(project_id: UUID, caller: CallerDep, audit: AuditDep) -> JSONResponse:
     result = audit.verify_stream(caller, project_id, "casetrail:ProjectRegistered")
-    return JSONResponse(
-        {"ok": result.ok, "events_checked": result.events_checked, "first_broken_version": result.first_broken_version}
-    )
+    return JSONResponse(verification_body(result))
 
 
 @router.post(

@@ -158,10 +158,24 @@ class Problem(BaseModel):
 
 
 class VerificationOut(BaseModel):
+    """A stream's hash chain and integrity seals, and its snapshots checked against the events."""
+
     ok: bool
     events_checked: int
     first_broken_version: int | None
+    snapshots_checked: int = 0
+    broken_snapshots: list[int] = Field(default_factory=list)
 
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"ok": False, "events_checked": 13, "first_broken_version": 4}]}
+        json_schema_extra={
+            "examples": [
+                {
+                    "ok": False,
+                    "events_checked": 13,
+                    "first_broken_version": 4,
+                    "snapshots_checked": 0,
+                    "broken_snapshots": [],
+                }
+            ]
+        }
     )

@@ -129,7 +129,13 @@ def test_history_and_verification(client: TestClient, tokens: Tokens) -> None:
     assert events[1]["prev_hash"] == events[0]["hash"]
     assert get(client, tokens.lead, f"/v1/projects/{pid}/history").status_code == 403
     verdict = get(client, tokens.auditor, f"/v1/projects/{pid}/verification").json()
-    assert verdict == {"ok": True, "events_checked": 2, "first_broken_version": None}
+    assert verdict == {
+        "ok": True,
+        "events_checked": 2,
+        "first_broken_version": None,
+        "snapshots_checked": 0,
+        "broken_snapshots": [],
+    }
     assert get(client, tokens.coordinator, f"/v1/projects/{pid}/verification").status_code == 403
 
 

@@ -87,13 +87,13 @@ def test_deleted_tail_events_pass_the_chain_but_not_the_checkpoint(
     assert report["broken"] == {str(case_id): 8}
 
 
-def test_a_history_rewritten_with_recomputed_hashes_is_exposed_by_the_checkpoint(
+def test_a_history_rewritten_by_a_writer_holding_the_integrity_key_is_exposed_by_the_checkpoint(
     durable_container: Container, tmp_path: Path
 ) -> None:
     case_id = a_case_with_history(durable_container)
     other = a_case_with_history(durable_container, notes=2)
     saved = take_checkpoint(durable_container, tmp_path)
-    Tamperer(durable_container).rewrite_from(case_id, 5, "note", "伪造的进展")
+    Tamperer(durable_container).rewrite_from(case_id, 5, "note", "伪造的进展", with_key=True)
     assert verify(durable_container, case_id) == (True, 9, None)
     report = durable_container.audit.verify_against(saved)
     assert report["broken"] == {str(case_id): 5}

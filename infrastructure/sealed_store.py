@@ -1,0 +1,144 @@
+"""Opening a store under its integrity key: a store is sealed once, and then only ever opened with that key.
+
+A store written before seals existed is sealed in place by `casetrail migrate` (or the first `serve` on
+SQLite): each row's state gets its seal in front, the events themselves and their hash chains unchanged. The
+store then keeps a marker made with the key. A store whose marker is missing while sealed rows exist was
+tampered with (or restored without its key) and is refused, so a writer cannot have rows of its own sealed by
+deleting the marker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder
+from psycopg.sql import SQL, Identifier
+
+from infrastructure.integrity import PREFIX, Seal
+
+Progress = Callable[[int], None]
+BATCH = 1000
+
+
+class StoreRefused(Exception):
+    """The store cannot be opened under this key; the message says what to do."""
+
+
+def open_sealed(recorder: Any, seal: Seal, *, may_seal: bool, progress: Progress | None = None) -> int:
+    """Check the store's marker; with `may_seal`, seal a store written before seals (returns rows sealed)."""
+    if not isinstance(recorder, (SQLiteApplicationRecorder, PostgresApplicationRecorder)):
+        return 0  # in memory: every row was written by this process, sealed
+    db = _Tables(recorder)
+    db.ensure()
+    marker = db.marker()
+    if marker == seal.marker():
+        return 0
+    if marker is not None:
+        raise StoreRefused(
+            "this store was sealed with another integrity key: set CASETRAIL_INTEGRITY_KEY_FILE to its key"
+        )
+    if db.any_sealed():
+        raise StoreRefused(
+            "this store holds sealed rows but its integrity marker is missing: the database was changed "
+            "behind casetrail's back, or restored without its key. Run `casetrail audit verify` and restore "
+            "from a backup together with its key."
+        )
+    if not may_seal:
+        raise StoreRefused("this store is not sealed yet: run `casetrail migrate` once, then start again")
+    sealed = db.seal_all(seal, progress)
+    db.set_marker(seal.marker())
+    return sealed
+
+
+class _Tables:
+    """The few statements sealing needs, on SQLite and PostgreSQL. Table names are the recorder's own."""
+
+    def __init__(self, recorder: Any) -> None:
+        self.recorder = recorder
+        self.postgres = isinstance(recorder, PostgresApplicationRecorder)
+        events = recorder.events_table_name
+        self.tables = (events, events.removesuffix("_events") + "_snapshots")
+        self.marker_table = events.removesuffix("_events") + "_integrity"
+        self.p = "%s" if self.postgres else "?"
+
+    @contextmanager
+    def _cursor(self, commit: bool) -> Iterator[Any]:
+        with self.recorder.datastore.transaction(commit=commit) as cursor:
+            yield cursor
+
+    def _name(self, table: str) -> Any:
+        if self.postgres:
+            return Identifier(self.recorder.datastore.schema, table)
+        return table
+
+    def _sql(self, text: str, *tables: str) -> Any:
+        if self.postgres:
+            return SQL(text.replace("?", "%s")).format(*(self._name(t) for t in tables))
+        return text.format(*tables)
+
+    def _exists(self, cursor: Any, table: str) -> bool:
+        if self.postgres:
+            cursor.execute(
+                "SELECT to_regclass(%s) IS NOT NULL AS found", (f"{self.recorder.datastore.schema}.{table}",)
+            )
+            return bool(cursor.fetchone()["found"])
+        cursor.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (table,))
+        return cursor.fetchone() is not None
+
+    def ensure(self) -> None:
+        with self._cursor(commit=True) as c:
+            c.execute(self._sql("CREATE TABLE IF NOT EXISTS {0} (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+                                self.marker_table))  # fmt: skip
+
+    def marker(self) -> str | None:
+        with self._cursor(commit=False) as c:
+            c.execute(self._sql("SELECT value FROM {0} WHERE name = 'sealed'", self.marker_table))
+            row = c.fetchone()
+        return None if row is None else str(row["value"] if self.postgres else row[0])
+
+    def set_marker(self, value: str) -> None:
+        with self._cursor(commit=True) as c:
+            c.execute(self._sql("INSERT INTO {0} (name, value) VALUES ('sealed', ?)", self.marker_table), (value,))
+
+    def any_sealed(self) -> bool:
+        with self._cursor(commit=False) as c:
+            for table in self.tables:
+                if not self._exists(c, table):
+                    continue
+                c.execute(self._sql("SELECT 1 FROM {0} WHERE substr(state, 1, ?) = ? LIMIT 1", table),
+                          (len(PREFIX), PREFIX))  # fmt: skip
+                if c.fetchone() is not None:
+                    return True
+        return False
+
+    def seal_all(self, seal: Seal, progress: Progress | None) -> int:
+        done = 0
+        for table in self.tables:
+            with self._cursor(commit=False) as c:
+                if not self._exists(c, table):
+                    continue
+            select = self._sql("SELECT originator_id, originator_version, topic, state FROM {0}", table)
+            update = self._sql("UPDATE {0} SET state = ? WHERE originator_id = ? AND originator_version = ?", table)
+            with self._cursor(commit=True) as c:
+                c.execute(select)
+                rows = [self._row(r) for r in c.fetchall()]
+                for first in range(0, len(rows), BATCH):
+                    batch = [seal.close(r) for r in rows[first : first + BATCH]]
+                    c.executemany(update, [(s.state, self._id(s.originator_id), s.originator_version) for s in batch])
+                    done += len(batch)
+                    if progress:
+                        progress(done)
+        return done
+
+    def _row(self, r: Any) -> StoredEvent:
+        if self.postgres:
+            return StoredEvent(r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"]))
+        return StoredEvent(UUID(hex=r[0]), r[1], r[2], bytes(r[3]))
+
+    def _id(self, originator_id: Any) -> Any:
+        return originator_id if self.postgres else originator_id.hex
