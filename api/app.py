@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+import logging
+import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -21,6 +23,7 @@ from infrastructure.settings import Settings
 from infrastructure.tracking_runner import start_tracking
 from infrastructure.views.runner import ProjectionLoop
 
+log = logging.getLogger("casetrail.api")
 DESCRIPTION = """
 casetrail is the system of record of the enterprise service centre's three-tier guarantee system
 (三级保障体系): every case is an immutable event stream. Authenticate with `Authorization: Bearer <token>`;
@@ -53,6 +56,7 @@ def create_app(
         if loop:
             loop.start()
         stop_tracking = start_tracking(container) if run_tracking else None
+        log.info("casetrail %s ready: %s store, process %d", __version__, container.settings.backend, os.getpid())
         try:
             yield
         finally:
