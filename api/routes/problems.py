@@ -66,7 +66,8 @@ RULE_DOC: dict[int | str, dict[str, Any]] = {
             "text/html": {"schema": {"type": "string"}},
             "application/json": {"schema": {"$ref": "#/components/schemas/RuleOut"}},
         }
-    }
+    },
+    404: {"description": "no such rule"},
 }
 
 

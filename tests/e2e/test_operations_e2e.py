@@ -26,8 +26,7 @@ def clean_env() -> dict[str, str]:
 
 def stderr_of(server: Server) -> str:
     stop(server)
-    assert server.process.stderr is not None
-    return server.process.stderr.read().decode()
+    return server.log.read_text(encoding="utf-8")
 
 
 def test_serve_logs_json_lines_with_time_level_logger_and_request_id_and_no_secret(tmp_path: Path) -> None:
