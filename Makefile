@@ -48,7 +48,7 @@ versions:  ## install casetrail (locked) into a fresh venv per Python version pr
 	  if [ -z "$$py" ] || ! $$py -c pass >/dev/null 2>&1; then echo "$$name: not present, skipped"; continue; fi; \
 	  dir=$$(mktemp -d) && $$py -m venv $$dir && \
 	  $$dir/bin/python -m pip install --quiet -c requirements.lock . && \
-	  $$dir/bin/python -c "import api.app, api.cli, infrastructure.container" && \
+	  (cd $$dir && bin/python -c "import api.app, api.cli, infrastructure.container") && \
 	  $$dir/bin/casetrail --version && echo "$$name: ok" || { echo "$$name: FAILED"; rm -rf $$dir; exit 1; }; \
 	  rm -rf $$dir; \
 	done

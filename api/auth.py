@@ -23,15 +23,15 @@ async def get_caller(
 ) -> Actor:
     """On the event loop: a token this process remembers answers at once; any other is read from the store in
     the thread pool."""
+    throttle: FailureThrottle = request.app.state.auth_throttle
+    client = request.client.host if request.client else "unknown"
+    throttle.check(client)  # before any lookup: a throttled client cannot go on guessing, nor cost reads
     actor = None
     if credentials:
         secret = credentials.credentials
         actor = container.tokens.remembered(secret) or await run_in_threadpool(container.tokens.authenticate, secret)
     if actor is not None:
-        return actor  # a valid token always passes: one broken script must not lock out a shared office address
-    throttle: FailureThrottle = request.app.state.auth_throttle
-    client = request.client.host if request.client else "unknown"
-    throttle.check(client)
+        return actor
     throttle.failed(client)
     raise Unauthenticated("send Authorization: Bearer <token>" if credentials is None else "unknown or revoked token")
 

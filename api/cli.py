@@ -85,6 +85,12 @@ def serve(
             log_config=logging_config(settings),
             log_level=settings.log_level,
             access_log=access_log,
+            # X-Forwarded-For is believed only from the proxies named (none by default): otherwise any client
+            # could pose as any address, and dodge the failed-authentication throttle.
+            proxy_headers=bool(settings.trusted_proxies),
+            forwarded_allow_ips=settings.trusted_proxies or "",
+            timeout_keep_alive=5,
+            limit_concurrency=settings.max_connections,
         )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -16,6 +15,7 @@ from domain.schedule import LOCAL_TZ, as_local, local_date
 from infrastructure.calendar import OFFICIAL_YEARS, ChinaWorkingCalendar, Overrides
 from infrastructure.container import Container
 
+CATCH_UP_ATTEMPTS = 5
 calendar_cli = typer.Typer(help="The working calendar: which years have official holiday data.", no_args_is_help=True)
 
 
@@ -102,11 +102,20 @@ def _parse_now(value: str) -> datetime:
 
 
 def _catch_up_cases(container: Container) -> None:
-    """The job finds its cases in the cases view; on SQLite no worker keeps it current while no server runs."""
+    """The job finds its cases in the cases view; on SQLite no worker keeps it current while no server runs.
+
+    A running `casetrail serve` applies the same view meanwhile: a batch it applied first is its win
+    (`IntegrityError`), and this one goes on from the new position; if `serve` keeps winning, it is keeping the
+    view current itself."""
     for worker in container.workers(container.settings.projection_batch):
-        if worker.projection.name == "cases":
-            with contextlib.suppress(IntegrityError):  # a running `casetrail serve` applied that batch first
+        if worker.projection.name != "cases":
+            continue
+        for _ in range(CATCH_UP_ATTEMPTS):
+            try:
                 worker.catch_up()
+                break
+            except IntegrityError:
+                continue
 
 
 def _print_summary(summary: TrackingSummary, dry_run: bool = False) -> None:

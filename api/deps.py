@@ -6,7 +6,8 @@ thread pool. Routes name the service they use (`cases: CasesDep`), never the who
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
@@ -32,58 +33,23 @@ async def get_container(request: Request) -> Container:
 ContainerDep = Annotated[Container, Depends(get_container)]
 
 
-async def _cases(container: ContainerDep) -> CaseService:
-    return container.cases
+def _service(name: str) -> Callable[[Request], Awaitable[Any]]:
+    """A provider of one long-lived service of the container (no I/O: it runs on the event loop)."""
+
+    async def provide(request: Request) -> Any:
+        return getattr(request.app.state.container, name)
+
+    return provide
 
 
-async def _case_queries(container: ContainerDep) -> CaseQueries:
-    return container.queries
-
-
-async def _tokens(container: ContainerDep) -> TokenService:
-    return container.tokens
-
-
-async def _views(container: ContainerDep) -> ViewService:
-    return container.view_service
-
-
-async def _audit(container: ContainerDep) -> AuditService:
-    return container.audit
-
-
-async def _projects(container: ContainerDep) -> ProjectService:
-    return container.projects
-
-
-async def _project_views(container: ContainerDep) -> ProjectViews:
-    return container.project_views
-
-
-async def _reports(container: ContainerDep) -> ReportService:
-    return container.reports
-
-
-async def _zone_reports(container: ContainerDep) -> ZoneReportService:
-    return container.zone_reports
-
-
-async def _directory(container: ContainerDep) -> Directory:
-    return container.directory
-
-
-async def _settings(container: ContainerDep) -> Settings:
-    return container.settings
-
-
-CasesDep = Annotated[CaseService, Depends(_cases)]
-CaseQueriesDep = Annotated[CaseQueries, Depends(_case_queries)]
-TokensDep = Annotated[TokenService, Depends(_tokens)]
-ViewsDep = Annotated[ViewService, Depends(_views)]
-AuditDep = Annotated[AuditService, Depends(_audit)]
-ProjectsDep = Annotated[ProjectService, Depends(_projects)]
-ProjectViewsDep = Annotated[ProjectViews, Depends(_project_views)]
-ReportsDep = Annotated[ReportService, Depends(_reports)]
-ZoneReportsDep = Annotated[ZoneReportService, Depends(_zone_reports)]
-DirectoryDep = Annotated[Directory, Depends(_directory)]
-SettingsDep = Annotated[Settings, Depends(_settings)]
+CasesDep = Annotated[CaseService, Depends(_service("cases"))]
+CaseQueriesDep = Annotated[CaseQueries, Depends(_service("queries"))]
+TokensDep = Annotated[TokenService, Depends(_service("tokens"))]
+ViewsDep = Annotated[ViewService, Depends(_service("view_service"))]
+AuditDep = Annotated[AuditService, Depends(_service("audit"))]
+ProjectsDep = Annotated[ProjectService, Depends(_service("projects"))]
+ProjectViewsDep = Annotated[ProjectViews, Depends(_service("project_views"))]
+ReportsDep = Annotated[ReportService, Depends(_service("reports"))]
+ZoneReportsDep = Annotated[ZoneReportService, Depends(_service("zone_reports"))]
+DirectoryDep = Annotated[Directory, Depends(_service("directory"))]
+SettingsDep = Annotated[Settings, Depends(_service("settings"))]

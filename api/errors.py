@@ -21,6 +21,7 @@ from application.errors import (
     LostRace,
     MinPositionNotReached,
     NotFound,
+    TooManyWrites,
     Unauthenticated,
     VersionMismatch,
 )
@@ -68,6 +69,8 @@ TABLE: list[tuple[type[Refusal], Answer]] = [
                              lambda e: {"Retry-After": str(e.retry_after)})),
     (CorruptHistory, Answer(500, "Internal Server Error",
                             "a stored record fails its integrity check (`rule` integrity_violation)")),
+    (TooManyWrites, Answer(429, "Too Many Requests", "too many failed authentications, or too many commands from "
+                           "this token (`rule`, `Retry-After`)", lambda e: {"Retry-After": str(e.retry_after)})),
     (MinPositionNotReached, Answer(503, "Service Unavailable",
                                    "storage unavailable or the view not yet at min_position (`Retry-After`)",
                                    lambda _: {"Retry-After": "1"})),

@@ -6,16 +6,18 @@ from typing import Any
 
 from fastapi.responses import JSONResponse
 
-from application.access import public_due
+from application.access import public_due, public_status
 from application.audit import Verification
-from application.case_execution import CaseResult
+from application.case_execution import CaseResult, Links
 from domain.token import AccessToken
 from domain.values import Actor, Role
+from domain.warnings import open_warnings
 
 
 def case_body(result: CaseResult, viewer: Actor) -> dict[str, Any]:
     case = result.case
     internal = viewer.role is not Role.ENTERPRISE
+    links = Links(case.merged_into, tuple(case.duplicates)) if internal else result.links or Links()
     return {
         "id": str(case.id),
         "reference": case.reference,
@@ -28,20 +30,20 @@ def case_body(result: CaseResult, viewer: Actor) -> dict[str, Any]:
         "urgency": case.urgency,
         "contact": case.contact,
         "project_id": case.project_id,
-        "status": str(case.status),
+        "status": str(case.status) if internal else public_status(case.status),
         "tier": case.tier,
         "lead_department": case.lead_department,
         "co_departments": case.co_departments if internal else [],
         "round": case.round,
         "due": case.due if internal else public_due(case.due),
-        "warnings": list(case.warnings.values()) if internal else [],
+        "warnings": [{k: v for k, v in w.items() if k != "key"} for w in open_warnings(case)] if internal else [],
         "escalation_level": case.escalation_level if internal else None,
         "co_replies": case.co_replies if internal else None,
         "pending_extension": case.pending_extension if internal else None,
         "resolution": case.resolution,
         "evaluations": case.evaluations,
-        "merged_into": case.merged_into,
-        "duplicates": case.duplicates,
+        "merged_into": links.merged_into,
+        "duplicates": list(links.duplicates),
         "registered_at": case.created_on.isoformat(),
         "updated_at": case.modified_on.isoformat(),
         "version": case.version,

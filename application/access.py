@@ -8,7 +8,7 @@ from application.errors import NotFound
 from domain.case import Case
 from domain.case_rules import case_involves
 from domain.errors import NotPermitted
-from domain.values import Actor, Role
+from domain.values import Actor, Role, Status
 
 C, H, E, AU = Role.COORDINATOR, Role.HANDLER, Role.ENTERPRISE, Role.AUDITOR
 
@@ -69,6 +69,7 @@ def require_visible(by: Actor, case: Case) -> None:
         raise NotFound()
 
 
+NO_STATUS = "\x00no-status"  # a status filter that matches no row
 PUBLIC_CLOCKS = ("sign_for", "first_contact", "handling", "resolution", "revisit")
 INTERNAL_SUMMARY = ("escalation_level", "warning_level", "extension", "co_replies", "co_departments")
 
@@ -78,9 +79,22 @@ def public_due(due: dict[str, Any]) -> dict[str, Any]:
     return {name: clock for name, clock in due.items() if name in PUBLIC_CLOCKS}
 
 
+def public_status(status: str) -> str:
+    """The status an enterprise sees, matching its public history, which has no returns: a returned case is still
+    `dispatched` to it (settled after the audit, DOMAIN.md)."""
+    return str(Status.DISPATCHED) if status == Status.RETURNED else str(status)
+
+
+def public_statuses(status: str) -> tuple[str, ...]:
+    """The recorded statuses an enterprise's status filter matches: its `dispatched` covers returned cases, and
+    `returned` matches nothing."""
+    return tuple(s.value for s in Status if public_status(s.value) == status) or (NO_STATUS,)
+
+
 def public_summary(item: dict[str, Any]) -> dict[str, Any]:
     """A case-list row as its enterprise sees it: no escalations, warnings, extensions or co-handling."""
     hidden: dict[str, Any] = {
         k: ([] if k in ("co_replies", "co_departments") else None) for k in INTERNAL_SUMMARY if k in item
     }
-    return {**item, **hidden, "due": public_due(item.get("due") or {})}
+    status = {"status": public_status(item["status"])} if "status" in item else {}
+    return {**item, **hidden, **status, "due": public_due(item.get("due") or {})}

@@ -11,12 +11,22 @@ from domain.values import Actor
 
 
 @dataclass(frozen=True)
+class Links:
+    """The cases a merge links a case to, as far as an enterprise may see them (its own cases only)."""
+
+    merged_into: str | None = None
+    duplicates: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class CaseResult:
-    """A case as it stands after a command (or as of a past version), with its global position."""
+    """A case as it stands after a command (or as of a past version), with its global position. `links` is set
+    where an enterprise's read resolved which linked cases are its own; without it, it sees none."""
 
     case: Case
     position: int
     replayed: bool = False
+    links: Links | None = None
 
 
 class CaseExecutor(StreamExecutor[Case, CaseResult]):

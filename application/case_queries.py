@@ -7,9 +7,9 @@ from typing import Any
 from uuid import UUID
 
 from application.access import require_role
-from application.case_execution import CaseExecutor, CaseResult
+from application.case_execution import CaseExecutor, CaseResult, Links
 from application.errors import NotFound
-from domain.values import Actor, Role
+from domain.values import Actor, Arbitration, Role
 
 TYPE_PREFIX = "casetrail:"
 
@@ -37,6 +37,7 @@ PUBLIC_EVENTS: dict[str, tuple[str, ...]] = {
     "CaseWithdrawn": ("reason",),
     "CaseMerged": ("into", "into_reference"),
 }
+REASSIGNMENT = "CaseReturnArbitrated"
 NOT_DATA = {"originator_id", "originator_version", "originator_topic", "timestamp", "actor", "hash", "prev_hash"}
 
 
@@ -49,33 +50,60 @@ class CaseQueries:
     ) -> CaseResult:
         """The case now, or as it stood at a version or a moment (404 before registration or past the head)."""
         require_role(by, "read")
-        case = self.executor.load_visible(case_id, by)
+        case = self.executor.load_visible(case_id, by)  # access first: as-of reads see nothing more
+        public = by.role is Role.ENTERPRISE
+        versions = self._public_versions(case_id) if public else list(range(1, case.version + 1))
         version = case.version
         if as_of_version is not None:
-            if not 1 <= as_of_version <= case.version:
-                raise NotFound(f"the case has versions 1 to {case.version}")
-            version = as_of_version
+            if not 1 <= as_of_version <= len(versions):
+                raise NotFound(f"the case has versions 1 to {len(versions)}")
+            version = versions[as_of_version - 1]
         elif as_of is not None:
-            version = self._version_at(case_id, as_of)
+            version = self._version_at(case_id, as_of, set(versions))
         if version != case.version:
             case = self.executor.load(case_id, version)
-        return CaseResult(case, self.executor.position(case_id, version))
+        links = self._own_links(case.merged_into, case.duplicates, by) if public else None
+        return CaseResult(case, self.executor.position(case_id, version), links=links)
 
     def history(self, case_id: UUID, by: Actor) -> list[dict[str, Any]]:
         """Every event of the case with its actor and hashes; enterprises see the public part only."""
         require_role(by, "history")
         self.executor.load_visible(case_id, by)
         entries = [history_entry(e) for e in self.executor.store.events.get(case_id)]
-        if by.role is Role.ENTERPRISE:
-            entries = [_public(e) for e in entries if e["type"] in PUBLIC_EVENTS]
-        return entries
+        if by.role is not Role.ENTERPRISE:
+            return entries
+        shown = []
+        for n, entry in enumerate(public_history(entries), 1):
+            data = entry["data"]
+            if entry["type"] == "CaseMerged" and self._own_links(data.get("into"), [], by).merged_into is None:
+                data = {}  # merged into another enterprise's case: nothing of that case is shown
+            # Numbered as the enterprise sees them (no gaps where internal events are), without the chain's
+            # hashes, which would reveal that there are events it does not see.
+            shown.append({**entry, "data": data, "version": n, "hash": None, "prev_hash": None})
+        return shown
 
-    def _version_at(self, case_id: UUID, moment: datetime) -> int:
+    def _public_versions(self, case_id: UUID) -> list[int]:
+        """The recorded versions an enterprise sees, in order: its as-of reads land only on these."""
+        entries = [history_entry(e) for e in self.executor.store.events.get(case_id)]
+        return [e["version"] for e in public_history(entries)]
+
+    def _version_at(self, case_id: UUID, moment: datetime, allowed: set[int]) -> int:
         events: list[Any] = list(self.executor.store.events.get(case_id))
-        versions = [e.originator_version for e in events if e.timestamp <= moment]
+        versions = [e.originator_version for e in events if e.timestamp <= moment and e.originator_version in allowed]
         if not versions:
             raise NotFound("the case was not yet registered at that moment")
         return max(versions)
+
+    def _own_links(self, merged_into: str | None, duplicates: list[str], by: Actor) -> Links:
+        """The linked cases that are the enterprise's own; another enterprise's case is not shown at all."""
+
+        def own(case_id: str) -> bool:
+            try:
+                return self.executor.load(UUID(case_id)).enterprise.get("credit_code") == by.credit_code
+            except NotFound:
+                return False
+
+        return Links(merged_into if merged_into and own(merged_into) else None, tuple(d for d in duplicates if own(d)))
 
 
 def history_entry(event: Any) -> dict[str, Any]:
@@ -90,6 +118,23 @@ def history_entry(event: Any) -> dict[str, Any]:
         "hash": getattr(event, "hash", None),
         "prev_hash": getattr(event, "prev_hash", None),
     }
+
+
+def public_history(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What an enterprise reads of its case's history. It sees no returns, so a reassignment after a return is
+    shown as what it is to the enterprise: a dispatch to the new department (same tier), and the status it reads
+    stays `dispatched` throughout (DOMAIN.md, settled after the audit)."""
+    shown, tier = [], None
+    for recorded in entries:
+        entry = recorded
+        if entry["type"] == "CaseDispatched":
+            tier = entry["data"]["tier"]
+        elif entry["type"] == REASSIGNMENT and entry["data"]["decision"] == Arbitration.REASSIGN:
+            data = {"tier": tier, "lead_department": entry["data"]["department"]}
+            entry = {**entry, "type": "CaseDispatched", "data": data}
+        if entry["type"] in PUBLIC_EVENTS:
+            shown.append(_public(entry))
+    return shown
 
 
 def _public(entry: dict[str, Any]) -> dict[str, Any]:

@@ -59,3 +59,11 @@ class CorruptHistory(Refusal):
         super().__init__(Rule.INTEGRITY_VIOLATION, f"event {stream}@{version} fails its integrity check")
         self.stream = stream
         self.version = version
+
+
+class TooManyWrites(Refusal):
+    """This token recorded as many commands as its role may in a minute (HTTP 429, Retry-After)."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(Rule.WRITE_RATE_EXCEEDED, f"too many commands from this token; retry in {retry_after} s")
+        self.retry_after = retry_after

@@ -16,6 +16,7 @@ from eventsourcing.persistence import IntegrityError
 from application.access import require_role
 from application.errors import IdempotencyKeyReused, NotFound, VersionMismatch
 from application.ports import Clock, IdempotencyRecord
+from application.rates import WriteLimiter
 from application.retry import retry
 from application.store import EventStore
 from domain.values import Actor
@@ -56,9 +57,10 @@ class StreamExecutor(Generic[A, R]):
     kind: type[A]
     missing = "no such object"
 
-    def __init__(self, store: EventStore, clock: Clock) -> None:
+    def __init__(self, store: EventStore, clock: Clock, limiter: WriteLimiter | None = None) -> None:
         self.store = store
         self.clock = clock
+        self.limiter = limiter
 
     def result(self, aggregate: A, position: int, replayed: bool = False) -> R:
         raise NotImplementedError
@@ -83,7 +85,7 @@ class StreamExecutor(Generic[A, R]):
     def run(self, stream_id: UUID, ctx: CommandContext, use_case: str, act: Act[A], **save: Any) -> R:
         """Check the role, replay a retried request, then load, act and save; without If-Match a lost race is
         re-applied to the new state a few times. `save` goes with the events into their transaction."""
-        require_role(ctx.by, use_case)
+        self._admit(ctx, use_case)
         replay = self.replay(ctx)
         if replay is not None:
             return replay
@@ -105,7 +107,7 @@ class StreamExecutor(Generic[A, R]):
     ) -> R:
         """Check the role, replay a retried request, then save what `make` builds. A collision means the id is
         `taken` (raised), or else that a shared log entry went to another writer: build again."""
-        require_role(ctx.by, use_case)
+        self._admit(ctx, use_case)
         replay = self.replay(ctx)
         if replay is not None:
             return replay
@@ -148,6 +150,13 @@ class StreamExecutor(Generic[A, R]):
         position = self.store.extras.position_of(stream_id, version)
         assert position is not None, f"event {stream_id}@{version} has no position"
         return position
+
+    def _admit(self, ctx: CommandContext, use_case: str) -> None:
+        """The caller's role may attempt the use case, and its token has writes left this minute (a retried
+        request that replays costs one too: replays are answered by the same pipeline)."""
+        require_role(ctx.by, use_case)
+        if self.limiter is not None:
+            self.limiter.admit(ctx.by)
 
     def _expect(self, ctx: CommandContext, version: int) -> None:
         if ctx.expected_version is not None and version != ctx.expected_version:

@@ -14,7 +14,7 @@ from domain.schedule import local_date
 from domain.values import Actor, Satisfaction
 
 PROJECTION = "reports"
-POLICY_VERSION = "2026.1"  # the version of the formulas below; change it with them
+POLICY_VERSION = "2026.2"  # the version of the formulas below; change it with them (2026.2: running clocks)
 WEIGHTS = {"response_rate": 0.30, "resolution_rate": 0.35, "satisfaction_rate": 0.35}
 SATISFIED = (Satisfaction.VERY_SATISFIED, Satisfaction.SATISFIED, Satisfaction.BASICALLY_SATISFIED)
 UNDISPATCHED = Department("undispatched", "未派单", None)
@@ -43,10 +43,11 @@ Counts = dict[str, int]
 class ReportReader(Protocol):
     def position(self, projection: str) -> int: ...
 
-    def department_counts(self, date_from: date, date_to: date) -> dict[str, Counts]:
+    def department_counts(self, date_from: date, date_to: date, as_of: date | None = None) -> dict[str, Counts]:
         """Per department code (and `undispatched`), for the inclusive period of local dates, the counts:
-        dispatched, responded, co_handled, resolved, resolved_on_time, working_days, evaluations, solved,
-        satisfied, returns, redos, withdrawals (in the period) and open, overdue (at the period's end)."""
+        dispatched, responded, response_missed, co_handled, resolved, resolved_on_time, working_days, evaluations,
+        solved, satisfied, returns, redos, withdrawals (in the period) and open, overdue (at the end of `as_of`,
+        default the period's last day; never later than it)."""
         ...
 
 
@@ -67,24 +68,32 @@ class ReportService:
         zone: str | None = None,
         min_position: int | None = None,
     ) -> list[dict[str, Any]]:
-        """The department report (三率): per department of the directory (or of one zone), for a period of
-        Asia/Shanghai dates, inclusive (default: this month to date). `dispatched` counts distinct cases
-        dispatched to the department as lead in the period (a return that ended in reassignment moves the case to
-        the new department); `co_handled` apart. `response_rate` = cases signed for and first-contacted on time
-        (no upheld return) ÷ dispatched; `resolution_rate` = evaluations in the period with solved = yes ÷
-        evaluations; `satisfaction_rate` = very satisfied + satisfied + basically satisfied ÷ evaluations;
-        `composite` = 0.30 × response + 0.35 × resolution + 0.35 × satisfaction; `on_time_rate` = rounds resolved
-        by their (extended) due date ÷ rounds resolved in the period; `avg_working_days` = working days from
-        dispatch (or reopen) to resolution, per round resolved in the period; `open` and `overdue` (main due date
-        passed, not resolved) at the end of the period; `returns`, `redos`, `withdrawals` in the period. Rates are
-        fractions 0–1, `null` when nothing was counted. Withdrawals before dispatch (and cases still awaiting
-        dispatch, under `open`) form the row `undispatched`. Coordinators, reporters and auditors."""
+        """The department report (三率): per department of the directory (or of one zone), for a period of Asia/Shanghai
+        dates, inclusive (default: this month to date). `dispatched` counts distinct cases dispatched to the
+        department as lead in the period (a return that ended in reassignment moves the case to the new department);
+        `co_handled` apart. `response_rate` = cases signed for and first-contacted on time (no upheld return) ÷ those
+        decided: answered on time, or missed (a return upheld, or a sign-for or first-contact due date that passed
+        without the act); a clock still running at the period's end (its due day not yet over) is neither met nor
+        missed and is left out, so a case dispatched this morning is not late; `resolution_rate` = evaluations in the
+        period with solved = yes ÷ evaluations; `satisfaction_rate` = very satisfied + satisfied + basically satisfied
+        ÷ evaluations; `composite` = 0.30 × response + 0.35 × resolution + 0.35 × satisfaction; `on_time_rate` =
+        rounds resolved by their (extended) due date ÷ rounds resolved in the period; `avg_working_days` = working
+        days from the dispatch the department received (first dispatch, reassignment or reopen) to resolution, per
+        round resolved in the period; `open` and `overdue` (main due date passed, not resolved) at the end of the
+        period, or today while the period ends later (a report never looks past today); `returns`, `redos`,
+        `withdrawals` in the period. Rates are fractions 0–1, `null` when nothing was counted. Withdrawals before
+        dispatch (and cases still awaiting dispatch, under `open`) form the row `undispatched`. Coordinators,
+        reporters and auditors."""
         require_role(by, "reports")
         start, end = self.period(date_from, date_to)
         departments = self._departments(zone)
         self.wait(PROJECTION, min_position)
-        counts = self.reader.department_counts(start, end)
+        counts = self.reader.department_counts(start, end, self.as_of(end))
         return [report_row(d, counts.get(d.code, {})) for d in departments]
+
+    def as_of(self, end: date) -> date:
+        """The day a period's state is read at: its last day, or today while that lies ahead (never the future)."""
+        return end if self.clock is None else min(end, local_date(self.clock.now()))
 
     def period(self, date_from: date | None, date_to: date | None) -> tuple[date, date]:
         """The inclusive period asked for; by default from the first of the month up to today (or `date_to`)."""
@@ -128,7 +137,7 @@ def report_row(d: Department, c: Counts) -> dict[str, Any]:
 
     evaluations = n("evaluations")
     rates = {
-        "response_rate": ratio(n("responded"), n("dispatched")),
+        "response_rate": ratio(n("responded"), n("responded") + n("response_missed")),
         "resolution_rate": ratio(n("solved"), evaluations),
         "satisfaction_rate": ratio(n("satisfied"), evaluations),
     }

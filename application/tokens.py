@@ -6,7 +6,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 from uuid import UUID
 
 from eventsourcing.application import EventSourcedLog
@@ -38,11 +38,11 @@ class ActiveTokens(Protocol):
 
     def get(self, token_id: UUID) -> Actor | None: ...
 
-    def stamp(self) -> int | None:
+    def stamp(self) -> Any:
         """Taken before reading a token from the store (may block: it starts listening if need be)."""
         ...
 
-    def put(self, token_id: UUID, actor: Actor, stamp: int | None) -> None: ...
+    def put(self, token_id: UUID, actor: Actor, stamp: Any) -> None: ...
 
     def close(self) -> None: ...
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from application.access import public_summary, require_role
+from application.access import public_statuses, public_summary, require_role
 from application.errors import MinPositionNotReached
 from domain.errors import InvalidCommand
 from domain.values import Actor, Role
@@ -18,6 +18,7 @@ MIN_POSITION_WAIT = 5.0
 @dataclass(frozen=True)
 class CaseFilter:
     status: str | None = None
+    statuses: tuple[str, ...] = ()  # any of these (an enterprise's public status stands for several)
     tier: str | None = None
     department: str | None = None
     credit_code: str | None = None
@@ -98,6 +99,8 @@ class ViewService:
             f = replace(f, department=by.department if f.department in (None, by.department) else NOBODY)
         if by.role is Role.ENTERPRISE:
             f = replace(f, credit_code=by.credit_code if f.credit_code in (None, by.credit_code) else NOBODY)
+            if f.status is not None:
+                f = replace(f, status=None, statuses=public_statuses(f.status))
         self.wait("cases", min_position)
         found = self.reader.cases(f, page)
         if by.role is Role.ENTERPRISE:

@@ -71,8 +71,8 @@ class ZoneReportService:
         start, end = self.period(date_from, date_to)
         for projection in ("reports", "projects"):
             self.wait(projection, min_position)
-        counts = self.cases.department_counts(start, end)
         as_of = min(end, local_date(self.clock.now()))
+        counts = self.cases.department_counts(start, end, as_of)
         projects = self.project_figures(as_of)
         return [
             {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-BENCHMARKS = {"projections": "bench.projections", "audit": "bench.audit"}
+BENCHMARKS = {"projections": "bench.projections", "audit": "bench.audit", "throttle": "bench.throttle"}
 
 
 def main() -> None:

@@ -1,18 +1,21 @@
 """The Case aggregate: one enterprise problem or project issue, from registration to closure.
 
-Public methods check the rules of DOMAIN.md and compute values (due dates, next status); the
-nested event classes only assign state, so replay never re-decides anything.
+Public methods check the rules of DOMAIN.md and compute values (due dates, next status), then record an event
+(domain/case_events.py) that only assigns state, so replay never re-decides anything.
 """
 
 from __future__ import annotations
 
 from collections.abc import Container
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from domain import case_events as events
 from domain.audited import AuditedAggregate
 from domain.case_rules import (
+    as_dicts,
+    check_departments,
     require,
     require_involved,
     require_lead,
@@ -22,304 +25,45 @@ from domain.case_rules import (
 from domain.errors import InvalidCommand, NotPermitted
 from domain.schedule import Schedule, local_date
 from domain.values import SYSTEM_TRACKING, Actor, Arbitration, Escalation, Outcome, Satisfaction, Status, Tier, Urgency
-from domain.warnings import Threshold, crossed, ended
+from domain.warnings import ESCALATION, Threshold, crossed, ended, escalation
 from domain.workdays import Due
 
 WORKING = (Status.DISPATCHED, Status.RETURNED, Status.IN_PROGRESS)
 MAX_SUPERVISION_DAYS = 366  # an order is about this case's work, not next decade's
 
 
-class Case(AuditedAggregate):
+if TYPE_CHECKING:
+    State = events.CaseState  # the state's declared types, for type checkers only
+else:
+    State = object
+
+
+class Case(AuditedAggregate, State):
     TOPIC = "casetrail:Case"
 
-    # -- events: stored names are data; never rename a TOPIC ---------------------------------
+    # -- events (domain/case_events.py); stored names are data: never rename a TOPIC --------------
 
-    class Created(AuditedAggregate.Created):
-        TOPIC = "casetrail:CaseRegistered"
-        reference: str
-        kind: str
-        title: str
-        description: str
-        enterprise: dict[str, str]
-        category: str
-        channel: str
-        urgency: str
-        contact: dict[str, str]
-        project_id: str | None
-
-        def apply(self, case: Case) -> None:
-            case.reference, case.kind, case.title = self.reference, self.kind, self.title
-            case.description, case.enterprise, case.category = self.description, self.enterprise, self.category
-            case.channel, case.urgency, case.contact = self.channel, self.urgency, self.contact
-            case.project_id = self.project_id
-            case.status, case.tier, case.lead_department, case.co_departments = Status.REGISTERED, None, None, []
-            case.round, case.due, case.warnings, case.escalation_level = 1, {}, {}, None
-            case.co_replies, case.waived, case.barred_from_return = {}, [], []
-            case.pending_extension, case.extended_days, case.evaluations = None, 0, {}
-            case.resolution, case.merged_into, case.duplicates, case.contacted = None, None, [], False
-            case.round_started_at, case.escalated_at = None, None
-            case.clocks_opened, case.last_progress_at = {}, None
-
-    class Dispatched(AuditedAggregate.Event):
-        TOPIC = "casetrail:CaseDispatched"
-        tier: str
-        lead_department: str
-        co_departments: list[str]
-        due: dict[str, dict[str, Any]]
-
-        def apply(self, case: Case) -> None:
-            case.status, case.tier = Status.DISPATCHED, self.tier
-            case.lead_department, case.co_departments = self.lead_department, list(self.co_departments)
-            case.round_started_at = self.timestamp
-            _open_clocks(case, self.due, self.timestamp)
-
-    class SignedFor(AuditedAggregate.Event):
-        TOPIC = "casetrail:CaseSignedFor"
-        due: dict[str, dict[str, Any]]
-
-        def apply(self, case: Case) -> None:
-            case.status, case.last_progress_at = Status.IN_PROGRESS, self.timestamp
-            case.due.pop("sign_for", None)
-            _open_clocks(case, self.due, self.timestamp)
-
-    class Returned(AuditedAggregate.Event):
-        TOPIC = "casetrail:CaseReturned"
-        department: str
-        reason: str
-        basis: str
-
-        def apply(self, case: Case) -> None:
-            case.status = Status.RETURNED
-            case.due.pop("sign_for", None)
-
-    class Arbitrated(AuditedAggregate.Event):
-        TOPIC = "casetrail:CaseReturnArbitrated"
-        decision: str
-        department: str
-        note: str
-        due: dict[str, dict[str, Any]]
-
-        def apply(self, case: Case) -> None:
-            case.status = Status.DISPATCHED
-            if self.decision == Arbitration.UPHOLD:
-                case.barred_from_return.append(self.department)
-            else:
-                case.lead_department = self.department
-                if self.department in case.co_departments:
-                    case.co_departments.remove(self.department)
-                    case.due.pop(f"co_reply:{self.department}", None)
-            _open_clocks(case, self.due, self.timestamp)
-
-    class Contacted(AuditedAggregate.Event):
-        TOPIC = "casetrail:CaseContacted"
-        note: str
-
-        def apply(self, case: Case) -> None:
-            case.contacted = True
-            case.due.pop("first_contact", None)
-
-    class ProgressLogged(AuditedAggregate.Event):
-        TOPIC = "casetrail:CaseProgressLogged"
-        department: str
-        note: str
-
-        def apply(self, case: Case) -> None:
-            if self.department == case.lead_department:
-                case.last_progress_at = self.timestamp
-
-    class CoReplied(AuditedAggregate.Event):
-        TOPIC = "casetrail:CaseCoReplied"
-        department: str
-        note: str
-
-        def apply(self, case: Case) -> None:
-            case.co_replies[self.department] = {"note": self.note, "at": self.timestamp.isoformat()}
-            case.due.pop(f"co_reply:{self.department}", None)
-
-    class CoReplyWaived(AuditedAggregate.Event):
-        TOPIC = "casetrail:CaseCoReplyWaived"
-        department: str
-        reason: str
-
-        def apply(self, case: Case) -> None:
-            case.waived.append(self.department)
-            case.due.pop(f"co_reply:{self.department}", None)
-
-    class ExtensionRequested(AuditedAggregate.Event):
-        TOPIC = "casetrail:CaseExtensionRequested"
-        extra_working_days: int
-        reason: str
-
-        def apply(self, case: Case) -> None:
-            case.pending_extension = {"extra_working_days": self.extra_working_days, "reason": self.reason}
-
-    class ExtensionDecided(AuditedAggregate.Event):
-        TOPIC = "casetrail:CaseExtensionDecided"
-        approved: bool
-        extra_working_days: int
-        note: str
-        due: dict[str, dict[str, Any]]
-
-        def apply(self, case: Case) -> None:
-            case.pending_extension = None
-            if self.approved:
-                case.extended_days += self.extra_working_days
-                case.due.update(self.due)
-
-    class Escalated(AuditedAggregate.Event):
-        TOPIC = "casetrail:CaseEscalated"
-        level: str
-        reason: str
-        due: dict[str, dict[str, Any]]
-
-        def apply(self, case: Case) -> None:
-            case.escalation_level, case.escalated_at = self.level, self.timestamp
-            _open_clocks(case, self.due, self.timestamp)
-
-    class Resolved(AuditedAggregate.Event):
-        TOPIC = "casetrail:CaseResolved"
-        reply: str
-        outcome: str
-        reason: str | None
-        on_time: bool
-        working_days: int
-        due: dict[str, dict[str, Any]]
-
-        def apply(self, case: Case) -> None:
-            case.status, case.pending_extension = Status.RESOLVED, None
-            case.resolution = {"reply": self.reply, "outcome": self.outcome, "reason": self.reason}
-            case.due = {}
-            _open_clocks(case, self.due, self.timestamp)
-
-    class Evaluated(AuditedAggregate.Event):
-        TOPIC = "casetrail:CaseEvaluated"
-        round: int
-        satisfaction: str
-        solved: bool
-        comment: str | None
-
-        def apply(self, case: Case) -> None:
-            case.status = Status.EVALUATED
-            case.evaluations[str(self.round)] = {
-                "satisfaction": self.satisfaction,
-                "solved": self.solved,
-                "comment": self.comment,
-                "by": self.actor["role"],
-            }
-            case.due.pop("revisit", None)
-
-    class Reopened(AuditedAggregate.Event):
-        TOPIC = "casetrail:CaseReopened"
-        round: int
-        reason: str
-        due: dict[str, dict[str, Any]]
-
-        def apply(self, case: Case) -> None:
-            case.status, case.round, case.extended_days = Status.IN_PROGRESS, self.round, 0
-            case.round_started_at = case.last_progress_at = self.timestamp
-            case.resolution, case.due = None, {}
-            _open_clocks(case, self.due, self.timestamp)
-
-    class Closed(AuditedAggregate.Event):
-        TOPIC = "casetrail:CaseClosed"
-        note: str | None
-        evaluated: bool
-
-        def apply(self, case: Case) -> None:
-            case.status, case.due = Status.CLOSED, {}
-
-    class Withdrawn(AuditedAggregate.Event):
-        TOPIC = "casetrail:CaseWithdrawn"
-        reason: str
-        before_dispatch: bool
-        by_enterprise: bool
-
-        def apply(self, case: Case) -> None:
-            case.status, case.due = Status.WITHDRAWN, {}
-
-    class Merged(AuditedAggregate.Event):
-        TOPIC = "casetrail:CaseMerged"
-        into: str
-        into_reference: str
-        note: str | None
-
-        def apply(self, case: Case) -> None:
-            case.status, case.merged_into, case.due = Status.MERGED, self.into, {}
-
-    class DuplicateAttached(AuditedAggregate.Event):
-        TOPIC = "casetrail:CaseDuplicateAttached"
-        duplicate: str
-        duplicate_reference: str
-
-        def apply(self, case: Case) -> None:
-            case.duplicates.append(self.duplicate)
-
-    class WarningRaised(AuditedAggregate.Event):
-        """The tracking job saw a threshold crossed; a red warning replaces a yellow one of the same kind."""
-
-        TOPIC = "casetrail:CaseWarningRaised"
-        kind: str
-        level: str
-        due: str | None
-        department: str | None
-
-        def apply(self, case: Case) -> None:
-            since = self.timestamp.isoformat()
-            case.warnings[self.kind] = {
-                "level": self.level,
-                "kind": self.kind,
-                "since": since,
-                "due": self.due,
-                "department": self.department,
-            }
-
-    class WarningCleared(AuditedAggregate.Event):
-        """A warning's cause ended; `cause` names the event that ended it."""
-
-        TOPIC = "casetrail:CaseWarningCleared"
-        kind: str
-        level: str
-        cause: str
-
-        def apply(self, case: Case) -> None:
-            case.warnings.pop(self.kind, None)
-
-    # -- state: assigned only by the events above. Annotated for type checkers only, because
-    # the library turns runtime annotations on an aggregate into fields of its created event.
-
-    if TYPE_CHECKING:
-        reference: str
-        kind: str
-        title: str
-        description: str
-        enterprise: dict[str, str]
-        category: str
-        channel: str
-        urgency: str
-        contact: dict[str, str]
-        project_id: str | None
-        status: str
-        tier: str | None
-        lead_department: str | None
-        co_departments: list[str]
-        round: int
-        due: dict[str, dict[str, Any]]
-        warnings: dict[str, dict[str, Any]]
-        escalation_level: str | None
-        co_replies: dict[str, dict[str, str]]
-        waived: list[str]
-        barred_from_return: list[str]
-        pending_extension: dict[str, Any] | None
-        extended_days: int
-        evaluations: dict[str, dict[str, Any]]
-        resolution: dict[str, Any] | None
-        merged_into: str | None
-        duplicates: list[str]
-        contacted: bool
-        round_started_at: datetime | None
-        escalated_at: datetime | None
-        clocks_opened: dict[str, str]
-        last_progress_at: datetime | None
+    Created = events.Created
+    Dispatched = events.Dispatched
+    SignedFor = events.SignedFor
+    Returned = events.Returned
+    Arbitrated = events.Arbitrated
+    Contacted = events.Contacted
+    ProgressLogged = events.ProgressLogged
+    CoReplied = events.CoReplied
+    CoReplyWaived = events.CoReplyWaived
+    ExtensionRequested = events.ExtensionRequested
+    ExtensionDecided = events.ExtensionDecided
+    Escalated = events.Escalated
+    Resolved = events.Resolved
+    Evaluated = events.Evaluated
+    Reopened = events.Reopened
+    Closed = events.Closed
+    Withdrawn = events.Withdrawn
+    Merged = events.Merged
+    DuplicateAttached = events.DuplicateAttached
+    WarningRaised = events.WarningRaised
+    WarningCleared = events.WarningCleared
 
     # -- commands -----------------------------------------------------------------------------
 
@@ -337,8 +81,10 @@ class Case(AuditedAggregate):
         super()._record(event_class, by=by, at=at, **fields)
         if event_class in (self.WarningRaised, self.WarningCleared):
             return
-        cause = event_class.TOPIC.removeprefix("casetrail:")
-        for kind, level in ended(self, cause, by.department).items():
+        lead_noted = event_class is self.ProgressLogged and by.department == self.lead_department
+        ending = ended(self, ends_escalation=event_class in ESCALATION_ENDS, lead_noted=lead_noted)
+        cause = event_class.TOPIC.removeprefix("casetrail:")  # stored in the clearing event, as before
+        for kind, level in ending.items():
             super()._record(self.WarningCleared, by=by, at=at, kind=kind, level=level, cause=cause)
 
     def raise_warnings(self, at: datetime, schedule: Schedule) -> list[Threshold]:
@@ -361,7 +107,7 @@ class Case(AuditedAggregate):
     ) -> None:
         require_open(self)
         require_status(self, (Status.REGISTERED,), "not_registered", "dispatch")
-        _check_departments(tier, lead, co, departments)
+        check_departments(tier, lead, co, departments)
         today, policy = local_date(at), schedule.policy
         due = {
             "sign_for": schedule.due(today, policy.sign_for),
@@ -375,7 +121,7 @@ class Case(AuditedAggregate):
             tier=tier.value,
             lead_department=lead,
             co_departments=list(co),
-            due=_as_dicts(due),
+            due=as_dicts(due),
         )
 
     def sign_for(self, by: Actor, at: datetime, schedule: Schedule) -> None:
@@ -423,9 +169,14 @@ class Case(AuditedAggregate):
             if department == self.lead_department:
                 raise InvalidCommand("reassign_to_same_department", "reassign needs another department; use uphold")
             due[self.main_clock] = schedule.due(today, policy.main_limit(Tier(self.main_clock), Urgency(self.urgency)))
+            due |= {f"co_reply:{d}": schedule.due(today, policy.co_reply) for d in self._co_replies_owed(department)}
         self._record(
-            self.Arbitrated, by=by, at=at, decision=decision.value, department=department, note=note, due=_as_dicts(due)
+            self.Arbitrated, by=by, at=at, decision=decision.value, department=department, note=note, due=as_dicts(due)
         )
+
+    def _co_replies_owed(self, new_lead: str) -> list[str]:
+        """The co-handlers still owing a reply once `new_lead` leads (a co-handler made lead owes none)."""
+        return [d for d in self.co_departments if d != new_lead and d not in self.co_replies and d not in self.waived]
 
     def record_contact(self, by: Actor, at: datetime, *, note: str) -> None:
         require_open(self)
@@ -514,7 +265,11 @@ class Case(AuditedAggregate):
                 clocks["supervision"] = Due(due, not schedule.calendar.is_official(due), schedule.policy.version)
         elif due is not None:
             raise InvalidCommand("due_only_for_supervise", "only a supervise escalation carries a due date")
-        self._record(self.Escalated, by=by, at=at, level=level.value, reason=reason, due=_as_dicts(clocks))
+        self._record(self.Escalated, by=by, at=at, level=level.value, reason=reason, due=as_dicts(clocks))
+        # An escalation is a warning of the case too, raised by the coordinator who escalates (once per rung).
+        warning = escalation(self, level)
+        if self.warnings.get(ESCALATION, {}).get("kind") != warning.kind:
+            self._record(self.WarningRaised, by=by, at=at, **warning.as_fields())
 
     def resolve(
         self, by: Actor, at: datetime, schedule: Schedule, *, reply: str, outcome: Outcome, reason: str | None
@@ -529,7 +284,6 @@ class Case(AuditedAggregate):
         today = local_date(at)
         on_time = today <= Due.from_dict(self.due[self.main_clock]).due
         revisit = schedule.due(today, schedule.policy.revisit_window)
-        assert self.round_started_at is not None
         self._record(
             self.Resolved,
             by=by,
@@ -538,9 +292,19 @@ class Case(AuditedAggregate):
             outcome=outcome.value,
             reason=reason,
             on_time=on_time,
-            working_days=schedule.working_days_between(local_date(self.round_started_at), today),
+            working_days=schedule.working_days_between(self._main_clock_opened(), today),
             due={"revisit": revisit.as_dict()},
         )
+
+    def _main_clock_opened(self) -> date:
+        """The day the lead's work began: the dispatch it received (first or by reassignment) or the reopen.
+
+        Every one of those events opens the main clock (an extension moves its due date, not its opening)."""
+        opened = getattr(self, "clocks_opened", {}).get(self.main_clock)  # older view states lack it
+        if opened is not None:
+            return date.fromisoformat(opened)
+        assert self.round_started_at is not None
+        return local_date(self.round_started_at)
 
     def evaluate(
         self, by: Actor, at: datetime, *, satisfaction: Satisfaction, solved: bool, comment: str | None
@@ -570,7 +334,7 @@ class Case(AuditedAggregate):
         )
         limit = schedule.policy.main_limit(Tier(self.main_clock), Urgency(self.urgency))
         due = {self.main_clock: schedule.due(local_date(at), limit)}
-        self._record(self.Reopened, by=by, at=at, round=self.round + 1, reason=reason, due=_as_dicts(due))
+        self._record(self.Reopened, by=by, at=at, round=self.round + 1, reason=reason, due=as_dicts(due))
 
     def close(self, by: Actor, at: datetime, *, note: str | None) -> None:
         require_open(self)
@@ -609,23 +373,4 @@ class Case(AuditedAggregate):
         )
 
 
-def _open_clocks(case: Case, due: dict[str, dict[str, Any]], at: datetime) -> None:
-    """Set the clocks an event opens, and the local day each opened (the 80% warning counts from it)."""
-    case.due.update(due)
-    opened = local_date(at).isoformat()
-    # getattr: view states snapshotted before `clocks_opened` existed lack it.
-    case.clocks_opened = {**getattr(case, "clocks_opened", {}), **dict.fromkeys(due, opened)}
-
-
-def _as_dicts(due: dict[str, Due]) -> dict[str, dict[str, Any]]:
-    return {name: d.as_dict() for name, d in due.items()}
-
-
-def _check_departments(tier: Tier, lead: str, co: list[str], departments: Container[str]) -> None:
-    unknown = [d for d in [lead, *co] if d not in departments]
-    if unknown:
-        raise InvalidCommand("unknown_department", f"not in the department directory: {', '.join(unknown)}")
-    if lead in co or len(set(co)) != len(co):
-        raise InvalidCommand("duplicate_department", "the lead and co-handlers must be distinct departments")
-    if tier is Tier.HANDLING and co:
-        raise InvalidCommand("co_departments_need_resolution_tier", "tier 1 (handling) has no co-handlers")
+ESCALATION_ENDS = (Case.Resolved, Case.Withdrawn, Case.Merged)  # an escalation is a warning until these

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Container, Iterable
+from typing import TYPE_CHECKING, Any
 
-from domain.errors import NotPermitted, StateConflict
-from domain.values import Actor, Status
+from domain.errors import InvalidCommand, NotPermitted, StateConflict
+from domain.values import Actor, Status, Tier
+from domain.workdays import Due
 
 if TYPE_CHECKING:
     from domain.case import Case
@@ -38,3 +39,17 @@ def require_involved(case: Case, by: Actor) -> None:
 
 def case_involves(case: Case, department: str) -> bool:
     return department == case.lead_department or department in case.co_departments
+
+
+def check_departments(tier: Tier, lead: str, co: list[str], departments: Container[str]) -> None:
+    unknown = [d for d in [lead, *co] if d not in departments]
+    if unknown:
+        raise InvalidCommand("unknown_department", f"not in the department directory: {', '.join(unknown)}")
+    if lead in co or len(set(co)) != len(co):
+        raise InvalidCommand("duplicate_department", "the lead and co-handlers must be distinct departments")
+    if tier is Tier.HANDLING and co:
+        raise InvalidCommand("co_departments_need_resolution_tier", "tier 1 (handling) has no co-handlers")
+
+
+def as_dicts(due: dict[str, Due]) -> dict[str, dict[str, Any]]:
+    return {name: d.as_dict() for name, d in due.items()}

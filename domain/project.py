@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+from domain import project_events as events
 from domain.audited import AuditedAggregate
 from domain.directory import ZONES
 from domain.errors import InvalidCommand, StateConflict
@@ -39,46 +40,11 @@ def project_id_for(code: str) -> UUID:
 class Project(AuditedAggregate):
     TOPIC = "casetrail:Project"
 
-    # -- events: stored names are data; never rename a TOPIC ---------------------------------
+    # -- events (domain/project_events.py); stored names are data: never rename a TOPIC -----------
 
-    class Created(AuditedAggregate.Created):
-        TOPIC = "casetrail:ProjectRegistered"
-        name: str
-        code: str
-        owner: dict[str, str]
-        zone: str
-        planned_investment: float
-        planned: dict[str, str]
-        signed_on: str
-
-        def apply(self, project: Project) -> None:
-            project.name, project.code, project.owner = self.name, self.code, dict(self.owner)
-            project.zone, project.planned_investment = self.zone, self.planned_investment
-            project.planned, project.signed_on = dict(self.planned), self.signed_on
-            project.milestones, project.progress = {}, None
-
-    class MilestoneRecorded(AuditedAggregate.Event):
-        TOPIC = "casetrail:ProjectMilestoneRecorded"
-        milestone: str
-        date: str
-        evidence: str | None
-
-        def apply(self, project: Project) -> None:
-            project.milestones[self.milestone] = {"date": self.date, "evidence": self.evidence}
-
-    class ProgressReported(AuditedAggregate.Event):
-        TOPIC = "casetrail:ProjectProgressReported"
-        percent_complete: float
-        investment_to_date: float
-        note: str | None
-
-        def apply(self, project: Project) -> None:
-            project.progress = {
-                "percent_complete": self.percent_complete,
-                "investment_to_date": self.investment_to_date,
-                "note": self.note,
-                "reported_on": local_date(self.timestamp).isoformat(),
-            }
+    Created = events.Created
+    MilestoneRecorded = events.MilestoneRecorded
+    ProgressReported = events.ProgressReported
 
     # -- state: assigned only by the events above (annotations would become event fields) ----
 

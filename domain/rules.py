@@ -90,6 +90,7 @@ class Rule(StrEnum):
     BODY_TOO_LARGE = "body_too_large"
     STORAGE_UNAVAILABLE = "storage_unavailable"
     INTEGRITY_VIOLATION = "integrity_violation"
+    WRITE_RATE_EXCEEDED = "write_rate_exceeded"
 
     @property
     def zh(self) -> str:
@@ -224,6 +225,9 @@ EXPLANATIONS: dict[Rule, Explanation] = {
     R.INVALID_IF_MATCH: Explanation("If-Match 须为 ETag 中的版本号", "If-Match must be a version as sent in ETag"),
     R.BODY_TOO_LARGE: Explanation("请求内容过大", "the request body is too large"),
     R.STORAGE_UNAVAILABLE: Explanation("存储暂时不可用，请稍后重试", "the store is unavailable; retry shortly"),
+    R.WRITE_RATE_EXCEEDED: Explanation(
+        "操作过于频繁，请稍后再试", "this token recorded as many commands as its role may in a minute; retry later"
+    ),
     R.INTEGRITY_VIOLATION: Explanation(
         "存储的记录未通过完整性校验（可能被绕过系统修改），请联系审计人员",
         "a stored record fails its integrity check (changed outside casetrail); an auditor must look",

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from domain.directory import COORDINATING_CENTRE
 from domain.schedule import Schedule, local_date
-from domain.values import Satisfaction, Status
+from domain.values import Escalation, Satisfaction, Status
 from domain.workdays import WorkingCalendar, add_working_days, count_working_days, previous_working_day
 
 if TYPE_CHECKING:
@@ -25,7 +25,10 @@ STALLED, DISSATISFIED, REVISIT = "stalled", "dissatisfied", "revisit"
 STALL_AFTER = 3  # working days without a progress note from the lead
 DISSATISFIED_ROUNDS = 2
 LONG_LIMIT = 5  # the 80% rule applies to limits of this many working days or more
-PROGRESS_LOGGED = "CaseProgressLogged"
+# An escalation is a warning of the case (settled after the audit): one open per case, its kind naming the level.
+ESCALATION = "escalation"
+ESCALATION_LEVEL = {Escalation.URGE: YELLOW, Escalation.SUPERVISE: RED, Escalation.LISTED: RED}
+WORKING = (Status.DISPATCHED, Status.RETURNED, Status.IN_PROGRESS)
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,49 @@ class Threshold:
 
     def as_fields(self) -> dict[str, Any]:
         return {"kind": self.kind, "level": self.level, "due": self.due, "department": self.department}
+
+
+def warning_key(kind: str) -> str:
+    """Where a warning of this kind is kept in the case: its kind, but one place for every escalation level."""
+    return ESCALATION if kind.startswith(ESCALATION + ":") else kind
+
+
+def escalation(case: Case, level: Escalation) -> Threshold:
+    """The warning an escalation is: yellow for `urge`, red for `supervise` and `listed`, the lead's to act on."""
+    supervision = case.due.get("supervision") if level is Escalation.SUPERVISE else None
+    return Threshold(
+        f"{ESCALATION}:{level.value}",
+        ESCALATION_LEVEL[level],
+        supervision["due"] if supervision else None,
+        case.lead_department,
+    )
+
+
+def open_warnings(case: Case) -> list[dict[str, Any]]:
+    """The case's open warnings, as its answer and the warnings view show them (each with its `key`).
+
+    A closed, withdrawn or merged case shows none, even before the events clearing its warnings are folded.
+    An escalation recorded before escalations were warnings has no warning event: it is shown from the case's
+    escalation while the round it was made in is still being worked (after that, its resolution cleared it).
+    """
+    if not Status(case.status).is_open:
+        return []
+    found = [{"key": key, **w} for key, w in case.warnings.items()]
+    if ESCALATION not in case.warnings and _unrecorded_escalation(case):
+        assert case.escalation_level is not None and case.escalated_at is not None
+        legacy = escalation(case, Escalation(case.escalation_level)).as_fields()
+        found.append({"key": ESCALATION, **legacy, "since": case.escalated_at.isoformat()})
+    return found
+
+
+def _unrecorded_escalation(case: Case) -> bool:
+    started = case.round_started_at
+    return (
+        case.escalation_level is not None
+        and case.escalated_at is not None
+        and case.status in WORKING
+        and (started is None or case.escalated_at >= started)
+    )
 
 
 # -- raising -------------------------------------------------------------------------------------
@@ -113,30 +159,37 @@ def _dissatisfied(case: Case) -> Threshold | None:
 
 
 def _open_rank(case: Case, kind: str) -> int:
-    warning = case.warnings.get(kind)
+    warning = case.warnings.get(warning_key(kind))
     return RANK[warning["level"]] if warning else 0
 
 
 # -- clearing ------------------------------------------------------------------------------------
 
 
-def ended(case: Case, cause: str, by_department: str | None) -> dict[str, str]:
-    """The open warnings (kind -> level) whose cause ended with the event just applied, named `cause`.
+def ended(case: Case, *, ends_escalation: bool, lead_noted: bool) -> dict[str, str]:
+    """The open warnings (kind -> level) whose cause ended with the event just applied.
 
     A clock's warning ends when the clock is satisfied or stopped, its due date moves (an extension,
     a fresh clock) or its department changes (a reassignment); `stalled` ends with the lead's progress
-    note or the end of the in-progress state; every warning ends when the case closes, is withdrawn or merged.
+    note (`lead_noted`) or the end of the in-progress state; an escalation with the events that end it
+    (`ends_escalation`: resolution, withdrawal, merge); every warning ends when the case closes, is
+    withdrawn or merged.
     """
-    return {kind: w["level"] for kind, w in case.warnings.items() if _has_ended(case, kind, w, cause, by_department)}
+    return {
+        w.get("kind", key): w["level"]
+        for key, w in case.warnings.items()
+        if _has_ended(case, key, w, ends_escalation, lead_noted)
+    }
 
 
-def _has_ended(case: Case, kind: str, warning: dict[str, Any], cause: str, by_department: str | None) -> bool:
+def _has_ended(case: Case, kind: str, warning: dict[str, Any], ends_escalation: bool, lead_noted: bool) -> bool:
     if not Status(case.status).is_open:
         return True
     if kind == DISSATISFIED:
         return False
+    if kind == ESCALATION:
+        return ends_escalation
     if kind == STALLED:
-        lead_noted = cause == PROGRESS_LOGGED and by_department == case.lead_department
         return case.status != Status.IN_PROGRESS or lead_noted
     clock = case.due.get(kind)
     return clock is None or clock["due"] != warning["due"] or responsible(case, kind) != warning["department"]

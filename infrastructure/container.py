@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from pathlib import Path
 
 from eventsourcing.persistence import InfrastructureFactory, OperationalError
 from eventsourcing.utils import Environment
@@ -19,6 +20,7 @@ from application.projections import all_projections
 from application.projections.base import Projection, Worker
 from application.projections.cases import CasesProjection
 from application.projects import ProjectService
+from application.rates import WriteLimiter
 from application.reports import ReportService
 from application.store import EventStore
 from application.tokens import TokenService
@@ -95,7 +97,10 @@ def build(settings: Settings, *, clock: Clock | None = None, create_tables: bool
         ) from e
     except StoreRefused as e:
         raise SettingsError(str(e)) from e
-    executor = CaseExecutor(store, clock)
+    if settings.backend == "sqlite" and create_tables:
+        private(settings.sqlite_path)
+    limiter = WriteLimiter(settings.write_rates)
+    executor = CaseExecutor(store, clock, limiter)
     views = build_views(settings, create_tables)
     projections = all_projections(store.mapper)
     if create_tables:
@@ -104,7 +109,7 @@ def build(settings: Settings, *, clock: Clock | None = None, create_tables: bool
     view_reader = SqlViewReader(views)
     wait = PositionWaiter(view_reader.position, head=lambda: store.recorder.max_notification_id() or 0)
     project_reader = SqlProjectReader(views)
-    projects = ProjectService(ProjectExecutor(store, clock), project_reader, wait)
+    projects = ProjectService(ProjectExecutor(store, clock, limiter), project_reader, wait)
     project_views = ProjectViews(project_reader, clock, wait)
     return Container(
         settings=settings,
@@ -131,6 +136,13 @@ def build(settings: Settings, *, clock: Clock | None = None, create_tables: bool
         zone_reports=ZoneReportService(SqlReportReader(views), project_reader, directory, clock, wait),
         reports=ReportService(SqlReportReader(views), directory, clock, wait),
     )
+
+
+def private(path: Path) -> None:
+    """The SQLite file and its journal readable by the service's user alone: the database holds personal data."""
+    for part in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if part.exists():
+            part.chmod(0o600)
 
 
 def integrity_seal(settings: Settings, *, create: bool) -> Seal:

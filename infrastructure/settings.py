@@ -13,6 +13,7 @@ from eventsourcing.utils import get_topic
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from application.rates import WriteRates
 from infrastructure.recorders import MemoryFactory, PostgresRecorder, SQLiteRecorder
 from infrastructure.transcoder import FastJSONTranscoder
 
@@ -54,6 +55,14 @@ class Settings(BaseSettings):
         default="info", description="debug|info|warning|error"
     )
     log_format: Literal["text", "json"] = Field(default="text", description="text or json (one JSON object a line)")
+    trusted_proxies: str = Field(default="", description="proxy addresses whose X-Forwarded-For is believed")
+    max_connections: int = Field(default=200, gt=0, description="a whole number of connections, e.g. 200")
+    write_rate_enterprise: int = Field(
+        default=WriteRates.enterprise, ge=0, description="commands a minute per enterprise token (0: unlimited)"
+    )
+    write_rate_staff: int = Field(
+        default=WriteRates.staff, ge=0, description="commands a minute per other token (0: unlimited)"
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -66,6 +75,10 @@ class Settings(BaseSettings):
     @classmethod
     def _lower(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value
+
+    @property
+    def write_rates(self) -> WriteRates:
+        return WriteRates(enterprise=self.write_rate_enterprise, staff=self.write_rate_staff)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -86,6 +99,11 @@ class Settings(BaseSettings):
         return redact(self.database_url)
 
     @property
+    def sqlite_path(self) -> Path:
+        url = urlparse(self.database_url)
+        return Path(unquote(url.path[1:] if url.path.startswith("/") else url.path) or "casetrail.db")
+
+    @property
     def integrity_key_path(self) -> Path | None:
         """Where the integrity key lives: as configured, else beside a SQLite file, else (PostgreSQL) in the
         user's configuration directory, where every process of the service finds it whatever its working
@@ -94,8 +112,7 @@ class Settings(BaseSettings):
             return self.integrity_key_file
         url = urlparse(self.database_url)
         if url.scheme == "sqlite":
-            path = unquote(url.path[1:] if url.path.startswith("/") else url.path) or "casetrail.db"
-            return Path(path + ".integrity-key")
+            return self.sqlite_path.with_name(self.sqlite_path.name + ".integrity-key")
         if url.scheme in ("postgresql", "postgres"):
             config = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
             return config / "casetrail" / "integrity.key"

@@ -5,7 +5,10 @@ process listening hears of it when it commits, and a crash cannot separate the t
 memory the cache reads whatever notifications have arrived on its listening connection (a non-blocking read
 of the socket, no round trip). If that connection fails, the cache forgets everything and answers nothing
 until it listens again (the caller then reads the token from the store, as without a cache): a revocation
-can never be missed because the connection that would have carried it was down.
+can never be missed because the connection that would have carried it was down. A stamp names the connection
+it was taken on: a token read from the store while the cache reconnected is not remembered (a revocation may
+have committed between the two connections). Remembered tokens also expire after `TTL` seconds, so even an
+unforeseen miss heals itself.
 """
 
 from __future__ import annotations
@@ -23,13 +26,16 @@ from domain.values import Actor
 log = logging.getLogger("casetrail.tokens")
 TOKENS_CHANNEL = "casetrail_tokens"
 RECONNECT_EVERY = 1.0  # seconds between attempts to listen again after a failure
+TTL = 300.0  # seconds a token is answered from memory before it is read from the store again
+Stamp = tuple[int, int]  # (listening connection, revocations heard on it)
 
 
 class TokenCache:
     def __init__(self, conninfo: str) -> None:
         self.conninfo = conninfo
         self.lock = threading.Lock()
-        self.actors: dict[UUID, Actor] = {}
+        self.actors: dict[UUID, tuple[Actor, float]] = {}  # token -> (actor, when to read it again)
+        self.connection = 0  # which listening connection this is; a new one starts a new count
         self.heard = 0  # revocations heard so far
         self.revoked: dict[UUID, int] = {}  # token -> the count of revocations heard when it was revoked
         self.conn: psycopg.Connection[tuple[object, ...]] | None = None
@@ -40,21 +46,26 @@ class TokenCache:
         with self.lock:
             if not self._drain():
                 return None
-            return self.actors.get(token_id)
+            remembered = self.actors.get(token_id)
+            if remembered is None or remembered[1] <= time.monotonic():
+                return None
+            return remembered[0]
 
-    def stamp(self) -> int | None:
+    def stamp(self) -> Stamp | None:
         """Taken before reading a token from the store, handed back to `put`; None when not listening. Starts
         listening if need be, so it may block: call it from a worker thread, never from the event loop."""
         self._listen()
         with self.lock:
-            return self.heard if self._drain() else None
+            return (self.connection, self.heard) if self._drain() else None
 
-    def put(self, token_id: UUID, actor: Actor, stamp: int | None) -> None:
+    def put(self, token_id: UUID, actor: Actor, stamp: Stamp | None) -> None:
         """Remember an active token read from the store after `stamp`, unless a revocation of it has been heard
         since (it may have committed after the read); a later one is heard before the next `get` answers."""
         with self.lock:
-            if stamp is not None and self._drain() and self.revoked.get(token_id, -1) <= stamp:
-                self.actors[token_id] = actor
+            if stamp is None or not self._drain() or stamp[0] != self.connection:
+                return  # not listening, or listening on another connection than when the token was read
+            if self.revoked.get(token_id, -1) <= stamp[1]:
+                self.actors[token_id] = (actor, time.monotonic() + TTL)
 
     def _listen(self) -> None:
         """(Re)open the listening connection if it is down; at most once a second. It connects outside the lock,
@@ -83,6 +94,7 @@ class TokenCache:
                 conn.close()
                 return
             self.actors.clear()  # whatever was revoked while nobody listened is forgotten with the rest
+            self.connection += 1
             self.conn = conn
 
     def close(self) -> None:
@@ -116,6 +128,7 @@ class TokenCache:
 
     def _drop(self) -> None:
         self.actors.clear()
+        self.connection += 1  # stamps taken on the dropped connection are no good any more
         if self.conn is not None:
             self.conn.close()
             self.conn = None

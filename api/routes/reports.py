@@ -65,7 +65,7 @@ class DepartmentReport(BaseModel):
 
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [{"items": [EXAMPLE_ROW], "from": "2026-11-01", "to": "2026-11-30", "policy_version": "2026.1"}]
+            "examples": [{"items": [EXAMPLE_ROW], "from": "2026-11-01", "to": "2026-11-30", "policy_version": "2026.2"}]
         }
     )
 

@@ -48,7 +48,7 @@ class ZoneReport(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {"items": [EXAMPLE_ZONE], "from": "2026-11-01", "to": "2026-11-30", "policy_version": "2026.1"}
+                {"items": [EXAMPLE_ZONE], "from": "2026-11-01", "to": "2026-11-30", "policy_version": "2026.2"}
             ]
         }
     )

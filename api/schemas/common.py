@@ -85,8 +85,8 @@ class EventOut(BaseModel):
     at: str
     actor: ActorOut
     data: dict[str, Any]
-    hash: str
-    prev_hash: str
+    hash: str | None = Field(description="the event's link in its stream's hash chain; null for enterprises")
+    prev_hash: str | None = Field(description="the previous event's hash; null for enterprises")
 
 
 class HistoryOut(BaseModel):

@@ -16,7 +16,7 @@ from typing import Any, Protocol, cast
 from uuid import UUID
 
 import orjson
-from eventsourcing.persistence import StoredEvent, Tracking
+from eventsourcing.persistence import IntegrityError, StoredEvent, Tracking
 
 from application.store import EventStore
 
@@ -134,9 +134,23 @@ class Worker:
     def apply(self, gen: int, position: int, batch: Batch) -> int:
         if batch.upto <= position:
             return 0
-        changes, _ = self.fold(gen, batch, {})
+        changes, _ = self.fold_from(gen, position, batch, {})
         self.views.write(self.projection, gen, changes, Tracking(tracking_name(self.projection.name, gen), batch.upto))
         return batch.upto - position
+
+    def fold_from(
+        self, gen: int, position: int, batch: Batch, recent: dict[int, Any]
+    ) -> tuple[dict[UUID, StreamChange], dict[int, Any]]:
+        """`fold` of a batch read after `position`. Another runner (a `casetrail track` beside `serve`, a rebuild
+        finishing) may apply it first: the states then already hold the batch's events, and folding them again
+        fails (a case's version check) or would count them twice. That is the other runner's win, not a failure:
+        it raises `IntegrityError`, as the tracking position's write would, and nothing of this batch is written."""
+        try:
+            return self.fold(gen, batch, recent)
+        except Exception as e:
+            if self.views.position(self.projection.name, gen) > position:
+                raise IntegrityError(f"projection {self.projection.name}: position {position} applied elsewhere") from e
+            raise
 
     def fold(self, gen: int, batch: Batch, recent: dict[int, Any]) -> tuple[dict[UUID, StreamChange], dict[int, Any]]:
         """The batch's changes per stream, and the streams' new states.
@@ -171,7 +185,7 @@ class Worker:
             batch, written = self.read(position), None
             while batch.upto > position:
                 ahead = reader.submit(self.read, batch.upto)
-                changes, states = self.fold(gen, batch, recent)
+                changes, states = self.fold_from(gen, position, batch, recent)
                 if written is not None:
                     written.result()  # batches commit in order; a failure stops here, nothing after it applies
                 tracking = Tracking(tracking_name(self.projection.name, gen), batch.upto)

@@ -14,9 +14,9 @@ from eventsourcing.persistence import JSONTranscoder, Mapper
 
 from application.projections.base import Column, Row, Table
 from domain.case import Case
-from domain.values import Escalation, Status
+from domain.values import Status
+from domain.warnings import open_warnings
 
-ESCALATION_LEVEL = {Escalation.URGE: "yellow", Escalation.SUPERVISE: "red", Escalation.LISTED: "red"}
 LEVEL_RANK = {None: 0, "yellow": 1, "red": 2}
 
 T, INT = "text", "int"
@@ -168,27 +168,6 @@ def extension(case: Case) -> dict[str, Any]:
 def department_rows(case: Case) -> list[Row]:
     rows = [{"department": case.lead_department, "role": "lead"}] if case.lead_department else []
     return rows + [{"department": d, "role": "co"} for d in case.co_departments]
-
-
-def open_warnings(case: Case) -> list[dict[str, Any]]:
-    """Recorded warnings plus the escalation ladder, which the warnings view shows as a warning too.
-
-    A closed, withdrawn or merged case shows none, even before the events clearing its warnings are folded.
-    """
-    if not Status(case.status).is_open:
-        return []
-    found = [{"key": key, **w} for key, w in case.warnings.items()]
-    if case.escalation_level and case.escalated_at:
-        level = ESCALATION_LEVEL[Escalation(case.escalation_level)]
-        found.append(
-            {
-                "key": "escalation",
-                "level": level,
-                "kind": f"escalation:{case.escalation_level}",
-                "since": case.escalated_at.isoformat(),
-            }
-        )
-    return found
 
 
 def warning_level(case: Case) -> str | None:

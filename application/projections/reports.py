@@ -26,7 +26,7 @@ def _table(name: str, columns: str, *indexes: tuple[str, ...]) -> Table:
 ASSIGNMENTS = _table(
     "assignments",
     "department dispatched_on sign_for_due signed_on first_contact_due contacted_on upheld_return:int reassigned_on "
-    "responded_on",
+    "responded_on upheld_on",
     ("dispatched_on", "department", "reassigned_on", "responded_on"),
 )
 ROUNDS = _table(
@@ -114,6 +114,7 @@ def assignment(department: str, on: str, sign_for_due: str | None) -> Row:
         "upheld_return": 0,
         "reassigned_on": None,
         "responded_on": None,
+        "upheld_on": None,
     }
 
 
@@ -151,12 +152,12 @@ def returned(s: State, e: Any) -> State:
 def arbitrated(s: State, e: Any) -> State:
     on = day(e.timestamp)
     if e.decision == Arbitration.UPHOLD.value:
-        update_last(s, "assignments", upheld_return=1, sign_for_due=due_of(e.due, "sign_for"))
+        update_last(s, "assignments", upheld_return=1, upheld_on=on, sign_for_due=due_of(e.due, "sign_for"))
         return s
     update_last(s, "assignments", reassigned_on=on)
     s["assignments"].append(assignment(e.department, on, due_of(e.due, "sign_for")))
     s["lead_department"] = e.department
-    update_last(s, "rounds", department=e.department)
+    update_last(s, "rounds", department=e.department, started_on=on)
     change_span(s, on, department=e.department, due=due_of(e.due, s["tier"]) or current(s, "spans").get("due"))
     return s
 

@@ -42,6 +42,9 @@ class SqlViewReader:
             if value is not None:
                 where.append(f"{column} = ?")
                 params.append(value)
+        if f.statuses:
+            where.append(f"status IN ({', '.join('?' for _ in f.statuses)})")
+            params += list(f.statuses)
         if f.department is not None:
             where.append(in_department(departments))
             params.append(f.department)

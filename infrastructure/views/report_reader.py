@@ -20,41 +20,50 @@ class SqlReportReader:
     def position(self, projection: str) -> int:
         return self.views.position(projection, self.views.active_generation(projection))
 
-    def department_counts(self, date_from: date, date_to: date) -> dict[str, Counts]:
+    def department_counts(self, date_from: date, date_to: date, as_of: date | None = None) -> dict[str, Counts]:
         """Each query answers `department` (NULL or absent: `undispatched`) plus some counts."""
         gen = self.views.active_generation(PROJECTION)
         t = {name: table_name(PROJECTION, gen, name) for name in TABLES}
         found: dict[str, Counts] = {}
-        for sql, params in queries(t, date_from.isoformat(), date_to.isoformat()):
+        at = min(as_of or date_to, date_to).isoformat()
+        for sql, params in queries(t, date_from.isoformat(), date_to.isoformat(), at):
             for row in self.views.query(sql, params):
                 department = str(row.pop("department", None) or UNDISPATCHED.code)
                 found.setdefault(department, {}).update({k: int(v or 0) for k, v in row.items()})
         return found
 
 
-def queries(t: dict[str, str], start: str, end: str) -> list[Query]:
+def queries(t: dict[str, str], start: str, end: str, at: str) -> list[Query]:
+    """`at` is the day the period's state is read at: its last day, or today while that lies ahead."""
     return [
-        assignments(t["assignments"], start, end),
+        assignments(t["assignments"], start, end, at),
         rounds_resolved(t["rounds"], start, end),
         rounds_evaluated(t["rounds"], start, end),
         events(t["co_handling"], "co_handled", "dispatched_on", start, end),
         events(t["returns"], "returns", "returned_on", start, end),
         events(t["redos"], "redos", "reopened_on", start, end),
         withdrawals(t["lifecycle"], start, end),
-        open_at_end(t["spans"], end),
-        undispatched_at_end(t["lifecycle"], end),
+        open_at_end(t["spans"], at),
+        undispatched_at_end(t["lifecycle"], at),
     ]
 
 
-def assignments(table: str, start: str, end: str) -> Query:
-    """Cases dispatched (or reassigned) to a lead in the period and not reassigned away by its end (at most one
-    assignment of a case: the one current at the period's end, so rows are distinct cases); responded: answered on
-    time (signed for and first-contacted by their due dates, no upheld return: see the projection) by the end."""
+def assignments(table: str, start: str, end: str, at: str) -> Query:
+    """Cases dispatched (or reassigned) to a lead in the period and not reassigned away by `at` (at most one
+    assignment of a case: the one current then, so rows are distinct cases). Of those, by the end of `at`:
+    responded, answered on time (signed for and first-contacted by their due dates, no upheld return: see the
+    projection); response_missed, a return upheld, or a sign-for or first-contact due date that passed (a day
+    before `at` or earlier) without the act by it. The others' clocks are still running: neither met nor missed."""
     return (
-        "SELECT department, COUNT(*) AS dispatched, SUM(CASE WHEN responded_on <= ? THEN 1 ELSE 0 END) AS responded "
+        "SELECT department, COUNT(*) AS dispatched, SUM(CASE WHEN responded_on <= ? THEN 1 ELSE 0 END) AS responded, "
+        "SUM(CASE WHEN responded_on <= ? THEN 0 "
+        "WHEN upheld_on <= ? THEN 1 "
+        "WHEN sign_for_due < ? AND (signed_on IS NULL OR signed_on > sign_for_due) THEN 1 "
+        "WHEN first_contact_due < ? AND (contacted_on IS NULL OR contacted_on > first_contact_due) THEN 1 "
+        "ELSE 0 END) AS response_missed "
         f"FROM {table} WHERE dispatched_on BETWEEN ? AND ? AND (reassigned_on IS NULL OR reassigned_on > ?) "
         "GROUP BY department",
-        [end, start, end, end],
+        [at, at, at, at, at, start, end, at],
     )
 
 

@@ -37,6 +37,8 @@ def test_an_event_edited_in_the_sqlite_file_fails_verification_at_its_version(sq
             "ok": True,
             "events_checked": 3,
             "first_broken_version": None,
+            "snapshots_checked": 0,
+            "broken_snapshots": [],
         }
         with sqlite3.connect(url.removeprefix("sqlite:///")) as db:
             state = db.execute(
@@ -51,6 +53,8 @@ def test_an_event_edited_in_the_sqlite_file_fails_verification_at_its_version(sq
             "ok": False,
             "events_checked": 3,
             "first_broken_version": 2,
+            "snapshots_checked": 0,
+            "broken_snapshots": [],
         }
         for token in (tokens.coordinator, tokens.reporter):
             assert client.get(path, headers=auth(token)).status_code == 403

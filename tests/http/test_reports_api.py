@@ -33,7 +33,7 @@ def test_json_report_counts_the_case(client: TestClient, container: Container, t
     r = client.get(URL, params={**PERIOD, "min_position": position}, headers=auth(tokens.reporter))
     assert r.status_code == 200, r.text
     body = r.json()
-    assert (body["from"], body["to"], body["policy_version"]) == ("2026-11-01", "2026-11-30", "2026.1")
+    assert (body["from"], body["to"], body["policy_version"]) == ("2026-11-01", "2026-11-30", "2026.2")
     rows = by_department(body["items"])
     assert len(rows) == len(container.directory) + 1
     # Signed for and contacted the same day; round 1 dissatisfied and unsolved, round 2 very satisfied and solved.
@@ -54,7 +54,7 @@ def test_json_report_counts_the_case(client: TestClient, container: Container, t
         "returns": 0,
         "redos": 1,
         "withdrawals": 0,
-        "policy_version": "2026.1",
+        "policy_version": "2026.2",
     }
     assert (rows["finance"]["co_handled"], rows["housing"]["co_handled"]) == (1, 1)
     assert rows["finance"]["response_rate"] is None
@@ -73,7 +73,7 @@ def test_csv_report_has_a_header_and_a_line_per_department(
     assert lines[0] == list(COLUMNS)
     assert len(lines) == 1 + len(container.directory) + 1
     econ = next(line for line in lines if line[0] == "econ-info")
-    figures = ["1", "0", "1.0", "0.5", "0.5", "0.65", "1.0", "0.0", "0", "0", "0", "1", "0", "2026.1"]
+    figures = ["1", "0", "1.0", "0.5", "0.5", "0.65", "1.0", "0.0", "0", "0", "0", "1", "0", "2026.2"]
     assert econ == ["econ-info", "区经济和信息化局", "", *figures]
 
 

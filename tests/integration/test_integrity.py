@@ -128,3 +128,10 @@ def test_integrity_api_process_refuses_a_store_not_sealed_yet(store_url: str, cl
 
     with pytest.raises(SettingsError, match="casetrail migrate"):
         build(Settings(database_url=store_url), clock=clock, create_tables=False)
+
+
+def test_sqlite_file_and_integrity_key_are_private(tmp_path: Path, clock: FixedClock) -> None:
+    path = tmp_path / "casetrail.db"
+    build(Settings(database_url=f"sqlite:///{path}"), clock=clock).close()
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "casetrail.db.integrity-key").stat().st_mode & 0o777 == 0o600

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from infrastructure.tracking_runner import advisory_lock
@@ -18,8 +20,11 @@ def test_one_worker_holds_the_tracking_lock_and_a_standby_takes_over() -> None:
         assert advisory_lock(first)()
         assert not advisory_lock(second)()
         assert advisory_lock(first)()  # the holder keeps it
-        first.close()  # the holder dies with its connection
-        assert advisory_lock(second)()
+        first.close()  # the holder dies with its connection; the server lets go of its lock a moment later
+        deadline = time.monotonic() + 5
+        while not advisory_lock(second)():
+            assert time.monotonic() < deadline, "the standby did not take over within 5 s"
+            time.sleep(0.05)
     finally:
         first.close()
         second.close()

@@ -124,3 +124,27 @@ def test_the_cases_view_state_round_trips_every_case_of_random_histories(
             container.store.mapper.transcoder.encode(vars(Snapshot.take(case)))
         )
         assert {**ours, "timestamp": None} == {**library, "timestamp": None}  # a snapshot's time is when it is taken
+
+
+@pytest.mark.parametrize("name", ["cases", "reports"])
+def test_a_batch_another_runner_applied_first_is_refused_with_integrity_error(
+    container: Container, clock: FixedClock, name: str
+) -> None:
+    """Two runners of one projection (`casetrail track` beside `serve`): the one that read its batch before the
+    other applied it gets `IntegrityError` (a lost race, tolerated by both), not a fold error, and the view stays
+    what the winner wrote."""
+    random_history(container, clock, seed=22, cases=4, steps=20)
+    projection = next(p for p in container.projections if p.name == name)
+    late, winner = (
+        Worker(container.store, projection, container.views),
+        Worker(container.store, projection, container.views),
+    )
+    generation = container.views.active_generation(name)
+    batch = late.read(0)
+    winner.catch_up()
+    before = projected_rows(container, projection)
+
+    with pytest.raises(IntegrityError):
+        late.apply(generation, 0, batch)
+
+    assert projected_rows(container, projection) == before == folded_rows(container, projection)

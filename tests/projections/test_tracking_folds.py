@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from domain.values import Status
-from domain.warnings import RANK
+from domain.warnings import ESCALATION, RANK, warning_key
 from infrastructure.clock import FixedClock
 from infrastructure.container import Container
 from tests.conftest import COORDINATOR
@@ -21,16 +21,22 @@ def catch_up(container: Container, batch_size: int = 1000) -> None:
 
 
 def replay_warnings(history: list[dict[str, Any]]) -> dict[str, str]:
-    """The open warnings after a history, checking that each threshold is recorded once and cleared once."""
-    open_: dict[str, str] = {}
+    """The open warnings after a history, checking that each threshold is recorded once and cleared once (an
+    escalation's warning once per rung of the ladder: its kind names the rung)."""
+    open_: dict[str, tuple[str, str]] = {}
     for event in history:
         data = event["data"]
+        key = warning_key(data.get("kind", ""))
         if event["type"] == "CaseWarningRaised":
-            assert RANK[data["level"]] > RANK.get(open_.get(data["kind"], ""), 0), event
-            open_[data["kind"]] = data["level"]
+            kind, level = open_.get(key, ("", ""))
+            if key == ESCALATION:
+                assert data["kind"] != kind and RANK[data["level"]] >= RANK.get(level, 0), event
+            else:
+                assert RANK[data["level"]] > RANK.get(level, 0), event
+            open_[key] = (data["kind"], data["level"])
         elif event["type"] == "CaseWarningCleared":
-            assert open_.pop(data["kind"]) == data["level"], event
-    return open_
+            assert open_.pop(key) == (data["kind"], data["level"]), event
+    return {key: level for key, (_, level) in open_.items()}
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

@@ -7,9 +7,11 @@ from uuid import UUID
 
 import pytest
 
+from api.presenters import case_body
 from application.errors import NotFound
+from application.views import CaseFilter, PageRequest
 from domain.errors import NotPermitted
-from domain.values import Arbitration, Escalation, Satisfaction
+from domain.values import Actor, Arbitration, Escalation, Satisfaction
 from infrastructure.clock import FixedClock
 from infrastructure.container import Container
 from tests.conftest import AUDITOR, CO, CO2, COORDINATOR, ENTERPRISE, LEAD, OTHER_ENTERPRISE, REPORTER
@@ -98,7 +100,7 @@ def test_history_by_staff_shows_everything(container: Container, clock: FixedClo
 
     for reader in (COORDINATOR, AUDITOR, LEAD, CO2):
         events = s.history(container, case_id, reader)
-        assert len(events) == s.version(container, case_id) == 16
+        assert len(events) == s.version(container, case_id) == 18  # the escalation's warning raised and cleared
         assert all(marker in _text(events) for marker in INTERNAL if marker != "审定内部意见")
         assert "CaseEscalated" in [e["type"] for e in events]
 
@@ -138,3 +140,103 @@ def test_history_by_reporter_is_not_permitted(container: Container) -> None:
     with pytest.raises(NotPermitted) as e:
         s.history(container, case_id, REPORTER)
     assert e.value.rule == "role_not_permitted"
+
+
+# -- the enterprise's status matches its public history (settled after the audit, 2026-11-29) ----------------
+
+
+def test_history_by_enterprise_shows_a_reassignment_as_a_dispatch_to_the_new_department(container: Container) -> None:
+    case_id = s.dispatched_case(container, co=["finance"], by=ENTERPRISE)
+    s.return_case(container, case_id)
+    s.arbitrate(container, case_id, Arbitration.REASSIGN, "housing")
+
+    public = s.history(container, case_id, ENTERPRISE)
+
+    dispatches = [(e["version"], e["data"]) for e in public if e["type"] == "CaseDispatched"]
+    assert dispatches == [
+        (2, {"tier": "resolution", "lead_department": "econ-info"}),
+        (3, {"tier": "resolution", "lead_department": "housing"}),  # numbered as the enterprise sees them
+    ]
+    assert [e["type"] for e in public] == ["CaseRegistered", "CaseDispatched", "CaseDispatched"]
+
+
+def test_history_by_enterprise_shows_no_second_dispatch_for_an_upheld_return(container: Container) -> None:
+    case_id = s.dispatched_case(container, co=["finance"], by=ENTERPRISE)
+    s.return_case(container, case_id)
+    s.arbitrate(container, case_id, Arbitration.UPHOLD)
+
+    assert [e["type"] for e in s.history(container, case_id, ENTERPRISE)] == ["CaseRegistered", "CaseDispatched"]
+
+
+def test_case_list_by_enterprise_shows_a_returned_case_as_dispatched(container: Container) -> None:
+    case_id = s.returned_case(container, by=ENTERPRISE)
+    for worker in container.workers():
+        worker.catch_up()
+
+    def listed(by: Actor, status: str | None = None) -> list[tuple[str, str]]:
+        page = container.view_service.list_cases(by, CaseFilter(status=status), PageRequest())
+        return [(i["id"], i["status"]) for i in page.items]
+
+    assert listed(COORDINATOR) == [(str(case_id), "returned")]
+    assert listed(ENTERPRISE) == [(str(case_id), "dispatched")]
+    assert listed(ENTERPRISE, "dispatched") == [(str(case_id), "dispatched")]
+    assert listed(ENTERPRISE, "returned") == []
+
+
+def test_case_answer_to_enterprise_shows_a_returned_case_as_dispatched(container: Container) -> None:
+    case_id = s.returned_case(container, by=ENTERPRISE)
+
+    def status(by: Actor) -> str:
+        return str(case_body(container.queries.get(case_id, by), by)["status"])
+
+    assert (status(ENTERPRISE), status(COORDINATOR), status(LEAD)) == ("dispatched", "returned", "returned")
+
+
+# -- scope before everything (security review): what an enterprise reads is its public view, whole --------
+
+
+def test_history_by_enterprise_is_numbered_without_gaps_and_without_hashes(container: Container) -> None:
+    case_id = s.dispatched_case(container, co=["finance"], by=ENTERPRISE)
+    s.co_reply(container, case_id)  # internal: not in the public history
+    s.sign_for(container, case_id)
+
+    public = s.history(container, case_id, ENTERPRISE)
+
+    assert [e["version"] for e in public] == [1, 2, 3]
+    assert {(e["hash"], e["prev_hash"]) for e in public} == {(None, None)}
+    assert [e["type"] for e in public] == ["CaseRegistered", "CaseDispatched", "CaseSignedFor"]
+
+
+def test_get_as_of_a_version_by_enterprise_counts_public_versions_only(container: Container) -> None:
+    case_id = s.dispatched_case(container, by=ENTERPRISE)  # public versions 1 (registered) and 2 (dispatched)
+    s.return_case(container, case_id)  # recorded version 3: hidden from the enterprise
+
+    second = container.queries.get(case_id, ENTERPRISE, as_of_version=2)
+    assert second.case.version == 2
+    with pytest.raises(NotFound):
+        container.queries.get(case_id, ENTERPRISE, as_of_version=3)
+    assert case_body(container.queries.get(case_id, ENTERPRISE), ENTERPRISE)["status"] == "dispatched"
+
+
+def test_merge_into_another_enterprises_case_shows_the_enterprise_nothing_of_it(container: Container) -> None:
+    own = s.register(container, by=ENTERPRISE)
+    foreign = s.register(
+        container, enterprise={"name": "另一家企业", "credit_code": OTHER_ENTERPRISE.credit_code}, title="同一问题"
+    )
+    container.cases.merge(own, s.cmd(), into=foreign, note=None)
+
+    body = case_body(container.queries.get(own, ENTERPRISE), ENTERPRISE)
+    merged = [e for e in s.history(container, own, ENTERPRISE) if e["type"] == "CaseMerged"]
+
+    assert (body["status"], body["merged_into"], body["duplicates"]) == ("merged", None, [])
+    assert merged[0]["data"] == {}
+    staff = case_body(container.queries.get(own, COORDINATOR), COORDINATOR)
+    assert staff["merged_into"] == str(foreign)
+
+
+def test_merge_into_the_enterprises_own_case_is_shown_to_it(container: Container) -> None:
+    first, second = s.register(container, by=ENTERPRISE), s.register(container, by=ENTERPRISE)
+    container.cases.merge(first, s.cmd(), into=second, note=None)
+
+    assert case_body(container.queries.get(first, ENTERPRISE), ENTERPRISE)["merged_into"] == str(second)
+    assert case_body(container.queries.get(second, ENTERPRISE), ENTERPRISE)["duplicates"] == [str(first)]

@@ -137,7 +137,7 @@ QUIET = (0, 0, None, None, None, None, None, None, 0, 0, 0, 0, 0)
 def check(found: dict[str, dict[str, Any]], expected: dict[str, tuple[Any, ...]]) -> None:
     for department, row in found.items():
         assert figures(row) == expected.get(department, QUIET), department
-        assert row["policy_version"] == "2026.1"
+        assert row["policy_version"] == "2026.2"
 
 
 def test_every_figure_matches_the_hand_count(container: Container, clock: FixedClock) -> None:
@@ -192,7 +192,8 @@ def test_zone_keeps_the_departments_of_that_zone(container: Container, clock: Fi
     s.sign_for(container, case_id, hi_tech)
     found = report(container, NOV26, NOV26, zone="zone-1")
     assert list(found) == ["hi-tech-zone"]
-    assert (found["hi-tech-zone"]["dispatched"], found["hi-tech-zone"]["response_rate"]) == (1, 0.0)
+    # Signed for today, first contact due tomorrow: a running clock, left out of the response rate.
+    assert (found["hi-tech-zone"]["dispatched"], found["hi-tech-zone"]["response_rate"]) == (1, None)
     with pytest.raises(InvalidCommand) as e:
         report(container, NOV26, NOV26, zone="zone-9")
     assert e.value.rule == "unknown_zone"
@@ -236,3 +237,68 @@ def test_min_position_not_reached_is_refused(container: Container, monkeypatch: 
 def test_the_same_figures_on_sqlite_and_postgresql(durable_container: Container, clock: FixedClock) -> None:
     whole_scenario(durable_container, clock)
     check(report(durable_container, NOV26, DEC10), HAND_COUNT_TO_DEC10)
+
+
+# -- running clocks and periods that reach past today (settled after the audit, 2026-11-29) ----------------
+
+
+def response_scenario(container: Container, clock: FixedClock) -> None:
+    """Tier 1 cases led by econ-info. Thu 26 Nov: P signed for and contacted (met); Q never signed for (sign-for
+    due Fri 27 Nov); R signed for, never contacted (first contact due Fri 27 Nov); U returned and the return upheld
+    (missed). Mon 30 Nov: S dispatched (sign-for due Tue 1 Dec). Every handling clock is due Thu 3 Dec."""
+    ids = {k: s.register(container) for k in "PQRU"}
+    for case_id in ids.values():
+        s.dispatch(container, case_id, tier=Tier.HANDLING)
+    s.sign_for(container, ids["P"])
+    contact(container, ids["P"], LEAD)
+    s.sign_for(container, ids["R"])
+    s.return_case(container, ids["U"])
+    s.arbitrate(container, ids["U"], Arbitration.UPHOLD)
+    clock.advance(days=4)
+    s.dispatch(container, s.register(container), tier=Tier.HANDLING)
+
+
+def response(row: dict[str, Any]) -> tuple[Any, ...]:
+    return row["dispatched"], row["response_rate"], row["open"], row["overdue"]
+
+
+def test_department_report_leaves_running_response_clocks_out_of_the_rate(
+    container: Container, clock: FixedClock
+) -> None:
+    response_scenario(container, clock)
+
+    # As of Mon 30 Nov: P met; Q, R (their due dates, 27 Nov, passed) and U missed; S's sign-for runs: 1 / (1 + 3).
+    assert response(report(container, NOV26, NOV30)["econ-info"]) == (5, 0.25, 5, 0)
+    # As of Fri 27 Nov (a past period): the due day itself has not ended, so Q and R still ran; only U missed.
+    assert response(report(container, NOV26, D(2026, 11, 27))["econ-info"]) == (4, 0.5, 4, 0)
+
+
+def test_department_report_with_a_period_ending_after_today_reads_today(
+    container: Container, clock: FixedClock
+) -> None:
+    response_scenario(container, clock)  # today is Mon 30 Nov
+
+    found = report(container, NOV26, D(2026, 12, 31))["econ-info"]
+
+    # Not as of 31 Dec: the handling clocks (due 3 Dec) are not overdue yet, and S's sign-for still runs.
+    assert response(found) == (5, 0.25, 5, 0)
+    assert report(container, NOV26, D(2026, 12, 31)) == report(container, NOV26, NOV30)
+
+
+def test_zone_report_with_a_period_ending_after_today_reads_today(container: Container, clock: FixedClock) -> None:
+    hi_tech = Actor("handler-hitech", Role.HANDLER, "hi-tech-zone")
+    case_id = s.register(container)
+    s.dispatch(container, case_id, tier=Tier.HANDLING, lead="hi-tech-zone")  # handling due Thu 3 Dec
+    s.sign_for(container, case_id, hi_tech)
+    for worker in container.workers():
+        worker.catch_up()
+
+    zone = container.zone_reports.zone_report(REPORTER, NOV26, D(2026, 12, 31))[0]
+
+    assert (zone["zone"], zone["dispatched"], zone["open"], zone["overdue"], zone["response_rate"]) == (
+        "zone-1",
+        1,
+        1,
+        0,
+        None,
+    )

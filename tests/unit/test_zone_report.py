@@ -74,9 +74,10 @@ def test_zone_report_counts_projects_per_list_and_colour_with_their_rates(contai
 def test_zone_report_rolls_up_the_case_figures_of_the_zones_departments(container: Container) -> None:
     scenario(container)
     rows = report(container, NOV1, NOV30)
-    assert (rows["zone-1"]["dispatched"], rows["zone-1"]["open"], rows["zone-1"]["response_rate"]) == (1, 1, 0.0)
+    # The case was dispatched today: its sign-for clock still runs, so it is left out of the response rate.
+    assert (rows["zone-1"]["dispatched"], rows["zone-1"]["open"], rows["zone-1"]["response_rate"]) == (1, 1, None)
     assert (rows["zone-2"]["dispatched"], rows["zone-2"]["response_rate"]) == (0, None)
-    assert rows["zone-1"]["policy_version"] == "2026.1"
+    assert rows["zone-1"]["policy_version"] == "2026.2"
 
 
 def test_zone_report_counts_projects_as_the_facts_stood_at_the_period_end(container: Container) -> None:
