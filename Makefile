@@ -9,7 +9,7 @@ HOST ?=
 # The Python versions `make versions` installs and imports on, where present.
 VERSIONS ?= python3.11 python3.12 python3.13
 
-.PHONY: serve test lint typecheck unit demo bench versions lock clean
+.PHONY: serve test lint typecheck unit browser demo bench versions lock clean
 
 # Ranges live in pyproject.toml; requirements.lock pins the versions the tests ran with (`make lock` renews it).
 $(STAMP): pyproject.toml requirements.lock
@@ -39,7 +39,10 @@ bench: $(STAMP)  ## set up, then run the service benchmark against its baseline 
 	$(BIN)/python -m bench
 
 unit: $(STAMP)  ## the fast tests only (in-memory and in-process)
-	$(BIN)/pytest tests/unit tests/http tests/test_layers.py
+	$(BIN)/pytest tests/unit tests/http tests/console tests/test_layers.py
+
+browser: $(STAMP)  ## the console in a real Chromium (screenshots in tests/browser/artifacts/)
+	$(BIN)/pytest tests/browser
 
 versions:  ## install casetrail (locked) into a fresh venv per Python version present, import it, run --version
 	@for name in $(VERSIONS); do \

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import __version__, errors
+from api import __version__, console, errors
 from api.limits import BodySizeLimit
 from api.metrics import MetricsMiddleware
 from api.openapi import TAGS, problem_responses
@@ -73,10 +73,13 @@ def create_app(
         lifespan=lifespan,
         openapi_tags=TAGS,
         generate_unique_id_function=operation_id,
+        docs_url=None,  # served by the console with local assets (no CDN)
+        redoc_url=None,
     )
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
+    console.install(app)
     app.openapi = lambda: problem_responses(app)  # type: ignore[method-assign]
     app.state.auth_throttle = FailureThrottle()
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)

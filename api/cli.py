@@ -193,6 +193,7 @@ def demo(
     for label, secret in summary.tokens.items():
         out.print(f"  {label}:")
         print(f"    {secret}")  # plain print: no wrapping, so the secret copies whole
+    out.print("sign in to the console at http://127.0.0.1:8000/ (after `casetrail serve`) with one of these tokens")
 
 
 @cli.command()

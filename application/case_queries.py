@@ -8,7 +8,10 @@ from uuid import UUID
 
 from application.access import require_role
 from application.case_execution import CaseExecutor, CaseResult, Links
+from application.cursors import decode_cursor, encode_cursor
 from application.errors import NotFound
+from application.views import Page, PageRequest
+from domain.errors import InvalidCommand
 from domain.values import Actor, Arbitration, Role
 
 TYPE_PREFIX = "casetrail:"
@@ -82,6 +85,22 @@ class CaseQueries:
             shown.append({**entry, "data": data, "version": n, "hash": None, "prev_hash": None})
         return shown
 
+    def history_page(self, case_id: UUID, by: Actor, page: PageRequest) -> Page:
+        """A page of the case's history, in version order: at most `limit` events (1,000 at the most), from the
+        `next_cursor` of the page before. Staff see every event with its actor and hashes; an enterprise its
+        public history, numbered as it sees it."""
+        after = _history_after(page.cursor)
+        if by.role is Role.ENTERPRISE:
+            entries = [e for e in self.history(case_id, by) if e["version"] > after][: page.limit + 1]
+        else:
+            require_role(by, "history")
+            self.executor.load_visible(case_id, by)
+            events = self.executor.store.events.get(case_id, gt=after, limit=page.limit + 1)
+            entries = [history_entry(e) for e in events]
+        shown = entries[: page.limit]
+        more = len(entries) > page.limit
+        return Page(shown, encode_cursor([HISTORY_CURSOR, str(shown[-1]["version"])]) if more else None)
+
     def _public_versions(self, case_id: UUID) -> list[int]:
         """The recorded versions an enterprise sees, in order: its as-of reads land only on these."""
         entries = [history_entry(e) for e in self.executor.store.events.get(case_id)]
@@ -150,3 +169,15 @@ def _public(entry: dict[str, Any]) -> dict[str, Any]:
         },
         "data": {k: v for k, v in entry["data"].items() if k in shown},
     }
+
+
+HISTORY_CURSOR = "history"
+
+
+def _history_after(cursor: str | None) -> int:
+    if cursor is None:
+        return 0
+    kind, version = decode_cursor(cursor)
+    if kind != HISTORY_CURSOR or not version.isdigit():
+        raise InvalidCommand("invalid_cursor", "cursor is not one this server handed out for a history")
+    return int(version)

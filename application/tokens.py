@@ -117,7 +117,15 @@ class TokenService:
         or None when it is unknown or revoked. `remembered` answers first where no I/O is allowed."""
         if not secret.startswith(SECRET_PREFIX):
             return None
-        token_id = token_id_for(secret)
+        return self.active(token_id_for(secret))
+
+    def remembered_id(self, token_id: UUID) -> Actor | None:
+        """`remembered` for a token known by id (a console session); no I/O."""
+        return self.cache.get(token_id) if self.cache is not None else None
+
+    def active(self, token_id: UUID) -> Actor | None:
+        """The caller a token id stands for while the token is active, read from the store, else None. Only for
+        ids the server itself kept (a console session), never for an id a client sends: ids are not secret."""
         stamp = self.cache.stamp() if self.cache is not None else None
         try:
             token = self.executor.load(token_id)
@@ -134,6 +142,16 @@ class TokenService:
         if self.cache is not None:
             self.cache.put(token_id, actor, stamp)
         return actor
+
+    def names(self, token_ids: set[str]) -> dict[str, str]:
+        """The names tokens were issued under (never their secrets), for showing who did what."""
+        found = {}
+        for raw in token_ids:
+            try:
+                found[raw] = self.executor.load(UUID(raw)).name
+            except (ValueError, NotFound):
+                continue
+        return found
 
     def _scope(self, role: Role, department: str | None, credit_code: str | None) -> tuple[str | None, str | None]:
         if role is Role.SYSTEM:

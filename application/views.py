@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from application.access import public_statuses, public_summary, require_role
 from application.errors import MinPositionNotReached
+from domain.directory import Directory
 from domain.errors import InvalidCommand
 from domain.values import Actor, Role
 
@@ -25,6 +26,26 @@ class CaseFilter:
     project_id: str | None = None
     reference: str | None = None
     q: str | None = None
+    warning_level: str | None = None  # yellow, red, or "none" for cases without an open warning
+
+
+@dataclass(frozen=True)
+class WarningFilter:
+    """Filters of the warnings board: `kind` matches a kind or its family (`co_reply` matches `co_reply:finance`)."""
+
+    level: str | None = None
+    kind: str | None = None
+    department: str | None = None
+    zone: str | None = None
+
+
+@dataclass(frozen=True)
+class WarningQuery:
+    """What the reader filters by: a zone is turned into its departments by the service."""
+
+    level: str | None = None
+    kind: str | None = None
+    departments: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -46,8 +67,15 @@ class ViewReader(Protocol):
 
     def queue(self, tier: str, department: str | None, page: PageRequest) -> Page: ...
 
-    def warnings(self, department: str | None, page: PageRequest, extra: Sequence[dict[str, Any]] = ()) -> Page:
-        """Open case warnings (of one department's cases, if given), merged with `extra` rows in the same order."""
+    def warnings(
+        self,
+        department: str | None,
+        page: PageRequest,
+        extra: Sequence[dict[str, Any]] = (),
+        query: WarningQuery = WarningQuery(),
+    ) -> Page:
+        """Open case warnings (of one department's cases, if given) matching `query`, merged with `extra` rows
+        (filtered by the caller) in the same order."""
         ...
 
 
@@ -87,9 +115,11 @@ class ViewService:
         reader: ViewReader,
         project_warnings: Callable[[], list[dict[str, Any]]] | None = None,
         wait: Wait | None = None,
+        directory: Directory | None = None,
     ) -> None:
         self.reader = reader
         self.project_warnings = project_warnings
+        self.directory = directory
         self.wait: Wait = wait or PositionWaiter(reader.position)
 
     def list_cases(self, by: Actor, f: CaseFilter, page: PageRequest, min_position: int | None = None) -> Page:
@@ -115,16 +145,33 @@ class ViewService:
         """Tier 2 (精准问题处置): open cases with co-handlers and their reply status, extension, escalation, round."""
         return self._queue("resolution", by, page, min_position)
 
-    def warnings(self, by: Actor, page: PageRequest, min_position: int | None = None) -> Page:
+    def warnings(
+        self,
+        by: Actor,
+        page: PageRequest,
+        min_position: int | None = None,
+        f: WarningFilter = WarningFilter(),
+    ) -> Page:
         """Every open warning (tier 3, 跟踪预警), escalations included; handlers see their department's. Projects
-        yellow or red on one of the four lists today are warnings of the coordinating centre (`service-center`)."""
+        yellow or red on one of the four lists today are warnings of the coordinating centre (`service-center`).
+        Filters: `level` (yellow, red), `kind` (a kind such as `sign_for`, or a family: `co_reply`, `escalation`,
+        `project`), `department` (whose warning it is) and `zone` (departments of that zone)."""
         require_role(by, "views")
+        query = WarningQuery(f.level, f.kind, self._departments(f))
         self.wait("cases", min_position)
         extra: list[dict[str, Any]] = []
         if self.project_warnings is not None and by.role is not Role.HANDLER:
             self.wait("projects", min_position)
-            extra = self.project_warnings()
-        return self.reader.warnings(self._department(by), page, extra)
+            extra = [w for w in self.project_warnings() if matches(w, query)]
+        return self.reader.warnings(self._department(by), page, extra, query)
+
+    def _departments(self, f: WarningFilter) -> tuple[str, ...] | None:
+        if f.zone is None:
+            return (f.department,) if f.department is not None else None
+        in_zone = tuple(d.code for d in self.directory or () if d.zone == f.zone)
+        if f.department is not None:
+            return (f.department,) if f.department in in_zone else (NOBODY,)
+        return in_zone or (NOBODY,)
 
     def _queue(self, tier: str, by: Actor, page: PageRequest, min_position: int | None) -> Page:
         require_role(by, "views")
@@ -133,3 +180,13 @@ class ViewService:
 
     def _department(self, by: Actor) -> str | None:
         return by.department if by.role is Role.HANDLER else None
+
+
+def matches(warning: dict[str, Any], query: WarningQuery) -> bool:
+    """Whether a warning row passes the query (the reader's SQL does the same for case warnings)."""
+    kind = str(warning["kind"])
+    return (
+        (query.level is None or warning["level"] == query.level)
+        and (query.kind is None or kind == query.kind or kind.startswith(query.kind + ":"))
+        and (query.departments is None or warning["department"] in query.departments)
+    )

@@ -23,13 +23,26 @@ from domain.case_rules import (
     require_status,
 )
 from domain.errors import InvalidCommand, NotPermitted
+from domain.rules import Rule
 from domain.schedule import Schedule, local_date
-from domain.values import SYSTEM_TRACKING, Actor, Arbitration, Escalation, Outcome, Satisfaction, Status, Tier, Urgency
+from domain.values import (
+    SYSTEM_TRACKING,
+    Actor,
+    Arbitration,
+    Escalation,
+    Outcome,
+    Role,
+    Satisfaction,
+    Status,
+    Tier,
+    Urgency,
+)
 from domain.warnings import ESCALATION, Threshold, crossed, ended, escalation
 from domain.workdays import Due
 
 WORKING = (Status.DISPATCHED, Status.RETURNED, Status.IN_PROGRESS)
 MAX_SUPERVISION_DAYS = 366  # an order is about this case's work, not next decade's
+MAX_EVENTS = 2000  # a case's history is read whole by people; past this it is abuse, not casework
 
 
 if TYPE_CHECKING:
@@ -78,6 +91,8 @@ class Case(AuditedAggregate, State):
 
     def _record(self, event_class: type[Any], *, by: Actor, at: datetime, **fields: Any) -> None:
         """Record an event; a command's event is followed by clearing each warning whose cause it ended."""
+        tracking = by.role is Role.SYSTEM  # warnings are facts the job must record whatever the case's size
+        require(tracking or self.version < MAX_EVENTS, Rule.CASE_HISTORY_FULL, f"the case holds {MAX_EVENTS} events")
         super()._record(event_class, by=by, at=at, **fields)
         if event_class in (self.WarningRaised, self.WarningCleared):
             return

@@ -33,6 +33,7 @@ class Rule(StrEnum):
     REOPEN_REQUIRES_DISSATISFIED = "reopen_requires_dissatisfied"
     CLOSURE_REQUIRES_EVALUATION = "closure_requires_evaluation"
     MERGE_TARGET_NOT_OPEN = "merge_target_not_open"
+    CASE_HISTORY_FULL = "case_history_full"
     # who may act on a case (403)
     ROLE_NOT_PERMITTED = "role_not_permitted"
     LEAD_ONLY = "lead_only"
@@ -147,6 +148,10 @@ EXPLANATIONS: dict[Rule, Explanation] = {
     R.CLOSURE_REQUIRES_EVALUATION: Explanation(
         "销号需要评价，或在回访期满后注明无法联系企业",
         "closing needs an evaluation, or the revisit window passed with a note",
+    ),
+    R.CASE_HISTORY_FULL: Explanation(
+        "此诉求的记录已达上限，不能再追加；请联系中心工作人员",
+        "the case holds as many events as a case may; ask the centre",
     ),
     R.MERGE_TARGET_NOT_OPEN: Explanation("只能合并到仍在办理的诉求", "the surviving case must be open"),
     R.ROLE_NOT_PERMITTED: Explanation("您的角色不能进行此操作", "this role may not do this"),

@@ -124,7 +124,7 @@ def build(settings: Settings, *, clock: Clock | None = None, create_tables: bool
         ),
         views=views,
         projections=projections,
-        view_service=ViewService(view_reader, project_views.warnings, wait),
+        view_service=ViewService(view_reader, project_views.warnings, wait, directory),
         audit=AuditService(
             store, Ed25519Signer.from_file(settings.signing_key_file) if settings.signing_key_file else None
         ),

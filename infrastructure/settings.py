@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = Field(default="text", description="text or json (one JSON object a line)")
     trusted_proxies: str = Field(default="", description="proxy addresses whose X-Forwarded-For is believed")
     max_connections: int = Field(default=200, gt=0, description="a whole number of connections, e.g. 200")
+    cookie_secure: bool = Field(default=False, description="true or false (the console's cookie over https only)")
     write_rate_enterprise: int = Field(
         default=WriteRates.enterprise, ge=0, description="commands a minute per enterprise token (0: unlimited)"
     )

@@ -34,6 +34,7 @@ from api.schemas.cases import (
 from api.schemas.common import HistoryOut
 from application.case_queries import CaseQueries
 from application.cases import CaseService, NewCase
+from application.views import PageRequest
 from domain.errors import InvalidCommand
 from domain.schedule import as_local
 
@@ -81,11 +82,18 @@ def get_case(
 @router.get(
     "/{case_id}/history",
     response_model=HistoryOut,
-    description=_doc(CaseQueries.history),
+    description=_doc(CaseQueries.history_page),
 )
-def history(case_id: UUID, caller: CallerDep, queries: CaseQueriesDep) -> JSONResponse:
-    events = queries.history(case_id, caller)
-    return JSONResponse({"events": [{**e, "at": e["at"].isoformat()} for e in events]})
+def history(
+    case_id: UUID,
+    caller: CallerDep,
+    queries: CaseQueriesDep,
+    limit: Annotated[int, Query(ge=1, le=1000, description="events per page (default 200, at most 1,000)")] = 200,
+    cursor: Annotated[str | None, Query(max_length=200, description="next_cursor of the page before")] = None,
+) -> JSONResponse:
+    page = queries.history_page(case_id, caller, PageRequest(limit, cursor))
+    events = [{**e, "at": e["at"].isoformat()} for e in page.items]
+    return JSONResponse({"events": events, "next_cursor": page.next_cursor})
 
 
 @router.post("/{case_id}/dispatch", response_model=CaseOut, description=_doc(CaseService.dispatch))

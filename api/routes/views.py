@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
@@ -11,7 +11,7 @@ from api.auth import CallerDep
 from api.deps import ViewsDep
 from api.schemas.common import SearchText
 from api.schemas.views import CaseSummaryPage, WarningPage
-from application.views import CaseFilter, Page, PageRequest, ViewService
+from application.views import CaseFilter, Page, PageRequest, ViewService, WarningFilter
 from domain.values import Status, Tier
 
 router = APIRouter(tags=["views"])
@@ -73,6 +73,15 @@ def resolution(
 
 @router.get("/v1/views/warnings", response_model=WarningPage, description=_doc(ViewService.warnings))
 def warnings(
-    caller: CallerDep, views: ViewsDep, limit: Limit = 50, cursor: Cursor = None, min_position: MinPosition = None
+    caller: CallerDep,
+    views: ViewsDep,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    min_position: MinPosition = None,
+    level: Annotated[Literal["yellow", "red"] | None, Query(description="yellow or red")] = None,
+    kind: Annotated[SearchText | None, Query(description="a kind (`sign_for`) or a family (`co_reply`)")] = None,
+    department: Annotated[SearchText | None, Query(description="whose warning it is (department code)")] = None,
+    zone: Annotated[SearchText | None, Query(description="warnings of the departments of this zone")] = None,
 ) -> JSONResponse:
-    return _page(views.warnings(caller, PageRequest(limit, cursor), min_position))
+    f = WarningFilter(level=level, kind=kind or None, department=department or None, zone=zone or None)
+    return _page(views.warnings(caller, PageRequest(limit, cursor), min_position, f))

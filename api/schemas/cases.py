@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import EXAMPLE_CODE, Body, Code, ContactIn, EnterpriseIn, SaneDate, Short, Text
+from api.schemas.common import EXAMPLE_CODE, Body, Code, ContactIn, EnterpriseIn, NoteText, SaneDate, Short, Text
 from domain.values import Arbitration, Category, Channel, Escalation, Kind, Outcome, Satisfaction, Tier, Urgency
 
 
@@ -83,7 +83,7 @@ class ArbitrationIn(Body):
 
 
 class Note(Body):
-    note: Text
+    note: NoteText
 
     model_config = ConfigDict(
         extra="forbid", json_schema_extra={"examples": [{"note": "已电话联系企业负责人，约定现场踏勘"}]}

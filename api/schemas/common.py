@@ -40,6 +40,13 @@ Text = Annotated[
 ]
 
 
+NoteText = Annotated[  # a note on a case: a few paragraphs, not a document (a case's history is read whole)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=4_000),
+    AfterValidator(no_control_characters),
+]
+
+
 Short = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(no_control_characters)
 ]
@@ -91,6 +98,7 @@ class EventOut(BaseModel):
 
 class HistoryOut(BaseModel):
     events: list[EventOut]
+    next_cursor: str | None = Field(None, description="pass as `cursor` for the next page; null on the last")
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -115,7 +123,8 @@ class HistoryOut(BaseModel):
                             "prev_hash": "9a1f" + "0" * 60,
                             "hash": "f669" + "0" * 60,
                         }
-                    ]
+                    ],
+                    "next_cursor": None,
                 }
             ]
         }

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from application.cursors import decode_cursor, encode_cursor
-from application.views import CaseFilter, Page, PageRequest
+from application.views import CaseFilter, Page, PageRequest, WarningQuery
 from infrastructure.views.store import SqlViews, table_name
 
 SUMMARY_COLUMNS = (
@@ -48,6 +48,11 @@ class SqlViewReader:
         if f.department is not None:
             where.append(in_department(departments))
             params.append(f.department)
+        if f.warning_level == "none":
+            where.append("warning_level IS NULL")
+        elif f.warning_level is not None:
+            where.append("warning_level = ?")
+            params.append(f.warning_level)
         if f.q:
             # Substring match: Chinese has no word boundaries, so a plain LIKE finds any run of characters.
             where.append("(title LIKE ? ESCAPE '\\' OR description LIKE ? ESCAPE '\\')")
@@ -81,12 +86,27 @@ class SqlViewReader:
         rows = self.views.query(sql, [*params, page.limit + 1])
         return self._page(rows, page.limit, lambda r: [r["main_due"] or "", r["stream_id"]])
 
-    def warnings(self, department: str | None, page: PageRequest, extra: Sequence[dict[str, Any]] = ()) -> Page:
+    def warnings(
+        self,
+        department: str | None,
+        page: PageRequest,
+        extra: Sequence[dict[str, Any]] = (),
+        query: WarningQuery = WarningQuery(),  # noqa: B008 - frozen, never mutated
+    ) -> Page:
         _, departments, warnings = self._tables()
         where, params = ["1 = 1"], []
         if department is not None:
             where.append(in_department(departments))
             params.append(department)
+        if query.level is not None:
+            where.append("level = ?")
+            params.append(query.level)
+        if query.kind is not None:
+            where.append("(kind = ? OR kind LIKE ? ESCAPE '\\')")
+            params += [query.kind, query.kind.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + ":%"]
+        if query.departments is not None:
+            where.append(f"department IN ({', '.join('?' for _ in query.departments)})")
+            params += list(query.departments)
         if page.cursor:
             since, key = decode_cursor(page.cursor)
             where.append("(since > ? OR (since = ? AND stream_id || key > ?))")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from tests.http.scenario import CASE_BODY, Tokens, auth
+from tests.http.scenario import CASE_BODY, Tokens, auth, signed_for_case
 
 
 def test_register_past_the_enterprise_write_rate_is_429(client: TestClient, tokens: Tokens) -> None:
@@ -16,3 +16,16 @@ def test_register_past_the_enterprise_write_rate_is_429(client: TestClient, toke
     assert int(refused.headers["Retry-After"]) >= 1
     feed = client.get("/v1/audit/events", headers=auth(tokens.auditor), params={"limit": 500}).json()["items"]
     assert [e["type"] for e in feed].count("CaseRegistered") == 30
+
+
+def test_a_note_over_4000_characters_is_422(client: TestClient, tokens: Tokens) -> None:
+    case = signed_for_case(client, tokens)
+    answer = client.post(f"/v1/cases/{case['id']}/progress", json={"note": "长" * 4001}, headers=auth(tokens.lead))
+    assert answer.status_code == 422
+    assert answer.json()["rule"] == "invalid_input"
+    assert (
+        client.post(
+            f"/v1/cases/{case['id']}/progress", json={"note": "长" * 4000}, headers=auth(tokens.lead)
+        ).status_code
+        == 200
+    )
