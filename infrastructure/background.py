@@ -1,8 +1,13 @@
-"""A job that loops in a daemon thread of the process until it is stopped (the projections, the tracking job)."""
+"""Jobs that loop in a daemon thread of the process until stopped (the projections, tracking, checkpoints)."""
 
 from __future__ import annotations
 
+import logging
 import threading
+from collections.abc import Callable
+from typing import Any
+
+log = logging.getLogger("casetrail.jobs")
 
 
 class BackgroundLoop:
@@ -24,4 +29,34 @@ class BackgroundLoop:
             self.thread.join(timeout=10)
 
     def run(self) -> None:
+        raise NotImplementedError
+
+
+class PeriodicJob(BackgroundLoop):
+    """Does `work` now and then every `every` seconds until stopped, while this process holds `lock` (of several
+    workers on PostgreSQL one does each job); a failed round is logged and tried again at the next."""
+
+    job_name = "job"
+
+    def __init__(self, *, every: float, lock: Callable[[], bool] | None = None) -> None:
+        super().__init__()
+        self.every = every
+        self.lock = lock or (lambda: True)
+
+    def run(self) -> None:
+        while not self.stopped.is_set():
+            self.step()
+            self.stopped.wait(self.every)
+
+    def step(self) -> Any:
+        """One round, if this process holds the lock; None when it does not, or the round failed."""
+        if not self.lock():
+            return None
+        try:
+            return self.work()
+        except Exception:
+            log.exception("the %s failed; it runs again in %.0f s", self.job_name, self.every)
+            return None
+
+    def work(self) -> Any:
         raise NotImplementedError

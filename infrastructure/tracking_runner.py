@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from application.ports import Clock
 from application.tracking import TrackingService, TrackingSummary
-from infrastructure.background import BackgroundLoop
+from infrastructure.background import PeriodicJob
 from infrastructure.metrics import TRACKING_RUNS, WARNINGS_RAISED
 from infrastructure.views.runner import AdvisoryLocks
 
@@ -24,39 +24,24 @@ EVERY = 60.0  # seconds between runs
 LOCK_NAME = "tracking"
 
 
-class TrackingLoop(BackgroundLoop):
+class TrackingLoop(PeriodicJob):
     """Runs the tracking job now and then every `every` seconds until stopped; a failed run is logged and retried."""
 
     thread_name = "casetrail-tracking"
+    job_name = "tracking job"
 
     def __init__(
         self, service: TrackingService, clock: Clock, *, every: float = EVERY, lock: Callable[[], bool] | None = None
     ) -> None:
-        super().__init__()
+        super().__init__(every=every, lock=lock)
         self.service = service
         self.clock = clock
-        self.every = every
-        self.lock = lock or (lambda: True)
 
-    def run(self) -> None:
-        while not self.stopped.is_set():
-            self.step()
-            self.stopped.wait(self.every)
-
-    def step(self) -> TrackingSummary | None:
-        """One run, if this process holds the lock; None when it does not, or the run failed."""
-        if not self.lock():
-            return None
-        try:
-            summary = self.service.run(self.clock.now(), stopping=self.stopped.is_set)
-        except Exception:
-            log.exception("the tracking job failed; it runs again in %.0f s", self.every)
-            return None
+    def work(self) -> TrackingSummary:
+        summary = self.service.run(self.clock.now(), stopping=self.stopped.is_set)
         TRACKING_RUNS.inc()
         for warning in summary.raised:
             WARNINGS_RAISED.labels(warning.level, warning.kind).inc()
-        if summary.raised:
-            log.info("tracking raised %d warnings over %d open cases", len(summary.raised), summary.candidates)
         return summary
 
 
@@ -71,13 +56,21 @@ def start_tracking(container: Container, *, every: float = EVERY) -> Callable[[]
     On PostgreSQL the job takes the "tracking" advisory lock on a connection of its own (AdvisoryLocks is
     not shared between threads), so of several workers exactly one tracks at a time.
     """
+    return start_job(container, lambda lock: TrackingLoop(container.tracking, container.clock, every=every, lock=lock),
+                     LOCK_NAME)  # fmt: skip
+
+
+def start_job(
+    container: Container, make: Callable[[Callable[[], bool] | None], PeriodicJob], lock_name: str
+) -> Callable[[], None]:
+    """Start a periodic job under an advisory lock of its own name (PostgreSQL); returns its stop function."""
     settings = container.settings
     locks = AdvisoryLocks(settings.database_url) if settings.backend == "postgresql" else None
-    loop = TrackingLoop(container.tracking, container.clock, every=every, lock=advisory_lock(locks) if locks else None)
-    loop.start()
+    job = make((lambda: locks.hold(lock_name)) if locks else None)
+    job.start()
 
     def stop() -> None:
-        loop.stop()
+        job.stop()
         if locks:
             locks.close()
 

@@ -33,7 +33,7 @@ from api.schemas.cases import (
 )
 from api.schemas.common import HistoryOut
 from application.case_queries import CaseQueries
-from application.cases import CaseService, NewCase
+from application.cases import CaseService
 from application.views import PageRequest
 from domain.errors import InvalidCommand
 from domain.schedule import as_local
@@ -47,18 +47,7 @@ def _doc(method: Any) -> str:
 
 @router.post("", status_code=201, response_model=CaseOut, description=_doc(CaseService.register))
 def register(body: RegisterCase, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
-    new = NewCase(
-        kind=body.kind,
-        title=body.title,
-        description=body.description,
-        enterprise=body.enterprise.model_dump(),
-        category=body.category.value,
-        channel=body.channel.value,
-        urgency=body.urgency.value,
-        contact=body.contact.model_dump(),
-        project_id=body.project_id,
-    )
-    result = cases.register(h.command(caller, body), new)
+    result = cases.register(h.command(caller, body), body.new_case())
     return case_response(result, caller, 201, {"Location": f"/v1/cases/{result.case.id}"})
 
 

@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.common import EXAMPLE_CODE, Body, Code, ContactIn, EnterpriseIn, NoteText, SaneDate, Short, Text
+from application.cases import NewCase
 from domain.values import Arbitration, Category, Channel, Escalation, Kind, Outcome, Satisfaction, Tier, Urgency
 
 
@@ -40,6 +41,20 @@ class RegisterCase(Body):
             ]
         },
     )
+
+    def new_case(self) -> NewCase:
+        """The use case's input, as the API and the console's intake form both hand it over."""
+        return NewCase(
+            kind=self.kind,
+            title=self.title,
+            description=self.description,
+            enterprise=self.enterprise.model_dump(),
+            category=self.category.value,
+            channel=self.channel.value,
+            urgency=self.urgency.value,
+            contact=self.contact.model_dump(),
+            project_id=self.project_id,
+        )
 
 
 class Dispatch(Body):

@@ -11,26 +11,20 @@ import pytest
 from application.errors import CorruptHistory, NotFound
 from application.execution import CommandContext
 from domain.token import AccessToken
-from domain.values import CLI, Tier
+from domain.values import CLI
 from infrastructure.clock import FixedClock
 from infrastructure.container import Container, build
 from infrastructure.settings import Settings, SettingsError
 from tests.conftest import AUDITOR, COORDINATOR, ENTERPRISE, LEAD, OTHER_ENTERPRISE, new_case
 from tests.integration.tamper import Tamperer
+from tests.integration.test_audit import a_case_with_history
 
 SNAPSHOT_AT = 50
 
 
 def case_with_snapshot(container: Container, notes: int = 49) -> UUID:
     """A case of 3 + `notes` events: with 49 notes, its snapshot at version 50 is what reads start from."""
-    case = container.cases.register(CommandContext(COORDINATOR), new_case()).case
-    container.cases.dispatch(
-        case.id, CommandContext(COORDINATOR), tier=Tier.HANDLING, lead_department="econ-info", co_departments=[]
-    )
-    container.cases.sign_for(case.id, CommandContext(LEAD))
-    for i in range(notes):
-        container.cases.progress(case.id, CommandContext(LEAD), note=f"进展{i}")
-    return case.id
+    return a_case_with_history(container, notes)
 
 
 def verification(container: Container, case_id: UUID) -> tuple[bool, int | None, tuple[int, ...]]:

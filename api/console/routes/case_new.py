@@ -16,7 +16,6 @@ from api.console.pages import ConsoleRoute, RenderDep
 from api.console.session import PostingViewerDep, Viewer, ViewerDep
 from api.deps import CasesDep, ProjectViewsDep
 from api.schemas.cases import RegisterCase
-from application.cases import NewCase
 from application.project_views import ProjectFilter
 from application.views import PageRequest
 from domain.errors import NotPermitted
@@ -65,17 +64,7 @@ async def register(
     values = {k: str(form.get(k) or "").strip() for k in (*FIELDS, *NESTED)}
     try:
         body = _body(values)
-        new = NewCase(
-            kind=body.kind,
-            title=body.title,
-            description=body.description,
-            enterprise=body.enterprise.model_dump(),
-            category=body.category.value,
-            channel=body.channel.value,
-            urgency=body.urgency.value,
-            contact=body.contact.model_dump(),
-            project_id=body.project_id,
-        )
+        new = body.new_case()
         cmd = CommandHeaders("POST", "/v1/cases", None, str(form.get("idempotency_key") or "")).command(
             viewer.actor, body
         )
