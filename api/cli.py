@@ -12,6 +12,7 @@ from rich.progress import Progress, TaskID
 from api import __version__
 from api.cli_audit import audit_cli
 from api.cli_common import fail, open_container, out, settings_or_fail
+from api.cli_privacy import privacy_cli
 from api.cli_tracking import calendar_cli, track
 from domain.errors import DomainError
 from domain.rules import Refusal
@@ -33,6 +34,7 @@ projections_cli = typer.Typer(help="Inspect and rebuild the projections (views a
 cli.add_typer(projections_cli, name="projections")
 cli.add_typer(audit_cli, name="audit")
 cli.add_typer(calendar_cli, name="calendar")
+cli.add_typer(privacy_cli, name="privacy")
 
 
 def _version(value: bool) -> None:

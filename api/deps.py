@@ -14,6 +14,7 @@ from fastapi import Depends, Request
 from application.audit import AuditService
 from application.case_queries import CaseQueries
 from application.cases import CaseService
+from application.personal_data import AccessLogQueries
 from application.project_views import ProjectViews
 from application.projects import ProjectService
 from application.reports import ReportService
@@ -47,6 +48,7 @@ CaseQueriesDep = Annotated[CaseQueries, Depends(_service("queries"))]
 TokensDep = Annotated[TokenService, Depends(_service("tokens"))]
 ViewsDep = Annotated[ViewService, Depends(_service("view_service"))]
 AuditDep = Annotated[AuditService, Depends(_service("audit"))]
+AccessLogDep = Annotated[AccessLogQueries, Depends(_service("access_log"))]
 ProjectsDep = Annotated[ProjectService, Depends(_service("projects"))]
 ProjectViewsDep = Annotated[ProjectViews, Depends(_service("project_views"))]
 ReportsDep = Annotated[ReportService, Depends(_service("reports"))]

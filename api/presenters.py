@@ -28,7 +28,7 @@ def case_body(result: CaseResult, viewer: Actor) -> dict[str, Any]:
         "category": case.category,
         "channel": case.channel,
         "urgency": case.urgency,
-        "contact": case.contact,
+        "contact": result.contact,  # opened for reads; command answers carry no personal data
         "project_id": case.project_id,
         "status": str(case.status) if internal else public_status(case.status),
         "tier": case.tier,
@@ -46,6 +46,7 @@ def case_body(result: CaseResult, viewer: Actor) -> dict[str, Any]:
         "duplicates": list(links.duplicates),
         "registered_at": case.created_on.isoformat(),
         "updated_at": case.modified_on.isoformat(),
+        "personal_data_erased": case.personal_data_erased,
         "version": case.version,
         "position": result.position,
     }

@@ -34,6 +34,8 @@ PERMITTED: dict[str, frozenset[Role]] = {
     "close": frozenset({C}),
     "withdraw": frozenset({C, E}),
     "merge": frozenset({C}),
+    "erase_personal_data": frozenset({Role.ADMIN, E, Role.SYSTEM}),
+    "personal_data_access": frozenset({AU}),
     "manage_tokens": frozenset({Role.ADMIN}),
     "views": frozenset({C, H, AU, Role.REPORTER}),
     "list_cases": frozenset({C, H, E, AU}),

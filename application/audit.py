@@ -21,6 +21,7 @@ from eventsourcing.persistence import StoredEvent
 from application.access import require_role
 from application.case_queries import history_entry
 from application.errors import NotFound
+from application.personal_data import PersonalDataReader
 from application.store import EventStore
 from domain.chain import GENESIS, event_hash
 from domain.values import Actor
@@ -195,10 +196,17 @@ def canonical(body: dict[str, Any]) -> bytes:
 class AuditService:
     """Chain verification, checkpoints and the global feed, for auditors."""
 
-    def __init__(self, store: EventStore, signer: Signer | None = None, batch_size: int = 5000) -> None:
+    def __init__(
+        self,
+        store: EventStore,
+        signer: Signer | None = None,
+        batch_size: int = 5000,
+        personal: PersonalDataReader | None = None,
+    ) -> None:
         self.store = store
         self.signer = signer
         self.batch_size = batch_size
+        self.personal = personal  # opens (and logs) the personal data the feed shows; None: shown as stored
 
     def verify_stream(self, by: Actor, stream_id: UUID, registered_topic: str) -> Verification:
         """Recompute one stream's hash chain and check every row's integrity seal, naming the first broken
@@ -308,7 +316,8 @@ class AuditService:
         }
 
     def feed(self, by: Actor, f: FeedFilter) -> tuple[list[dict[str, Any]], int | None]:
-        """Every event in global order with its actor and hash; scans at most `SCAN_LIMIT` events a call."""
+        """Every event in global order with its actor and hash; scans at most `SCAN_LIMIT` events a call. A case's
+        contact is shown opened (`已删除` once erased), and the read is logged (`/v1/audit/personal-data-access`)."""
         require_role(by, "audit")
         head = self.store.recorder.max_notification_id() or 0
         items: list[dict[str, Any]] = []
@@ -326,6 +335,8 @@ class AuditService:
                         break
             if not rows:
                 break
+        if self.personal is not None:
+            items = self.personal.in_feed(items, by, "audit_feed")
         return items, position if position < head else None
 
     def feed_entry(self, n: Any) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from application.access import require_role
 from application.case_execution import CaseExecutor, CaseResult, Links
 from application.cursors import decode_cursor, encode_cursor
 from application.errors import NotFound
+from application.personal_data import PersonalDataReader
 from application.views import Page, PageRequest
 from domain.errors import InvalidCommand
 from domain.values import Actor, Arbitration, Role
@@ -39,21 +40,23 @@ PUBLIC_EVENTS: dict[str, tuple[str, ...]] = {
     "CaseClosed": (),
     "CaseWithdrawn": ("reason",),
     "CaseMerged": ("into", "into_reference"),
+    "CasePersonalDataErased": ("reason",),
 }
 REASSIGNMENT = "CaseReturnArbitrated"
 NOT_DATA = {"originator_id", "originator_version", "originator_topic", "timestamp", "actor", "hash", "prev_hash"}
 
 
 class CaseQueries:
-    def __init__(self, executor: CaseExecutor) -> None:
+    def __init__(self, executor: CaseExecutor, personal: PersonalDataReader) -> None:
         self.executor = executor
+        self.personal = personal
 
     def get(
         self, case_id: UUID, by: Actor, *, as_of_version: int | None = None, as_of: datetime | None = None
     ) -> CaseResult:
         """The case now, or as it stood at a version or a moment (404 before registration or past the head)."""
         require_role(by, "read")
-        case = self.executor.load_visible(case_id, by)  # access first: as-of reads see nothing more
+        case = current = self.executor.load_visible(case_id, by)  # access first: as-of reads see nothing more
         public = by.role is Role.ENTERPRISE
         versions = self._public_versions(case_id) if public else list(range(1, case.version + 1))
         version = case.version
@@ -66,13 +69,15 @@ class CaseQueries:
         if version != case.version:
             case = self.executor.load(case_id, version)
         links = self._own_links(case.merged_into, case.duplicates, by) if public else None
-        return CaseResult(case, self.executor.position(case_id, version), links=links)
+        contact = self.personal.contact(current, case, by, "case")
+        return CaseResult(case, self.executor.position(case_id, version), links=links, contact=contact)
 
     def history(self, case_id: UUID, by: Actor) -> list[dict[str, Any]]:
         """Every event of the case with its actor and hashes; enterprises see the public part only."""
         require_role(by, "history")
-        self.executor.load_visible(case_id, by)
+        current = self.executor.load_visible(case_id, by)
         entries = [history_entry(e) for e in self.executor.store.events.get(case_id)]
+        entries = self.personal.in_history(current, entries, by, "history")
         if by.role is not Role.ENTERPRISE:
             return entries
         shown = []
@@ -94,9 +99,9 @@ class CaseQueries:
             entries = [e for e in self.history(case_id, by) if e["version"] > after][: page.limit + 1]
         else:
             require_role(by, "history")
-            self.executor.load_visible(case_id, by)
+            current = self.executor.load_visible(case_id, by)
             events = self.executor.store.events.get(case_id, gt=after, limit=page.limit + 1)
-            entries = [history_entry(e) for e in events]
+            entries = self.personal.in_history(current, [history_entry(e) for e in events], by, "history")
         shown = entries[: page.limit]
         more = len(entries) > page.limit
         return Page(shown, encode_cursor([HISTORY_CURSOR, str(shown[-1]["version"])]) if more else None)

@@ -14,6 +14,7 @@ from application.case_execution import CaseExecutor, CaseResult
 from application.errors import NotFound
 from application.execution import Act, CommandContext
 from application.logs import log_event, next_version
+from application.ports import PersonalData
 from domain.case import Case
 from domain.directory import Directory
 from domain.errors import InvalidCommand, NotPermitted
@@ -43,9 +44,15 @@ class CaseService:
     """The case lifecycle of DOMAIN.md, one method per use case."""
 
     def __init__(
-        self, executor: CaseExecutor, schedule: Schedule, directory: Directory, projects: ProjectLookup | None = None
+        self,
+        executor: CaseExecutor,
+        schedule: Schedule,
+        directory: Directory,
+        personal: PersonalData,
+        projects: ProjectLookup | None = None,
     ) -> None:
         self.executor = executor
+        self.personal = personal
         self.store = executor.store
         self.schedule = schedule
         self.directory = directory
@@ -57,17 +64,22 @@ class CaseService:
 
         # Every registration appends to the year's reference log, so concurrent ones collide by design;
         # the loser simply builds again with the next number.
+        # The personal fields are sealed under a new key of the case; the key is saved with the events.
+        case_id = uuid4()
+        protected = self.personal.protect(case_id, dict(new.contact))
+
         def make(at: datetime) -> tuple[Case, ReferenceAllocated]:
             checked = self._checked(new, cmd.by)
-            case_id = uuid4()
             year = local_date(at).year
             log = EventSourcedLog(self.store.events, reference_log_id(checked.kind, year), ReferenceAllocated)
             number = next_version(log)
             reference = format_reference(checked.kind, year, number)
             allocated = log_event(ReferenceAllocated, log, number, at, reference=reference, case_id=str(case_id))
-            return Case.register(id=case_id, by=cmd.by, at=at, reference=reference, **_fields(checked)), allocated
+            fields = {**_fields(checked), "contact": protected.envelope}
+            return Case.register(id=case_id, by=cmd.by, at=at, reference=reference, **fields), allocated
 
-        return self.executor.create(cmd, "register", make)
+        key: dict[str, Any] = {"data_key": (case_id, protected.wrapped_key)} if protected.wrapped_key else {}
+        return self.executor.create(cmd, "register", make, **key)  # no key: a port that seals nothing
 
     def dispatch(
         self, case_id: UUID, cmd: CommandContext, *, tier: Tier, lead_department: str, co_departments: list[str]
@@ -216,8 +228,23 @@ class CaseService:
 
         return self.executor.run(case_id, cmd, "merge", action)
 
-    def _run(self, case_id: UUID, cmd: CommandContext, use_case: str, act: Act[Case]) -> CaseResult:
-        return self.executor.run(case_id, cmd, use_case, act)
+    def erase_personal_data(self, case_id: UUID, cmd: CommandContext, *, reason: str) -> CaseResult:
+        """Erase the case's personal data (the contact's name and phone) on the person's request or at the end of
+        retention: records `PersonalDataErased` and destroys the case's key in the same transaction, so the
+        ciphertext the events keep opens no more and every answer shows `已删除`; the hash chain and
+        checkpoints are untouched. Admins erase any case no longer worked (closed, withdrawn, merged); the
+        enterprise its own case once closed or withdrawn. Refused while the case is worked (409
+        `erasure_while_open`); erasing again changes nothing. A contact stored before sealing existed stays in
+        its event (docs/operations.md): it is no longer shown."""
+
+        def erase(case: Case, at: datetime) -> None:
+            case.erase_personal_data(cmd.by, at, reason=reason)
+
+        self.personal.forget(case_id)
+        return self._run(case_id, cmd, "erase_personal_data", erase, erase_key=case_id)
+
+    def _run(self, case_id: UUID, cmd: CommandContext, use_case: str, act: Act[Case], **save: Any) -> CaseResult:
+        return self.executor.run(case_id, cmd, use_case, act, **save)
 
     def _checked(self, new: NewCase, by: Actor) -> NewCase:
         if by.role is Role.ENTERPRISE and new.enterprise.get("credit_code") != by.credit_code:

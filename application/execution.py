@@ -103,10 +103,16 @@ class StreamExecutor(Generic[A, R]):
         return retry(attempt, MAX_ATTEMPTS)
 
     def create(
-        self, ctx: CommandContext, use_case: str, make: Make, taken: Callable[[A], Exception] | None = None
+        self,
+        ctx: CommandContext,
+        use_case: str,
+        make: Make,
+        taken: Callable[[A], Exception] | None = None,
+        **save: Any,
     ) -> R:
         """Check the role, replay a retried request, then save what `make` builds. A collision means the id is
-        `taken` (raised), or else that a shared log entry went to another writer: build again."""
+        `taken` (raised), or else that a shared log entry went to another writer: build again. `save` goes with
+        the events into their transaction."""
         self._admit(ctx, use_case)
         replay = self.replay(ctx)
         if replay is not None:
@@ -115,7 +121,7 @@ class StreamExecutor(Generic[A, R]):
         def attempt() -> R | None:
             new, *others = make(self.clock.now())
             assert isinstance(new, self.kind)
-            result = self.save(new, others, ctx)
+            result = self.save(new, others, ctx, **save)
             if result is None and taken is not None:
                 raise taken(new)
             return result
@@ -124,6 +130,9 @@ class StreamExecutor(Generic[A, R]):
 
     def save(self, aggregate: A, others: Sequence[Any], ctx: CommandContext, **save: Any) -> R | None:
         """Save atomically; None means another writer got there first and the caller should retry."""
+        if not aggregate.pending_events and not others:
+            # The command changed nothing (an erasure of an erased case): nothing to record, the state answers.
+            return self.result(aggregate, self.position(aggregate.id, aggregate.version))
         record = self._idempotency_record(ctx, aggregate)
         try:
             recordings = self.store.save(aggregate, *others, idempotency=record, **save)

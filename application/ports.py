@@ -55,3 +55,71 @@ class StoreExtras(Protocol):
     def scan(self, after: int, limit: int, stop: int | None = None, topics: Sequence[str] = ()) -> list[RawEvent]:
         """Stored events after position `after` (up to `stop`), in position order: the bulk reader."""
         ...
+
+
+# -- personal data (DOMAIN.md, "Personal data") -------------------------------------------------------------
+
+CONTACT_FIELDS = ("name", "phone")
+ERASED = "已删除"  # what every personal field reads as once its case's personal data was erased
+UNREADABLE = "无法解密"  # a damaged key: this case's personal fields cannot be read (logged), nothing else fails
+
+
+def is_sealed(value: Any) -> bool:
+    """Whether a stored personal value is a sealed envelope (else: plaintext written before sealing)."""
+    return isinstance(value, dict) and "sealed" in value
+
+
+@dataclass(frozen=True)
+class Protected:
+    """Personal fields sealed under a new key of their case: the envelope goes into the event, the wrapped key
+    into the key table, in the event's transaction."""
+
+    envelope: dict[str, Any]
+    wrapped_key: bytes
+
+
+class PersonalData(Protocol):
+    """Seals and opens the personal fields of a case; erasure deletes the case's key with the erasure event."""
+
+    def protect(self, case_id: UUID, fields: dict[str, str]) -> Protected: ...
+
+    def reveal(self, case_id: UUID, value: dict[str, Any], *, cached: bool = True) -> dict[str, str]:
+        """The fields; ERASED in each when the case's key is gone, UNREADABLE when it is damaged. `cached` is
+        allowed only where the caller knows the case is not erased now (the current state says so)."""
+        ...
+
+    def forget(self, case_id: UUID) -> None:
+        """Drop any copy of the case's key this process holds."""
+        ...
+
+
+@dataclass(frozen=True)
+class PersonalDataRead:
+    """One answer that carried a case's personal data: who received it, when, and through what."""
+
+    at: datetime
+    actor_id: str
+    role: str
+    department: str | None
+    credit_code: str | None
+    case_id: str
+    via: str  # case, history, audit_feed, audit_export
+
+
+class AccessLog(Protocol):
+    """The append-only log of reads of personal data, kept out of the cases' streams."""
+
+    def record(self, reads: Sequence[PersonalDataRead]) -> None: ...
+
+    def select(
+        self,
+        *,
+        actor_id: str | None,
+        case_id: str | None,
+        since: datetime | None,
+        until: datetime | None,
+        after: int,
+        limit: int,
+    ) -> list[tuple[int, PersonalDataRead]]:
+        """Entries after id `after`, oldest first, matching every filter given."""
+        ...

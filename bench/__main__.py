@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import sys
 
-BENCHMARKS = {"projections": "bench.projections", "audit": "bench.audit", "throttle": "bench.throttle"}
+BENCHMARKS = {
+    "projections": "bench.projections",
+    "audit": "bench.audit",
+    "throttle": "bench.throttle",
+    "privacy": "bench.privacy",
+}
 
 
 def main() -> None:

@@ -77,6 +77,9 @@ class Case(AuditedAggregate, State):
     DuplicateAttached = events.DuplicateAttached
     WarningRaised = events.WarningRaised
     WarningCleared = events.WarningCleared
+    PersonalDataErased = events.PersonalDataErased
+
+    personal_data_erased = False  # not annotated (annotations become created-event fields); old snapshots lack it
 
     # -- commands -----------------------------------------------------------------------------
 
@@ -91,8 +94,9 @@ class Case(AuditedAggregate, State):
 
     def _record(self, event_class: type[Any], *, by: Actor, at: datetime, **fields: Any) -> None:
         """Record an event; a command's event is followed by clearing each warning whose cause it ended."""
-        tracking = by.role is Role.SYSTEM  # warnings are facts the job must record whatever the case's size
-        require(tracking or self.version < MAX_EVENTS, Rule.CASE_HISTORY_FULL, f"the case holds {MAX_EVENTS} events")
+        # warnings are facts the job must record whatever the case's size; an erasure is the person's right
+        uncapped = by.role is Role.SYSTEM or event_class is self.PersonalDataErased
+        require(uncapped or self.version < MAX_EVENTS, Rule.CASE_HISTORY_FULL, f"the case holds {MAX_EVENTS} events")
         super()._record(event_class, by=by, at=at, **fields)
         if event_class in (self.WarningRaised, self.WarningCleared):
             return
@@ -376,6 +380,23 @@ class Case(AuditedAggregate, State):
             before_dispatch=self.status == Status.REGISTERED,
             by_enterprise=by.role == "enterprise",
         )
+
+    def erase_personal_data(self, by: Actor, at: datetime, *, reason: str) -> bool:
+        """Erase the personal fields once the case is no longer worked (closed, withdrawn or merged); an
+        enterprise erases only its own case once closed or withdrawn. Erasing twice records nothing (False)."""
+        if self.personal_data_erased:
+            return False
+        require(not Status(self.status).is_open, "erasure_while_open", f"the case is {self.status}")
+        if by.role is Role.ENTERPRISE:
+            require(
+                self.status in (Status.CLOSED, Status.WITHDRAWN),
+                "erasure_while_open",
+                f"an enterprise erases its case's personal data once it is closed or withdrawn, not {self.status}",
+            )
+        if not reason.strip():
+            raise InvalidCommand("reason_required", "an erasure states its reason (the request it answers)")
+        self._record(self.PersonalDataErased, by=by, at=at, reason=reason)
+        return True
 
     def merge_into(self, by: Actor, at: datetime, target: Case, *, note: str | None) -> None:
         require_open(self)

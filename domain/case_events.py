@@ -31,7 +31,7 @@ class CaseState:
     category: str
     channel: str
     urgency: str
-    contact: dict[str, str]
+    contact: dict[str, Any]  # personal data: a sealed envelope (application/personal_data.py), or legacy plaintext
     project_id: str | None
     status: Status
     tier: str | None
@@ -55,6 +55,7 @@ class CaseState:
     escalated_at: datetime | None
     clocks_opened: dict[str, str]
     last_progress_at: datetime | None
+    personal_data_erased: bool
 
 
 class Created(AuditedAggregate.Created):
@@ -67,7 +68,7 @@ class Created(AuditedAggregate.Created):
     category: str
     channel: str
     urgency: str
-    contact: dict[str, str]
+    contact: dict[str, Any]
     project_id: str | None
 
     def apply(self, case: Case) -> None:
@@ -307,6 +308,17 @@ class Withdrawn(AuditedAggregate.Event):
     def apply(self, case: Case) -> None:
         case.status = Status.WITHDRAWN
         case.due = {}
+
+
+class PersonalDataErased(AuditedAggregate.Event):
+    """The case's personal fields were erased (PIPL): their key is destroyed in this event's transaction, so the
+    ciphertext the earlier events keep opens no more. The event itself carries no personal data."""
+
+    TOPIC = "casetrail:CasePersonalDataErased"
+    reason: str
+
+    def apply(self, case: Case) -> None:
+        case.personal_data_erased = True
 
 
 class Merged(AuditedAggregate.Event):

@@ -34,6 +34,7 @@ class Rule(StrEnum):
     CLOSURE_REQUIRES_EVALUATION = "closure_requires_evaluation"
     MERGE_TARGET_NOT_OPEN = "merge_target_not_open"
     CASE_HISTORY_FULL = "case_history_full"
+    ERASURE_WHILE_OPEN = "erasure_while_open"
     # who may act on a case (403)
     ROLE_NOT_PERMITTED = "role_not_permitted"
     LEAD_ONLY = "lead_only"
@@ -152,6 +153,10 @@ EXPLANATIONS: dict[Rule, Explanation] = {
     R.CASE_HISTORY_FULL: Explanation(
         "此诉求的记录已达上限，不能再追加；请联系中心工作人员",
         "the case holds as many events as a case may; ask the centre",
+    ),
+    R.ERASURE_WHILE_OPEN: Explanation(
+        "诉求仍在办理中，个人信息须在销号、撤回或合并后才能删除",
+        "personal data is erased once the case is closed, withdrawn or merged, not while it is worked",
     ),
     R.MERGE_TARGET_NOT_OPEN: Explanation("只能合并到仍在办理的诉求", "the surviving case must be open"),
     R.ROLE_NOT_PERMITTED: Explanation("您的角色不能进行此操作", "this role may not do this"),

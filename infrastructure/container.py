@@ -6,13 +6,14 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from eventsourcing.persistence import InfrastructureFactory, OperationalError
+from eventsourcing.persistence import InfrastructureFactory, OperationalError, ProgrammingError
 from eventsourcing.utils import Environment
 
 from application.audit import AuditService
 from application.case_execution import CaseExecutor
 from application.case_queries import CaseQueries
 from application.cases import CaseService
+from application.personal_data import AccessLogQueries, PersonalDataReader
 from application.ports import Clock
 from application.project_execution import ProjectExecutor
 from application.project_views import ProjectViews
@@ -22,6 +23,7 @@ from application.projections.cases import CasesProjection
 from application.projects import ProjectService
 from application.rates import WriteLimiter
 from application.reports import ReportService
+from application.retention import PrivacyService
 from application.store import EventStore
 from application.tokens import TokenService
 from application.tracking import TrackingService
@@ -30,10 +32,13 @@ from application.zone_report import ZoneReportService
 from domain.directory import Directory
 from domain.policy import DEFAULT_POLICY
 from domain.schedule import Schedule
+from infrastructure.access_log import MemoryAccessLog, SqlAccessLog
 from infrastructure.calendar import ChinaWorkingCalendar, Overrides
 from infrastructure.clock import SystemClock
 from infrastructure.directory import load_directory
 from infrastructure.integrity import Seal, SealingMapper, load_key
+from infrastructure.key_table import KeyTable
+from infrastructure.personal_data import AesPersonalData, MasterKeyError, load_master_key
 from infrastructure.sealed_store import StoreRefused, open_sealed
 from infrastructure.settings import Settings, SettingsError, redact
 from infrastructure.signing import Ed25519Signer
@@ -64,6 +69,9 @@ class Container:
     project_views: ProjectViews
     zone_reports: ZoneReportService
     reports: ReportService
+    personal_data: AesPersonalData
+    access_log: AccessLogQueries
+    privacy: PrivacyService
 
     def workers(self, batch_size: int = 1000) -> list[Worker]:
         return [Worker(self.store, p, self.views, batch_size) for p in self.projections]
@@ -97,10 +105,13 @@ def build(settings: Settings, *, clock: Clock | None = None, create_tables: bool
         ) from e
     except StoreRefused as e:
         raise SettingsError(str(e)) from e
+    personal_data = open_personal_data(settings, store, create=create_tables)
     if settings.backend == "sqlite" and create_tables:
         private(settings.sqlite_path)
     limiter = WriteLimiter(settings.write_rates)
     executor = CaseExecutor(store, clock, limiter)
+    access_log = SqlAccessLog(store.recorder) if settings.backend != "memory" else MemoryAccessLog()
+    reader = PersonalDataReader(personal_data, access_log, clock, lambda i: executor.load(i).personal_data_erased)
     views = build_views(settings, create_tables)
     projections = all_projections(store.mapper)
     if create_tables:
@@ -111,14 +122,15 @@ def build(settings: Settings, *, clock: Clock | None = None, create_tables: bool
     project_reader = SqlProjectReader(views)
     projects = ProjectService(ProjectExecutor(store, clock, limiter), project_reader, wait)
     project_views = ProjectViews(project_reader, clock, wait)
+    cases = CaseService(executor, schedule, directory, personal_data, projects.is_visible)
     return Container(
         settings=settings,
         store=store,
         clock=clock,
         directory=directory,
         schedule=schedule,
-        cases=CaseService(executor, schedule, directory, projects.is_visible),
-        queries=CaseQueries(executor),
+        cases=cases,
+        queries=CaseQueries(executor, reader),
         tokens=TokenService(
             store, clock, directory, TokenCache(settings.database_url) if settings.backend == "postgresql" else None
         ),
@@ -126,7 +138,9 @@ def build(settings: Settings, *, clock: Clock | None = None, create_tables: bool
         projections=projections,
         view_service=ViewService(view_reader, project_views.warnings, wait, directory),
         audit=AuditService(
-            store, Ed25519Signer.from_file(settings.signing_key_file) if settings.signing_key_file else None
+            store,
+            Ed25519Signer.from_file(settings.signing_key_file) if settings.signing_key_file else None,
+            personal=reader,
         ),
         tracking=TrackingService(
             executor, schedule, SqlTrackingReader(views), preview=CasesProjection(store.mapper).decode
@@ -135,6 +149,9 @@ def build(settings: Settings, *, clock: Clock | None = None, create_tables: bool
         project_views=project_views,
         zone_reports=ZoneReportService(SqlReportReader(views), project_reader, directory, clock, wait),
         reports=ReportService(SqlReportReader(views), directory, clock, wait),
+        personal_data=personal_data,
+        access_log=AccessLogQueries(access_log),
+        privacy=PrivacyService(store, cases),
     )
 
 
@@ -155,6 +172,29 @@ def integrity_seal(settings: Settings, *, create: bool) -> Seal:
         return Seal(load_key(path, create=create))
     except (OSError, ValueError) as e:
         raise SettingsError(f"CASETRAIL_INTEGRITY_KEY_FILE: {e}") from e
+
+
+def open_personal_data(settings: Settings, store: EventStore, *, create: bool) -> AesPersonalData:
+    """The personal-data sealer under the master key, checked against the store's keys: a missing or wrong
+    master key stops start-up here with what to do, never later as a failed or empty read. The key file is
+    created only for a store that has no personal data sealed yet."""
+    keys = KeyTable(store.recorder)
+    path = settings.master_key_path
+    try:
+        if path is None:
+            master = secrets.token_bytes(32)
+        else:
+            fresh = keys.check_value() is None and keys.count() == 0
+            master = load_master_key(path, create=create and fresh)
+        sealer = AesPersonalData(master, keys)
+        sealer.check_master_key(may_set=create)
+    except MasterKeyError as e:
+        raise SettingsError(f"CASETRAIL_MASTER_KEY_FILE: {e}") from e
+    except OSError as e:
+        raise SettingsError(f"CASETRAIL_MASTER_KEY_FILE: {e}") from e
+    except (ProgrammingError, OperationalError) as e:
+        raise SettingsError(f"the personal-data key table cannot be read ({e}): run `casetrail migrate`") from e
+    return sealer
 
 
 def build_views(settings: Settings, create_tables: bool) -> SqlViews:

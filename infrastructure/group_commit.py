@@ -16,19 +16,29 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
 from application.ports import IdempotencyRecord
 from infrastructure.metrics import GROUP_COMMIT_BATCH
 
-Commit = Callable[[list[StoredEvent], list[IdempotencyRecord]], Sequence[int]]
+
+class DataKey(NamedTuple):
+    """A case's wrapped data key, stored with the events that register the case."""
+
+    case_id: str
+    wrapped: bytes
+
+
+Row = IdempotencyRecord | DataKey  # what a command writes beside its events, in the same transaction
+Commit = Callable[[list[StoredEvent], list[Row]], Sequence[int]]
 
 
 @dataclass
 class _Write:
     events: Sequence[StoredEvent]
-    record: IdempotencyRecord | None
+    rows: list[Row]
     ids: Sequence[int] | None = None
     error: BaseException | None = None
     done: bool = False
@@ -50,10 +60,12 @@ class GroupCommit:
     _leading: bool = False
     _cv: threading.Condition = field(default_factory=threading.Condition)
 
-    def submit(self, events: Sequence[StoredEvent], record: IdempotencyRecord | None) -> Sequence[int]:
-        """Commit `events` (and the command's idempotency record) with whatever else is waiting; returns the
-        events' notification ids, or raises what their commit raised."""
-        write = _Write(events, record)
+    def submit(
+        self, events: Sequence[StoredEvent], record: IdempotencyRecord | None, data_key: DataKey | None = None
+    ) -> Sequence[int]:
+        """Commit `events` (and the command's idempotency record and data key) with whatever else is waiting;
+        returns the events' notification ids, or raises what their commit raised."""
+        write = _Write(events, [row for row in (record, data_key) if row is not None])
         with self._cv:
             self._queue.append(write)
             while not write.done and self._leading:
@@ -75,7 +87,7 @@ class GroupCommit:
     def _run(self, batch: list[_Write]) -> None:
         GROUP_COMMIT_BATCH.observe(len(batch))
         try:
-            ids = self.commit([e for w in batch for e in w.events], [w.record for w in batch if w.record])
+            ids = self.commit([e for w in batch for e in w.events], [row for w in batch for row in w.rows])
         except IntegrityError as e:
             if len(batch) == 1:
                 batch[0].finish(error=e)

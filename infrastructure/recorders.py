@@ -23,7 +23,7 @@ from psycopg.rows import DictRow, args_row
 from psycopg.sql import SQL, Identifier
 
 from application.ports import AggregateRead, IdempotencyRecord, RawEvent
-from infrastructure.group_commit import GroupCommit
+from infrastructure.group_commit import DataKey, GroupCommit, Row
 from infrastructure.token_cache import TOKENS_CHANNEL
 
 
@@ -48,6 +48,7 @@ class MemoryRecorder(POPOApplicationRecorder):
     def __init__(self) -> None:
         super().__init__()
         self._idempotency: dict[tuple[str, str], IdempotencyRecord] = {}
+        self.data_keys: dict[str, bytes] = {}  # the key table (infrastructure/key_table.py)
 
     def _insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         record: IdempotencyRecord | None = kwargs.get("idempotency")
@@ -57,6 +58,10 @@ class MemoryRecorder(POPOApplicationRecorder):
             ids = super()._insert_events(stored_events, **kwargs)
             if record:
                 self._idempotency[(record.token_id, record.key)] = record
+            if kwargs.get("data_key") is not None:
+                self.data_keys[str(kwargs["data_key"][0])] = kwargs["data_key"][1]
+            if kwargs.get("erase_key") is not None:
+                self.data_keys.pop(str(kwargs["erase_key"]), None)
             return ids
 
     def find_idempotency(self, token_id: str, key: str) -> IdempotencyRecord | None:
@@ -101,6 +106,13 @@ def split_read(originator_id: UUID, rows: list[tuple[Any, int, str, bytes]]) -> 
     return AggregateRead(snapshot, [e for is_snapshot, e in stored if not is_snapshot])
 
 
+# Each case's data key, wrapped by the master key (infrastructure/personal_data.py): written with the case's first
+# events, deleted with its erasure event, in their transaction.
+DATA_KEY_COLUMNS = "case_id TEXT PRIMARY KEY, wrapped {bytes} NOT NULL"
+ACCESS_LOG_COLUMNS = (
+    "at TEXT NOT NULL, actor_id TEXT NOT NULL, role TEXT NOT NULL, department TEXT, credit_code TEXT, "
+    "case_id TEXT NOT NULL, via TEXT NOT NULL"
+)
 WINDOW_MIN = 1000  # positions per scan query at the least: sparse topics need few round trips
 IDEMPOTENCY_COLUMNS = (
     "token_id TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL, case_id TEXT NOT NULL, "
@@ -115,11 +127,16 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
     """
 
     idempotency_table = "idempotency_keys"
+    data_keys_table = "data_keys"
+    access_log_table = "personal_data_access"
 
     def construct_create_table_statements(self) -> list[str]:
         return [
             *super().construct_create_table_statements(),
             f"CREATE TABLE IF NOT EXISTS {self.idempotency_table} ({IDEMPOTENCY_COLUMNS})",
+            f"CREATE TABLE IF NOT EXISTS {self.data_keys_table} ({DATA_KEY_COLUMNS.format(bytes='BLOB')})",
+            f"CREATE TABLE IF NOT EXISTS {self.access_log_table} "
+            f"(id INTEGER PRIMARY KEY AUTOINCREMENT, {ACCESS_LOG_COLUMNS})",
         ]
 
     def _insert_events(
@@ -129,6 +146,11 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
         record: IdempotencyRecord | None = kwargs.get("idempotency")
         if record:
             c.execute(f"INSERT INTO {self.idempotency_table} VALUES (?,?,?,?,?,?)", _record_row(record))  # noqa: S608
+        if kwargs.get("data_key") is not None:
+            case_id, wrapped = kwargs["data_key"]
+            c.execute(f"INSERT INTO {self.data_keys_table} VALUES (?,?)", (str(case_id), wrapped))  # noqa: S608
+        if kwargs.get("erase_key") is not None:
+            c.execute(f"DELETE FROM {self.data_keys_table} WHERE case_id = ?", (str(kwargs["erase_key"]),))  # noqa: S608
         return ids
 
     def find_idempotency(self, token_id: str, key: str) -> IdempotencyRecord | None:
@@ -214,6 +236,16 @@ class PostgresRecorder(PostgresApplicationRecorder):
             SQL("CREATE TABLE IF NOT EXISTS {0} (" + IDEMPOTENCY_COLUMNS + ")").format(table)
         )
         self._insert_key = SQL("INSERT INTO {0} VALUES (%s,%s,%s,%s,%s,%s)").format(table)
+        prefix = events_table_name.removesuffix("_events")
+        self.data_keys_table, self.access_log_table = prefix + "_data_keys", prefix + "_personal_data_access"
+        keys = Identifier(self.datastore.schema, self.data_keys_table)
+        access = Identifier(self.datastore.schema, self.access_log_table)
+        self.sql_create_statements += [
+            SQL("CREATE TABLE IF NOT EXISTS {0} (" + DATA_KEY_COLUMNS.format(bytes="BYTEA") + ")").format(keys),
+            SQL("CREATE TABLE IF NOT EXISTS {0} (id BIGSERIAL PRIMARY KEY, " + ACCESS_LOG_COLUMNS + ")").format(access),
+        ]
+        self._insert_data_key = SQL("INSERT INTO {0} VALUES (%s,%s)").format(keys)
+        self._erase_data_key = SQL("DELETE FROM {0} WHERE case_id = %s").format(keys)
         self._select_key = SQL("SELECT * FROM {0} WHERE token_id=%s AND key=%s").format(table)
         self._scan = SQL("SELECT notification_id, originator_id, originator_version, topic, state FROM {0}").format(
             Identifier(self.datastore.schema, self.events_table_name)
@@ -268,16 +300,21 @@ class PostgresRecorder(PostgresApplicationRecorder):
         """Commands' events are committed in groups with those of concurrent commands (group_commit.py); a
         write that carries more than its idempotency key (a tracking position, a revocation notice) commits
         alone, so nothing a group does not carry is dropped."""
-        if kwargs.get("tracking") is not None or set(kwargs) - {"tracking", "idempotency"}:
+        if kwargs.get("tracking") is not None or set(kwargs) - {"tracking", "idempotency", "data_key"}:
             return self.insert_events_now(stored_events, **kwargs)
-        return self._group.submit(stored_events, kwargs.get("idempotency"))
+        key = kwargs.get("data_key")
+        return self._group.submit(
+            stored_events, kwargs.get("idempotency"), DataKey(str(key[0]), key[1]) if key else None
+        )
 
     def _notify_channel(self, curs: Cursor[DictRow]) -> None:
         """No NOTIFY on every insert: it is for the library's subscriptions, which casetrail does not use (its
         projection workers poll), and at commit it takes PostgreSQL's global notification-queue lock."""
 
-    def _commit_group(self, events: list[StoredEvent], records: list[IdempotencyRecord]) -> Sequence[int]:
-        return self.insert_events_now(events, idempotency_records=records) or []
+    def _commit_group(self, events: list[StoredEvent], rows: list[Row]) -> Sequence[int]:
+        records = [r for r in rows if isinstance(r, IdempotencyRecord)]
+        keys = [r for r in rows if isinstance(r, DataKey)]
+        return self.insert_events_now(events, idempotency_records=records, data_keys=keys) or []
 
     def _insert_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         records: list[IdempotencyRecord] = list(kwargs.get("idempotency_records") or ())
@@ -285,6 +322,13 @@ class PostgresRecorder(PostgresApplicationRecorder):
             records.append(kwargs["idempotency"])
         if records:
             curs.executemany(self._insert_key, [_record_row(r) for r in records])
+        keys: list[DataKey] = list(kwargs.get("data_keys") or ())
+        if kwargs.get("data_key") is not None:
+            keys.append(DataKey(str(kwargs["data_key"][0]), kwargs["data_key"][1]))
+        if keys:
+            curs.executemany(self._insert_data_key, [tuple(k) for k in keys])
+        if kwargs.get("erase_key") is not None:
+            curs.execute(self._erase_data_key, (str(kwargs["erase_key"]),))
         if kwargs.get("revoked_token") is not None:  # heard by every API process's token cache at commit
             curs.execute("SELECT pg_notify(%s, %s)", (TOKENS_CHANNEL, str(kwargs["revoked_token"])))
 

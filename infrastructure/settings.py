@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = Field(default="text", description="text or json (one JSON object a line)")
     trusted_proxies: str = Field(default="", description="proxy addresses whose X-Forwarded-For is believed")
     max_connections: int = Field(default=200, gt=0, description="a whole number of connections, e.g. 200")
+    master_key_file: Path | None = Field(default=None, description="the master key file (wraps each case's data key)")
+    retention_years: int = Field(default=3, ge=1, description="a whole number of years, e.g. 3")
     cookie_secure: bool = Field(default=False, description="true or false (the console's cookie over https only)")
     write_rate_enterprise: int = Field(
         default=WriteRates.enterprise, ge=0, description="commands a minute per enterprise token (0: unlimited)"
@@ -117,6 +119,20 @@ class Settings(BaseSettings):
         if url.scheme in ("postgresql", "postgres"):
             config = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
             return config / "casetrail" / "integrity.key"
+        return None
+
+    @property
+    def master_key_path(self) -> Path | None:
+        """Where the master key (which wraps every case's data key) lives: as configured, else beside the
+        integrity key; None in memory, where a key is made for the process."""
+        if self.master_key_file is not None:
+            return self.master_key_file
+        url = urlparse(self.database_url)
+        if url.scheme == "sqlite":
+            return self.sqlite_path.with_name(self.sqlite_path.name + ".master-key")
+        if url.scheme in ("postgresql", "postgres"):
+            config = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+            return config / "casetrail" / "master.key"
         return None
 
     def eventsourcing_env(self, *, create_table: bool = True) -> dict[str, str]:

@@ -28,7 +28,7 @@ def case_commands() -> dict[str, str]:
 def test_command_shape_finds_the_commands() -> None:
     commands = case_commands()
     assert {"register", "dispatch", "sign_for", "waive_co_reply", "merge"} <= set(commands)
-    assert len(commands) == 18
+    assert len(commands) == 19  # with erase_personal_data
 
 
 def test_command_shape_every_case_command_has_its_roles() -> None:

@@ -10,11 +10,12 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from api.auth import CallerDep
-from api.deps import AuditDep
+from api.deps import AccessLogDep, AuditDep
 from api.presenters import verification_body
-from api.schemas.audit import AuditPage, Checkpoint
+from api.schemas.audit import AccessPage, AuditPage, Checkpoint
 from api.schemas.common import VerificationOut
 from application.audit import AuditService, FeedFilter
+from application.personal_data import AccessFilter, AccessLogQueries
 from domain.schedule import as_local
 
 router = APIRouter(tags=["audit"])
@@ -51,6 +52,22 @@ def feed(
     items, next_after = audit.feed(caller, FeedFilter(after, limit, actor, _aware(since), _aware(until)))
     body = [{**i, "at": i["at"].isoformat() if i.get("at") else None} for i in items]
     return JSONResponse({"items": body, "next_cursor": str(next_after) if next_after is not None else None})
+
+
+@router.get("/v1/audit/personal-data-access", response_model=AccessPage, description=_doc(AccessLogQueries.reads))
+def personal_data_access(
+    caller: CallerDep,
+    log: AccessLogDep,
+    actor: Annotated[str | None, Query(description="only reads by this actor id")] = None,
+    case_id: Annotated[UUID | None, Query(description="only reads of this case")] = None,
+    since: Annotated[datetime | None, Query(description="only reads at or after (naive = Asia/Shanghai)")] = None,
+    until: Annotated[datetime | None, Query(description="only reads before (naive = Asia/Shanghai)")] = None,
+    after: Annotated[int, Query(ge=0, description="an entry id; the page starts after it")] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> JSONResponse:
+    f = AccessFilter(actor, case_id, _aware(since), _aware(until), after, limit)
+    items, next_after = log.reads(caller, f)
+    return JSONResponse({"items": items, "next_cursor": str(next_after) if next_after is not None else None})
 
 
 @router.get("/v1/audit/checkpoint", response_model=Checkpoint, description=_doc(AuditService.checkpoint))

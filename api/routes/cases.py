@@ -19,6 +19,7 @@ from api.schemas.cases import (
     Closure,
     Dispatch,
     Empty,
+    Erasure,
     EscalationIn,
     Evaluation,
     ExtensionDecision,
@@ -219,6 +220,17 @@ def close(
 @router.post("/{case_id}/withdrawal", response_model=CaseOut, description=_doc(CaseService.withdraw))
 def withdraw(case_id: UUID, body: Reason, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
     return case_response(cases.withdraw(case_id, h.command(caller, body), reason=body.reason), caller)
+
+
+@router.post(
+    "/{case_id}/personal-data-erasure",
+    response_model=CaseOut,
+    description=_doc(CaseService.erase_personal_data),
+)
+def erase_personal_data(
+    case_id: UUID, body: Erasure, caller: CallerDep, cases: CasesDep, h: HeadersDep
+) -> JSONResponse:
+    return case_response(cases.erase_personal_data(case_id, h.command(caller, body), reason=body.reason), caller)
 
 
 @router.post("/{case_id}/merge", response_model=CaseOut, description=_doc(CaseService.merge))

@@ -54,6 +54,44 @@ class AuditPage(BaseModel):
     )
 
 
+class AccessEntry(BaseModel):
+    id: int
+    at: str
+    actor_id: str
+    role: str
+    department: str | None
+    credit_code: str | None
+    case_id: str
+    via: str = Field(description="what carried the personal data: case, history or audit_feed")
+
+
+class AccessPage(BaseModel):
+    items: list[AccessEntry]
+    next_cursor: str | None = Field(description="the last entry id read; pass it as `after` for the next page")
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "id": 41,
+                            "at": "2026-11-26T06:30:00.120334+00:00",
+                            "actor_id": "83512789-0f3c-5b0e-9a55-2f1a0d7c1e11",
+                            "role": "coordinator",
+                            "department": "service-center",
+                            "credit_code": None,
+                            "case_id": "5fdb44bc-62f0-489b-abb3-109bdcce9bbe",
+                            "via": "case",
+                        }
+                    ],
+                    "next_cursor": None,
+                }
+            ]
+        }
+    )
+
+
 class Checkpoint(BaseModel):
     position: int
     streams: int

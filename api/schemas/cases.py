@@ -171,6 +171,14 @@ class Reason(Body):
     )
 
 
+class Erasure(Body):
+    reason: Text
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"reason": "联系人李锐于2026-12-01来函要求删除其个人信息"}]}
+    )
+
+
 class Closure(Body):
     note: Text | None = None
 
@@ -213,7 +221,10 @@ class CaseOut(BaseModel):
     category: str
     channel: str
     urgency: str
-    contact: dict[str, str] | None
+    contact: dict[str, str] | None = Field(
+        description="the contact's name and phone (personal data): in reads only, `已删除` once erased; command "
+        "answers carry none (null)"
+    )
     project_id: str | None
     status: str
     tier: str | None
@@ -231,6 +242,7 @@ class CaseOut(BaseModel):
     duplicates: list[str]
     registered_at: str
     updated_at: str
+    personal_data_erased: bool = Field(description="the contact was erased (PIPL); its fields read `已删除`")
     version: int
     position: int
 
@@ -271,6 +283,7 @@ class CaseOut(BaseModel):
                     "duplicates": [],
                     "registered_at": "2026-11-26T06:20:11.120334+00:00",
                     "updated_at": "2026-11-26T06:27:01.601253+00:00",
+                    "personal_data_erased": False,
                 }
             ]
         }

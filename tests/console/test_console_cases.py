@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from uuid import UUID
 
 from fastapi.testclient import TestClient
 
+from application.execution import CommandContext
 from domain.rules import Rule
+from domain.values import Actor, Role
+from infrastructure.container import Container
 from tests.console.conftest import Browser, form_fields, hidden
 from tests.http.scenario import CODE, Tokens, auth
 
@@ -186,3 +190,16 @@ def test_the_warnings_view_filters_by_level_kind_department_and_zone(client: Tes
     assert kinds(zone="zone-1") == ["escalation:urge"] and kinds(zone="zone-2") == []
     assert kinds(department="hi-tech-zone") == ["escalation:urge"] and kinds(department="finance") == []
     assert client.get("/v1/views/warnings?level=purple", headers=auth(tokens.coordinator)).status_code == 422
+
+
+def test_the_case_page_shows_the_contact_and_once_erased_shows_it_deleted(
+    browser: Browser, tokens: Tokens, container: Container
+) -> None:
+    coordinator = browser(tokens.coordinator)
+    url = register(coordinator)
+    assert "李锐 13800000000" in coordinator.get(url).text
+    assert act(coordinator, url, "withdraw", reason="企业已自行解决").status_code == 303  # type: ignore[attr-defined]
+    case_id = UUID(str(url).rsplit("/", 1)[1])
+    container.cases.erase_personal_data(case_id, CommandContext(Actor("admin-1", Role.ADMIN)), reason="本人要求")
+    html = coordinator.get(url).text
+    assert "已删除 已删除" in html and "13800000000" not in html

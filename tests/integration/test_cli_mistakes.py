@@ -30,8 +30,8 @@ def run(env: dict[str, str], *args: str, cwd: Path | None = None) -> subprocess.
 def assert_one_line_failure(done: subprocess.CompletedProcess[str], *words: str) -> str:
     assert done.returncode != 0, done.stdout
     assert "Traceback" not in done.stderr + done.stdout
-    # a fresh store's first command also says it created the integrity key; the failure itself is one line
-    lines = [line for line in done.stderr.strip().splitlines() if not line.startswith("created the integrity key")]
+    # a fresh store's first command also says it created its keys; the failure itself is one line
+    lines = [line for line in done.stderr.strip().splitlines() if not line.startswith("created the ")]
     assert len(lines) == 1, done.stderr
     assert lines[0].startswith("error:"), done.stderr
     for word in words:

@@ -114,15 +114,17 @@ def test_the_live_view_keeps_serving_while_a_rebuild_is_in_progress(container: C
 def test_the_cases_view_state_round_trips_every_case_of_random_histories(
     container: Container, clock: FixedClock
 ) -> None:
-    """The view keeps each case as a snapshot written by orjson; read back, it is the case, field for field."""
+    """The view keeps each case as a snapshot written by orjson; read back, it is the case, field for field, but
+    for the contact (personal data), which the view does not keep."""
     projection = CasesProjection(container.store.mapper)
     for case_id in random_history(container, clock, seed=11, cases=12, steps=150):
         case = container.queries.get(case_id, COORDINATOR).case
-        assert vars(projection.decode(projection.encode(case))) == vars(case)
+        assert vars(projection.decode(projection.encode(case))) == {**vars(case), "contact": {}}
         ours = container.store.mapper.transcoder.decode(projection.encode(case))
         library = container.store.mapper.transcoder.decode(
             container.store.mapper.transcoder.encode(vars(Snapshot.take(case)))
         )
+        library["state"]["contact"] = {}
         assert {**ours, "timestamp": None} == {**library, "timestamp": None}  # a snapshot's time is when it is taken
 
 

@@ -52,6 +52,7 @@ def _render(
         status,
         viewer=viewer,
         case=case,
+        contact=found.result.contact,  # opened by the read (已删除 once erased); the case holds it sealed
         internal=viewer.actor.role is not Role.ENTERPRISE,
         lines=timeline.story(found.events, found.names, render.directory),
         level=_level(case.warnings.values()),

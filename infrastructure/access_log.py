@@ -1,0 +1,108 @@
+"""The personal-data access log: one row per answer that carried a case's personal data, in the store's
+database but outside the events (a read is not a fact about the case)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from threading import Lock
+from typing import Any
+
+from eventsourcing.postgres import PostgresApplicationRecorder
+from psycopg.sql import SQL, Identifier
+
+from application.ports import PersonalDataRead
+
+COLUMNS = ("at", "actor_id", "role", "department", "credit_code", "case_id", "via")
+
+
+def _row(r: PersonalDataRead) -> tuple[Any, ...]:
+    return (r.at.isoformat(), r.actor_id, r.role, r.department, r.credit_code, r.case_id, r.via)
+
+
+def _read(values: Sequence[Any]) -> PersonalDataRead:
+    at, actor_id, role, department, credit_code, case_id, via = values
+    return PersonalDataRead(datetime.fromisoformat(at), actor_id, role, department, credit_code, case_id, via)
+
+
+class SqlAccessLog:
+    """On SQLite and PostgreSQL. Times are stored as ISO text in UTC, so text order is time order."""
+
+    def __init__(self, recorder: Any) -> None:
+        self.recorder = recorder
+        self.postgres = isinstance(recorder, PostgresApplicationRecorder)
+        name = recorder.access_log_table
+        self.table: Any = Identifier(recorder.datastore.schema, name) if self.postgres else name
+
+    def _sql(self, text: str) -> Any:
+        if self.postgres:
+            return SQL(text.replace("?", "%s")).format(self.table)
+        return text.format(self.table)
+
+    def record(self, reads: Sequence[PersonalDataRead]) -> None:
+        if not reads:
+            return
+        insert = self._sql(f"INSERT INTO {{0}} ({', '.join(COLUMNS)}) VALUES (?,?,?,?,?,?,?)")  # noqa: S608
+        with self.recorder.datastore.transaction(commit=True) as c:
+            c.executemany(insert, [_row(r) for r in reads])
+
+    def select(
+        self,
+        *,
+        actor_id: str | None,
+        case_id: str | None,
+        since: datetime | None,
+        until: datetime | None,
+        after: int,
+        limit: int,
+    ) -> list[tuple[int, PersonalDataRead]]:
+        where, params = ["id > ?"], list[Any]([after])
+        for column, op, value in (
+            ("actor_id", "=", actor_id),
+            ("case_id", "=", case_id),
+            ("at", ">=", since.isoformat() if since else None),
+            ("at", "<", until.isoformat() if until else None),
+        ):
+            if value is not None:
+                where.append(f"{column} {op} ?")
+                params.append(value)
+        sql = f"SELECT id, {', '.join(COLUMNS)} FROM {{0}} WHERE {' AND '.join(where)} ORDER BY id LIMIT ?"  # noqa: S608
+        with self.recorder.datastore.transaction(commit=False) as c:
+            c.execute(self._sql(sql), [*params, limit])
+            rows = c.fetchall()
+        if self.postgres:
+            return [(int(r["id"]), _read([r[k] for k in COLUMNS])) for r in rows]
+        return [(int(r[0]), _read(list(r)[1:])) for r in rows]
+
+
+class MemoryAccessLog:
+    def __init__(self) -> None:
+        self.rows: list[PersonalDataRead] = []
+        self._lock = Lock()
+
+    def record(self, reads: Sequence[PersonalDataRead]) -> None:
+        with self._lock:
+            self.rows.extend(reads)
+
+    def select(
+        self,
+        *,
+        actor_id: str | None,
+        case_id: str | None,
+        since: datetime | None,
+        until: datetime | None,
+        after: int,
+        limit: int,
+    ) -> list[tuple[int, PersonalDataRead]]:
+        with self._lock:
+            numbered = list(enumerate(self.rows, 1))
+        found = [
+            (n, r)
+            for n, r in numbered
+            if n > after
+            and (actor_id is None or r.actor_id == actor_id)
+            and (case_id is None or r.case_id == case_id)
+            and (since is None or r.at >= since)
+            and (until is None or r.at < until)
+        ]
+        return found[:limit]
