@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from datetime import date, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from domain import project_events as events
@@ -37,7 +37,13 @@ def project_id_for(code: str) -> UUID:
     return uuid5(NAMESPACE_URL, f"/casetrail/projects/{code.strip().upper()}")
 
 
-class Project(AuditedAggregate):
+if TYPE_CHECKING:
+    State = events.ProjectState  # the state's declared types, for type checkers only
+else:
+    State = object
+
+
+class Project(AuditedAggregate, State):
     TOPIC = "casetrail:Project"
 
     # -- events (domain/project_events.py); stored names are data: never rename a TOPIC -----------
@@ -45,19 +51,6 @@ class Project(AuditedAggregate):
     Created = events.Created
     MilestoneRecorded = events.MilestoneRecorded
     ProgressReported = events.ProgressReported
-
-    # -- state: assigned only by the events above (annotations would become event fields) ----
-
-    if TYPE_CHECKING:
-        name: str
-        code: str
-        owner: dict[str, str]
-        zone: str
-        planned_investment: float
-        planned: dict[str, str]
-        signed_on: str
-        milestones: dict[str, dict[str, Any]]
-        progress: dict[str, Any] | None
 
     # -- commands -----------------------------------------------------------------------------
 

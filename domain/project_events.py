@@ -6,13 +6,28 @@ every event has an explicit TOPIC, and a TOPIC is never renamed.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from domain.audited import AuditedAggregate
 from domain.schedule import local_date
 
 if TYPE_CHECKING:
     from domain.project import Project
+
+
+class ProjectState:
+    """The state the events below assign, declared for type checkers only: the library turns runtime
+    annotations on an aggregate into fields of its created event. `Project` has these fields."""
+
+    name: str
+    code: str
+    owner: dict[str, str]
+    zone: str
+    planned_investment: float
+    planned: dict[str, str]
+    signed_on: str
+    milestones: dict[str, dict[str, Any]]
+    progress: dict[str, Any] | None
 
 
 class Created(AuditedAggregate.Created):

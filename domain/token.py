@@ -36,9 +36,12 @@ class AccessToken(AuditedAggregate):
         credit_code: str | None
 
         def apply(self, token: AccessToken) -> None:
-            token.name, token.role = self.name, self.role
-            token.department, token.credit_code = self.department, self.credit_code
-            token.issued_at, token.revoked_at = self.timestamp, None
+            token.name = self.name
+            token.role = self.role
+            token.department = self.department
+            token.credit_code = self.credit_code
+            token.issued_at = self.timestamp
+            token.revoked_at = None
 
     class Revoked(AuditedAggregate.Event):
         TOPIC = "casetrail:TokenRevoked"

@@ -13,13 +13,13 @@ import dataclasses
 import hashlib
 import hmac
 import logging
-import os
-import secrets
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Mapper, StoredEvent
+
+from infrastructure.key_files import key_file
 
 log = logging.getLogger("casetrail.integrity")
 PREFIX = b"\x00ct-seal1"  # never the start of the JSON the transcoder writes
@@ -87,16 +87,10 @@ class SealingMapper(Mapper):
 
 def load_key(path: Path, *, create: bool) -> bytes:
     """The integrity key from its file; created (0600) when allowed and missing."""
-    if not path.exists():
-        if not create:
-            raise FileNotFoundError(
-                f"integrity key {path} is missing: run `casetrail migrate` (it creates the key), or set "
-                "CASETRAIL_INTEGRITY_KEY_FILE to the key this store was sealed with"
-            )
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_hex(32) + "\n")
-        log.warning("created the integrity key %s: back it up and keep it outside the database", path)
-    key = bytes.fromhex(path.read_text().strip())
-    return key
+    return key_file(
+        path,
+        create=create,
+        what="integrity key",
+        if_missing="run `casetrail migrate` (it creates the key), or set CASETRAIL_INTEGRITY_KEY_FILE to the key "
+        "this store was sealed with",
+    )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import logging
-import os
 import secrets
 from collections import OrderedDict
 from pathlib import Path
@@ -23,6 +22,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from application.ports import CONTACT_FIELDS, ERASED, UNREADABLE, Protected, is_sealed
+from infrastructure.key_files import KeyFileError, key_file
 from infrastructure.key_table import KeyTable
 
 log = logging.getLogger("casetrail.personal_data")
@@ -37,24 +37,16 @@ class MasterKeyError(Exception):
 
 def load_master_key(path: Path, *, create: bool) -> bytes:
     """The master key from its file; created (0600, with a warning to back it up) when allowed and missing."""
-    if not path.exists():
-        if not create:
-            raise MasterKeyError(
-                f"master key {path} is missing: restore it from its backup (without it no personal data of "
-                "this store can be read), or set CASETRAIL_MASTER_KEY_FILE to it"
-            )
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_hex(32) + "\n")
-        log.warning("created the master key %s: back it up and keep it outside the database", path)
     try:
-        key = bytes.fromhex(path.read_text().strip())
-    except ValueError:
-        raise MasterKeyError(f"master key {path} is not 64 hexadecimal characters") from None
-    if len(key) != 32:
-        raise MasterKeyError(f"master key {path} is not 32 bytes (64 hexadecimal characters)")
-    return key
+        return key_file(
+            path,
+            create=create,
+            what="master key",
+            if_missing="restore it from its backup (without it no personal data of this store can be read), or "
+            "set CASETRAIL_MASTER_KEY_FILE to it",
+        )
+    except KeyFileError as e:
+        raise MasterKeyError(str(e)) from None
 
 
 class AesPersonalData:
