@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import gc
+import logging
+import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import console, errors
+from api import __version__, console, errors
 from api.limits import BodySizeLimit
-from api.metrics import Metrics, MetricsMiddleware
-from api.openapi import problem_responses
+from api.metrics import MetricsMiddleware
+from api.openapi import TAGS, problem_responses
+from api.operations import operation_id
+from api.request_id import RequestIdMiddleware
 from api.routes import ROUTERS
 from api.throttle import FailureThrottle
 from infrastructure.container import Container, build
@@ -19,6 +23,7 @@ from infrastructure.settings import Settings
 from infrastructure.tracking_runner import start_tracking
 from infrastructure.views.runner import ProjectionLoop
 
+log = logging.getLogger("casetrail.api")
 DESCRIPTION = """
 casetrail is the system of record of the enterprise service centre's three-tier guarantee system
 (三级保障体系): every case is an immutable event stream. Authenticate with `Authorization: Bearer <token>`;
@@ -51,6 +56,7 @@ def create_app(
         if loop:
             loop.start()
         stop_tracking = start_tracking(container) if run_tracking else None
+        log.info("casetrail %s ready: %s store, process %d", __version__, container.settings.backend, os.getpid())
         try:
             yield
         finally:
@@ -62,9 +68,11 @@ def create_app(
 
     app = FastAPI(
         title="casetrail",
-        version="0.1.0",
+        version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        openapi_tags=TAGS,
+        generate_unique_id_function=operation_id,
         docs_url=None,  # served by the console with local assets (no CDN)
         redoc_url=None,
     )
@@ -73,10 +81,10 @@ def create_app(
         app.include_router(router)
     console.install(app)
     app.openapi = lambda: problem_responses(app)  # type: ignore[method-assign]
-    app.state.metrics = Metrics()
     app.state.auth_throttle = FailureThrottle()
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
-    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    app.add_middleware(MetricsMiddleware)
+    app.add_middleware(RequestIdMiddleware)  # outermost: every log line of the request carries its id
     return app
 
 

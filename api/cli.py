@@ -2,25 +2,32 @@
 
 from __future__ import annotations
 
-import logging
+import sys
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.progress import Progress, TaskID
 
+from api import __version__
 from api.cli_audit import audit_cli
-from api.cli_common import err, open_container, out
+from api.cli_common import fail, open_container, out, settings_or_fail
 from api.cli_privacy import privacy_cli
 from api.cli_tracking import calendar_cli, track
 from domain.errors import DomainError
+from domain.rules import Refusal
 from domain.values import CLI, Role
 from infrastructure.clock import FixedClock
 from infrastructure.container import build
 from infrastructure.postgres_admin import ensure_database
-from infrastructure.settings import Settings, SettingsError
+from infrastructure.settings import SettingsError
 
-cli = typer.Typer(help="casetrail: event-sourced case management.", no_args_is_help=True, add_completion=False)
+cli = typer.Typer(
+    help="casetrail: event-sourced case management.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,  # a bug prints a plain traceback; user mistakes never reach one (main)
+)
 tokens_cli = typer.Typer(help="Issue, list and revoke access tokens.", no_args_is_help=True)
 cli.add_typer(tokens_cli, name="tokens")
 projections_cli = typer.Typer(help="Inspect and rebuild the projections (views and reports).", no_args_is_help=True)
@@ -30,10 +37,25 @@ cli.add_typer(calendar_cli, name="calendar")
 cli.add_typer(privacy_cli, name="privacy")
 
 
+def _version(value: bool) -> None:
+    if value:
+        print(f"casetrail {__version__}")
+        raise typer.Exit()
+
+
+@cli.callback()
+def root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """casetrail: event-sourced case management."""
+
+
 @cli.command()
 def serve(
-    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    host: Annotated[str | None, typer.Option(help="Interface to listen on [default: CASETRAIL_HOST].")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on [default: CASETRAIL_PORT].")] = None,
     access_log: Annotated[bool, typer.Option(help="Log every request (uvicorn's access log).")] = True,
     workers: Annotated[
         int, typer.Option(min=1, help="API processes sharing the port (PostgreSQL only; SQLite runs one).")
@@ -42,42 +64,47 @@ def serve(
     """Run the HTTP API (on SQLite it creates its tables itself)."""
     import uvicorn
 
-    settings = Settings.from_env()
+    from infrastructure.logs import configure_logging, logging_config
+    from infrastructure.metrics_dir import multiprocess_metrics
+
+    settings = settings_or_fail()
+    host, port = host or settings.host, port or settings.port
+    configure_logging(settings)
     open_container(create_tables=True).close()  # fail fast, with a clear message, before binding the port
     embedded = settings.backend == "sqlite"
     if embedded and workers > 1:
-        err.print("[red]error:[/red] on SQLite one process serves (it also runs the projections); use --workers 1")
-        raise typer.Exit(2)
+        fail("on SQLite one process serves (it also runs the projections); use --workers 1")
     out.print(f"casetrail on http://{host}:{port}  (docs: http://{host}:{port}/docs, store: {settings.backend})")
     if not embedded:
         out.print("projections and tracking are not run by this process: start `casetrail worker` beside it")
-    uvicorn.run(
-        "api.app:from_environment",
-        factory=True,
-        workers=workers,
-        host=host,
-        port=port,
-        log_level="info",
-        access_log=access_log,
-        # X-Forwarded-For is believed only from the proxies named (none by default): otherwise any client could
-        # pose as any address, and dodge the failed-authentication throttle.
-        proxy_headers=bool(settings.trusted_proxies),
-        forwarded_allow_ips=settings.trusted_proxies or "",
-        timeout_keep_alive=5,
-        limit_concurrency=settings.max_connections,
-    )
+    with multiprocess_metrics(workers):
+        uvicorn.run(
+            "api.app:from_environment",
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            log_config=logging_config(settings),
+            log_level=settings.log_level,
+            access_log=access_log,
+            # X-Forwarded-For is believed only from the proxies named (none by default): otherwise any client
+            # could pose as any address, and dodge the failed-authentication throttle.
+            proxy_headers=bool(settings.trusted_proxies),
+            forwarded_allow_ips=settings.trusted_proxies or "",
+            timeout_keep_alive=5,
+            limit_concurrency=settings.max_connections,
+        )
 
 
 @cli.command()
 def migrate() -> None:
     """Create the database (PostgreSQL) and the tables; safe to run again."""
-    settings = Settings.from_env()
+    settings = settings_or_fail()
     if settings.backend == "postgresql":
         try:
             created = ensure_database(settings.database_url)
-        except Exception as e:
-            err.print(f"[red]error:[/red] cannot reach PostgreSQL at {settings.database_url}: {e}")
-            raise typer.Exit(2) from None
+        except Exception as e:  # any failure to reach the server is the operator's to fix: say it in one line
+            fail(f"cannot reach PostgreSQL at {settings.safe_database_url}: {e}")
         if created:
             out.print("created the database")
     open_container(create_tables=True).close()
@@ -96,8 +123,8 @@ def tokens_create(
     try:
         issued = container.tokens.issue(CLI, name=name, role=role, department=department, credit_code=credit_code)
     except DomainError as e:
-        err.print(f"[red]refused ({e.rule}):[/red] {e.detail}")
-        raise typer.Exit(2) from None
+        codes = ", ".join(d.code for d in container.directory) if e.rule == "unknown_department" else ""
+        fail(f"refused ({e.rule}): {e.detail}" + (f"; valid department codes: {codes}" if codes else ""))
     finally:
         container.close()
     token = issued.token
@@ -125,12 +152,15 @@ def tokens_revoke(token_id: Annotated[str, typer.Argument(help="The token's id (
     """Revoke a token at once."""
     from uuid import UUID
 
+    try:
+        parsed = UUID(token_id)
+    except ValueError:
+        fail(f"{token_id!r} is not a token id (see `casetrail tokens list`)")
     container = open_container()
     try:
-        container.tokens.revoke(CLI, UUID(token_id))
-    except (DomainError, ValueError) as e:
-        err.print(f"[red]error:[/red] {getattr(e, 'detail', e)}")
-        raise typer.Exit(2) from None
+        container.tokens.revoke(CLI, parsed)
+    except Refusal as e:
+        fail(f"refused ({e.rule}): {e.detail}")
     finally:
         container.close()
     out.print(f"revoked {token_id}")
@@ -142,16 +172,17 @@ def demo(
     seed: Annotated[int, typer.Option(help="Random seed, for a repeatable data set.")] = 2026,
 ) -> None:
     """Load a realistic data set: ~20 enterprises, cases in every state, and one token per role."""
-    from api.demo import DEMO_DAYS, load_demo
+    from api.demo import DEMO_DAYS, has_demo_data, load_demo
 
-    settings = Settings.from_env()
+    settings = settings_or_fail()
     clock = FixedClock(datetime.now(UTC) - timedelta(days=DEMO_DAYS))
     try:
         container = build(settings, clock=clock, create_tables=True)
     except (SettingsError, ValueError) as e:
-        err.print(f"[red]error:[/red] {e}")
-        raise typer.Exit(2) from None
+        fail(str(e))
     try:
+        if has_demo_data(container):
+            fail("this store already holds the demo data; nothing was changed (use an empty store for another)")
         with Progress(console=out) as bar:
             task = bar.add_task("loading demo cases", total=cases)
             summary = load_demo(
@@ -168,16 +199,25 @@ def demo(
 
 
 @cli.command()
-def worker() -> None:
+def worker(
+    metrics_port: Annotated[
+        int | None, typer.Option(help="Serve this worker's Prometheus metrics (tracking runs) on this port.")
+    ] = None,
+) -> None:
     """Run the projections and the minutely tracking job (PostgreSQL: several may run; one does each job)."""
     import signal
     import threading
 
+    from infrastructure.logs import configure_logging
     from infrastructure.tracking_runner import start_tracking
     from infrastructure.views.runner import AdvisoryLocks, ProjectionLoop
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = Settings.from_env()
+    settings = settings_or_fail()
+    configure_logging(settings)
+    if metrics_port:
+        from prometheus_client import start_http_server
+
+        start_http_server(metrics_port, addr=settings.host)
     container = open_container()
     locks = AdvisoryLocks(settings.database_url) if settings.backend == "postgresql" else None
     loop = ProjectionLoop(container.workers(settings.projection_batch), lock=locks)
@@ -220,10 +260,9 @@ def projections_rebuild(
     container = open_container()
     chosen = [p for p in container.projections if name in (None, p.name)]
     if not chosen:
-        err.print(
-            f"[red]error:[/red] no projection {name!r}; known: {', '.join(p.name for p in container.projections)}"
-        )
-        raise typer.Exit(2)
+        known = ", ".join(p.name for p in container.projections)
+        container.close()
+        fail(f"no projection {name!r}; known: {known}")
     try:
         with Progress(console=out) as bar:
             for projection in chosen:
@@ -242,4 +281,23 @@ cli.command()(track)
 
 
 def main() -> None:
-    cli()
+    """The entry point: a user's mistake that surfaces as an exception ends in one line, never a traceback."""
+    from eventsourcing.persistence import InterfaceError, OperationalError
+
+    try:
+        cli()
+    except SettingsError as e:
+        _last_words(str(e))
+    except (OperationalError, InterfaceError) as e:
+        _last_words(f"the database is unreachable or refused the request: {e}")
+    except Refusal as e:
+        _last_words(f"refused ({e.rule}): {e.detail}")
+    except OSError as e:  # a file named on the command line or in a setting: missing, unreadable
+        _last_words(str(e))
+
+
+def _last_words(message: str) -> NoReturn:
+    try:
+        fail(message)
+    except typer.Exit as e:
+        sys.exit(e.exit_code)

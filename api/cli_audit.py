@@ -8,13 +8,17 @@ import sys
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
+from uuid import UUID
 
 import typer
 from rich.progress import Progress
 
-from api.cli_common import err, open_container, out
+from api.cli_common import fail, open_container, out
+from application.audit import WHY_UNCHAINED
+from application.errors import NotFound
 from domain.values import Actor, Role
+from infrastructure.container import Container
 
 audit_cli = typer.Typer(
     help="Verify hash chains, take and check checkpoints, export the event feed.", no_args_is_help=True
@@ -31,41 +35,73 @@ def _bar(bar: Progress, label: str) -> Callable[[int, int], None]:
     return show
 
 
+def _read_checkpoint(path: Path) -> dict[str, Any]:
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        fail(f"checkpoint {path}: {e}")
+    if not isinstance(saved, dict) or not {"position", "streams", "root"} <= saved.keys():
+        fail(f"checkpoint {path} is not a checkpoint (written by `casetrail audit checkpoint`)")
+    return saved
+
+
+def _verify_case(container: Container, case: str) -> None:
+    try:
+        result = container.audit.verify_stream(AUDIT_CLI, UUID(case), "casetrail:CaseRegistered")
+    except (ValueError, NotFound):
+        container.close()
+        fail(f"no case {case}")
+    container.close()
+    out.print(
+        f"case {case}: {'ok' if result.ok else 'BROKEN'}; {result.events_checked} events checked"
+        + (f"; first broken version {result.first_broken_version}" if result.first_broken_version else "")
+        + (
+            f"; snapshots failing their check at versions {list(result.broken_snapshots)}"
+            if result.broken_snapshots
+            else ""
+        )
+    )
+    raise typer.Exit(0 if result.ok else 1)
+
+
 @audit_cli.command("verify")
 def audit_verify(
     case: Annotated[str | None, typer.Option(help="Verify one case only.")] = None,
     checkpoint: Annotated[Path | None, typer.Option(help="A checkpoint file saved earlier, to compare with.")] = None,
+    public_key: Annotated[
+        Path | None,
+        typer.Option(help="The signer's public key (PEM): the checkpoint's signature must be present and valid."),
+    ] = None,
 ) -> None:
     """Recompute every hash chain (or one case's); with --checkpoint also detect cut or rewritten history."""
-    from uuid import UUID
+    from infrastructure.signing import Ed25519Verifier
 
-    container = open_container()
+    if public_key and not checkpoint:
+        fail("--public-key checks a checkpoint's signature: give --checkpoint too")
+    saved = _read_checkpoint(checkpoint) if checkpoint else None
     try:
-        if case:
-            result = container.audit.verify_stream(AUDIT_CLI, UUID(case), "casetrail:CaseRegistered")
-            out.print(
-                f"case {case}: {'ok' if result.ok else 'BROKEN'}; {result.events_checked} events checked"
-                + (f"; first broken version {result.first_broken_version}" if result.first_broken_version else "")
-                + (
-                    f"; snapshots failing their check at versions {list(result.broken_snapshots)}"
-                    if result.broken_snapshots
-                    else ""
-                )
-            )
-            raise typer.Exit(0 if result.ok else 1)
-        with Progress(console=out) as bar:
-            if checkpoint:
-                saved = json.loads(checkpoint.read_text(encoding="utf-8"))
-                report = container.audit.verify_against(saved, _bar(bar, "comparing with the checkpoint"))
+        verifier_key = Ed25519Verifier.from_file(public_key) if public_key else None
+    except ValueError as e:
+        fail(str(e))
+    container = open_container()
+    if case:
+        _verify_case(container, case)
+    try:
+        with Progress(console=out, transient=True) as bar:
+            if saved is not None:
+                report = container.audit.verify_against(saved, _bar(bar, "comparing with the checkpoint"), verifier_key)
             verifier, head = container.audit.scan(progress=_bar(bar, "verifying every chain"))
             snapshots, forged = container.audit.verify_snapshots(_bar(bar, "checking snapshots against events"))
     finally:
         container.close()
     broken = {str(i): c.first_broken_version for i, c in verifier.streams.items() if not c.ok}
     out.print(
-        f"{len(verifier.streams)} streams, {sum(c.events for c in verifier.streams.values())} events "
+        f"checked {len(verifier.streams)} streams, {sum(c.events for c in verifier.streams.values())} events "
         f"up to position {head}: {len(broken)} broken"
     )
+    for topic, streams in sorted(verifier.unchained.items()):
+        why = WHY_UNCHAINED.get(topic, "not an aggregate's stream")
+        out.print(f"  {len(streams)} streams carry no chain ({topic}): {why}")
     for stream, version in sorted(broken.items()):
         out.print(f"  stream {stream}: first broken version {version}")
     out.print(f"{snapshots} snapshots checked against their events: {len(forged)} differ")
@@ -75,8 +111,10 @@ def audit_verify(
             "delete it (snapshots are a cache: TRUNCATE casetrail_snapshots is always safe) and investigate"
         )
     ok = not broken and not forged
-    if checkpoint:
-        signature = {True: "valid", False: "INVALID", None: "not checked"}[report["signature_valid"]]
+    if saved is not None:
+        missing = public_key is not None and "signature" not in saved
+        labels = {True: "valid", False: "MISSING" if missing else "INVALID", None: "not checked"}
+        signature = labels[report["signature_valid"]]
         root = "matches" if report["root_matches"] else "DIFFERS"
         out.print(f"checkpoint at position {report['position']}: root {root}, signature {signature}")
         for stream, version in sorted(report["broken"].items()):
@@ -113,8 +151,7 @@ def audit_export(
     from domain.schedule import as_local
 
     if fmt not in ("jsonl", "csv"):
-        err.print("[red]error:[/red] --format is jsonl or csv")
-        raise typer.Exit(2)
+        fail("--format is jsonl or csv")
     aware = [as_local(t) if t else None for t in (since, until)]
     container = open_container()
     writer = csv.writer(sys.stdout) if fmt == "csv" else None
@@ -149,12 +186,14 @@ def audit_export(
 def audit_keygen(
     out_file: Annotated[Path, typer.Option("--out", help="Where to write the private key (PEM).")],
 ) -> None:
-    """Create an Ed25519 signing key for checkpoints; point CASETRAIL_SIGNING_KEY_FILE at it."""
+    """Create an Ed25519 signing key for checkpoints (point CASETRAIL_SIGNING_KEY_FILE at it) and its public key
+    beside it (`<out>.pub`), which `audit verify --public-key` needs instead of the private key."""
     from infrastructure.signing import Ed25519Signer
 
-    if out_file.exists():
-        err.print(f"[red]error:[/red] {out_file} exists; refusing to overwrite a key")
-        raise typer.Exit(2)
-    Ed25519Signer.generate(out_file)
-    out.print(f"wrote {out_file}; public key:")
-    print(Ed25519Signer.from_file(out_file).public_key_pem())
+    public = out_file.with_name(out_file.name + ".pub")
+    for path in (out_file, public):
+        if path.exists():
+            fail(f"{path} exists; refusing to overwrite a key")
+    Ed25519Signer.generate(out_file, public)
+    out.print(f"wrote {out_file} (private: keep it off the database host) and {public} (public); public key:")
+    print(public.read_text(encoding="utf-8"), end="")

@@ -9,12 +9,11 @@ from typing import Annotated
 import typer
 from eventsourcing.persistence import IntegrityError
 
-from api.cli_common import err, open_container, out
+from api.cli_common import err, fail, open_container, out, settings_or_fail
 from application.tracking import TrackingSummary
 from domain.schedule import LOCAL_TZ, as_local, local_date
 from infrastructure.calendar import OFFICIAL_YEARS, ChinaWorkingCalendar, Overrides
 from infrastructure.container import Container
-from infrastructure.settings import Settings
 
 CATCH_UP_ATTEMPTS = 5
 calendar_cli = typer.Typer(help="The working calendar: which years have official holiday data.", no_args_is_help=True)
@@ -26,12 +25,11 @@ def calendar_check(
 ) -> None:
     """Which years lack official holiday data (their due dates are provisional), and whether an operator file is
     loaded. Exits 1 when this year lacks official data and the operator file corrects none of its days."""
-    settings = Settings.from_env()
+    settings = settings_or_fail()
     try:
         overrides = Overrides.load(settings.calendar_file) if settings.calendar_file else Overrides()
     except ValueError as e:
-        err.print(f"[red]error:[/red] {e}")
-        raise typer.Exit(2) from None
+        fail(str(e))
     this_year = local_date(datetime.now(UTC)).year
     checked = range(this_year, this_year + years)
     missing = ChinaWorkingCalendar(overrides).missing_years(checked)
@@ -70,28 +68,36 @@ def track(
         str | None,
         typer.Option(help="Evaluate as of this ISO 8601 time instead of now; without an offset, Asia/Shanghai."),
     ] = None,
+    dry_run: Annotated[bool, typer.Option(help="Record nothing: only print what a run would raise.")] = False,
+    allow_future: Annotated[
+        bool, typer.Option(help="Let --now lie in the future (its warnings are recorded for good).")
+    ] = False,
 ) -> None:
     """Run the tracking job once: record the warnings crossed by now (or --now) and print them."""
     at = _parse_now(now) if now else None
     container = open_container()
     try:
+        if at is not None and at > container.clock.now() and not (dry_run or allow_future):
+            fail(
+                f"--now {now} lies in the future: its warnings would be recorded for good, dated then. "
+                "Use --dry-run to see what it would raise, or --allow-future to record them anyway"
+            )
         embedded = container.settings.backend in ("sqlite", "memory")
-        if embedded:
+        if embedded and not dry_run:
             _catch_up_cases(container)
-        summary = container.tracking.run(at or container.clock.now())
-        if embedded:
+        summary = container.tracking.run(at or container.clock.now(), dry_run=dry_run)
+        if embedded and not dry_run:
             _catch_up_cases(container)  # so the warnings view shows them before a server runs again
     finally:
         container.close()
-    _print_summary(summary)
+    _print_summary(summary, dry_run)
 
 
 def _parse_now(value: str) -> datetime:
     try:
         at = datetime.fromisoformat(value)
     except ValueError:
-        err.print(f"[red]error:[/red] --now {value!r} is not an ISO 8601 time, e.g. 2026-12-08T09:00:00+08:00")
-        raise typer.Exit(2) from None
+        fail(f"--now {value!r} is not an ISO 8601 time, e.g. 2026-12-08T09:00:00+08:00")
     return as_local(at)
 
 
@@ -112,7 +118,7 @@ def _catch_up_cases(container: Container) -> None:
                 continue
 
 
-def _print_summary(summary: TrackingSummary) -> None:
+def _print_summary(summary: TrackingSummary, dry_run: bool = False) -> None:
     local = summary.at.astimezone(LOCAL_TZ)
     out.print(
         f"tracked {summary.candidates} open cases as of {local:%Y-%m-%d %H:%M} (Asia/Shanghai), "
@@ -122,6 +128,9 @@ def _print_summary(summary: TrackingSummary) -> None:
     for w in sorted(summary.raised, key=lambda w: (w.reference, w.kind)):
         line = f"  {w.reference}  {w.level:<6}  {w.kind:<24}  due {w.due or '-':<10}  {w.department or '-'}"
         out.print(line, soft_wrap=True, highlight=False)
-    out.print(f"raised {len(summary.raised)} warnings" if summary.raised else "raised nothing new")
+    verb = "would raise" if dry_run else "raised"
+    out.print(f"{verb} {len(summary.raised)} warnings" if summary.raised else f"{verb} nothing new")
+    if dry_run:
+        out.print("dry run: nothing was recorded")
     if summary.conflicts:
         err.print(f"{summary.conflicts} cases were being written meanwhile; the next run tracks them")

@@ -27,7 +27,7 @@ IdemKey = Annotated[
 
 
 def parse_if_match(value: str | None) -> int | None:
-    if value is None:
+    if value is None or not value.strip():  # an empty If-Match (a form or proxy sent the header blank) is absent
         return None
     raw = value.strip().removeprefix("W/").strip('"')
     if not raw.isdigit():

@@ -359,3 +359,9 @@ def _working_days(container: Container, after: date, before: date) -> list[date]
     """Working days strictly between two local dates, so every event falls in office hours of the past."""
     days = (after + timedelta(days=i) for i in range(1, (before - after).days))
     return [d for d in days if container.schedule.calendar.is_working_day(d)]
+
+
+def has_demo_data(container: Container) -> bool:
+    """True when an earlier `casetrail demo` loaded this store: its tokens are there (it issues them first)."""
+    names = {"demo auditor", "demo reporter", "demo admin"}
+    return any(t.name in names for t in container.tokens.list_all(CLI))

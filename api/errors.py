@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from api.metrics import REFUSED_RULE
 from application.errors import (
     CorruptHistory,
     IdempotencyKeyReused,
@@ -95,46 +96,83 @@ def answer_for(exc: Refusal) -> Answer:
     raise exc  # an unmapped refusal is a bug: let it be a logged 500
 
 
-def problem_body(status: int, title: str, detail: str, rule: Rule | str | None = None) -> dict[str, Any]:
+def problem_body(
+    status: int,
+    title: str,
+    detail: str,
+    rule: Rule | str | None = None,
+    instance: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     body: dict[str, Any] = {"type": PROBLEM_PAGES + str(rule or status), "title": title, "status": status}
     body["detail"] = detail
+    if instance:
+        body["instance"] = instance
     if rule:
         body["rule"] = str(rule)
+    if status == 422:
+        body["errors"] = errors if errors is not None else [{"loc": ["body"], "msg": detail, "type": str(rule)}]
     return body
 
 
 def problem(
-    status: int, title: str, detail: str, rule: Rule | str | None = None, headers: dict[str, str] | None = None
+    request: Request,
+    status: int,
+    title: str,
+    detail: str,
+    rule: Rule | str | None = None,
+    headers: dict[str, str] | None = None,
+    errors: list[dict[str, Any]] | None = None,
 ) -> JSONResponse:
-    body = problem_body(status, title, detail, rule)
+    if rule:  # for the command metrics (api/metrics.py)
+        request.scope.setdefault("state", {})[REFUSED_RULE] = str(rule)
+    body = problem_body(status, title, detail, rule, request.url.path, errors)
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
-def refusal(_: Request, exc: Exception) -> JSONResponse:
+def _unknown_department(request: Request) -> str:
+    codes = ", ".join(d.code for d in request.app.state.container.directory)
+    return f"; valid department codes: {codes} (GET /v1/departments)"
+
+
+# What a refusal's detail adds for an integrator, from what the API knows (the directory), by rule.
+HINTS: dict[Rule, Callable[[Request], str]] = {Rule.UNKNOWN_DEPARTMENT: _unknown_department}
+
+
+def refusal(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, Refusal)
     answer = answer_for(exc)
-    return problem(answer.status, answer.title, exc.detail, exc.rule, answer.headers(exc) or None)
+    hint = HINTS.get(exc.rule)
+    detail = exc.detail + (hint(request) if hint else "")
+    return problem(request, answer.status, answer.title, detail, exc.rule, answer.headers(exc) or None)
 
 
-def validation_error(_: Request, exc: Exception) -> JSONResponse:
+def validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    parts = []
+    parts, errors = [], []
     for err in exc.errors():
-        where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
-        parts.append(f"{where or 'body'}: {err.get('msg', 'invalid')}")
-    return problem(422, "Unprocessable Content", "; ".join(parts) or "malformed request", Rule.INVALID_INPUT)
+        loc = [p if isinstance(p, int) else str(p) for p in err.get("loc", ())]
+        msg = str(err.get("msg", "invalid"))
+        errors.append({"loc": loc, "msg": msg, "type": str(err.get("type", "invalid"))})
+        where = ".".join(str(p) for p in loc if p != "body")
+        parts.append(f"{where or 'body'}: {msg}")
+    detail = "; ".join(parts) or "malformed request"
+    return problem(request, 422, "Unprocessable Content", detail, Rule.INVALID_INPUT, errors=errors)
 
 
-def http_error(_: Request, exc: Exception) -> JSONResponse:
+def http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 400:  # FastAPI's "error parsing the body": not UTF-8, or nested past the parser's stack
-        return problem(422, "Unprocessable Content", "the body is not a JSON document in UTF-8", Rule.INVALID_INPUT)
-    return problem(exc.status_code, str(exc.detail), str(exc.detail), None, getattr(exc, "headers", None))
+        return problem(
+            request, 422, "Unprocessable Content", "the body is not a JSON document in UTF-8", Rule.INVALID_INPUT
+        )
+    return problem(request, exc.status_code, str(exc.detail), str(exc.detail), None, getattr(exc, "headers", None))
 
 
-def storage_error(_: Request, exc: Exception) -> JSONResponse:
+def storage_error(request: Request, exc: Exception) -> JSONResponse:
     log.warning("storage unavailable: %s", exc)
     return problem(
+        request,
         503,
         "Service Unavailable",
         "the store is unavailable; retry shortly",

@@ -25,13 +25,13 @@ class BodySizeLimit:
         declared = dict(scope.get("headers", [])).get(b"content-length")
         if declared is not None and declared.isdigit():
             if int(declared) > self.max_bytes:
-                await self._refuse(send)
+                await self._refuse(scope, send)
                 return
             await self.app(scope, receive, send)
             return
         body = await self._read(receive)
         if body is None:
-            await self._refuse(send)
+            await self._refuse(scope, send)
             return
         await self.app(scope, replay(body, receive), send)
 
@@ -51,10 +51,9 @@ class BodySizeLimit:
             if not message.get("more_body", False):
                 return b"".join(parts)
 
-    async def _refuse(self, send: Send) -> None:
-        body = problem_body(
-            413, "Content Too Large", f"request bodies are limited to {self.max_bytes} bytes", Rule.BODY_TOO_LARGE
-        )
+    async def _refuse(self, scope: Scope, send: Send) -> None:
+        detail = f"request bodies are limited to {self.max_bytes} bytes"
+        body = problem_body(413, "Content Too Large", detail, Rule.BODY_TOO_LARGE, scope.get("path"))
         data = json.dumps(body).encode()
         headers = [(b"content-type", b"application/problem+json"), (b"content-length", str(len(data)).encode())]
         await send({"type": "http.response.start", "status": 413, "headers": headers})

@@ -29,6 +29,12 @@ from domain.values import Actor
 NOT_CONTENT = {"originator_id", "originator_version", "originator_topic", "hash", "prev_hash"}
 CHAINED_PREFIX = "casetrail:"  # streams of aggregates; append-only logs (reference numbers, token index) have no chain
 UNCHAINED = {"casetrail:ReferenceAllocated", "casetrail:TokenIndexed"}
+# Why those logs carry no chain (and stay out of the feed): each entry is a lookup written in the same transaction
+# as the chained event that made it, which records who and when (docs/decisions.md).
+WHY_UNCHAINED = {
+    "casetrail:ReferenceAllocated": "reference-number logs: each number is also in the chained CaseRegistered",
+    "casetrail:TokenIndexed": "the token index: each entry is also in the chained TokenIssued of its token",
+}
 
 
 @dataclass
@@ -52,7 +58,11 @@ def recomputed_hash(event: Any, prev_hash: str) -> str:
 
 
 def is_chained(stored: StoredEvent) -> bool:
-    return stored.topic.startswith(CHAINED_PREFIX) and stored.topic not in UNCHAINED
+    return chained_topic(stored.topic)
+
+
+def chained_topic(topic: str) -> bool:
+    return topic.startswith(CHAINED_PREFIX) and topic not in UNCHAINED
 
 
 class ChainVerifier:
@@ -62,6 +72,7 @@ class ChainVerifier:
         self.store = store
         self.keep_hashes = keep_hashes
         self.streams: dict[UUID, StreamCheck] = {}
+        self.unchained: dict[str, set[UUID]] = {}  # topic -> streams of the logs that carry no chain
         self.plain = store.mapper.cipher is None and store.mapper.compressor is None
 
     def feed(self, stored: StoredEvent) -> None:
@@ -170,10 +181,12 @@ class Verification:
         return self.first_broken_version is None and not self.broken_snapshots
 
 
-class Signer(Protocol):
-    def sign(self, message: bytes) -> str: ...
-
+class SignatureCheck(Protocol):
     def verify(self, message: bytes, signature: str) -> bool: ...
+
+
+class Signer(SignatureCheck, Protocol):
+    def sign(self, message: bytes) -> str: ...
 
 
 def canonical(body: dict[str, Any]) -> bytes:
@@ -227,6 +240,8 @@ class AuditService:
             for stored in batch:
                 if is_chained(stored):
                     verifier.feed(stored)
+                else:
+                    verifier.unchained.setdefault(stored.topic, set()).add(stored.originator_id)
             if progress:
                 progress(batch[-1].id, head)
         return verifier, head
@@ -277,12 +292,18 @@ class AuditService:
             body["hashes"] = {str(i): c.hashes for i, c in sorted(verifier.streams.items(), key=lambda x: str(x[0]))}
         return body
 
-    def verify_against(self, saved: dict[str, Any], progress: Progress | None = None) -> dict[str, Any]:
-        """Compare today's store with a checkpoint saved earlier; names each stream's first bad version."""
+    def verify_against(
+        self, saved: dict[str, Any], progress: Progress | None = None, public_key: SignatureCheck | None = None
+    ) -> dict[str, Any]:
+        """Compare today's store with a checkpoint saved earlier; names each stream's first bad version. With a
+        `public_key` the signature must be present and valid; else it is checked with the signing key, if any."""
         signed = {k: saved[k] for k in ("position", "streams", "root")}
         signature_ok = None
-        if "signature" in saved and self.signer:
-            signature_ok = self.signer.verify(canonical(signed), saved["signature"])
+        check = public_key or self.signer
+        if public_key is not None and "signature" not in saved:
+            signature_ok = False
+        elif "signature" in saved and check:
+            signature_ok = check.verify(canonical(signed), str(saved["signature"]))
         then, _ = self.scan(upto=int(saved["position"]), keep_hashes=True, progress=progress)
         root_ok = checkpoint_body(then, int(saved["position"]))["root"] == saved["root"]
         broken = compare(saved, then) if "hashes" in saved else {}
@@ -305,6 +326,8 @@ class AuditService:
             rows = self.store.extras.scan(position, 500)
             for n in rows:
                 position, scanned = n.id, scanned + 1
+                if not chained_topic(n.topic):
+                    continue  # lookups without an actor of their own: see WHY_UNCHAINED
                 entry = self.feed_entry(n)
                 if f.matches(entry):
                     items.append(entry)

@@ -79,11 +79,14 @@ class TrackingService:
         # case -> (version evaluated, local day): thresholds only move with the case or the day.
         self.seen: dict[UUID, tuple[int, date]] = {}
 
-    def run(self, now: datetime, stopping: Callable[[], bool] = lambda: False) -> TrackingSummary:
+    def run(
+        self, now: datetime, stopping: Callable[[], bool] = lambda: False, *, dry_run: bool = False
+    ) -> TrackingSummary:
         """Record on each open case the warnings crossed by `now`, once per threshold; never clears one.
 
         Warnings clear only when their cause ends, by the command that ends it, so a run at an
-        earlier or later `now` than the last one records nothing but new thresholds.
+        earlier or later `now` than the last one records nothing but new thresholds. A `dry_run` records
+        nothing: it reports what a run at `now` would raise.
         """
         if now.tzinfo is None:
             raise ValueError("the tracking job needs a timezone-aware time")
@@ -102,7 +105,7 @@ class TrackingService:
                 if self._nothing_due(snapshots.get(candidate.case_id), now):
                     self.seen[candidate.case_id] = (candidate.version, today)
                     continue
-                self._track(candidate.case_id, now, summary)
+                self._track(candidate.case_id, now, summary, dry_run)
         if summary.raised or summary.conflicts:
             log.info(
                 "tracking at %s: %d warnings raised, %d cases conflicted", now, len(summary.raised), summary.conflicts
@@ -121,7 +124,7 @@ class TrackingService:
             return False
         return not crossed(self.preview(snapshot), self.schedule, now)
 
-    def _track(self, case_id: UUID, now: datetime, summary: TrackingSummary) -> None:
+    def _track(self, case_id: UUID, now: datetime, summary: TrackingSummary, dry_run: bool = False) -> None:
         def attempt() -> bool | None:
             try:
                 case = self.executor.load(case_id)
@@ -130,6 +133,9 @@ class TrackingService:
             if case.modified_on > now:
                 return False  # a run never writes history before the case's latest event
             found = case.raise_warnings(now, self.schedule)
+            if dry_run:
+                summary.raised += [_raised(case, t) for t in found]
+                return True
             if found and not self.executor.save(case, [], CommandContext(SYSTEM_TRACKING)):
                 return None
             self.seen[case_id] = (case.version, local_date(now))

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-ZONES = ("zone-1", "zone-2", "zone-3", "zone-4")
+ZONE_NAMES = {"zone-1": "第一战区", "zone-2": "第二战区", "zone-3": "第三战区", "zone-4": "第四战区"}  # 四大战区
+ZONES = tuple(ZONE_NAMES)
 COORDINATING_CENTRE = "service-center"
 
 

@@ -40,7 +40,7 @@ from infrastructure.integrity import Seal, SealingMapper, load_key
 from infrastructure.key_table import KeyTable
 from infrastructure.personal_data import AesPersonalData, MasterKeyError, load_master_key
 from infrastructure.sealed_store import StoreRefused, open_sealed
-from infrastructure.settings import Settings, SettingsError
+from infrastructure.settings import Settings, SettingsError, redact
 from infrastructure.signing import Ed25519Signer
 from infrastructure.token_cache import TokenCache
 from infrastructure.views.project_reader import SqlProjectReader
@@ -100,8 +100,8 @@ def build(settings: Settings, *, clock: Clock | None = None, create_tables: bool
         open_sealed(store.recorder, seal, may_seal=create_tables)
     except OperationalError as e:
         raise SettingsError(
-            f"cannot open the store at {settings.database_url}: {e}. Check that the database is running "
-            "and CASETRAIL_DATABASE_URL is right, then run `casetrail migrate`."
+            f"cannot open the store at {settings.safe_database_url}: {redact(str(e)).strip()}. Check that the "
+            "database is running and CASETRAIL_DATABASE_URL is right, then run `casetrail migrate`."
         ) from e
     except StoreRefused as e:
         raise SettingsError(str(e)) from e

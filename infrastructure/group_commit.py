@@ -21,6 +21,7 @@ from typing import NamedTuple
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
 from application.ports import IdempotencyRecord
+from infrastructure.metrics import GROUP_COMMIT_BATCH
 
 
 class DataKey(NamedTuple):
@@ -84,6 +85,7 @@ class GroupCommit:
         return write.outcome()
 
     def _run(self, batch: list[_Write]) -> None:
+        GROUP_COMMIT_BATCH.observe(len(batch))
         try:
             ids = self.commit([e for w in batch for e in w.events], [row for w in batch for row in w.rows])
         except IntegrityError as e:

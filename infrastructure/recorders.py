@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from functools import cached_property
-from typing import Any
+from typing import Any, NoReturn
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError, StoredEvent
@@ -218,6 +218,14 @@ class PostgresRecorder(PostgresApplicationRecorder):
     select_events = _fewer_retries(PostgresApplicationRecorder.select_events)
     select_notifications = _fewer_retries(PostgresApplicationRecorder.select_notifications)
     max_notification_id = _fewer_retries(PostgresApplicationRecorder.max_notification_id)
+
+    def subscribe(self, gt: int | None = None, topics: Sequence[str] = ()) -> NoReturn:
+        """Not available: no NOTIFY is sent on insert (docs/decisions.md 42), so the library's subscription would
+        wait forever. Poll instead, as the projection workers do (`select_notifications` or `extras.scan`)."""
+        raise NotImplementedError(
+            "PostgresRecorder.subscribe() is not supported: casetrail sends no NOTIFY on insert; poll "
+            "select_notifications() as the projection workers do"
+        )
 
     def __init__(self, datastore: PostgresDatastore, events_table_name: str = "stored_events") -> None:
         super().__init__(datastore, events_table_name=events_table_name)

@@ -1,69 +1,105 @@
-"""Settings from the environment, and the eventsourcing environment they imply."""
+"""Settings from the environment (validated once, at start), and the eventsourcing environment they imply."""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+import re
 from pathlib import Path
+from typing import Literal
 from urllib.parse import unquote, urlparse
 from uuid import uuid4
 
 from eventsourcing.utils import get_topic
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from application.rates import WriteRates
 from infrastructure.recorders import MemoryFactory, PostgresRecorder, SQLiteRecorder
 from infrastructure.transcoder import FastJSONTranscoder
 
 DEFAULT_DATABASE_URL = "sqlite:///casetrail.db"
+PREFIX = "CASETRAIL_"
+SCHEMES = ("sqlite", "postgresql", "postgres", "memory")
+# user:password@ in any URL, and password=... in a connection string: what `redact` hides.
+_URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@\s]*@", re.IGNORECASE)
+_KV_PASSWORD = re.compile(r"(?P<head>password\s*=\s*)('[^']*'|\S+)", re.IGNORECASE)
 
 
 class SettingsError(ValueError):
-    """A setting is missing or malformed; the message says how to fix it."""
+    """A setting is missing or malformed; the message names the variable and says what is expected."""
 
 
-@dataclass(frozen=True)
-class Settings:
-    database_url: str = DEFAULT_DATABASE_URL
-    directory_file: Path | None = None
-    calendar_file: Path | None = None
-    max_body_bytes: int = 1_000_000
-    ready_max_lag: int = 1000
-    projection_batch: int = 1000
-    signing_key_file: Path | None = None
-    integrity_key_file: Path | None = None
-    trusted_proxies: str = ""
-    write_rates: WriteRates = field(default_factory=WriteRates)
-    max_connections: int = 200
-    cookie_secure: bool = False  # the console's session cookie is sent over https only
-    master_key_file: Path | None = None
-    retention_years: int = 3
+def redact(text: str) -> str:
+    """The text with every database password replaced by ***: safe for logs and error messages."""
+    return _KV_PASSWORD.sub(r"\g<head>***", _URL_PASSWORD.sub(r"\g<head>***@", text))
+
+
+class Settings(BaseSettings):
+    """Every CASETRAIL_* variable (README, "Configuration"); `from_env` validates them all at start."""
+
+    model_config = SettingsConfigDict(env_prefix=PREFIX, frozen=True, extra="ignore", case_sensitive=False)
+
+    database_url: str = Field(
+        default=DEFAULT_DATABASE_URL, description="sqlite:///path or postgresql://user:pass@host/db"
+    )
+    directory_file: Path | None = Field(default=None, description="a JSON list replacing the department directory")
+    calendar_file: Path | None = Field(default=None, description="operator corrections to the working calendar (JSON)")
+    max_body_bytes: int = Field(default=1_000_000, gt=0, description="a whole number of bytes, e.g. 1000000")
+    ready_max_lag: int = Field(default=1000, ge=0, description="a whole number of events, e.g. 1000")
+    projection_batch: int = Field(default=1000, gt=0, description="a whole number of events, e.g. 1000")
+    signing_key_file: Path | None = Field(default=None, description="an Ed25519 private key file (PEM)")
+    integrity_key_file: Path | None = Field(default=None, description="the integrity key file (sealing every row)")
+    host: str = Field(default="127.0.0.1", min_length=1, description="an interface to listen on, e.g. 0.0.0.0")
+    port: int = Field(default=8000, ge=1, le=65535, description="a TCP port, 1-65535")
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info", description="debug|info|warning|error"
+    )
+    log_format: Literal["text", "json"] = Field(default="text", description="text or json (one JSON object a line)")
+    trusted_proxies: str = Field(default="", description="proxy addresses whose X-Forwarded-For is believed")
+    max_connections: int = Field(default=200, gt=0, description="a whole number of connections, e.g. 200")
+    master_key_file: Path | None = Field(default=None, description="the master key file (wraps each case's data key)")
+    retention_years: int = Field(default=3, ge=1, description="a whole number of years, e.g. 3")
+    cookie_secure: bool = Field(default=False, description="true or false (the console's cookie over https only)")
+    write_rate_enterprise: int = Field(
+        default=WriteRates.enterprise, ge=0, description="commands a minute per enterprise token (0: unlimited)"
+    )
+    write_rate_staff: int = Field(
+        default=WriteRates.staff, ge=0, description="commands a minute per other token (0: unlimited)"
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        if urlparse(value).scheme.split("+")[0] not in SCHEMES:
+            raise ValueError("sqlite:///path/to/file.db or postgresql://user:password@host:port/database")
+        return value
+
+    @field_validator("log_level", "log_format", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
+    @property
+    def write_rates(self) -> WriteRates:
+        return WriteRates(enterprise=self.write_rate_enterprise, staff=self.write_rate_staff)
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
-        env = os.environ if environ is None else environ
-        return cls(
-            database_url=env.get("CASETRAIL_DATABASE_URL", DEFAULT_DATABASE_URL),
-            directory_file=_path(env.get("CASETRAIL_DIRECTORY_FILE")),
-            calendar_file=_path(env.get("CASETRAIL_CALENDAR_FILE")),
-            max_body_bytes=int(env.get("CASETRAIL_MAX_BODY_BYTES", "1000000")),
-            ready_max_lag=int(env.get("CASETRAIL_READY_MAX_LAG", "1000")),
-            projection_batch=int(env.get("CASETRAIL_PROJECTION_BATCH", "1000")),
-            signing_key_file=_path(env.get("CASETRAIL_SIGNING_KEY_FILE")),
-            integrity_key_file=_path(env.get("CASETRAIL_INTEGRITY_KEY_FILE")),
-            trusted_proxies=env.get("CASETRAIL_TRUSTED_PROXIES", ""),
-            write_rates=WriteRates(
-                enterprise=int(env.get("CASETRAIL_WRITE_RATE_ENTERPRISE", str(WriteRates.enterprise))),
-                staff=int(env.get("CASETRAIL_WRITE_RATE_STAFF", str(WriteRates.staff))),
-            ),
-            max_connections=int(env.get("CASETRAIL_MAX_CONNECTIONS", "200")),
-            cookie_secure=env.get("CASETRAIL_COOKIE_SECURE", "").lower() in ("1", "true", "yes"),
-            master_key_file=_path(env.get("CASETRAIL_MASTER_KEY_FILE")),
-            retention_years=int(env.get("CASETRAIL_RETENTION_YEARS", "3")),
-        )
+    def from_env(cls) -> Settings:
+        """The settings of this process; a bad variable raises SettingsError naming it and what it expects."""
+        try:
+            return cls()
+        except ValidationError as e:
+            raise SettingsError(_one_line(cls, e)) from None
 
     @property
     def backend(self) -> str:
-        return urlparse(self.database_url).scheme.split("+")[0]
+        scheme = urlparse(self.database_url).scheme.split("+")[0]
+        return "postgresql" if scheme == "postgres" else scheme
+
+    @property
+    def safe_database_url(self) -> str:
+        """The database URL without its password, for messages and logs."""
+        return redact(self.database_url)
 
     @property
     def sqlite_path(self) -> Path:
@@ -134,7 +170,7 @@ class Settings:
                 "APPLICATION_RECORDER_TOPIC": get_topic(PostgresRecorder),
             }
         raise SettingsError(
-            f"CASETRAIL_DATABASE_URL={self.database_url!r} is not understood; use sqlite:///path/to/file.db "
+            f"CASETRAIL_DATABASE_URL={self.safe_database_url!r}: expected sqlite:///path/to/file.db "
             "or postgresql://user:password@host:port/database"
         )
 
@@ -151,5 +187,13 @@ class Settings:
         return env
 
 
-def _path(value: str | None) -> Path | None:
-    return Path(value) if value else None
+def _one_line(cls: type[Settings], error: ValidationError) -> str:
+    """`CASETRAIL_X='given': expected ...` for each bad variable, on one line."""
+    parts = []
+    for problem in error.errors():
+        name = str(problem["loc"][0]) if problem["loc"] else "?"
+        field = cls.model_fields.get(name)
+        expected = (field.description if field else None) or problem["msg"]
+        given = redact(str(problem.get("input", "")))
+        parts.append(f"{PREFIX}{name.upper()}={given!r}: expected {expected}")
+    return "; ".join(parts)

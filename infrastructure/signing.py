@@ -7,7 +7,31 @@ from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+
+class Ed25519Verifier:
+    """Checks checkpoint signatures with the public key alone (no private key near the auditor)."""
+
+    def __init__(self, key: Ed25519PublicKey) -> None:
+        self.key = key
+
+    @classmethod
+    def from_file(cls, path: Path) -> Ed25519Verifier:
+        try:
+            key = serialization.load_pem_public_key(path.read_bytes())
+        except (OSError, ValueError) as e:
+            raise ValueError(f"public key {path}: {e}. `casetrail audit keygen` writes it beside the key") from e
+        if not isinstance(key, Ed25519PublicKey):
+            raise ValueError(f"public key {path} is not an Ed25519 public key")
+        return cls(key)
+
+    def verify(self, message: bytes, signature: str) -> bool:
+        try:
+            self.key.verify(base64.b64decode(signature, validate=True), message)
+        except (InvalidSignature, ValueError):
+            return False
+        return True
 
 
 class Ed25519Signer:
@@ -25,12 +49,15 @@ class Ed25519Signer:
         return cls(key)
 
     @staticmethod
-    def generate(path: Path) -> None:
-        pem = Ed25519PrivateKey.generate().private_bytes(
+    def generate(path: Path, public_path: Path) -> None:
+        """The private key (mode 600) and its public key (PEM), for whoever verifies checkpoints."""
+        key = Ed25519PrivateKey.generate()
+        pem = key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
         path.write_bytes(pem)
         path.chmod(0o600)
+        public_path.write_text(Ed25519Signer(key).public_key_pem(), encoding="utf-8")
 
     def sign(self, message: bytes) -> str:
         return base64.b64encode(self.key.sign(message)).decode()

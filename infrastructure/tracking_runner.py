@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from application.ports import Clock
 from application.tracking import TrackingService, TrackingSummary
 from infrastructure.background import PeriodicJob
+from infrastructure.metrics import TRACKING_RUNS, WARNINGS_RAISED
 from infrastructure.views.runner import AdvisoryLocks
 
 if TYPE_CHECKING:
@@ -37,7 +38,11 @@ class TrackingLoop(PeriodicJob):
         self.clock = clock
 
     def work(self) -> TrackingSummary:
-        return self.service.run(self.clock.now(), stopping=self.stopped.is_set)
+        summary = self.service.run(self.clock.now(), stopping=self.stopped.is_set)
+        TRACKING_RUNS.inc()
+        for warning in summary.raised:
+            WARNINGS_RAISED.labels(warning.level, warning.kind).inc()
+        return summary
 
 
 def advisory_lock(locks: AdvisoryLocks) -> Callable[[], bool]:

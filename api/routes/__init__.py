@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.routes import audit, cases, health, problems, projects, reports, tokens, views, zone_reports
+from api.routes import audit, cases, directory, health, problems, projects, reports, tokens, views, zone_reports
 
 ROUTERS: list[APIRouter] = [
     health.router,
@@ -13,6 +13,7 @@ ROUTERS: list[APIRouter] = [
     views.router,
     reports.router,
     zone_reports.router,
+    directory.router,
     audit.router,
     tokens.router,
     problems.router,

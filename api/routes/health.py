@@ -1,11 +1,13 @@
-"""Operations routes: liveness and readiness, without authentication."""
+"""Operations routes: liveness, readiness and metrics, without authentication."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse, Response
 
 from api.deps import ContainerDep
+from infrastructure.metrics import CONTENT_TYPE, exposition
+from infrastructure.settings import redact
 from infrastructure.views.status import projection_status
 
 router = APIRouter(tags=["operations"])
@@ -21,15 +23,22 @@ def readyz(container: ContainerDep) -> JSONResponse:
     try:
         status = projection_status(container)
     except Exception as e:  # readiness reports any failure to reach the store, whatever its kind
-        return JSONResponse({"status": "unavailable", "detail": str(e)}, status_code=503, headers={"Retry-After": "2"})
+        return JSONResponse(
+            {"status": "unavailable", "detail": redact(str(e))}, status_code=503, headers={"Retry-After": "2"}
+        )
     limit = container.settings.ready_max_lag
     ready = all(p["lag"] <= limit for p in status["projections"])
     body = {"status": "ready" if ready else "lagging", "max_lag": limit, **status}
     return JSONResponse(body, status_code=200 if ready else 503, headers={} if ready else {"Retry-After": "2"})
 
 
-@router.get("/metrics", response_class=PlainTextResponse, description="Prometheus text: requests, latency, lag.")
-def metrics(request: Request, container: ContainerDep) -> PlainTextResponse:
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {CONTENT_TYPE: {"schema": {"type": "string"}}}}},
+    description="Prometheus text: requests and latency by route, commands by outcome, projection position and lag, "
+    "tracking runs and warnings, group-commit batch sizes; summed over the API processes of `serve --workers N`.",
+)
+def metrics(container: ContainerDep) -> Response:
     status = projection_status(container)
-    body = request.app.state.metrics.render(status["projections"], status["head"])
-    return PlainTextResponse(body, media_type="text/plain; version=0.0.4")
+    return Response(exposition(status["head"], status["projections"]), media_type=CONTENT_TYPE)

@@ -131,6 +131,14 @@ class HistoryOut(BaseModel):
     )
 
 
+class FieldError(BaseModel):
+    """One invalid part of a request (a 422's `errors`)."""
+
+    loc: list[str | int] = Field(description='where: `["body", "contact", "phone"]`, `["query", "limit"]`')
+    msg: str
+    type: str = Field(description="what kind of mistake (pydantic's error type, or the rule)")
+
+
 class Problem(BaseModel):
     """An RFC 9457 problem; `rule` names the refused rule."""
 
@@ -138,7 +146,9 @@ class Problem(BaseModel):
     title: str
     status: int
     detail: str
+    instance: str | None = Field(None, description="the path of the request that was refused")
     rule: Rule | None = Field(None, description="the rule that refused the request; see `/problems`")
+    errors: list[FieldError] | None = Field(None, description="422 only: each invalid field")
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -148,6 +158,7 @@ class Problem(BaseModel):
                     "title": "Conflict",
                     "status": 409,
                     "detail": "closure is not allowed while the case is dispatched",
+                    "instance": "/v1/cases/5fdb44bc-62f0-489b-abb3-109bdcce9bbe/closure",
                     "rule": "closure_requires_evaluation",
                 }
             ]

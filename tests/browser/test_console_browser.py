@@ -173,7 +173,7 @@ def test_the_board_lights_red_after_tracking_passes_a_deadline(people: Any, serv
     case = register(p, "厂区门前道路破损积水")
     dispatch(p, case)
     later = (date.today() + timedelta(days=20)).isoformat() + "T10:00:00"
-    server.cli("track", "--now", later)
+    server.cli("track", "--now", later, "--allow-future")
     for _ in range(50):
         p.goto("/console/")
         if p.page.locator("#board-tracking").locator("..").locator(".rows .light-red").count():

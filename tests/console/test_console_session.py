@@ -30,11 +30,9 @@ def test_sign_in_sets_an_httponly_strict_cookie_without_the_token(client: TestCl
 
 
 def test_the_cookie_is_secure_when_configured(container, tokens: Tokens) -> None:  # type: ignore[no-untyped-def]
-    from dataclasses import replace
-
     from api.app import create_app
 
-    container.settings = replace(container.settings, cookie_secure=True)
+    container.settings = container.settings.model_copy(update={"cookie_secure": True})
     with TestClient(create_app(lambda: container), base_url="https://testserver") as c:
         page = c.get("/console/sign-in")
         answer = c.post(

@@ -24,6 +24,7 @@ class Server:
     url: str
     env: dict[str, str]
     process: subprocess.Popen[bytes]
+    log: Path  # the server's standard error: its log lines (a file, so a chatty server never blocks on a pipe)
 
     def cli(self, *args: str) -> str:
         done = subprocess.run([str(BIN), *args], env=self.env, capture_output=True, text=True, timeout=60, check=False)
@@ -39,21 +40,19 @@ def free_port() -> int:
 
 def start(env: dict[str, str], cwd: Path, *options: str) -> Server:
     port = free_port()
-    process = subprocess.Popen(
-        [str(BIN), "serve", "--port", str(port), *options],
-        env=env,
-        cwd=cwd,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    log = cwd / f"serve-{port}.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [str(BIN), "serve", "--port", str(port), *options], env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=sink
+        )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(f"casetrail serve exited: {process.stderr.read().decode() if process.stderr else ''}")
+            raise AssertionError(f"casetrail serve exited: {log.read_text(encoding='utf-8', errors='replace')}")
         try:
             if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return Server(url, env, process)
+                return Server(url, env, process, log)
         except httpx.TransportError:
             time.sleep(0.2)
     process.kill()

@@ -39,7 +39,7 @@ def test_track_beside_a_serve_taking_commands_exits_0_with_its_summary_every_run
             now = f"2026-12-{10 + i:02d}T09:00:00+08:00"
             runs.append(
                 subprocess.run(
-                    [str(BIN), "track", "--now", now],
+                    [str(BIN), "track", "--now", now, "--allow-future"],
                     env=server.env,
                     capture_output=True,
                     text=True,

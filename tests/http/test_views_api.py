@@ -152,12 +152,3 @@ def test_readyz_reports_projection_positions(client: TestClient, tokens: Tokens)
     assert body["status"] == "ready"
     assert {p["name"] for p in body["projections"]} >= {"cases"}
     assert body["head"] >= case["position"]
-
-
-def test_metrics_count_requests_by_route_and_report_lag(client: TestClient, tokens: Tokens) -> None:
-    case = register(client, tokens.coordinator)
-    client.get(f"/v1/cases/{case['id']}", headers=auth(tokens.coordinator))
-    text = client.get("/metrics").text
-    assert 'casetrail_requests_total{method="GET",route="/v1/cases/{case_id}",status="200"} 1' in text
-    assert 'casetrail_request_seconds_count{route="/v1/cases"}' in text
-    assert 'casetrail_projection_lag{projection="cases"}' in text

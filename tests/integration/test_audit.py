@@ -143,7 +143,7 @@ def test_a_signed_checkpoint_detects_a_forged_signature(durable_container: Conta
     from infrastructure.signing import Ed25519Signer
 
     key = tmp_path / "operator.pem"
-    Ed25519Signer.generate(key)
+    Ed25519Signer.generate(key, tmp_path / "operator.pub.pem")
     durable_container.audit.signer = Ed25519Signer.from_file(key)
     a_case_with_history(durable_container, notes=1)
     saved = take_checkpoint(durable_container, tmp_path)

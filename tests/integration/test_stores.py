@@ -171,3 +171,17 @@ def test_concurrent_commands_on_many_cases_are_each_recorded_once(durable_contai
             note="x",
         )
         assert again.replayed and again.position == answered[i]
+
+
+@pytest.mark.postgres
+def test_postgres_subscribe_raises_not_implemented_instead_of_waiting_forever(clock: FixedClock) -> None:
+    from tests.conftest import POSTGRES_URL, require_postgres, reset_postgres
+
+    require_postgres()
+    reset_postgres()
+    container = build(Settings(database_url=POSTGRES_URL), clock=clock)
+    try:
+        with pytest.raises(NotImplementedError, match="poll"):
+            container.store.recorder.subscribe(gt=0)
+    finally:
+        container.close()

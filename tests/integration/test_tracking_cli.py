@@ -53,8 +53,8 @@ def test_track_now_raises_red_sign_for_once_and_sign_for_clears_it(
         container, s.register(container), tier=Tier.HANDLING
     )  # today, Thursday 2026-11-26; no view applied yet
 
-    first = cli(env, "track", "--now", "2026-12-08T09:00:00+08:00")
-    again = cli(env, "track", "--now", "2026-12-08T09:00:00+08:00")
+    first = cli(env, "track", "--now", "2026-12-08T09:00:00+08:00", "--allow-future")
+    again = cli(env, "track", "--now", "2026-12-08T09:00:00+08:00", "--allow-future")
 
     assert first.returncode == 0, first.stderr
     assert f"{case.reference}  red     sign_for" in first.stdout

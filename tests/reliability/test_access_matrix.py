@@ -293,7 +293,10 @@ def test_an_invisible_case_answers_like_a_missing_one(client: TestClient, tokens
     for suffix in ("", "/history"):
         seen = client.get(f"/v1/cases/{cid}{suffix}", headers=auth(token))
         absent = client.get(f"/v1/cases/{missing}{suffix}", headers=auth(token))
-        assert (seen.status_code, seen.json()) == (absent.status_code, absent.json()) == (404, absent.json())
+        # the same answer but for `instance`, which is each request's own path
+        same = {**absent.json(), "instance": seen.json().get("instance")}
+        assert (seen.status_code, seen.json()) == (absent.status_code, same) == (404, same)
+        assert seen.json()["instance"] == f"/v1/cases/{cid}{suffix}"
     assert cid not in client.get("/v1/cases", headers=auth(token)).text
 
 

@@ -48,7 +48,7 @@ def test_generated_requests_get_no_server_error_and_only_documented_answers(
             "-n",
             str(EXAMPLES),
             "-c",
-            "not_a_server_error",
+            CHECKS,
             "--phases",
             "examples,fuzzing",
             "--seed",

@@ -98,3 +98,17 @@ def test_idempotency_records_of_the_batch_are_committed_with_it() -> None:
     record = IdempotencyRecord("token", "key-1", "fp", "case", 1, datetime.now(UTC))
     GroupCommit(commit).submit([event()], record)
     assert seen == [[record]]
+
+
+def test_group_commit_records_each_batch_size_in_the_metrics() -> None:
+    from prometheus_client import REGISTRY
+
+    def observed() -> tuple[float, float]:
+        count = REGISTRY.get_sample_value("casetrail_group_commit_batch_size_count") or 0.0
+        total = REGISTRY.get_sample_value("casetrail_group_commit_batch_size_sum") or 0.0
+        return count, total
+
+    before = observed()
+    GroupCommit(FakeLog().commit).submit([event(1), event(2)], None)
+    after = observed()
+    assert (after[0] - before[0], after[1] - before[1]) == (1, 1)  # one batch holding one writer

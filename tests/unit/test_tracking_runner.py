@@ -41,6 +41,24 @@ def test_tracking_loop_tracks_as_of_the_clock(container: Container, clock: Fixed
     assert warnings(container, case_id)["sign_for"] == "red"
 
 
+def test_tracking_loop_counts_its_runs_and_the_warnings_it_raised(container: Container, clock: FixedClock) -> None:
+    from prometheus_client import REGISTRY
+
+    s.dispatched_case(container)
+    catch_up(container)
+    clock.at = local(2026, 12, 8).astimezone(UTC)
+    red = {"level": "red", "kind": "sign_for"}
+    runs = REGISTRY.get_sample_value("casetrail_tracking_runs_total") or 0.0
+    raised = REGISTRY.get_sample_value("casetrail_tracking_warnings_raised_total", red) or 0.0
+
+    summary = TrackingLoop(container.tracking, clock, lock=lambda: True).step()
+
+    assert summary is not None
+    assert {(w.level, w.kind) for w in summary.raised} >= {("red", "sign_for")}
+    assert REGISTRY.get_sample_value("casetrail_tracking_runs_total") == runs + 1
+    assert REGISTRY.get_sample_value("casetrail_tracking_warnings_raised_total", red) == raised + 1
+
+
 def test_tracking_loop_logs_a_failed_run_and_carries_on(
     container: Container, clock: FixedClock, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
