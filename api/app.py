@@ -18,6 +18,7 @@ from api.operations import operation_id
 from api.request_id import RequestIdMiddleware
 from api.routes import ROUTERS
 from api.throttle import FailureThrottle
+from infrastructure.checkpoint_runner import start_checkpoints
 from infrastructure.container import Container, build
 from infrastructure.settings import Settings
 from infrastructure.tracking_runner import start_tracking
@@ -56,12 +57,15 @@ def create_app(
         if loop:
             loop.start()
         stop_tracking = start_tracking(container) if run_tracking else None
+        stop_checkpoints = start_checkpoints(container) if run_tracking else None
         log.info("casetrail %s ready: %s store, process %d", __version__, container.settings.backend, os.getpid())
         try:
             yield
         finally:
             if stop_tracking:
                 stop_tracking()
+            if stop_checkpoints:
+                stop_checkpoints()
             if loop:
                 loop.stop()
             container.close()

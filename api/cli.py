@@ -208,6 +208,7 @@ def worker(
     import signal
     import threading
 
+    from infrastructure.checkpoint_runner import start_checkpoints
     from infrastructure.logs import configure_logging
     from infrastructure.tracking_runner import start_tracking
     from infrastructure.views.runner import AdvisoryLocks, ProjectionLoop
@@ -227,8 +228,11 @@ def worker(
     out.print(f"worker running {', '.join(p.name for p in container.projections)} on {settings.backend}")
     loop.start()
     stop_tracking = start_tracking(container)
+    stop_checkpoints = start_checkpoints(container)
     stop.wait()
     stop_tracking()
+    if stop_checkpoints:
+        stop_checkpoints()
     loop.stop()
     if locks:
         locks.close()

@@ -36,8 +36,11 @@ def _bar(bar: Progress, label: str) -> Callable[[int, int], None]:
 
 
 def _read_checkpoint(path: Path) -> dict[str, Any]:
+    """A checkpoint file, or the latest checkpoint of a checkpoint log (one JSON object a line)."""
     try:
-        saved = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        lines = [line for line in text.splitlines() if line.strip()]
+        saved = json.loads(lines[-1] if path.suffix == ".jsonl" and lines else text)
     except (OSError, ValueError) as e:
         fail(f"checkpoint {path}: {e}")
     if not isinstance(saved, dict) or not {"position", "streams", "root"} <= saved.keys():
@@ -67,7 +70,12 @@ def _verify_case(container: Container, case: str) -> None:
 @audit_cli.command("verify")
 def audit_verify(
     case: Annotated[str | None, typer.Option(help="Verify one case only.")] = None,
-    checkpoint: Annotated[Path | None, typer.Option(help="A checkpoint file saved earlier, to compare with.")] = None,
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option(
+            help="A checkpoint file saved earlier, or the checkpoint log (.jsonl: its latest), to compare with."
+        ),
+    ] = None,
     public_key: Annotated[
         Path | None,
         typer.Option(help="The signer's public key (PEM): the checkpoint's signature must be present and valid."),

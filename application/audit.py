@@ -305,11 +305,14 @@ class AuditService:
         elif "signature" in saved and check:
             signature_ok = check.verify(canonical(signed), str(saved["signature"]))
         then, _ = self.scan(upto=int(saved["position"]), keep_hashes=True, progress=progress)
-        root_ok = checkpoint_body(then, int(saved["position"]))["root"] == saved["root"]
+        now = checkpoint_body(then, int(saved["position"]))
+        root_ok = now["root"] == saved["root"]
+        streams_ok = now["streams"] == saved["streams"]  # a whole stream removed or added shows here too
         broken = compare(saved, then) if "hashes" in saved else {}
         return {
-            "ok": root_ok and not broken and signature_ok is not False,
+            "ok": root_ok and streams_ok and not broken and signature_ok is not False,
             "root_matches": root_ok,
+            "streams_match": streams_ok,
             "signature_valid": signature_ok,
             "broken": broken,
             "position": saved["position"],

@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     trusted_proxies: str = Field(default="", description="proxy addresses whose X-Forwarded-For is believed")
     max_connections: int = Field(default=200, gt=0, description="a whole number of connections, e.g. 200")
     master_key_file: Path | None = Field(default=None, description="the master key file (wraps each case's data key)")
+    checkpoint_every: float = Field(
+        default=60, ge=0, description="seconds between automatic signed checkpoints, e.g. 60 (0: none)"
+    )
+    checkpoint_log: Path | None = Field(default=None, description="the append-only checkpoint log (one JSON a line)")
     retention_years: int = Field(default=3, ge=1, description="a whole number of years, e.g. 3")
     cookie_secure: bool = Field(default=False, description="true or false (the console's cookie over https only)")
     write_rate_enterprise: int = Field(
@@ -133,6 +137,28 @@ class Settings(BaseSettings):
         if url.scheme in ("postgresql", "postgres"):
             config = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
             return config / "casetrail" / "master.key"
+        return None
+
+    @property
+    def signing_key_path(self) -> Path | None:
+        """The key that signs the automatic checkpoints: as configured, else beside the integrity key."""
+        if self.signing_key_file is not None:
+            return self.signing_key_file
+        key = self.integrity_key_path
+        return None if key is None else key.with_name(key.name.replace("integrity", "signing") + ".pem")
+
+    @property
+    def checkpoint_log_path(self) -> Path | None:
+        """Where automatic checkpoints are appended: as configured, else beside a SQLite file, else (PostgreSQL)
+        in the user's data directory; None in memory."""
+        if self.checkpoint_log is not None:
+            return self.checkpoint_log
+        url = urlparse(self.database_url)
+        if url.scheme == "sqlite":
+            return self.sqlite_path.with_name(self.sqlite_path.name + ".checkpoints.jsonl")
+        if url.scheme in ("postgresql", "postgres"):
+            data = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+            return data / "casetrail" / "checkpoints.jsonl"
         return None
 
     def eventsourcing_env(self, *, create_table: bool = True) -> dict[str, str]:
