@@ -130,7 +130,8 @@ def tokens_create(
     token = issued.token
     out.print(
         f"token {token.id} for {token.name}: role {token.role}, department {token.department or '-'}, "
-        f"credit code {token.credit_code or '-'}. Keep the secret below; it is not shown again."
+        f"credit code {token.credit_code or '-'}. Keep the secret below; it is not shown again.",
+        markup=False,  # a name is what a person typed: never read as Rich markup
     )
     print(issued.secret)
 
@@ -142,7 +143,8 @@ def tokens_list() -> None:
     try:
         for t in container.tokens.list_all(CLI):
             state = f"revoked {t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else "active"
-            out.print(f"{t.id}  {t.role:<11} {t.department or t.credit_code or '-':<20} {state:<24} {t.name}")
+            line = f"{t.id}  {t.role:<11} {t.department or t.credit_code or '-':<20} {state:<24} {t.name}"
+            out.print(line, markup=False, highlight=False)
     finally:
         container.close()
 

@@ -28,6 +28,16 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+class NoQueryFilter(logging.Filter):
+    """Access lines name the path, not its query: searches carry names and phone numbers."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str) and "?" in args[2]:
+            record.args = (*args[:2], args[2].split("?", 1)[0], *args[3:])
+        return True
+
+
 class TextFormatter(logging.Formatter):
     """One line: ISO time, level, logger, [request id], message (tracebacks follow); passwords redacted."""
 
@@ -63,14 +73,15 @@ def logging_config(settings: Settings) -> dict[str, Any]:
     formatter = JsonFormatter if settings.log_format == "json" else TextFormatter
     handler = {"class": "logging.StreamHandler", "formatter": "casetrail", "filters": ["request_id"]}
     quiet = {"handlers": ["stderr"], "level": level, "propagate": False}
+    access = {**quiet, "filters": ["no_query"]}
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"request_id": {"()": RequestIdFilter}},
+        "filters": {"request_id": {"()": RequestIdFilter}, "no_query": {"()": NoQueryFilter}},
         "formatters": {"casetrail": {"()": formatter}},
         "handlers": {"stderr": {**handler, "stream": "ext://sys.stderr"}},
         "root": {"handlers": ["stderr"], "level": level},
-        "loggers": {"uvicorn": quiet, "uvicorn.error": quiet, "uvicorn.access": quiet},
+        "loggers": {"uvicorn": quiet, "uvicorn.error": quiet, "uvicorn.access": access},
     }
 
 

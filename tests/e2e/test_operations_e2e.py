@@ -38,6 +38,9 @@ def test_serve_logs_json_lines_with_time_level_logger_and_request_id_and_no_secr
             tokens = issue_tokens(client, admin)
             r = client.post("/v1/cases", json=CASE_BODY, headers=auth(tokens.coordinator, **{"X-Request-ID": "req-42"}))
             assert r.status_code == 201 and r.headers["X-Request-ID"] == "req-42"
+            phone = CASE_BODY["contact"]["phone"]  # type: ignore[index]
+            searched = client.get("/v1/cases", params={"q": phone}, headers=auth(tokens.coordinator))
+            assert searched.status_code == 200  # the access line names the path, not the query with the phone
     finally:
         text = stderr_of(server)
     lines = [json.loads(line) for line in text.splitlines() if line.strip()]

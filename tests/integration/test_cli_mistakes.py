@@ -158,3 +158,11 @@ def test_audit_verify_counts_what_it_checked_and_names_streams_without_a_chain(e
     assert done.returncode == 0, done.stdout + done.stderr
     assert "checked 1 streams, 1 events" in done.stdout
     assert "1 streams carry no chain (casetrail:TokenIndexed): the token index" in done.stdout
+
+
+def test_tokens_with_markup_in_their_name_are_created_and_listed_verbatim(env: dict[str, str]) -> None:
+    name = "[/]科室[bold]"
+    created = run(env, "tokens", "create", "--name", name, "--role", "admin")
+    listed = run(env, "tokens", "list")
+    assert (created.returncode, listed.returncode) == (0, 0), created.stderr + listed.stderr
+    assert name in created.stdout and name in listed.stdout
