@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -67,6 +68,9 @@ class TokenService:
         self.cache = cache
         self.executor = TokenExecutor(store, clock)
         self.index = EventSourcedLog(store.events, TOKEN_INDEX_ID, TokenIndexed)
+        self._indexed: set[UUID] = set()  # tokens seen in the index so far (it only grows)
+        self._index_read = 0  # the index's version read up to
+        self._index_lock = threading.Lock()
 
     def issue(
         self, by: Actor, *, name: str, role: Role, department: str | None = None, credit_code: str | None = None
@@ -134,7 +138,7 @@ class TokenService:
         except CorruptHistory:
             log.error("token %s fails its integrity check: refused (a token forged in the database?)", token_id)
             return None
-        if not token.is_active:
+        if not token.is_active or not self._in_index(token_id):
             return None
         actor = Actor(
             id=str(token.id), role=Role(token.role), department=token.department, credit_code=token.credit_code
@@ -142,6 +146,19 @@ class TokenService:
         if self.cache is not None:
             self.cache.put(token_id, actor, stamp)
         return actor
+
+    def _in_index(self, token_id: UUID) -> bool:
+        """Whether the token was issued through this service: every issue appends it to the token index, so a
+        token stream that is not there was put into the database some other way. Entries read are remembered."""
+        with self._index_lock:
+            if token_id not in self._indexed:
+                for entry in self.index.get(gt=self._index_read):
+                    self._indexed.add(UUID(entry.token_id))
+                    self._index_read = entry.originator_version
+            found = token_id in self._indexed
+        if not found:
+            log.error("token %s is not in the token index: refused (a token put into the database?)", token_id)
+        return found
 
     def names(self, token_ids: set[str]) -> dict[str, str]:
         """The names tokens were issued under (never their secrets), for showing who did what."""

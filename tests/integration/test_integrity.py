@@ -11,7 +11,7 @@ import pytest
 from application.errors import CorruptHistory, NotFound
 from application.execution import CommandContext
 from domain.token import AccessToken
-from domain.values import CLI
+from domain.values import CLI, Role
 from infrastructure.clock import FixedClock
 from infrastructure.container import Container, build
 from infrastructure.settings import Settings, SettingsError
@@ -129,3 +129,17 @@ def test_sqlite_file_and_integrity_key_are_private(tmp_path: Path, clock: FixedC
     build(Settings(database_url=f"sqlite:///{path}"), clock=clock).close()
     assert path.stat().st_mode & 0o777 == 0o600
     assert (tmp_path / "casetrail.db.integrity-key").stat().st_mode & 0o777 == 0o600
+
+
+def test_integrity_token_stream_outside_the_token_index_does_not_authenticate(durable_container: Container) -> None:
+    """Even sealed with the stolen integrity key, a token not issued through the service is not in the index."""
+    secret = "ct_sealed-but-never-issued"
+    forged = AccessToken.issue(secret=secret, by=CLI, at=durable_container.clock.now(), name="x", role="auditor",
+                               department=None, credit_code=None)  # fmt: skip
+    tamper = Tamperer(durable_container)
+    for event in forged.collect_events():
+        tamper.insert(durable_container.store.mapper.to_stored_event(event))
+
+    assert durable_container.tokens.authenticate(secret) is None
+    issued = durable_container.tokens.issue(CLI, name="real", role=Role.AUDITOR).secret
+    assert durable_container.tokens.authenticate(issued) is not None
