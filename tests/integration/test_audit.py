@@ -109,6 +109,7 @@ def test_events_after_a_checkpoint_do_not_disturb_it(durable_container: Containe
     assert durable_container.audit.verify_against(saved) == {
         "ok": True,
         "root_matches": True,
+        "streams_match": True,
         "signature_valid": None,
         "broken": {},
         "position": saved["position"],
@@ -152,3 +153,16 @@ def test_a_signed_checkpoint_detects_a_forged_signature(durable_container: Conta
     forged = {**saved, "root": "0" * 64}
     report = durable_container.audit.verify_against(forged)
     assert (report["signature_valid"], report["ok"]) == (False, False)
+
+
+def test_a_whole_stream_removed_after_a_checkpoint_changes_the_stream_count(
+    durable_container: Container, tmp_path: Path
+) -> None:
+    saved = take_checkpoint(durable_container, tmp_path)
+    gone = a_case_with_history(durable_container, notes=0)  # recorded after the checkpoint: not in it
+    later = take_checkpoint(durable_container, tmp_path)
+    Tamperer(durable_container).delete(gone, 1, 2, 3)
+
+    report = durable_container.audit.verify_against(later)
+    assert (report["streams_match"], report["ok"]) == (False, False)
+    assert durable_container.audit.verify_against(saved)["ok"]  # the earlier checkpoint never saw that stream
