@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 from application.checkpoints import Checkpointer
 from infrastructure.background import PeriodicJob
 from infrastructure.checkpoint_log import CheckpointLog
+from infrastructure.periodic import start_job
 from infrastructure.signing import Ed25519Signer
-from infrastructure.tracking_runner import start_job
 
 if TYPE_CHECKING:
     from infrastructure.container import Container

@@ -14,6 +14,7 @@ from application.ports import Clock
 from application.tracking import TrackingService, TrackingSummary
 from infrastructure.background import PeriodicJob
 from infrastructure.metrics import TRACKING_RUNS, WARNINGS_RAISED
+from infrastructure.periodic import start_job
 from infrastructure.views.runner import AdvisoryLocks
 
 if TYPE_CHECKING:
@@ -58,20 +59,3 @@ def start_tracking(container: Container, *, every: float = EVERY) -> Callable[[]
     """
     return start_job(container, lambda lock: TrackingLoop(container.tracking, container.clock, every=every, lock=lock),
                      LOCK_NAME)  # fmt: skip
-
-
-def start_job(
-    container: Container, make: Callable[[Callable[[], bool] | None], PeriodicJob], lock_name: str
-) -> Callable[[], None]:
-    """Start a periodic job under an advisory lock of its own name (PostgreSQL); returns its stop function."""
-    settings = container.settings
-    locks = AdvisoryLocks(settings.database_url) if settings.backend == "postgresql" else None
-    job = make((lambda: locks.hold(lock_name)) if locks else None)
-    job.start()
-
-    def stop() -> None:
-        job.stop()
-        if locks:
-            locks.close()
-
-    return stop
