@@ -58,8 +58,9 @@ class CaseQueries:
         require_role(by, "read")
         case = current = self.executor.load_visible(case_id, by)  # access first: as-of reads see nothing more
         public = by.role is Role.ENTERPRISE
-        versions = self._public_versions(case_id) if public else list(range(1, case.version + 1))
         version = case.version
+        if as_of_version is not None or as_of is not None:  # only an as-of read needs the versions it may land on
+            versions = self._public_versions(case_id) if public else list(range(1, case.version + 1))
         if as_of_version is not None:
             if not 1 <= as_of_version <= len(versions):
                 raise NotFound(f"the case has versions 1 to {len(versions)}")
