@@ -21,6 +21,7 @@ from eventsourcing.persistence import StoredEvent
 from application.access import require_role
 from application.case_queries import history_entry
 from application.errors import NotFound
+from application.names import Names, named
 from application.personal_data import PersonalDataReader
 from application.store import EventStore
 from domain.chain import GENESIS, event_hash
@@ -202,11 +203,13 @@ class AuditService:
         signer: Signer | None = None,
         batch_size: int = 5000,
         personal: PersonalDataReader | None = None,
+        names: Names | None = None,
     ) -> None:
         self.store = store
         self.signer = signer
         self.batch_size = batch_size
         self.personal = personal  # opens (and logs) the personal data the feed shows; None: shown as stored
+        self.names = names  # the actors' names beside their ids in the feed; None: ids only
 
     def verify_stream(self, by: Actor, stream_id: UUID, registered_topic: str) -> Verification:
         """Recompute one stream's hash chain and check every row's integrity seal, naming the first broken
@@ -340,6 +343,8 @@ class AuditService:
                 break
         if self.personal is not None:
             items = self.personal.in_feed(items, by, "audit_feed")
+        if self.names is not None:
+            items = named(items, self.names)
         return items, position if position < head else None
 
     def feed_entry(self, n: Any) -> dict[str, Any]:

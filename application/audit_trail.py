@@ -3,14 +3,13 @@ under and what each entry is about (a case or a project)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
 from application.audit import AuditService, FeedFilter
+from application.names import Names, actor_ids
 from domain.values import Actor
 
-Names = Callable[[set[str]], dict[str, str]]
 SUBJECTS = (("Case", "case"), ("Project", "project"))
 
 
@@ -34,8 +33,7 @@ class AuditTrail:
             f = replace(f, after=max(0, head - f.limit))
         items, next_after = self.audit.feed(by, f)
         shown = [{**i, "subject": subject(i.get("type") or "")} for i in items]
-        ids = {i["actor"]["id"] for i in items if i.get("actor") and i["actor"].get("id")}
-        return TrailPage(shown, self.names(ids), next_after)
+        return TrailPage(shown, self.names(actor_ids(items)), next_after)
 
 
 def subject(event_type: str) -> str | None:

@@ -10,6 +10,7 @@ from application.access import require_role
 from application.case_execution import CaseExecutor, CaseResult, Links
 from application.cursors import decode_cursor, encode_cursor
 from application.errors import NotFound
+from application.names import Names, named
 from application.personal_data import PersonalDataReader
 from application.views import Page, PageRequest
 from domain.errors import InvalidCommand
@@ -47,9 +48,10 @@ NOT_DATA = {"originator_id", "originator_version", "originator_topic", "timestam
 
 
 class CaseQueries:
-    def __init__(self, executor: CaseExecutor, personal: PersonalDataReader) -> None:
+    def __init__(self, executor: CaseExecutor, personal: PersonalDataReader, names: Names) -> None:
         self.executor = executor
         self.personal = personal
+        self.names = names
 
     def get(
         self, case_id: UUID, by: Actor, *, as_of_version: int | None = None, as_of: datetime | None = None
@@ -117,7 +119,7 @@ class CaseQueries:
             current = self.executor.load_visible(case_id, by)
             events = self.executor.store.events.get(case_id, gt=after, limit=page.limit + 1)
             entries = self.personal.in_history(current, [history_entry(e) for e in events], by, "history")
-        shown = entries[: page.limit]
+        shown = named(entries[: page.limit], self.names)
         more = len(entries) > page.limit
         return Page(shown, encode_cursor([HISTORY_CURSOR, str(shown[-1]["version"])]) if more else None)
 

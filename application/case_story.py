@@ -11,9 +11,9 @@ from uuid import UUID
 from application.audit import Verification
 from application.case_execution import CaseResult
 from application.case_queries import CaseQueries
+from application.names import Names, actor_ids
 from domain.values import Actor, Role
 
-Names = Callable[[set[str]], dict[str, str]]  # token ids -> the names they were issued under
 Verify = Callable[[Actor, UUID], Verification]
 
 
@@ -84,4 +84,4 @@ class CaseStories:
         ]
 
     def _names(self, events: list[dict[str, Any]]) -> dict[str, str]:
-        return self.names({e["actor"]["id"] for e in events if e["actor"] and e["actor"].get("id")})
+        return self.names(actor_ids(events))

@@ -11,6 +11,7 @@ from application.access import require_role
 from application.case_queries import history_entry
 from application.errors import NotFound
 from application.execution import CommandContext
+from application.names import Names, named
 from application.project_execution import ProjectExecutor, ProjectResult
 from application.views import PositionWaiter, Wait
 from domain.errors import StateConflict
@@ -64,9 +65,10 @@ def can_see_project(by: Actor, project: Project) -> bool:
 class ProjectService:
     """The major projects (重大项目) of DOMAIN.md, one method per use case."""
 
-    def __init__(self, executor: ProjectExecutor, issues: OpenIssues, wait: Wait | None = None) -> None:
+    def __init__(self, executor: ProjectExecutor, issues: OpenIssues, names: Names, wait: Wait | None = None) -> None:
         self.executor = executor
         self.issues = issues
+        self.names = names
         self.wait: Wait = wait or PositionWaiter(issues.position)
 
     def register(self, cmd: CommandContext, new: NewProject) -> ProjectAnswer:
@@ -138,7 +140,7 @@ class ProjectService:
         """Every event of the project with its actor and hashes (coordinators and auditors)."""
         require_role(by, "project_history")
         self.load_visible(project_id, by)
-        return [history_entry(e) for e in self.executor.store.events.get(project_id)]
+        return named([history_entry(e) for e in self.executor.store.events.get(project_id)], self.names)
 
     def is_visible(self, project_id: str, by: Actor) -> bool:
         """Whether `project_id` names a project this caller may see (project issues must name one)."""

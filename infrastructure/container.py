@@ -120,7 +120,10 @@ def build(settings: Settings, *, clock: Clock | None = None, create_tables: bool
     view_reader = SqlViewReader(views)
     wait = PositionWaiter(view_reader.position, head=lambda: store.recorder.max_notification_id() or 0)
     project_reader = SqlProjectReader(views)
-    projects = ProjectService(ProjectExecutor(store, clock, limiter), project_reader, wait)
+    tokens = TokenService(
+        store, clock, directory, TokenCache(settings.database_url) if settings.backend == "postgresql" else None
+    )
+    projects = ProjectService(ProjectExecutor(store, clock, limiter), project_reader, tokens.names, wait)
     project_views = ProjectViews(project_reader, clock, wait)
     cases = CaseService(executor, schedule, directory, personal_data, projects.is_visible)
     return Container(
@@ -130,10 +133,8 @@ def build(settings: Settings, *, clock: Clock | None = None, create_tables: bool
         directory=directory,
         schedule=schedule,
         cases=cases,
-        queries=CaseQueries(executor, reader),
-        tokens=TokenService(
-            store, clock, directory, TokenCache(settings.database_url) if settings.backend == "postgresql" else None
-        ),
+        queries=CaseQueries(executor, reader, tokens.names),
+        tokens=tokens,
         views=views,
         projections=projections,
         view_service=ViewService(view_reader, project_views.warnings, wait, directory),
@@ -141,6 +142,7 @@ def build(settings: Settings, *, clock: Clock | None = None, create_tables: bool
             store,
             Ed25519Signer.from_file(settings.signing_key_file) if settings.signing_key_file else None,
             personal=reader,
+            names=tokens.names,
         ),
         tracking=TrackingService(
             executor, schedule, SqlTrackingReader(views), preview=CasesProjection(store.mapper).decode

@@ -39,6 +39,7 @@ class AuditPage(BaseModel):
                             "at": "2026-11-26T06:27:01.601253+00:00",
                             "actor": {
                                 "id": "83512789-0f3c-5b0e-9a55-2f1a0d7c1e11",
+                                "name": "王敏（服务中心）",
                                 "role": "coordinator",
                                 "department": "service-center",
                             },

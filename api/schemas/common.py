@@ -80,7 +80,10 @@ class ContactIn(Body):
 
 
 class ActorOut(BaseModel):
-    id: str | None
+    id: str | None = Field(description="the token that acted; null where the reader may not see it")
+    name: str | None = Field(
+        None, description="the name the token was issued under (a person or a system); null for the CLI and jobs"
+    )
     role: str
     department: str | None
     credit_code: str | None = None
@@ -111,6 +114,7 @@ class HistoryOut(BaseModel):
                             "at": "2026-11-26T06:27:01.601253+00:00",
                             "actor": {
                                 "id": "83512789-0f3c-5b0e-9a55-2f1a0d7c1e11",
+                                "name": "王敏（服务中心）",
                                 "role": "coordinator",
                                 "department": "service-center",
                             },

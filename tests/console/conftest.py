@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from typing import Any, cast
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,6 +15,19 @@ from infrastructure.container import Container
 from tests.http.scenario import Tokens, auth, issue_tokens
 
 Browser = Callable[[str], TestClient]
+
+
+class Borrowed:
+    """A container an app uses but does not own: its `close` is left to the `container` fixture."""
+
+    def __init__(self, container: Container) -> None:
+        self._container = container
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._container, name)
+
+    def close(self) -> None:
+        pass
 
 
 @pytest.fixture
@@ -51,8 +65,10 @@ def browser(container: Container, request: pytest.FixtureRequest) -> Iterator[Br
     own, and several threads folding into the same in-memory SQLite views at once can crash the interpreter."""
     made: list[TestClient] = []
     looping = "client" in request.fixturenames  # the `client` fixture's app runs the loop already
-    with_loop = create_app(lambda: container, run_projections=not looping)
-    without_loop = create_app(lambda: container, run_projections=False)
+    # The apps borrow the container: the first one to stop would otherwise close it under the loop of another.
+    borrowed = cast(Container, Borrowed(container))
+    with_loop = create_app(lambda: borrowed, run_projections=not looping)
+    without_loop = create_app(lambda: borrowed, run_projections=False)
 
     def open_as(token: str) -> TestClient:
         c = TestClient(without_loop if made else with_loop, base_url="http://testserver")
