@@ -20,6 +20,7 @@ from domain.values import CLI, Role
 from infrastructure.clock import FixedClock
 from infrastructure.container import build
 from infrastructure.postgres_admin import ensure_database
+from infrastructure.sealed_store import SCHEMA_VERSION
 from infrastructure.settings import SettingsError
 
 cli = typer.Typer(
@@ -108,7 +109,7 @@ def migrate() -> None:
         if created:
             out.print("created the database")
     open_container(create_tables=True).close()
-    out.print(f"tables are in place ({settings.backend})")
+    out.print(f"tables are in place ({settings.backend}, schema version {SCHEMA_VERSION})")
 
 
 @tokens_cli.command("create")

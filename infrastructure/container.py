@@ -39,7 +39,7 @@ from infrastructure.directory import load_directory
 from infrastructure.integrity import Seal, SealingMapper, load_key
 from infrastructure.key_table import KeyTable
 from infrastructure.personal_data import AesPersonalData, MasterKeyError, load_master_key
-from infrastructure.sealed_store import StoreRefused, open_sealed
+from infrastructure.sealed_store import StoreRefused, check_schema, open_sealed, record_schema
 from infrastructure.settings import Settings, SettingsError, redact
 from infrastructure.signing import Ed25519Signer
 from infrastructure.token_cache import TokenCache
@@ -97,6 +97,7 @@ def build(settings: Settings, *, clock: Clock | None = None, create_tables: bool
         store = EventStore(
             env=settings.eventsourcing_env(create_table=create_tables), sealing=lambda m: SealingMapper(m, seal)
         )
+        check_schema(store.recorder, may_upgrade=create_tables)
         open_sealed(store.recorder, seal, may_seal=create_tables)
     except OperationalError as e:
         raise SettingsError(
@@ -117,6 +118,7 @@ def build(settings: Settings, *, clock: Clock | None = None, create_tables: bool
     if create_tables:
         for projection in projections:
             views.ensure(projection)
+        record_schema(store.recorder)  # every step above has run: the store is at this release's version
     view_reader = SqlViewReader(views)
     wait = PositionWaiter(view_reader.position, head=lambda: store.recorder.max_notification_id() or 0)
     project_reader = SqlProjectReader(views)

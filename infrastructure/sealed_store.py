@@ -1,4 +1,6 @@
-"""Opening a store under its integrity key: a store is sealed once, and then only ever opened with that key.
+"""Opening a store: under its integrity key, and at a schema version this release knows.
+
+A store is sealed once, and then only ever opened with that key.
 
 A store written before seals existed is sealed in place by `casetrail migrate` (or the first `serve` on
 SQLite): each row's state gets its seal in front, the events themselves and their hash chains unchanged. The
@@ -23,6 +25,15 @@ from infrastructure.integrity import PREFIX, Seal
 
 Progress = Callable[[int], None]
 BATCH = 1000
+
+# The store's layout this release writes and reads. A store records the version that last set it up (`migrate`, or
+# `serve`, which sets up what is missing): an older one is brought up to date by `migrate`; a newer one, written by
+# a later release, is refused rather than misread. Raise it with each change an older release could not read, and
+# say here what the step does (the steps themselves run in `build`, each safe to run again).
+SCHEMA_VERSION = 1
+SCHEMA_STEPS = {
+    1: "every row sealed with the integrity key; tables for personal-data keys, the access log and console sessions",
+}
 
 
 class StoreRefused(Exception):
@@ -55,6 +66,30 @@ def open_sealed(recorder: Any, seal: Seal, *, may_seal: bool, progress: Progress
     return sealed
 
 
+def check_schema(recorder: Any, *, may_upgrade: bool) -> None:
+    """Refuse a store newer than this release, and (unless this is a set-up that may upgrade) an older one."""
+    if not isinstance(recorder, (SQLiteApplicationRecorder, PostgresApplicationRecorder)):
+        return  # in memory: made by this process
+    stored = _Tables(recorder).schema_version()
+    if stored is not None and stored > SCHEMA_VERSION:
+        raise StoreRefused(
+            f"this store is at schema version {stored}, newer than this release of casetrail knows "
+            f"({SCHEMA_VERSION}): it was set up by a later release. Run that release (or a newer one); this one "
+            "would misread it."
+        )
+    if not may_upgrade and (stored or 0) < SCHEMA_VERSION:
+        raise StoreRefused(
+            f"this store is at schema version {stored or 0} and this release needs {SCHEMA_VERSION}: run "
+            "`casetrail migrate` once, then start again"
+        )
+
+
+def record_schema(recorder: Any) -> None:
+    """Record that the store is now set up at this release's schema version (after every step has run)."""
+    if isinstance(recorder, (SQLiteApplicationRecorder, PostgresApplicationRecorder)):
+        _Tables(recorder).set_schema_version(SCHEMA_VERSION)
+
+
 class _Tables:
     """The few statements sealing needs, on SQLite and PostgreSQL. Table names are the recorder's own."""
 
@@ -64,6 +99,7 @@ class _Tables:
         events = recorder.events_table_name
         self.tables = (events, events.removesuffix("_events") + "_snapshots")
         self.marker_table = events.removesuffix("_events") + "_integrity"
+        self.schema_table = events.removesuffix("_events") + "_schema"
         self.p = "%s" if self.postgres else "?"
 
     @contextmanager
@@ -104,6 +140,21 @@ class _Tables:
     def set_marker(self, value: str) -> None:
         with self._cursor(commit=True) as c:
             c.execute(self._sql("INSERT INTO {0} (name, value) VALUES ('sealed', ?)", self.marker_table), (value,))
+
+    def schema_version(self) -> int | None:
+        with self._cursor(commit=False) as c:
+            if not self._exists(c, self.schema_table):
+                return None
+            c.execute(self._sql("SELECT value FROM {0} WHERE name = 'version'", self.schema_table))
+            row = c.fetchone()
+        return None if row is None else int(row["value"] if self.postgres else row[0])
+
+    def set_schema_version(self, version: int) -> None:
+        with self._cursor(commit=True) as c:
+            c.execute(self._sql("CREATE TABLE IF NOT EXISTS {0} (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+                                self.schema_table))  # fmt: skip
+            c.execute(self._sql("INSERT INTO {0} (name, value) VALUES ('version', ?) ON CONFLICT (name) DO UPDATE "
+                                "SET value = excluded.value", self.schema_table), (str(version),))  # fmt: skip
 
     def any_sealed(self) -> bool:
         with self._cursor(commit=False) as c:
