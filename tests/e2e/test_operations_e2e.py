@@ -1,10 +1,14 @@
-"""`casetrail serve` as operators run it: its log lines, and /metrics summed over `--workers N`."""
+"""`casetrail serve` and `casetrail worker` as operators run them: log lines, /metrics summed over `--workers N`,
+the worker's metrics port, and `make serve PORT=N`."""
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
+import sys
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -13,7 +17,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import POSTGRES_URL, require_postgres, reset_postgres
-from tests.e2e.conftest import BIN, Server, start, stop
+from tests.e2e.conftest import BIN, Server, free_port, start, stop
 from tests.e2e.test_serve import admin_token
 from tests.http.scenario import CASE_BODY, auth, issue_tokens
 
@@ -79,3 +83,62 @@ def healthz_count(server: Server) -> float:
         for s in f.samples
         if s.name == "casetrail_http_requests_total" and s.labels.get("route") == "/healthz"
     )
+
+
+def test_worker_serves_its_metrics_on_the_port_given(tmp_path: Path) -> None:
+    """`casetrail worker --metrics-port P`: Prometheus text on P, with the tracking job's run counted."""
+    env = {**clean_env(), "CASETRAIL_DATABASE_URL": f"sqlite:///{tmp_path / 'worker.db'}"}
+    subprocess.run([str(BIN), "migrate"], env=env, check=True, capture_output=True, timeout=60)
+    port = free_port()
+    log = tmp_path / "worker.log"
+    with log.open("wb") as sink:
+        worker = subprocess.Popen([str(BIN), "worker", "--metrics-port", str(port)], env=env, stdout=sink, stderr=sink)
+    try:
+        runs = 0.0
+        deadline = time.monotonic() + 30
+        while runs < 1 and time.monotonic() < deadline:
+            assert worker.poll() is None, log.read_text(encoding="utf-8")
+            try:
+                text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text
+            except httpx.TransportError:
+                time.sleep(0.2)
+                continue
+            families = {f.name: f for f in text_string_to_metric_families(text)}
+            runs = sum(s.value for s in families["casetrail_tracking_runs"].samples if s.name.endswith("_total"))
+            time.sleep(0.2)
+        assert runs >= 1, "the worker's first tracking run is counted within 30 s"
+        assert "casetrail_group_commit_batch_size" in families
+    finally:
+        worker.terminate()
+        assert worker.wait(timeout=15) == 0, log.read_text(encoding="utf-8")
+
+
+def test_make_serve_listens_on_the_port_given(tmp_path: Path) -> None:
+    """`make serve PORT=N` (the README's first command, on another port) answers on N."""
+    repo = Path(__file__).resolve().parents[2]
+    if not (repo / ".venv" / "bin" / "casetrail").exists() or Path(sys.executable).parent != repo / ".venv" / "bin":
+        pytest.fail("run the tests with the repository's own .venv (`make test`): `make serve` starts that one")
+    port = free_port()
+    env = {**clean_env(), "CASETRAIL_DATABASE_URL": f"sqlite:///{tmp_path / 'make.db'}"}
+    log = tmp_path / "make.log"
+    with log.open("wb") as sink:
+        make = subprocess.Popen(
+            ["make", "-C", str(repo), "serve", f"PORT={port}"],
+            env=env,
+            stdout=sink,
+            stderr=sink,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 120  # make may first bring the virtualenv up to date
+        answered = False
+        while not answered and time.monotonic() < deadline:
+            assert make.poll() is None, log.read_text(encoding="utf-8")
+            try:
+                answered = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
+            except httpx.TransportError:
+                time.sleep(0.3)
+        assert answered, log.read_text(encoding="utf-8")
+    finally:
+        os.killpg(make.pid, signal.SIGTERM)
+        make.wait(timeout=15)
