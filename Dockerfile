@@ -12,7 +12,7 @@ COPY infrastructure ./infrastructure
 COPY api ./api
 RUN pip install -c requirements.lock . \
     && useradd --create-home --uid 10001 casetrail \
-    && mkdir /keys && chown casetrail /keys
+    && mkdir /keys /audit && chown casetrail /keys /audit
 
 USER casetrail
 # Settings: see README "Configuration"; the integrity key lives in ~/.config/casetrail unless
