@@ -4,13 +4,22 @@ that carries it recorded in the access log (DOMAIN.md, "Personal data")."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from dataclasses import asdict, replace
+from datetime import UTC
 from typing import Any
 from uuid import UUID
 
 from application.access import require_role
-from application.ports import CONTACT_FIELDS, ERASED, AccessLog, Clock, PersonalData, PersonalDataRead, is_sealed
+from application.ports import (
+    CONTACT_FIELDS,
+    ERASED,
+    AccessFilter,
+    AccessLog,
+    Clock,
+    PersonalData,
+    PersonalDataRead,
+    is_sealed,
+)
 from domain.case import Case
 from domain.values import Actor
 
@@ -90,16 +99,6 @@ class PersonalDataReader:
         )
 
 
-@dataclass(frozen=True)
-class AccessFilter:
-    actor: str | None = None
-    case_id: UUID | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-    after: int = 0
-    limit: int = 100
-
-
 class AccessLogQueries:
     def __init__(self, log: AccessLog) -> None:
         self.log = log
@@ -109,13 +108,6 @@ class AccessLogQueries:
         `audit_feed`), oldest first; filtered by actor id, case and time (`since` inclusive, `until` exclusive).
         Auditors only. The log lives outside the cases' streams: a read is not a fact about the case."""
         require_role(by, "personal_data_access")
-        found = self.log.select(
-            actor_id=f.actor,
-            case_id=str(f.case_id) if f.case_id else None,
-            since=f.since.astimezone(UTC) if f.since else None,
-            until=f.until.astimezone(UTC) if f.until else None,
-            after=f.after,
-            limit=f.limit + 1,
-        )
+        found = self.log.select(replace(f, limit=f.limit + 1))
         items = [{"id": n, **asdict(read), "at": read.at.isoformat()} for n, read in found[: f.limit]]
         return items, (found[f.limit - 1][0] if len(found) > f.limit else None)

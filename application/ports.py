@@ -106,20 +106,24 @@ class PersonalDataRead:
     via: str  # case, history, audit_feed, audit_export
 
 
+@dataclass(frozen=True)
+class AccessFilter:
+    """Which reads of personal data to list: by actor id, case and time (`since` inclusive, `until` exclusive),
+    after an entry id, at most `limit`."""
+
+    actor: str | None = None
+    case_id: UUID | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    after: int = 0
+    limit: int = 100
+
+
 class AccessLog(Protocol):
     """The append-only log of reads of personal data, kept out of the cases' streams."""
 
     def record(self, reads: Sequence[PersonalDataRead]) -> None: ...
 
-    def select(
-        self,
-        *,
-        actor_id: str | None,
-        case_id: str | None,
-        since: datetime | None,
-        until: datetime | None,
-        after: int,
-        limit: int,
-    ) -> list[tuple[int, PersonalDataRead]]:
+    def select(self, f: AccessFilter) -> list[tuple[int, PersonalDataRead]]:
         """Entries after id `after`, oldest first, matching every filter given."""
         ...

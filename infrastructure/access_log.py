@@ -4,14 +4,14 @@ database but outside the events (a read is not a fact about the case)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from threading import Lock
 from typing import Any
 
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg.sql import SQL, Identifier
 
-from application.ports import PersonalDataRead
+from application.ports import AccessFilter, PersonalDataRead
 
 COLUMNS = ("at", "actor_id", "role", "department", "credit_code", "case_id", "via")
 
@@ -46,29 +46,20 @@ class SqlAccessLog:
         with self.recorder.datastore.transaction(commit=True) as c:
             c.executemany(insert, [_row(r) for r in reads])
 
-    def select(
-        self,
-        *,
-        actor_id: str | None,
-        case_id: str | None,
-        since: datetime | None,
-        until: datetime | None,
-        after: int,
-        limit: int,
-    ) -> list[tuple[int, PersonalDataRead]]:
-        where, params = ["id > ?"], list[Any]([after])
+    def select(self, f: AccessFilter) -> list[tuple[int, PersonalDataRead]]:
+        where, params = ["id > ?"], list[Any]([f.after])
         for column, op, value in (
-            ("actor_id", "=", actor_id),
-            ("case_id", "=", case_id),
-            ("at", ">=", since.isoformat() if since else None),
-            ("at", "<", until.isoformat() if until else None),
+            ("actor_id", "=", f.actor),
+            ("case_id", "=", str(f.case_id) if f.case_id else None),
+            ("at", ">=", f.since.astimezone(UTC).isoformat() if f.since else None),
+            ("at", "<", f.until.astimezone(UTC).isoformat() if f.until else None),
         ):
             if value is not None:
                 where.append(f"{column} {op} ?")
                 params.append(value)
         sql = f"SELECT id, {', '.join(COLUMNS)} FROM {{0}} WHERE {' AND '.join(where)} ORDER BY id LIMIT ?"  # noqa: S608
         with self.recorder.datastore.transaction(commit=False) as c:
-            c.execute(self._sql(sql), [*params, limit])
+            c.execute(self._sql(sql), [*params, f.limit])
             rows = c.fetchall()
         if self.postgres:
             return [(int(r["id"]), _read([r[k] for k in COLUMNS])) for r in rows]
@@ -84,25 +75,16 @@ class MemoryAccessLog:
         with self._lock:
             self.rows.extend(reads)
 
-    def select(
-        self,
-        *,
-        actor_id: str | None,
-        case_id: str | None,
-        since: datetime | None,
-        until: datetime | None,
-        after: int,
-        limit: int,
-    ) -> list[tuple[int, PersonalDataRead]]:
+    def select(self, f: AccessFilter) -> list[tuple[int, PersonalDataRead]]:
         with self._lock:
             numbered = list(enumerate(self.rows, 1))
         found = [
             (n, r)
             for n, r in numbered
-            if n > after
-            and (actor_id is None or r.actor_id == actor_id)
-            and (case_id is None or r.case_id == case_id)
-            and (since is None or r.at >= since)
-            and (until is None or r.at < until)
+            if n > f.after
+            and (f.actor is None or r.actor_id == f.actor)
+            and (f.case_id is None or r.case_id == str(f.case_id))
+            and (f.since is None or r.at >= f.since)
+            and (f.until is None or r.at < f.until)
         ]
-        return found[:limit]
+        return found[: f.limit]
