@@ -7,11 +7,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from api.auth import CallerDep
 from api.deps import ReportsDep
 from api.report_answers import CSV, DEPARTMENTS, XLSX, Format, report_answer
+from api.schemas.common import examples
 from application.reports import COLUMNS, POLICY_VERSION, ReportService
 
 router = APIRouter(tags=["reports"])
@@ -63,10 +64,8 @@ class DepartmentReport(BaseModel):
     to: date
     policy_version: str
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [{"items": [EXAMPLE_ROW], "from": "2026-11-01", "to": "2026-11-30", "policy_version": "2026.2"}]
-        }
+    model_config = examples(
+        {"items": [EXAMPLE_ROW], "from": "2026-11-01", "to": "2026-11-30", "policy_version": "2026.2"}
     )
 
 

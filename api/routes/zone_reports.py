@@ -7,12 +7,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from api.auth import CallerDep
 from api.deps import ZoneReportsDep
 from api.report_answers import ZONES, report_answer
 from api.routes.reports import EXAMPLE_ROW, FormatQuery, csv_answer
+from api.schemas.common import examples
 from application.reports import POLICY_VERSION
 from application.zone_report import CASE_COLUMNS, LIST_COLUMNS, ZONE_COLUMNS, ZoneReportService
 
@@ -45,12 +46,8 @@ class ZoneReport(BaseModel):
     to: date
     policy_version: str
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {"items": [EXAMPLE_ZONE], "from": "2026-11-01", "to": "2026-11-30", "policy_version": "2026.2"}
-            ]
-        }
+    model_config = examples(
+        {"items": [EXAMPLE_ZONE], "from": "2026-11-01", "to": "2026-11-30", "policy_version": "2026.2"}
     )
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from api.schemas.common import ActorOut
+from api.schemas.common import ActorOut, examples
 
 
 class AuditEvent(BaseModel):
@@ -26,31 +26,27 @@ class AuditPage(BaseModel):
     items: list[AuditEvent]
     next_cursor: str | None = Field(description="the last position read; pass it as `after` for the next page")
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
+    model_config = examples(
+        {
+            "items": [
                 {
-                    "items": [
-                        {
-                            "position": 12,
-                            "stream": "5fdb44bc-62f0-489b-abb3-109bdcce9bbe",
-                            "version": 2,
-                            "type": "CaseDispatched",
-                            "at": "2026-11-26T06:27:01.601253+00:00",
-                            "actor": {
-                                "id": "83512789-0f3c-5b0e-9a55-2f1a0d7c1e11",
-                                "name": "王敏（服务中心）",
-                                "role": "coordinator",
-                                "department": "service-center",
-                            },
-                            "data": {"tier": "resolution", "lead_department": "econ-info"},
-                            "hash": "f669" + "0" * 60,
-                            "prev_hash": "9a1f" + "0" * 60,
-                        }
-                    ],
-                    "next_cursor": "12",
+                    "position": 12,
+                    "stream": "5fdb44bc-62f0-489b-abb3-109bdcce9bbe",
+                    "version": 2,
+                    "type": "CaseDispatched",
+                    "at": "2026-11-26T06:27:01.601253+00:00",
+                    "actor": {
+                        "id": "83512789-0f3c-5b0e-9a55-2f1a0d7c1e11",
+                        "name": "王敏（服务中心）",
+                        "role": "coordinator",
+                        "department": "service-center",
+                    },
+                    "data": {"tier": "resolution", "lead_department": "econ-info"},
+                    "hash": "f669" + "0" * 60,
+                    "prev_hash": "9a1f" + "0" * 60,
                 }
-            ]
+            ],
+            "next_cursor": "12",
         }
     )
 
@@ -70,25 +66,21 @@ class AccessPage(BaseModel):
     items: list[AccessEntry]
     next_cursor: str | None = Field(description="the last entry id read; pass it as `after` for the next page")
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
+    model_config = examples(
+        {
+            "items": [
                 {
-                    "items": [
-                        {
-                            "id": 41,
-                            "at": "2026-11-26T06:30:00.120334+00:00",
-                            "actor_id": "83512789-0f3c-5b0e-9a55-2f1a0d7c1e11",
-                            "role": "coordinator",
-                            "department": "service-center",
-                            "credit_code": None,
-                            "case_id": "5fdb44bc-62f0-489b-abb3-109bdcce9bbe",
-                            "via": "case",
-                        }
-                    ],
-                    "next_cursor": None,
+                    "id": 41,
+                    "at": "2026-11-26T06:30:00.120334+00:00",
+                    "actor_id": "83512789-0f3c-5b0e-9a55-2f1a0d7c1e11",
+                    "role": "coordinator",
+                    "department": "service-center",
+                    "credit_code": None,
+                    "case_id": "5fdb44bc-62f0-489b-abb3-109bdcce9bbe",
+                    "via": "case",
                 }
-            ]
+            ],
+            "next_cursor": None,
         }
     )
 
@@ -100,8 +92,4 @@ class Checkpoint(BaseModel):
     signature: str | None = None
     hashes: dict[str, list[str]] | None = None
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [{"position": 4211, "streams": 318, "root": "3f2a" + "0" * 60, "signature": "MEUCIQ…"}]
-        }
-    )
+    model_config = examples({"position": 4211, "streams": 318, "root": "3f2a" + "0" * 60, "signature": "MEUCIQ…"})

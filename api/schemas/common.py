@@ -65,6 +65,12 @@ Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0
 Code = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
 
 
+def examples(*shown: dict[str, Any]) -> ConfigDict:
+    """A model's examples for /docs and the OpenAPI document; a body keeps its base's `extra="forbid"` (pydantic
+    merges a subclass's settings into its base's)."""
+    return ConfigDict(json_schema_extra={"examples": list(shown)})
+
+
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -103,34 +109,30 @@ class HistoryOut(BaseModel):
     events: list[EventOut]
     next_cursor: str | None = Field(None, description="pass as `cursor` for the next page; null on the last")
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
+    model_config = examples(
+        {
+            "events": [
                 {
-                    "events": [
-                        {
-                            "version": 2,
-                            "type": "CaseDispatched",
-                            "at": "2026-11-26T06:27:01.601253+00:00",
-                            "actor": {
-                                "id": "83512789-0f3c-5b0e-9a55-2f1a0d7c1e11",
-                                "name": "王敏（服务中心）",
-                                "role": "coordinator",
-                                "department": "service-center",
-                            },
-                            "data": {
-                                "tier": "resolution",
-                                "lead_department": "econ-info",
-                                "co_departments": ["finance"],
-                                "due": {},
-                            },
-                            "prev_hash": "9a1f" + "0" * 60,
-                            "hash": "f669" + "0" * 60,
-                        }
-                    ],
-                    "next_cursor": None,
+                    "version": 2,
+                    "type": "CaseDispatched",
+                    "at": "2026-11-26T06:27:01.601253+00:00",
+                    "actor": {
+                        "id": "83512789-0f3c-5b0e-9a55-2f1a0d7c1e11",
+                        "name": "王敏（服务中心）",
+                        "role": "coordinator",
+                        "department": "service-center",
+                    },
+                    "data": {
+                        "tier": "resolution",
+                        "lead_department": "econ-info",
+                        "co_departments": ["finance"],
+                        "due": {},
+                    },
+                    "prev_hash": "9a1f" + "0" * 60,
+                    "hash": "f669" + "0" * 60,
                 }
-            ]
+            ],
+            "next_cursor": None,
         }
     )
 
@@ -154,18 +156,14 @@ class Problem(BaseModel):
     rule: Rule | None = Field(None, description="the rule that refused the request; see `/problems`")
     errors: list[FieldError] | None = Field(None, description="422 only: each invalid field")
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "type": "/problems/closure_requires_evaluation",
-                    "title": "Conflict",
-                    "status": 409,
-                    "detail": "closure is not allowed while the case is dispatched",
-                    "instance": "/v1/cases/5fdb44bc-62f0-489b-abb3-109bdcce9bbe/closure",
-                    "rule": "closure_requires_evaluation",
-                }
-            ]
+    model_config = examples(
+        {
+            "type": "/problems/closure_requires_evaluation",
+            "title": "Conflict",
+            "status": 409,
+            "detail": "closure is not allowed while the case is dispatched",
+            "instance": "/v1/cases/5fdb44bc-62f0-489b-abb3-109bdcce9bbe/closure",
+            "rule": "closure_requires_evaluation",
         }
     )
 
@@ -179,16 +177,12 @@ class VerificationOut(BaseModel):
     snapshots_checked: int = 0
     broken_snapshots: list[int] = Field(default_factory=list)
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "ok": False,
-                    "events_checked": 13,
-                    "first_broken_version": 4,
-                    "snapshots_checked": 0,
-                    "broken_snapshots": [],
-                }
-            ]
+    model_config = examples(
+        {
+            "ok": False,
+            "events_checked": 13,
+            "first_broken_version": 4,
+            "snapshots_checked": 0,
+            "broken_snapshots": [],
         }
     )

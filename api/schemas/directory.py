@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
+
+from api.schemas.common import examples
 
 
 class DepartmentOut(BaseModel):
@@ -14,11 +16,7 @@ class DepartmentOut(BaseModel):
 class DepartmentList(BaseModel):
     items: list[DepartmentOut]
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [{"items": [{"code": "hi-tech-zone", "name": "成都温江高新技术产业园区", "zone": "zone-1"}]}]
-        }
-    )
+    model_config = examples({"items": [{"code": "hi-tech-zone", "name": "成都温江高新技术产业园区", "zone": "zone-1"}]})
 
 
 class ZoneOut(BaseModel):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
-from api.schemas.common import EXAMPLE_CODE, Body, EnterpriseIn, SaneDate, Short, Text
+from api.schemas.common import EXAMPLE_CODE, Body, EnterpriseIn, SaneDate, Short, Text, examples
 from domain.project import Milestone
 
 ProjectCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")]
@@ -33,21 +33,16 @@ class RegisterProject(Body):
     planned: PlannedIn
     signed_on: SaneDate | None = Field(default=None, description="the signing day; default: today (Asia/Shanghai)")
 
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "name": "远大医药放射性药物研发及生产基地项目",
-                    "code": "WJ-2026-001",
-                    "owner": {"name": "远大医药（中国）有限公司", "credit_code": EXAMPLE_CODE},
-                    "zone": "zone-1",
-                    "planned_investment": 120000,
-                    "planned": {"start": "2026-12-15", "completion": "2028-06-30", "production": "2028-12-31"},
-                    "signed_on": "2026-03-18",
-                }
-            ]
-        },
+    model_config = examples(
+        {
+            "name": "远大医药放射性药物研发及生产基地项目",
+            "code": "WJ-2026-001",
+            "owner": {"name": "远大医药（中国）有限公司", "credit_code": EXAMPLE_CODE},
+            "zone": "zone-1",
+            "planned_investment": 120000,
+            "planned": {"start": "2026-12-15", "completion": "2028-06-30", "production": "2028-12-31"},
+            "signed_on": "2026-03-18",
+        }
     )
 
 
@@ -56,12 +51,7 @@ class MilestoneIn(Body):
     date: SaneDate
     evidence: Text | None = None
 
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [{"milestone": "started", "date": "2026-11-20", "evidence": "施工许可证 510115202611200101"}]
-        },
-    )
+    model_config = examples({"milestone": "started", "date": "2026-11-20", "evidence": "施工许可证 510115202611200101"})
 
 
 class ProgressIn(Body):
@@ -69,10 +59,7 @@ class ProgressIn(Body):
     investment_to_date: Amount
     note: Text | None = None
 
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={"examples": [{"percent_complete": 35, "investment_to_date": 42000, "note": "主体结构封顶"}]},
-    )
+    model_config = examples({"percent_complete": 35, "investment_to_date": 42000, "note": "主体结构封顶"})
 
 
 class StandingOut(BaseModel):
@@ -133,27 +120,23 @@ class ProjectOut(ProjectSummary):
     open_issues: int
     open_issue_ids: list[str]
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    **EXAMPLE_PROJECT,
-                    "milestones": {
-                        "started": {"date": "2025-12-20", "evidence": "施工许可证"},
-                        "in_statistics": {"date": "2026-01-10", "evidence": None},
-                        "completed": None,
-                        "in_production": None,
-                    },
-                    "progress": {
-                        "percent_complete": 35.0,
-                        "investment_to_date": 42000.0,
-                        "note": "主体结构封顶",
-                        "reported_on": "2026-11-20",
-                    },
-                    "open_issues": 1,
-                    "open_issue_ids": ["5fdb44bc-62f0-489b-abb3-109bdcce9bbe"],
-                }
-            ]
+    model_config = examples(
+        {
+            **EXAMPLE_PROJECT,
+            "milestones": {
+                "started": {"date": "2025-12-20", "evidence": "施工许可证"},
+                "in_statistics": {"date": "2026-01-10", "evidence": None},
+                "completed": None,
+                "in_production": None,
+            },
+            "progress": {
+                "percent_complete": 35.0,
+                "investment_to_date": 42000.0,
+                "note": "主体结构封顶",
+                "reported_on": "2026-11-20",
+            },
+            "open_issues": 1,
+            "open_issue_ids": ["5fdb44bc-62f0-489b-abb3-109bdcce9bbe"],
         }
     )
 
@@ -162,7 +145,7 @@ class ProjectPage(BaseModel):
     items: list[ProjectSummary]
     next_cursor: str | None
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"items": [EXAMPLE_PROJECT], "next_cursor": None}]})
+    model_config = examples({"items": [EXAMPLE_PROJECT], "next_cursor": None})
 
 
 class ListItem(ProjectSummary):
@@ -178,10 +161,6 @@ class ListPage(BaseModel):
     items: list[ListItem]
     next_cursor: str | None
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {"items": [{**EXAMPLE_PROJECT, "list": "construction", **EXAMPLE_STANDING}], "next_cursor": None}
-            ]
-        }
+    model_config = examples(
+        {"items": [{**EXAMPLE_PROJECT, "list": "construction", **EXAMPLE_STANDING}], "next_cursor": None}
     )

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from api.schemas.common import Body, Code, CreditCode, Short
+from api.schemas.common import Body, Code, CreditCode, Short, examples
 from domain.values import Role
 
 
@@ -14,10 +14,7 @@ class TokenIn(Body):
     department: Code | None = None
     credit_code: CreditCode | None = None
 
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={"examples": [{"name": "经信局-王敏", "role": "handler", "department": "econ-info"}]},
-    )
+    model_config = examples({"name": "经信局-王敏", "role": "handler", "department": "econ-info"})
 
 
 class TokenOut(BaseModel):

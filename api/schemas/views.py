@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from api.schemas.cases import DueOut
-from api.schemas.common import EXAMPLE_CODE
+from api.schemas.common import EXAMPLE_CODE, examples
 
 
 class CaseSummary(BaseModel):
@@ -41,41 +41,35 @@ class CaseSummaryPage(BaseModel):
     items: list[CaseSummary]
     next_cursor: str | None
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
+    model_config = examples(
+        {
+            "items": [
                 {
-                    "items": [
-                        {
-                            "id": "5fdb44bc-62f0-489b-abb3-109bdcce9bbe",
-                            "reference": "QY-2026-000001",
-                            "kind": "enterprise_problem",
-                            "title": "核药车间蒸汽管道无接入路径",
-                            "enterprise": {"name": "远大医药（中国）有限公司", "credit_code": EXAMPLE_CODE},
-                            "project_id": None,
-                            "category": "utilities",
-                            "status": "dispatched",
-                            "tier": "resolution",
-                            "lead_department": "econ-info",
-                            "co_departments": ["finance"],
-                            "round": 1,
-                            "escalation_level": None,
-                            "warning_level": None,
-                            "due": {
-                                "sign_for": {"due": "2026-11-27", "provisional": False, "policy_version": "2026.1"}
-                            },
-                            "main_due": "2026-12-17",
-                            "co_replies": [{"department": "finance", "status": "pending", "due": "2026-12-01"}],
-                            "extension": {"extended_working_days": 0, "pending": None},
-                            "registered_at": "2026-11-26T06:20:11+00:00",
-                            "updated_at": "2026-11-26T06:27:01+00:00",
-                            "version": 2,
-                            "position": 12,
-                        }
-                    ],
-                    "next_cursor": None,
+                    "id": "5fdb44bc-62f0-489b-abb3-109bdcce9bbe",
+                    "reference": "QY-2026-000001",
+                    "kind": "enterprise_problem",
+                    "title": "核药车间蒸汽管道无接入路径",
+                    "enterprise": {"name": "远大医药（中国）有限公司", "credit_code": EXAMPLE_CODE},
+                    "project_id": None,
+                    "category": "utilities",
+                    "status": "dispatched",
+                    "tier": "resolution",
+                    "lead_department": "econ-info",
+                    "co_departments": ["finance"],
+                    "round": 1,
+                    "escalation_level": None,
+                    "warning_level": None,
+                    "due": {"sign_for": {"due": "2026-11-27", "provisional": False, "policy_version": "2026.1"}},
+                    "main_due": "2026-12-17",
+                    "co_replies": [{"department": "finance", "status": "pending", "due": "2026-12-01"}],
+                    "extension": {"extended_working_days": 0, "pending": None},
+                    "registered_at": "2026-11-26T06:20:11+00:00",
+                    "updated_at": "2026-11-26T06:27:01+00:00",
+                    "version": 2,
+                    "position": 12,
                 }
-            ]
+            ],
+            "next_cursor": None,
         }
     )
 
@@ -95,24 +89,20 @@ class WarningPage(BaseModel):
     items: list[WarningItem]
     next_cursor: str | None
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
+    model_config = examples(
+        {
+            "items": [
                 {
-                    "items": [
-                        {
-                            "id": "5fdb44bc-62f0-489b-abb3-109bdcce9bbe",
-                            "key": "escalation",
-                            "level": "red",
-                            "kind": "escalation:supervise",
-                            "since": "2026-12-03T02:00:00+00:00",
-                            "department": "econ-info",
-                            "subject": "QY-2026-000001 核药车间蒸汽管道无接入路径",
-                            "reference": "QY-2026-000001",
-                        }
-                    ],
-                    "next_cursor": None,
+                    "id": "5fdb44bc-62f0-489b-abb3-109bdcce9bbe",
+                    "key": "escalation",
+                    "level": "red",
+                    "kind": "escalation:supervise",
+                    "since": "2026-12-03T02:00:00+00:00",
+                    "department": "econ-info",
+                    "subject": "QY-2026-000001 核药车间蒸汽管道无接入路径",
+                    "reference": "QY-2026-000001",
                 }
-            ]
+            ],
+            "next_cursor": None,
         }
     )
