@@ -115,29 +115,13 @@ class Settings(BaseSettings):
         """Where the integrity key lives: as configured, else beside a SQLite file, else (PostgreSQL) in the
         user's configuration directory, where every process of the service finds it whatever its working
         directory; None in memory, where a key is made for the process."""
-        if self.integrity_key_file is not None:
-            return self.integrity_key_file
-        url = urlparse(self.database_url)
-        if url.scheme == "sqlite":
-            return self.sqlite_path.with_name(self.sqlite_path.name + ".integrity-key")
-        if url.scheme in ("postgresql", "postgres"):
-            config = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
-            return config / "casetrail" / "integrity.key"
-        return None
+        return self.integrity_key_file or self._default_file(".integrity-key", "XDG_CONFIG_HOME", "integrity.key")
 
     @property
     def master_key_path(self) -> Path | None:
         """Where the master key (which wraps every case's data key) lives: as configured, else beside the
         integrity key; None in memory, where a key is made for the process."""
-        if self.master_key_file is not None:
-            return self.master_key_file
-        url = urlparse(self.database_url)
-        if url.scheme == "sqlite":
-            return self.sqlite_path.with_name(self.sqlite_path.name + ".master-key")
-        if url.scheme in ("postgresql", "postgres"):
-            config = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
-            return config / "casetrail" / "master.key"
-        return None
+        return self.master_key_file or self._default_file(".master-key", "XDG_CONFIG_HOME", "master.key")
 
     @property
     def signing_key_path(self) -> Path | None:
@@ -151,14 +135,17 @@ class Settings(BaseSettings):
     def checkpoint_log_path(self) -> Path | None:
         """Where automatic checkpoints are appended: as configured, else beside a SQLite file, else (PostgreSQL)
         in the user's data directory; None in memory."""
-        if self.checkpoint_log is not None:
-            return self.checkpoint_log
+        return self.checkpoint_log or self._default_file(".checkpoints.jsonl", "XDG_DATA_HOME", "checkpoints.jsonl")
+
+    def _default_file(self, sqlite_suffix: str, xdg: str, name: str) -> Path | None:
+        """A file of the service's own: beside a SQLite file; for PostgreSQL under the user's XDG directory
+        (configuration or data), where every process finds it whatever its working directory; None in memory."""
         url = urlparse(self.database_url)
         if url.scheme == "sqlite":
-            return self.sqlite_path.with_name(self.sqlite_path.name + ".checkpoints.jsonl")
+            return self.sqlite_path.with_name(self.sqlite_path.name + sqlite_suffix)
         if url.scheme in ("postgresql", "postgres"):
-            data = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-            return data / "casetrail" / "checkpoints.jsonl"
+            fallback = Path.home() / (".config" if xdg == "XDG_CONFIG_HOME" else ".local/share")
+            return Path(os.environ.get(xdg) or fallback) / "casetrail" / name
         return None
 
     def eventsourcing_env(self, *, create_table: bool = True) -> dict[str, str]:

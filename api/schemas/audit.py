@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from api.schemas.common import ActorOut, examples
+from api.schemas.common import EXAMPLE_ACTOR, ActorOut, examples
 
 
 class AuditEvent(BaseModel):
@@ -35,12 +35,7 @@ class AuditPage(BaseModel):
                     "version": 2,
                     "type": "CaseDispatched",
                     "at": "2026-11-26T06:27:01.601253+00:00",
-                    "actor": {
-                        "id": "83512789-0f3c-5b0e-9a55-2f1a0d7c1e11",
-                        "name": "王敏（服务中心）",
-                        "role": "coordinator",
-                        "department": "service-center",
-                    },
+                    "actor": EXAMPLE_ACTOR,
                     "data": {"tier": "resolution", "lead_department": "econ-info"},
                     "hash": "f669" + "0" * 60,
                     "prev_hash": "9a1f" + "0" * 60,

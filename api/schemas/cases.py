@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from api.schemas.common import (
+    EXAMPLE_CASE_CORE,
     EXAMPLE_CODE,
     Body,
     Code,
@@ -219,23 +220,11 @@ class CaseOut(BaseModel):
 
     model_config = examples(
         {
-            "id": "5fdb44bc-62f0-489b-abb3-109bdcce9bbe",
-            "reference": "QY-2026-000001",
-            "kind": "enterprise_problem",
-            "title": "核药车间蒸汽管道无接入路径",
+            **EXAMPLE_CASE_CORE,
             "description": "核药车间需要蒸汽保证洁净环境。",
-            "enterprise": {"name": "远大医药（中国）有限公司", "credit_code": EXAMPLE_CODE},
-            "category": "utilities",
             "channel": "visit",
             "urgency": "normal",
             "contact": {"name": "李锐", "phone": "13800000000"},
-            "project_id": None,
-            "status": "dispatched",
-            "tier": "resolution",
-            "lead_department": "econ-info",
-            "co_departments": ["finance"],
-            "round": 1,
-            "escalation_level": None,
             "warnings": [],
             "version": 2,
             "position": 12,

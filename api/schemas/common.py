@@ -65,6 +65,30 @@ Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0
 Code = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
 
 
+EXAMPLE_ACTOR = {
+    "id": "83512789-0f3c-5b0e-9a55-2f1a0d7c1e11",
+    "name": "王敏（服务中心）",
+    "role": "coordinator",
+    "department": "service-center",
+}
+# The fields a case's full answer and its list row share, as the examples show them.
+EXAMPLE_CASE_CORE = {
+    "id": "5fdb44bc-62f0-489b-abb3-109bdcce9bbe",
+    "reference": "QY-2026-000001",
+    "kind": "enterprise_problem",
+    "title": "核药车间蒸汽管道无接入路径",
+    "enterprise": {"name": "远大医药（中国）有限公司", "credit_code": EXAMPLE_CODE},
+    "project_id": None,
+    "category": "utilities",
+    "status": "dispatched",
+    "tier": "resolution",
+    "lead_department": "econ-info",
+    "co_departments": ["finance"],
+    "round": 1,
+    "escalation_level": None,
+}
+
+
 def examples(*shown: dict[str, Any]) -> ConfigDict:
     """A model's examples for /docs and the OpenAPI document; a body keeps its base's `extra="forbid"` (pydantic
     merges a subclass's settings into its base's)."""
@@ -116,12 +140,7 @@ class HistoryOut(BaseModel):
                     "version": 2,
                     "type": "CaseDispatched",
                     "at": "2026-11-26T06:27:01.601253+00:00",
-                    "actor": {
-                        "id": "83512789-0f3c-5b0e-9a55-2f1a0d7c1e11",
-                        "name": "王敏（服务中心）",
-                        "role": "coordinator",
-                        "department": "service-center",
-                    },
+                    "actor": EXAMPLE_ACTOR,
                     "data": {
                         "tier": "resolution",
                         "lead_department": "econ-info",

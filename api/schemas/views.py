@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from api.schemas.cases import DueOut
-from api.schemas.common import EXAMPLE_CODE, examples
+from api.schemas.common import EXAMPLE_CASE_CORE, examples
 
 
 class CaseSummary(BaseModel):
@@ -45,19 +45,7 @@ class CaseSummaryPage(BaseModel):
         {
             "items": [
                 {
-                    "id": "5fdb44bc-62f0-489b-abb3-109bdcce9bbe",
-                    "reference": "QY-2026-000001",
-                    "kind": "enterprise_problem",
-                    "title": "核药车间蒸汽管道无接入路径",
-                    "enterprise": {"name": "远大医药（中国）有限公司", "credit_code": EXAMPLE_CODE},
-                    "project_id": None,
-                    "category": "utilities",
-                    "status": "dispatched",
-                    "tier": "resolution",
-                    "lead_department": "econ-info",
-                    "co_departments": ["finance"],
-                    "round": 1,
-                    "escalation_level": None,
+                    **EXAMPLE_CASE_CORE,
                     "warning_level": None,
                     "due": {"sign_for": {"due": "2026-11-27", "provisional": False, "policy_version": "2026.1"}},
                     "main_due": "2026-12-17",
