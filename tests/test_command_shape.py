@@ -40,3 +40,17 @@ def test_command_shape_every_case_command_has_a_route_described_by_its_docstring
     described = {op.get("description") for path in document["paths"].values() for op in path.values()}
     missing = [name for name in case_commands() if (getattr(CaseService, name).__doc__ or "").strip() not in described]
     assert missing == []
+
+
+def test_command_shape_every_console_form_posts_its_body_fields_as_the_use_case_keywords() -> None:
+    """The case page calls the use case with the body's fields as keywords: they must be exactly its keywords."""
+    from api.console.actions import ACTS
+
+    for name, act in ACTS.items():
+        method = getattr(CaseService, act.method or name)
+        keywords = {
+            p.name for p in inspect.signature(method).parameters.values() if p.kind is inspect.Parameter.KEYWORD_ONLY
+        }
+        fields = set(act.schema.model_fields) if act.schema else set()
+        assert fields == keywords, name
+        assert case_commands()[act.method or name] == name  # the form's name is the use case's access name

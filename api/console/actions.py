@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -26,71 +25,46 @@ from api.schemas.cases import (
     Waiver,
 )
 from application.access import PERMITTED
-from application.case_execution import CaseResult
 from application.cases import CaseService
 from application.execution import CommandContext
 from domain.case import Case
 from domain.values import Actor, Role, Satisfaction, Status
 
-Run = Callable[[CaseService, UUID, CommandContext, Any], CaseResult]
 NOT_BODY = {"csrf", "version", "idempotency_key"}
 
 
 @dataclass(frozen=True)
 class Act:
-    use_case: str  # the access policy's name for it (application/access.py)
+    """A form of the case page. Its name (the key in ACTS) is the access policy's name for the use case
+    (application/access.py); the body's fields are the use case's keywords, as in the API's route."""
+
     schema: type[BaseModel] | None
-    run: Run
+    method: str | None = None  # the CaseService method, where it is not named as the use case
     lists: tuple[str, ...] = ()  # fields a form sends as several values (checkboxes)
+
+    def run(self, name: str, cases: CaseService, case_id: UUID, cmd: CommandContext, body: BaseModel | None) -> Any:
+        fields = {} if body is None else {field: getattr(body, field) for field in type(body).model_fields}
+        return getattr(cases, self.method or name)(case_id, cmd, **fields)
 
 
 ACTS: dict[str, Act] = {
-    "dispatch": Act(
-        "dispatch",
-        Dispatch,
-        lambda s, i, c, b: s.dispatch(
-            i, c, tier=b.tier, lead_department=b.lead_department, co_departments=b.co_departments
-        ),
-        lists=("co_departments",),
-    ),
-    "sign_for": Act("sign_for", None, lambda s, i, c, b: s.sign_for(i, c)),
-    "return": Act("return", Return, lambda s, i, c, b: s.return_case(i, c, reason=b.reason, basis=b.basis)),
-    "arbitrate": Act(
-        "arbitrate",
-        ArbitrationIn,
-        lambda s, i, c, b: s.arbitrate(i, c, decision=b.decision, department=b.department, note=b.note),
-    ),
-    "contact": Act("contact", Note, lambda s, i, c, b: s.contact(i, c, note=b.note)),
-    "progress": Act("progress", Note, lambda s, i, c, b: s.progress(i, c, note=b.note)),
-    "co_reply": Act("co_reply", Note, lambda s, i, c, b: s.co_reply(i, c, note=b.note)),
-    "waive_co_reply": Act(
-        "waive_co_reply", Waiver, lambda s, i, c, b: s.waive_co_reply(i, c, department=b.department, reason=b.reason)
-    ),
-    "request_extension": Act(
-        "request_extension",
-        ExtensionRequest,
-        lambda s, i, c, b: s.request_extension(i, c, extra_working_days=b.extra_working_days, reason=b.reason),
-    ),
-    "decide_extension": Act(
-        "decide_extension",
-        ExtensionDecision,
-        lambda s, i, c, b: s.decide_extension(i, c, approved=b.approved, note=b.note),
-    ),
-    "escalate": Act(
-        "escalate", EscalationIn, lambda s, i, c, b: s.escalate(i, c, level=b.level, reason=b.reason, due=b.due)
-    ),
-    "resolve": Act(
-        "resolve", Resolution, lambda s, i, c, b: s.resolve(i, c, reply=b.reply, outcome=b.outcome, reason=b.reason)
-    ),
-    "evaluate": Act(
-        "evaluate",
-        Evaluation,
-        lambda s, i, c, b: s.evaluate(i, c, satisfaction=b.satisfaction, solved=b.solved, comment=b.comment),
-    ),
-    "reopen": Act("reopen", Reason, lambda s, i, c, b: s.reopen(i, c, reason=b.reason)),
-    "close": Act("close", Closure, lambda s, i, c, b: s.close(i, c, note=b.note)),
-    "withdraw": Act("withdraw", Reason, lambda s, i, c, b: s.withdraw(i, c, reason=b.reason)),
-    "merge": Act("merge", Merge, lambda s, i, c, b: s.merge(i, c, into=b.into, note=b.note)),
+    "dispatch": Act(Dispatch, lists=("co_departments",)),
+    "sign_for": Act(None),
+    "return": Act(Return, method="return_case"),
+    "arbitrate": Act(ArbitrationIn),
+    "contact": Act(Note),
+    "progress": Act(Note),
+    "co_reply": Act(Note),
+    "waive_co_reply": Act(Waiver),
+    "request_extension": Act(ExtensionRequest),
+    "decide_extension": Act(ExtensionDecision),
+    "escalate": Act(EscalationIn),
+    "resolve": Act(Resolution),
+    "evaluate": Act(Evaluation),
+    "reopen": Act(Reason),
+    "close": Act(Closure),
+    "withdraw": Act(Reason),
+    "merge": Act(Merge),
 }
 
 
@@ -115,7 +89,7 @@ WORKING = (Status.DISPATCHED, Status.RETURNED, Status.IN_PROGRESS)
 def offered(case: Case, by: Actor) -> list[str]:
     """The forms worth showing this person now: their role may take the action (the access policy) and the case's
     state calls for it. The use case remains the judge: a form shown here can still be refused, with its rule."""
-    return [name for name, act in ACTS.items() if by.role in PERMITTED[act.use_case] and _fits(name, case, by)]
+    return [name for name in ACTS if by.role in PERMITTED[name] and _fits(name, case, by)]
 
 
 def _fits(name: str, case: Case, by: Actor) -> bool:  # noqa: PLR0912 - one line per action reads best

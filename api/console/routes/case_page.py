@@ -116,7 +116,7 @@ async def act(
         cmd = CommandHeaders("POST", request.url.path, f'"{version}"' if version else None, key).command(
             viewer.actor, body
         )
-        await run_in_threadpool(spec.run, cases, subject, cmd, body)
+        await run_in_threadpool(spec.run, action, cases, subject, cmd, body)
     except ValidationError as e:
         errors = {action: labels.field_errors(e.errors())}
         return await run_in_threadpool(_render, render, stories, viewer, subject, 422, errors=errors, failed=action)
