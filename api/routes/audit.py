@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query
@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from api.auth import CallerDep
 from api.deps import AccessLogDep, AuditDep
 from api.presenters import verification_body
+from api.routes.params import doc
 from api.schemas.audit import AccessPage, AuditPage, Checkpoint
 from api.schemas.common import VerificationOut
 from application.audit import AuditService, FeedFilter
@@ -21,10 +22,6 @@ from domain.schedule import as_local
 router = APIRouter(tags=["audit"])
 
 
-def _doc(method: Any) -> str:
-    return (method.__doc__ or "").strip()
-
-
 def _aware(moment: datetime | None) -> datetime | None:
     return as_local(moment) if moment is not None else None
 
@@ -32,14 +29,14 @@ def _aware(moment: datetime | None) -> datetime | None:
 @router.get(
     "/v1/cases/{case_id}/verification",
     response_model=VerificationOut,
-    description=_doc(AuditService.verify_stream),
+    description=doc(AuditService.verify_stream),
 )
 def verify_case(case_id: UUID, caller: CallerDep, audit: AuditDep) -> JSONResponse:
     result = audit.verify_stream(caller, case_id, "casetrail:CaseRegistered")
     return JSONResponse(verification_body(result))
 
 
-@router.get("/v1/audit/events", response_model=AuditPage, description=_doc(AuditService.feed))
+@router.get("/v1/audit/events", response_model=AuditPage, description=doc(AuditService.feed))
 def feed(
     caller: CallerDep,
     audit: AuditDep,
@@ -56,7 +53,7 @@ def feed(
     return JSONResponse({"items": body, "next_cursor": str(next_after) if next_after is not None else None})
 
 
-@router.get("/v1/audit/personal-data-access", response_model=AccessPage, description=_doc(AccessLogQueries.reads))
+@router.get("/v1/audit/personal-data-access", response_model=AccessPage, description=doc(AccessLogQueries.reads))
 def personal_data_access(
     caller: CallerDep,
     log: AccessLogDep,
@@ -72,7 +69,7 @@ def personal_data_access(
     return JSONResponse({"items": items, "next_cursor": str(next_after) if next_after is not None else None})
 
 
-@router.get("/v1/audit/checkpoint", response_model=Checkpoint, description=_doc(AuditService.checkpoint))
+@router.get("/v1/audit/checkpoint", response_model=Checkpoint, description=doc(AuditService.checkpoint))
 def checkpoint(
     caller: CallerDep,
     audit: AuditDep,

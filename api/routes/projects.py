@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query
@@ -13,6 +13,7 @@ from api.commands import HeadersDep
 from api.deps import AuditDep, ProjectsDep, ProjectViewsDep
 from api.presenters import verification_body
 from api.project_presenters import project_response
+from api.routes.params import Cursor, Limit, MinPosition, doc, page_answer
 from api.schemas.common import HistoryOut, SearchText, VerificationOut
 from api.schemas.projects import (
     Colour,
@@ -31,20 +32,13 @@ from application.projects import NewProject, ProjectService
 from application.views import PageRequest
 
 router = APIRouter(tags=["projects"])
-Limit = Annotated[int, Query(ge=1, le=500, description="page size (default 50, at most 500)")]
-Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
-MinPosition = Annotated[int | None, Query(ge=0, description="wait (up to 5 s) until the views have processed this")]
-
-
-def _doc(method: Any) -> str:
-    return (method.__doc__ or "").strip()
 
 
 @router.post(
     "/v1/projects",
     status_code=201,
     response_model=ProjectOut,
-    description=_doc(ProjectService.register),
+    description=doc(ProjectService.register),
 )
 def register(body: RegisterProject, caller: CallerDep, projects: ProjectsDep, h: HeadersDep) -> JSONResponse:
     new = NewProject(
@@ -60,7 +54,7 @@ def register(body: RegisterProject, caller: CallerDep, projects: ProjectsDep, h:
     return project_response(answer, 201, {"Location": f"/v1/projects/{answer.project.id}"})
 
 
-@router.get("/v1/projects", response_model=ProjectPage, description=_doc(ProjectViews.list_projects))
+@router.get("/v1/projects", response_model=ProjectPage, description=doc(ProjectViews.list_projects))
 def list_projects(
     caller: CallerDep,
     project_views: ProjectViewsDep,
@@ -74,10 +68,10 @@ def list_projects(
 ) -> JSONResponse:
     f = ProjectFilter(zone=zone, list=list, colour=colour, q=q or None)
     page = project_views.list_projects(caller, f, PageRequest(limit, cursor), min_position)
-    return JSONResponse({"items": page.items, "next_cursor": page.next_cursor})
+    return page_answer(page)
 
 
-@router.get("/v1/views/projects", response_model=ListPage, description=_doc(ProjectViews.on_list))
+@router.get("/v1/views/projects", response_model=ListPage, description=doc(ProjectViews.on_list))
 def on_list(
     caller: CallerDep,
     project_views: ProjectViewsDep,
@@ -87,10 +81,10 @@ def on_list(
     min_position: MinPosition = None,
 ) -> JSONResponse:
     page = project_views.on_list(caller, list, PageRequest(limit, cursor), min_position)
-    return JSONResponse({"items": page.items, "next_cursor": page.next_cursor})
+    return page_answer(page)
 
 
-@router.get("/v1/projects/{project_id}", response_model=ProjectOut, description=_doc(ProjectService.get))
+@router.get("/v1/projects/{project_id}", response_model=ProjectOut, description=doc(ProjectService.get))
 def get_project(
     project_id: UUID, caller: CallerDep, projects: ProjectsDep, min_position: MinPosition = None
 ) -> JSONResponse:
@@ -100,7 +94,7 @@ def get_project(
 @router.get(
     "/v1/projects/{project_id}/history",
     response_model=HistoryOut,
-    description=_doc(ProjectService.history),
+    description=doc(ProjectService.history),
 )
 def history(project_id: UUID, caller: CallerDep, projects: ProjectsDep) -> JSONResponse:
     events = projects.history(project_id, caller)
@@ -110,7 +104,7 @@ def history(project_id: UUID, caller: CallerDep, projects: ProjectsDep) -> JSONR
 @router.get(
     "/v1/projects/{project_id}/verification",
     response_model=VerificationOut,
-    description=_doc(AuditService.verify_stream),
+    description=doc(AuditService.verify_stream),
 )
 def verify(project_id: UUID, caller: CallerDep, audit: AuditDep) -> JSONResponse:
     result = audit.verify_stream(caller, project_id, "casetrail:ProjectRegistered")
@@ -120,7 +114,7 @@ def verify(project_id: UUID, caller: CallerDep, audit: AuditDep) -> JSONResponse
 @router.post(
     "/v1/projects/{project_id}/milestones",
     response_model=ProjectOut,
-    description=_doc(ProjectService.record_milestone),
+    description=doc(ProjectService.record_milestone),
 )
 def record_milestone(
     project_id: UUID, body: MilestoneIn, caller: CallerDep, projects: ProjectsDep, h: HeadersDep
@@ -133,7 +127,7 @@ def record_milestone(
 @router.post(
     "/v1/projects/{project_id}/progress",
     response_model=ProjectOut,
-    description=_doc(ProjectService.report_progress),
+    description=doc(ProjectService.report_progress),
 )
 def report_progress(
     project_id: UUID, body: ProgressIn, caller: CallerDep, projects: ProjectsDep, h: HeadersDep

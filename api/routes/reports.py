@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from api.auth import CallerDep
 from api.deps import ReportsDep
 from api.report_answers import CSV, DEPARTMENTS, XLSX, Format, report_answer
+from api.routes.params import DateFrom, DateTo, MinPosition, doc
 from api.schemas.common import examples
 from application.reports import COLUMNS, POLICY_VERSION, ReportService
 
@@ -98,15 +99,15 @@ FormatQuery = Annotated[
     "/v1/reports/departments",
     response_model=DepartmentReport,
     responses=csv_answer(EXAMPLE_CSV),
-    description=(ReportService.department_report.__doc__ or "").strip(),
+    description=doc(ReportService.department_report),
 )
 def department_report(
     caller: CallerDep,
     service: ReportsDep,
-    date_from: Annotated[date | None, Query(alias="from", description="first day, inclusive (YYYY-MM-DD)")] = None,
-    date_to: Annotated[date | None, Query(alias="to", description="last day, inclusive (default: today)")] = None,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
     zone: Annotated[str | None, Query(description="only the departments of this zone (zone-1 … zone-4)")] = None,
-    min_position: Annotated[int | None, Query(ge=0, description="wait (up to 5 s) until processed")] = None,
+    min_position: MinPosition = None,
     fmt: FormatQuery = None,
     accept: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:

@@ -2,35 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from api.auth import CallerDep
 from api.deps import ViewsDep
+from api.routes.params import Cursor, Limit, MinPosition, doc, page_answer
 from api.schemas.common import SearchText
 from api.schemas.views import CaseSummaryPage, WarningPage
-from application.views import CaseFilter, Page, PageRequest, ViewService, WarningFilter
+from application.views import CaseFilter, PageRequest, ViewService, WarningFilter
 from domain.values import Status, Tier
 
 router = APIRouter(tags=["views"])
-Limit = Annotated[int, Query(ge=1, le=500, description="page size (default 50, at most 500)")]
-Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
-MinPosition = Annotated[
-    int | None, Query(ge=0, description="wait (up to 5 s) until the view has processed this global position")
-]
 
 
-def _doc(method: Any) -> str:
-    return (method.__doc__ or "").strip()
-
-
-def _page(page: Page) -> JSONResponse:
-    return JSONResponse({"items": page.items, "next_cursor": page.next_cursor})
-
-
-@router.get("/v1/cases", response_model=CaseSummaryPage, description=_doc(ViewService.list_cases))
+@router.get("/v1/cases", response_model=CaseSummaryPage, description=doc(ViewService.list_cases))
 def list_cases(
     caller: CallerDep,
     views: ViewsDep,
@@ -54,24 +42,24 @@ def list_cases(
         reference=reference,
         q=q or None,
     )
-    return _page(views.list_cases(caller, filters, PageRequest(limit, cursor), min_position))
+    return page_answer(views.list_cases(caller, filters, PageRequest(limit, cursor), min_position))
 
 
-@router.get("/v1/views/handling", response_model=CaseSummaryPage, description=_doc(ViewService.handling))
+@router.get("/v1/views/handling", response_model=CaseSummaryPage, description=doc(ViewService.handling))
 def handling(
     caller: CallerDep, views: ViewsDep, limit: Limit = 50, cursor: Cursor = None, min_position: MinPosition = None
 ) -> JSONResponse:
-    return _page(views.handling(caller, PageRequest(limit, cursor), min_position))
+    return page_answer(views.handling(caller, PageRequest(limit, cursor), min_position))
 
 
-@router.get("/v1/views/resolution", response_model=CaseSummaryPage, description=_doc(ViewService.resolution))
+@router.get("/v1/views/resolution", response_model=CaseSummaryPage, description=doc(ViewService.resolution))
 def resolution(
     caller: CallerDep, views: ViewsDep, limit: Limit = 50, cursor: Cursor = None, min_position: MinPosition = None
 ) -> JSONResponse:
-    return _page(views.resolution(caller, PageRequest(limit, cursor), min_position))
+    return page_answer(views.resolution(caller, PageRequest(limit, cursor), min_position))
 
 
-@router.get("/v1/views/warnings", response_model=WarningPage, description=_doc(ViewService.warnings))
+@router.get("/v1/views/warnings", response_model=WarningPage, description=doc(ViewService.warnings))
 def warnings(
     caller: CallerDep,
     views: ViewsDep,
@@ -84,4 +72,4 @@ def warnings(
     zone: Annotated[SearchText | None, Query(description="warnings of the departments of this zone")] = None,
 ) -> JSONResponse:
     f = WarningFilter(level=level, kind=kind or None, department=department or None, zone=zone or None)
-    return _page(views.warnings(caller, PageRequest(limit, cursor), min_position, f))
+    return page_answer(views.warnings(caller, PageRequest(limit, cursor), min_position, f))

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from api.auth import CallerDep
 from api.deps import ZoneReportsDep
 from api.report_answers import ZONES, report_answer
+from api.routes.params import DateFrom, DateTo, MinPosition, doc
 from api.routes.reports import EXAMPLE_ROW, FormatQuery, csv_answer
 from api.schemas.common import examples
 from application.reports import POLICY_VERSION
@@ -55,14 +56,14 @@ class ZoneReport(BaseModel):
     "/v1/reports/zones",
     response_model=ZoneReport,
     responses=csv_answer(EXAMPLE_CSV),
-    description=(ZoneReportService.zone_report.__doc__ or "").strip(),
+    description=doc(ZoneReportService.zone_report),
 )
 def zone_report(
     caller: CallerDep,
     zone_reports: ZoneReportsDep,
-    date_from: Annotated[date | None, Query(alias="from", description="first day, inclusive (YYYY-MM-DD)")] = None,
-    date_to: Annotated[date | None, Query(alias="to", description="last day, inclusive (default: today)")] = None,
-    min_position: Annotated[int | None, Query(ge=0, description="wait (up to 5 s) until processed")] = None,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
+    min_position: MinPosition = None,
     fmt: FormatQuery = None,
     accept: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
