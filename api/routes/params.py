@@ -3,13 +3,14 @@ history is answered."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import Query
+from fastapi import Depends, Query
 from fastapi.responses import JSONResponse
 
-from application.views import Page
+from application.views import Page, PageRequest
 
 Limit = Annotated[int, Query(ge=1, le=500, description="page size (default 50, at most 500)")]
 Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
@@ -27,3 +28,18 @@ def doc(method: Any) -> str:
 
 def page_answer(page: Page) -> JSONResponse:
     return JSONResponse({"items": page.items, "next_cursor": page.next_cursor})
+
+
+@dataclass(frozen=True)
+class Paging:
+    """A list route's page and how fresh the view must be."""
+
+    page: PageRequest
+    min_position: int | None
+
+
+async def _paging(limit: Limit = 50, cursor: Cursor = None, min_position: MinPosition = None) -> Paging:
+    return Paging(PageRequest(limit, cursor), min_position)
+
+
+PagingDep = Annotated[Paging, Depends(_paging)]

@@ -13,7 +13,7 @@ from api.commands import HeadersDep
 from api.deps import AuditDep, ProjectsDep, ProjectViewsDep
 from api.presenters import verification_body
 from api.project_presenters import project_response
-from api.routes.params import Cursor, Limit, MinPosition, doc, page_answer
+from api.routes.params import MinPosition, PagingDep, doc, page_answer
 from api.schemas.common import HistoryOut, SearchText, VerificationOut
 from api.schemas.projects import (
     Colour,
@@ -29,7 +29,6 @@ from api.schemas.projects import (
 from application.audit import AuditService
 from application.project_views import ProjectFilter, ProjectViews
 from application.projects import NewProject, ProjectService
-from application.views import PageRequest
 
 router = APIRouter(tags=["projects"])
 
@@ -58,16 +57,14 @@ def register(body: RegisterProject, caller: CallerDep, projects: ProjectsDep, h:
 def list_projects(
     caller: CallerDep,
     project_views: ProjectViewsDep,
-    limit: Limit = 50,
-    cursor: Cursor = None,
-    min_position: MinPosition = None,
+    paging: PagingDep,
     zone: Zone | None = None,
     list: ListName | None = None,  # noqa: A002 - the contract's parameter name
     colour: Colour | None = None,
     q: Annotated[SearchText | None, Query(description="text searched in name and code")] = None,
 ) -> JSONResponse:
     f = ProjectFilter(zone=zone, list=list, colour=colour, q=q or None)
-    page = project_views.list_projects(caller, f, PageRequest(limit, cursor), min_position)
+    page = project_views.list_projects(caller, f, paging.page, paging.min_position)
     return page_answer(page)
 
 
@@ -76,11 +73,9 @@ def on_list(
     caller: CallerDep,
     project_views: ProjectViewsDep,
     list: Annotated[ListName, Query(description="which of the four lists")],  # noqa: A002 - the contract's name
-    limit: Limit = 50,
-    cursor: Cursor = None,
-    min_position: MinPosition = None,
+    paging: PagingDep,
 ) -> JSONResponse:
-    page = project_views.on_list(caller, list, PageRequest(limit, cursor), min_position)
+    page = project_views.on_list(caller, list, paging.page, paging.min_position)
     return page_answer(page)
 
 

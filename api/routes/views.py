@@ -9,10 +9,10 @@ from fastapi.responses import JSONResponse
 
 from api.auth import CallerDep
 from api.deps import ViewsDep
-from api.routes.params import Cursor, Limit, MinPosition, doc, page_answer
+from api.routes.params import PagingDep, doc, page_answer
 from api.schemas.common import SearchText
 from api.schemas.views import CaseSummaryPage, WarningPage
-from application.views import CaseFilter, PageRequest, ViewService, WarningFilter
+from application.views import CaseFilter, ViewService, WarningFilter
 from domain.values import Status, Tier
 
 router = APIRouter(tags=["views"])
@@ -22,9 +22,7 @@ router = APIRouter(tags=["views"])
 def list_cases(
     caller: CallerDep,
     views: ViewsDep,
-    limit: Limit = 50,
-    cursor: Cursor = None,
-    min_position: MinPosition = None,
+    paging: PagingDep,
     status: Status | None = None,
     tier: Tier | None = None,
     department: Annotated[SearchText | None, Query()] = None,
@@ -42,34 +40,28 @@ def list_cases(
         reference=reference,
         q=q or None,
     )
-    return page_answer(views.list_cases(caller, filters, PageRequest(limit, cursor), min_position))
+    return page_answer(views.list_cases(caller, filters, paging.page, paging.min_position))
 
 
 @router.get("/v1/views/handling", response_model=CaseSummaryPage, description=doc(ViewService.handling))
-def handling(
-    caller: CallerDep, views: ViewsDep, limit: Limit = 50, cursor: Cursor = None, min_position: MinPosition = None
-) -> JSONResponse:
-    return page_answer(views.handling(caller, PageRequest(limit, cursor), min_position))
+def handling(caller: CallerDep, views: ViewsDep, paging: PagingDep) -> JSONResponse:
+    return page_answer(views.handling(caller, paging.page, paging.min_position))
 
 
 @router.get("/v1/views/resolution", response_model=CaseSummaryPage, description=doc(ViewService.resolution))
-def resolution(
-    caller: CallerDep, views: ViewsDep, limit: Limit = 50, cursor: Cursor = None, min_position: MinPosition = None
-) -> JSONResponse:
-    return page_answer(views.resolution(caller, PageRequest(limit, cursor), min_position))
+def resolution(caller: CallerDep, views: ViewsDep, paging: PagingDep) -> JSONResponse:
+    return page_answer(views.resolution(caller, paging.page, paging.min_position))
 
 
 @router.get("/v1/views/warnings", response_model=WarningPage, description=doc(ViewService.warnings))
 def warnings(
     caller: CallerDep,
     views: ViewsDep,
-    limit: Limit = 50,
-    cursor: Cursor = None,
-    min_position: MinPosition = None,
+    paging: PagingDep,
     level: Annotated[Literal["yellow", "red"] | None, Query(description="yellow or red")] = None,
     kind: Annotated[SearchText | None, Query(description="a kind (`sign_for`) or a family (`co_reply`)")] = None,
     department: Annotated[SearchText | None, Query(description="whose warning it is (department code)")] = None,
     zone: Annotated[SearchText | None, Query(description="warnings of the departments of this zone")] = None,
 ) -> JSONResponse:
     f = WarningFilter(level=level, kind=kind or None, department=department or None, zone=zone or None)
-    return page_answer(views.warnings(caller, PageRequest(limit, cursor), min_position, f))
+    return page_answer(views.warnings(caller, paging.page, paging.min_position, f))
