@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -18,10 +20,9 @@ class Ed25519Verifier:
 
     @classmethod
     def from_file(cls, path: Path) -> Ed25519Verifier:
-        try:
-            key = serialization.load_pem_public_key(path.read_bytes())
-        except (OSError, ValueError) as e:
-            raise ValueError(f"public key {path}: {e}. `casetrail audit keygen` writes it beside the key") from e
+        key = _read_pem(
+            path, serialization.load_pem_public_key, "public key", "`casetrail audit keygen` writes it beside the key"
+        )
         if not isinstance(key, Ed25519PublicKey):
             raise ValueError(f"public key {path} is not an Ed25519 public key")
         return cls(key)
@@ -40,10 +41,12 @@ class Ed25519Signer:
 
     @classmethod
     def from_file(cls, path: Path) -> Ed25519Signer:
-        try:
-            key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-        except (OSError, ValueError) as e:
-            raise ValueError(f"signing key {path}: {e}. Create one with `casetrail audit keygen --out {path}`") from e
+        key = _read_pem(
+            path,
+            lambda data: serialization.load_pem_private_key(data, password=None),
+            "signing key",
+            f"Create one with `casetrail audit keygen --out {path}`",
+        )
         if not isinstance(key, Ed25519PrivateKey):
             raise ValueError(f"signing key {path} is not an Ed25519 key; create one with `casetrail audit keygen`")
         return cls(key)
@@ -63,11 +66,7 @@ class Ed25519Signer:
         return base64.b64encode(self.key.sign(message)).decode()
 
     def verify(self, message: bytes, signature: str) -> bool:
-        try:
-            self.key.public_key().verify(base64.b64decode(signature), message)
-        except (InvalidSignature, ValueError):
-            return False
-        return True
+        return Ed25519Verifier(self.key.public_key()).verify(message, signature)
 
     def public_key_pem(self) -> str:
         return (
@@ -75,3 +74,11 @@ class Ed25519Signer:
             .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
             .decode()
         )
+
+
+def _read_pem(path: Path, load: Callable[[bytes], Any], what: str, hint: str) -> Any:
+    """A key from a PEM file; an unreadable or malformed file is a ValueError naming the file and what to do."""
+    try:
+        return load(path.read_bytes())
+    except (OSError, ValueError) as e:
+        raise ValueError(f"{what} {path}: {e}. {hint}") from e
