@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -33,20 +34,26 @@ def reports_page(viewer: ViewerDep, render: RenderDep, board: BoardDep, month: M
     return render("reports.html", viewer=viewer, report=report, charts=charts(report, render.directory))
 
 
-@router.get("/console/reports/departments.{fmt}")
-def department_file(
-    viewer: ViewerDep, reports: ReportsDep, board: BoardDep, fmt: Literal["csv", "xlsx"], month: Month = None
+@router.get("/console/reports/{which}.{fmt}")
+def report_file(
+    viewer: ViewerDep,
+    reports: ReportsDep,
+    zones: ZoneReportsDep,
+    board: BoardDep,
+    which: Literal["departments", "zones"],
+    fmt: Literal["csv", "xlsx"],
+    month: Month = None,
 ) -> Response:
-    """The same answer as `GET /v1/reports/departments?format=…` for the month."""
-    first = parse_month(month) if month else board.last_full_month()
-    items = reports.department_report(viewer.actor, first, month_end(first))
-    return report_answer(items, (first, month_end(first)), COLUMNS, None, POLICY_VERSION, DEPARTMENTS, fmt)
+    """The same answer as `GET /v1/reports/departments` (or `/zones`) `?format=…` for the month."""
+    period = _period(board, month)
+    if which == "zones":
+        items, columns, labels = zones.zone_report(viewer.actor, *period), ZONE_COLUMNS, ZONES
+    else:
+        items, columns, labels = reports.department_report(viewer.actor, *period), COLUMNS, DEPARTMENTS
+    return report_answer(items, period, columns, None, POLICY_VERSION, labels, fmt)
 
 
-@router.get("/console/reports/zones.{fmt}")
-def zone_file(
-    viewer: ViewerDep, zones: ZoneReportsDep, board: BoardDep, fmt: Literal["csv", "xlsx"], month: Month = None
-) -> Response:
+def _period(board: ReportBoard, month: str | None) -> tuple[date, date]:
+    """The month asked for, else the last full month: its first and last day."""
     first = parse_month(month) if month else board.last_full_month()
-    items = zones.zone_report(viewer.actor, first, month_end(first))
-    return report_answer(items, (first, month_end(first)), ZONE_COLUMNS, None, POLICY_VERSION, ZONES, fmt)
+    return first, month_end(first)
