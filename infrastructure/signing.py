@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +21,8 @@ class Ed25519Verifier:
 
     @classmethod
     def from_file(cls, path: Path) -> Ed25519Verifier:
-        key = _read_pem(
-            path, serialization.load_pem_public_key, "public key", "`casetrail audit keygen` writes it beside the key"
-        )
-        if not isinstance(key, Ed25519PublicKey):
-            raise ValueError(f"public key {path} is not an Ed25519 public key")
-        return cls(key)
+        hint = "`casetrail audit keygen` writes it beside the key"
+        return cls(_read_pem(path, serialization.load_pem_public_key, Ed25519PublicKey, "public key", hint))
 
     def verify(self, message: bytes, signature: str) -> bool:
         try:
@@ -41,15 +38,9 @@ class Ed25519Signer:
 
     @classmethod
     def from_file(cls, path: Path) -> Ed25519Signer:
-        key = _read_pem(
-            path,
-            lambda data: serialization.load_pem_private_key(data, password=None),
-            "signing key",
-            f"Create one with `casetrail audit keygen --out {path}`",
-        )
-        if not isinstance(key, Ed25519PrivateKey):
-            raise ValueError(f"signing key {path} is not an Ed25519 key; create one with `casetrail audit keygen`")
-        return cls(key)
+        hint = f"Create one with `casetrail audit keygen --out {path}`"
+        load = partial(serialization.load_pem_private_key, password=None)
+        return cls(_read_pem(path, load, Ed25519PrivateKey, "signing key", hint))
 
     @staticmethod
     def generate(path: Path, public_path: Path) -> None:
@@ -76,9 +67,13 @@ class Ed25519Signer:
         )
 
 
-def _read_pem(path: Path, load: Callable[[bytes], Any], what: str, hint: str) -> Any:
-    """A key from a PEM file; an unreadable or malformed file is a ValueError naming the file and what to do."""
+def _read_pem(path: Path, load: Callable[[bytes], Any], kind: type[Any], what: str, hint: str) -> Any:
+    """An Ed25519 key from a PEM file; an unreadable, malformed or other kind of key is a ValueError naming the file
+    and what to do."""
     try:
-        return load(path.read_bytes())
+        key = load(path.read_bytes())
     except (OSError, ValueError) as e:
         raise ValueError(f"{what} {path}: {e}. {hint}") from e
+    if not isinstance(key, kind):
+        raise ValueError(f"{what} {path} is not an Ed25519 key. {hint}")
+    return key

@@ -9,21 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel
 from starlette.datastructures import FormData
 
-from api.schemas.cases import (
-    ArbitrationIn,
-    Closure,
-    Dispatch,
-    EscalationIn,
-    Evaluation,
-    ExtensionDecision,
-    ExtensionRequest,
-    Merge,
-    Note,
-    Reason,
-    Resolution,
-    Return,
-    Waiver,
-)
+from api.schemas import cases as bodies
 from application.access import PERMITTED
 from application.cases import CaseService
 from application.execution import CommandContext
@@ -48,23 +34,23 @@ class Act:
 
 
 ACTS: dict[str, Act] = {
-    "dispatch": Act(Dispatch, lists=("co_departments",)),
+    "dispatch": Act(bodies.Dispatch, lists=("co_departments",)),
     "sign_for": Act(None),
-    "return": Act(Return, method="return_case"),
-    "arbitrate": Act(ArbitrationIn),
-    "contact": Act(Note),
-    "progress": Act(Note),
-    "co_reply": Act(Note),
-    "waive_co_reply": Act(Waiver),
-    "request_extension": Act(ExtensionRequest),
-    "decide_extension": Act(ExtensionDecision),
-    "escalate": Act(EscalationIn),
-    "resolve": Act(Resolution),
-    "evaluate": Act(Evaluation),
-    "reopen": Act(Reason),
-    "close": Act(Closure),
-    "withdraw": Act(Reason),
-    "merge": Act(Merge),
+    "return": Act(bodies.Return, method="return_case"),
+    "arbitrate": Act(bodies.ArbitrationIn),
+    "contact": Act(bodies.Note),
+    "progress": Act(bodies.Note),
+    "co_reply": Act(bodies.Note),
+    "waive_co_reply": Act(bodies.Waiver),
+    "request_extension": Act(bodies.ExtensionRequest),
+    "decide_extension": Act(bodies.ExtensionDecision),
+    "escalate": Act(bodies.EscalationIn),
+    "resolve": Act(bodies.Resolution),
+    "evaluate": Act(bodies.Evaluation),
+    "reopen": Act(bodies.Reason),
+    "close": Act(bodies.Closure),
+    "withdraw": Act(bodies.Reason),
+    "merge": Act(bodies.Merge),
 }
 
 
