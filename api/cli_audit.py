@@ -98,27 +98,29 @@ def audit_verify(
         with Progress(console=out, transient=True) as bar:
             if saved is not None:
                 report = container.audit.verify_against(saved, _bar(bar, "comparing with the checkpoint"), verifier_key)
-            verifier, head = container.audit.scan(progress=_bar(bar, "verifying every chain"))
-            snapshots, forged = container.audit.verify_snapshots(_bar(bar, "checking snapshots against events"))
+            check = container.audit.verify_store(
+                AUDIT_CLI,
+                _bar(bar, "verifying every chain"),
+                _bar(bar, "checking snapshots against events"),
+            )
     finally:
         container.close()
-    broken = {str(i): c.first_broken_version for i, c in verifier.streams.items() if not c.ok}
     out.print(
-        f"checked {len(verifier.streams)} streams, {sum(c.events for c in verifier.streams.values())} events "
-        f"up to position {head}: {len(broken)} broken"
+        f"checked {check.streams} streams, {check.events} events up to position {check.position}: "
+        f"{len(check.broken)} broken"
     )
-    for topic, streams in sorted(verifier.unchained.items()):
+    for topic, count in check.unchained.items():
         why = WHY_UNCHAINED.get(topic, "not an aggregate's stream")
-        out.print(f"  {len(streams)} streams carry no chain ({topic}): {why}")
-    for stream, version in sorted(broken.items()):
+        out.print(f"  {count} streams carry no chain ({topic}): {why}")
+    for stream, version in sorted(check.broken.items()):
         out.print(f"  stream {stream}: first broken version {version}")
-    out.print(f"{snapshots} snapshots checked against their events: {len(forged)} differ")
-    for stream_id, version in forged:
+    out.print(f"{check.snapshots} snapshots checked against their events: {len(check.differing_snapshots)} differ")
+    for stream_id, version in check.differing_snapshots:
         out.print(
             f"  stream {stream_id}: the snapshot at version {version} differs from the events; reads use it, so "
             "delete it (snapshots are a cache: TRUNCATE casetrail_snapshots is always safe) and investigate"
         )
-    ok = not broken and not forged
+    ok = check.ok
     if saved is not None:
         missing = public_key is not None and "signature" not in saved
         labels = {True: "valid", False: "MISSING" if missing else "INVALID", None: "not checked"}

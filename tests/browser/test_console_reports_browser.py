@@ -190,7 +190,18 @@ def test_an_auditor_sees_the_badge_break_at_the_changed_version_and_reads_a_past
     p.sign_in(tokens["auditor"])
     assert p.page.url.endswith("/console/audit")  # an auditor's first screen
     assert p.page.locator("#feed tbody tr").count() > 10
+    p.page.get_by_role("button", name="立即核验全部记录").click()
+    assert p.page.locator("#store-badge").inner_text().startswith("✓ 全部完整"), p.page.locator(
+        "#store-badge"
+    ).inner_text()
     p.shot("audit")
+    p.page.fill("#stream", closed["reference"])  # a search by reference number
+    p.page.get_by_role("button", name="筛选").click()
+    assert p.page.locator("#feed tbody tr").count() == closed["version"]
+    assert all(
+        closed["id"] in href
+        for href in p.page.locator("#feed tbody td:nth-child(5) a").evaluate_all("links => links.map(a => a.href)")
+    )
     p.goto(case)
     assert p.page.locator("#badge").inner_text().startswith("✓ 链条完整")
     p.goto(case + "?version=1")
@@ -217,4 +228,10 @@ def test_an_auditor_sees_the_badge_break_at_the_changed_version_and_reads_a_past
     assert p.page.locator("#as-of").is_visible()  # the page reads the case no further than version 2
     assert p.page.locator("details.versions li").nth(2).inner_text().startswith("第 3 版 未通过核验")
     p.shot("case-broken")
+    p.goto("/console/audit")
+    p.page.get_by_role("button", name="立即核验全部记录").click()
+    store = p.page.locator("#store-badge").inner_text()
+    assert store.startswith("✗ 发现问题：1 个对象的哈希链断裂"), store
+    assert f"{closed['id'].replace('-', '')}：自第 3 版起" in p.page.locator("ul.broken").inner_text().replace("-", "")
+    p.shot("audit-broken")
     only_this_server(p, server)

@@ -17,7 +17,7 @@ from api.report_answers import XLSX
 from application.reports import COLUMNS
 from application.zone_report import ZONE_COLUMNS
 from infrastructure.container import Container
-from tests.console.conftest import Browser
+from tests.console.conftest import Browser, hidden
 from tests.http.scenario import CASE_BODY, Tokens, auth, register, step, tier2_life_with_redo
 from tests.http.test_projects_api import create
 
@@ -211,6 +211,39 @@ def test_the_audit_feed_links_entries_to_their_case_and_filters_by_stream(
     assert f'href="/console/cases/{other["id"]}?version=1"' in page
     only = c.get("/console/audit", params={"stream": first["id"]}).text
     assert first["id"] in only and other["id"] not in only
+
+
+def test_the_audit_filter_form_as_sent_with_empty_dates_finds_a_case_by_its_reference(
+    client: TestClient, tokens: Tokens, browser: Browser
+) -> None:
+    first, other = register(client, tokens.coordinator), register(client, tokens.coordinator)
+    form = {"actor": "", "since": "", "until": "", "stream": first["reference"]}  # what the browser sends
+    page = browser(tokens.auditor).get("/console/audit", params=form)
+    assert page.status_code == 200
+    assert f'href="/console/cases/{first["id"]}?version=1"' in page.text and other["id"] not in page.text
+    unknown = browser(tokens.auditor).get("/console/audit", params={**form, "stream": "QY-1999-000001"})
+    assert unknown.status_code == 200 and "没有符合条件的记录" in unknown.text
+
+
+def test_an_auditor_verifies_the_whole_store_from_the_audit_page(
+    client: TestClient, tokens: Tokens, browser: Browser
+) -> None:
+    case = register(client, tokens.coordinator)
+    step(client, tokens.coordinator, case["id"], "dispatch", {"tier": "handling", "lead_department": "econ-info"})
+    c = browser(tokens.auditor)
+    page = c.get("/console/audit").text
+    assert "尚无自动检查点" in page  # in memory there is no checkpoint log
+    forged = c.post("/console/audit/verify", data={"csrf": "not-this-session"})
+    assert forged.status_code == 403
+    checked = c.post("/console/audit/verify", data={"csrf": hidden(page, "csrf")})
+    assert checked.status_code == 200
+    badge = re.search(r'id="store-badge">([^<]*)<', checked.text)
+    assert badge and badge.group(1).startswith("✓ 全部完整：")
+    events = int(re.search(r"的 (\d+) 条记录", badge.group(1)).group(1))  # type: ignore[union-attr]
+    assert events >= 2 + 10  # the case's two, and the tokens the scenario issued
+    coordinator = browser(tokens.coordinator)
+    own_csrf = hidden(coordinator.get("/console/").text, "csrf")  # a valid form of theirs, but not an auditor
+    assert coordinator.post("/console/audit/verify", data={"csrf": own_csrf}).status_code == 403
 
 
 def test_an_auditor_sees_the_badge_and_reads_the_case_as_of_a_version(

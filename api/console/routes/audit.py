@@ -4,18 +4,25 @@ project, whose page carries the verification badge and the versions."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse
+from pydantic import BeforeValidator
+from starlette.concurrency import run_in_threadpool
 
 from api.console.pages import ConsoleRoute, RenderDep
-from api.console.session import ViewerDep
-from api.deps import AuditDep, TokensDep
-from application.audit import FeedFilter
+from api.console.session import PostingViewerDep, SettingsDep, ViewerDep
+from api.deps import AuditDep, TokensDep, ViewsDep
+from application.audit import AuditService, FeedFilter, StoreCheck
 from application.audit_trail import AuditTrail
+from application.views import CaseFilter, PageRequest
 from domain.schedule import LOCAL_TZ
+from domain.values import Actor
+from infrastructure.checkpoint_log import CheckpointLog
+from infrastructure.settings import Settings
+from infrastructure.signing import Ed25519Verifier
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 PAGE = 100
@@ -26,6 +33,8 @@ async def _trail(audit: AuditDep, tokens: TokensDep) -> AuditTrail:
 
 
 TrailDep = Annotated[AuditTrail, Depends(_trail)]
+# A date field of a GET form: left empty, the browser still sends it (`since=`), meaning no date.
+FormDay = Annotated[date | None, BeforeValidator(lambda v: v or None), Query()]
 
 
 def _start(day: date | None) -> datetime | None:
@@ -42,15 +51,63 @@ def audit_page(
     viewer: ViewerDep,
     render: RenderDep,
     trail: TrailDep,
+    views: ViewsDep,
+    settings: SettingsDep,
     actor: Annotated[str | None, Query(max_length=100)] = None,
-    since: Annotated[date | None, Query()] = None,
-    until: Annotated[date | None, Query()] = None,
-    stream: Annotated[UUID | None, Query()] = None,
+    since: FormDay = None,
+    until: FormDay = None,
+    stream: Annotated[str | None, Query(max_length=100)] = None,
     after: Annotated[int | None, Query(ge=0)] = None,
 ) -> HTMLResponse:
-    """Days are Asia/Shanghai dates, inclusive. Unfiltered and without `after`, the newest entries come first."""
-    f = FeedFilter(after or 0, PAGE, actor or None, _start(since), _end(until), str(stream) if stream else None)
+    """Days are Asia/Shanghai dates, inclusive. Unfiltered and without `after`, the newest entries come first.
+    `stream` is a case's or project's id, or a case's reference number (QY-2026-000001)."""
+    stream_id = _stream(views, viewer.actor, stream.strip()) if stream and stream.strip() else None
+    f = FeedFilter(after or 0, PAGE, actor or None, _start(since), _end(until), stream_id)
     newest = after is None and not (actor or since or until or stream)
     page = trail.page(viewer.actor, f, newest)
     query = {"actor": actor or "", "since": since or "", "until": until or "", "stream": stream or ""}
-    return render("audit.html", viewer=viewer, page=page, query=query, newest=newest)
+    latest = _latest(settings)
+    return render("audit.html", viewer=viewer, page=page, query=query, newest=newest, latest=latest)
+
+
+@router.post("/console/audit/verify")
+async def verify_store(
+    viewer: PostingViewerDep, render: RenderDep, trail: TrailDep, audit: AuditDep, settings: SettingsDep
+) -> HTMLResponse:
+    """Recompute every chain and snapshot now, and compare the store with the latest signed checkpoint."""
+    check, against, latest = await run_in_threadpool(_verify, audit, viewer.actor, settings)
+    page = await run_in_threadpool(trail.page, viewer.actor, FeedFilter(0, PAGE), True)
+    query = {"actor": "", "since": "", "until": "", "stream": ""}
+    return render(
+        "audit.html", viewer=viewer, page=page, query=query, newest=True, latest=latest, check=check, against=against
+    )
+
+
+def _latest(settings: Settings) -> dict[str, Any] | None:
+    """The latest automatic checkpoint, if this service keeps a checkpoint log and it has one; a log that cannot
+    be read is shown as such (`unreadable`), for an auditor to look into."""
+    path = settings.checkpoint_log_path
+    try:
+        return CheckpointLog(path).latest() if path else None
+    except (OSError, ValueError) as e:
+        return {"unreadable": f"{path}: {e}"}
+
+
+def _verify(audit: AuditService, by: Actor, settings: Settings) -> tuple[StoreCheck, dict[str, Any] | None, Any]:
+    check = audit.verify_store(by)
+    latest = _latest(settings)
+    if latest is None or "unreadable" in latest:
+        return check, None, latest
+    key = settings.signing_key_path
+    public = key.with_name(key.name + ".pub") if key else None
+    verifier = Ed25519Verifier.from_file(public) if public and public.exists() else None
+    return check, audit.verify_against(latest, public_key=verifier), latest
+
+
+def _stream(views: Any, by: Actor, given: str) -> str:
+    """An id as given; a reference number is looked up among the cases (an unknown one matches nothing)."""
+    try:
+        return str(UUID(given))
+    except ValueError:
+        found = views.list_cases(by, CaseFilter(reference=given), PageRequest(1, None), None).items
+        return str(found[0]["id"]) if found else given
