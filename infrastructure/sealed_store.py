@@ -87,7 +87,9 @@ def check_schema(recorder: Any, *, may_upgrade: bool) -> None:
 def record_schema(recorder: Any) -> None:
     """Record that the store is now set up at this release's schema version (after every step has run)."""
     if isinstance(recorder, (SQLiteApplicationRecorder, PostgresApplicationRecorder)):
-        _Tables(recorder).set_schema_version(SCHEMA_VERSION)
+        tables = _Tables(recorder)
+        if tables.schema_version() != SCHEMA_VERSION:  # written once per upgrade: every command sets up on SQLite,
+            tables.set_schema_version(SCHEMA_VERSION)  # and a write beside a busy `serve` would wait for its lock
 
 
 class _Tables:
