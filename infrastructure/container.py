@@ -5,9 +5,10 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 from eventsourcing.persistence import InfrastructureFactory, OperationalError, ProgrammingError
-from eventsourcing.utils import Environment
+from eventsourcing.utils import Environment, get_topic
 
 from application.audit import AuditService
 from application.case_execution import CaseExecutor
@@ -39,6 +40,7 @@ from infrastructure.directory import load_directory
 from infrastructure.integrity import Seal, SealingMapper, load_key
 from infrastructure.key_table import KeyTable
 from infrastructure.personal_data import AesPersonalData, MasterKeyError, load_master_key
+from infrastructure.replica import ReplicaCaseQueries, ReplicaRecorder, ReplicaRoute, ReplicaViews, replica_status
 from infrastructure.sealed_store import StoreRefused, open_sealed
 from infrastructure.settings import Settings, SettingsError, redact
 from infrastructure.signing import Ed25519Signer
@@ -72,6 +74,7 @@ class Container:
     personal_data: AesPersonalData
     access_log: AccessLogQueries
     privacy: PrivacyService
+    replica: ReadReplica | None = None
 
     def workers(self, batch_size: int = 1000) -> list[Worker]:
         return [Worker(self.store, p, self.views, batch_size) for p in self.projections]
@@ -82,6 +85,8 @@ class Container:
             self._closed = True
             self.store.close()
             self.views.close()
+            if self.replica is not None:
+                self.replica.close()
             if self.tokens.cache is not None:
                 self.tokens.cache.close()
 
@@ -117,12 +122,22 @@ def build(settings: Settings, *, clock: Clock | None = None, create_tables: bool
     if create_tables:
         for projection in projections:
             views.ensure(projection)
-    view_reader = SqlViewReader(views)
-    wait = PositionWaiter(view_reader.position, head=lambda: store.recorder.max_notification_id() or 0)
+    replica = open_replica(settings, store, views, seal, projections)
+    # Views, reports and case reads go to the replica when there is one; commands (and what they check, such as
+    # a project's visibility) to the primary.
+    read_views = cast(SqlViews, replica.views) if replica else views
+    view_reader = SqlViewReader(read_views)
+    head = lambda: store.recorder.max_notification_id() or 0  # noqa: E731 - the primary's head: what was written
+    wait = PositionWaiter(view_reader.position, head=head)
     project_reader = SqlProjectReader(views)
     projects = ProjectService(ProjectExecutor(store, clock, limiter), project_reader, wait)
-    project_views = ProjectViews(project_reader, clock, wait)
+    read_projects = SqlProjectReader(read_views)
+    project_views = ProjectViews(read_projects, clock, PositionWaiter(read_projects.position, head=head))
     cases = CaseService(executor, schedule, directory, personal_data, projects.is_visible)
+    queries = CaseQueries(executor, reader)
+    if replica is not None:
+        replica_executor = CaseExecutor(replica.store, clock)
+        queries = ReplicaCaseQueries(CaseQueries(replica_executor, reader), queries, replica.route)
     return Container(
         settings=settings,
         store=store,
@@ -130,7 +145,7 @@ def build(settings: Settings, *, clock: Clock | None = None, create_tables: bool
         directory=directory,
         schedule=schedule,
         cases=cases,
-        queries=CaseQueries(executor, reader),
+        queries=queries,
         tokens=TokenService(
             store, clock, directory, TokenCache(settings.database_url) if settings.backend == "postgresql" else None
         ),
@@ -147,12 +162,55 @@ def build(settings: Settings, *, clock: Clock | None = None, create_tables: bool
         ),
         projects=projects,
         project_views=project_views,
-        zone_reports=ZoneReportService(SqlReportReader(views), project_reader, directory, clock, wait),
-        reports=ReportService(SqlReportReader(views), directory, clock, wait),
+        zone_reports=ZoneReportService(SqlReportReader(read_views), read_projects, directory, clock, wait),
+        reports=ReportService(SqlReportReader(read_views), directory, clock, wait),
         personal_data=personal_data,
         access_log=AccessLogQueries(access_log),
         privacy=PrivacyService(store, cases),
+        replica=replica,
     )
+
+
+@dataclass
+class ReadReplica:
+    """The read side on a streaming replica: its event store (reads only), its views, and the route that falls
+    back to the primary when it does not answer."""
+
+    store: EventStore
+    views: ReplicaViews
+    raw_views: SqlViews
+    route: ReplicaRoute
+
+    def status(self, projections: list[str], head: int) -> dict[str, Any]:
+        return replica_status(self.raw_views, self.route, projections, head)
+
+    def close(self) -> None:
+        self.store.close()
+        self.raw_views.close()
+
+
+def open_replica(
+    settings: Settings, primary: EventStore, views: SqlViews, seal: Seal, projections: list[Projection]
+) -> ReadReplica | None:
+    """The replica of CASETRAIL_READ_DATABASE_URL, opened without touching it (it may be down: reads then go to
+    the primary); None without one. Nothing is created there: a hot standby is read-only, and its tables are the
+    primary's, streamed."""
+    if settings.read_database_url is None:
+        return None
+    replica_settings = settings.replica
+    if replica_settings is None:
+        raise SettingsError(
+            "CASETRAIL_READ_DATABASE_URL: a read replica streams from a PostgreSQL primary; "
+            "CASETRAIL_DATABASE_URL is not PostgreSQL"
+        )
+    env = {
+        **replica_settings.eventsourcing_env(create_table=False),
+        "APPLICATION_RECORDER_TOPIC": get_topic(ReplicaRecorder),
+    }
+    store = EventStore(env=env, sealing=lambda m: SealingMapper(m, seal))  # the same key opens the same rows
+    raw = build_views(replica_settings, create_tables=False)
+    route = ReplicaRoute(redact(settings.read_database_url))
+    return ReadReplica(store, ReplicaViews(raw, views, route), raw, route)
 
 
 def private(path: Path) -> None:
