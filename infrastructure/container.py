@@ -203,17 +203,16 @@ def open_replica(
             "CASETRAIL_READ_DATABASE_URL: a read replica streams from a PostgreSQL primary; "
             "CASETRAIL_DATABASE_URL is not PostgreSQL"
         )
-    # Each connection is checked as it leaves the pool: after the replica restarts, its pooled connections are
-    # dead, and without the check each would fail one read (and send reads to the primary for a while).
-    ping = {"POSTGRES_PRE_PING": "y"}
     env = {
         **replica_settings.eventsourcing_env(create_table=False),
-        **ping,
         "APPLICATION_RECORDER_TOPIC": get_topic(ReplicaRecorder),
     }
     store = EventStore(env=env, sealing=lambda m: SealingMapper(m, seal))  # the same key opens the same rows
-    raw = build_views(replica_settings, create_tables=False, overrides=ping)
-    route = ReplicaRoute(redact(settings.read_database_url))
+    raw = build_views(replica_settings, create_tables=False)
+    # When a replica read fails, every idle pooled connection is tested and the dead ones replaced (after a replica
+    # restart all of them are dead), so one read falls back instead of one per pooled connection.
+    pools = [store.recorder.datastore.pool, raw.datastore.pool]  # type: ignore[attr-defined]
+    route = ReplicaRoute(redact(settings.read_database_url), on_failure=lambda: [pool.check() for pool in pools])
     return ReadReplica(store, ReplicaViews(raw, views, route), raw, route)
 
 
@@ -259,8 +258,8 @@ def open_personal_data(settings: Settings, store: EventStore, *, create: bool) -
     return sealer
 
 
-def build_views(settings: Settings, create_tables: bool, overrides: dict[str, str] | None = None) -> SqlViews:
-    env = Environment("casetrail_views", {**settings.views_env(create_table=create_tables), **(overrides or {})})
+def build_views(settings: Settings, create_tables: bool) -> SqlViews:
+    env = Environment("casetrail_views", settings.views_env(create_table=create_tables))
     factory = InfrastructureFactory.construct(env)
     view_class = PostgresViewStore if settings.backend == "postgresql" else SQLiteViewStore
     views = factory.tracking_recorder(view_class)

@@ -48,12 +48,16 @@ _pinned: contextvars.ContextVar[float] = contextvars.ContextVar("casetrail_repli
 class ReplicaRoute:
     """Where reads go: the replica while it answers, else the primary (with a log line and a metric)."""
 
-    def __init__(self, safe_url: str, retry_every: float = RETRY_EVERY) -> None:
+    def __init__(
+        self, safe_url: str, retry_every: float = RETRY_EVERY, on_failure: Callable[[], object] | None = None
+    ) -> None:
         self.safe_url = safe_url
         self.retry_every = retry_every
+        self.on_failure = on_failure
         self.down_until = 0.0
         self.down_since: float | None = None
         self._lock = threading.Lock()
+        self._checking = threading.Lock()
 
     @property
     def up(self) -> bool:
@@ -92,12 +96,24 @@ class ReplicaRoute:
             self.down_until = time.monotonic() + self.retry_every
             if first:
                 self.down_since = time.monotonic()
+        if self.on_failure is not None and self._checking.acquire(blocking=False):  # one check at a time, in a
+            # thread of its own: the read that failed goes on to the primary at once
+            threading.Thread(target=self._check, name="casetrail-replica-check", daemon=True).start()
         if first:
             log.warning(
                 "the read replica %s does not answer (%s); reads go to the primary until it does",
                 self.safe_url,
                 str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__,
             )
+
+    def _check(self) -> None:
+        try:
+            assert self.on_failure is not None
+            self.on_failure()
+        except Exception:  # a check of a replica that is down may fail in many ways; the next read will tell
+            log.debug("checking the replica's pooled connections failed", exc_info=True)
+        finally:
+            self._checking.release()
 
     def _recovered(self) -> None:
         if self.down_since is None:
