@@ -64,19 +64,30 @@ def log(message: str) -> None:
     print(f"{datetime.now():%H:%M:%S} {message}", flush=True)
 
 
-def postgres_cpu(instance: PgInstance) -> float:
-    """CPU seconds used so far by the instance's processes (the postmaster's children: backends, WAL sender or
-    receiver, startup/replay)."""
-    postmaster = int((instance.data / "postmaster.pid").read_text().split()[0])
-    total = 0.0
+def tree_cpu(root: int) -> float:
+    """CPU seconds used so far by process `root` and every live descendant (uvicorn's API processes under
+    `serve --workers N`; a PostgreSQL postmaster's backends, WAL sender or receiver and replay)."""
+    parents, used = {}, {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if int(fields[1]) == postmaster or stat.parent.name == str(postmaster):
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        pid = int(stat.parent.name)
+        parents[pid] = int(fields[1])
+        used[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid, spent in used.items():
+        p = pid
+        while p not in (0, 1, root) and p in parents:
+            p = parents[p]
+        if p == root:
+            total += spent
     return total
+
+
+def postgres_cpu(instance: PgInstance) -> float:
+    return tree_cpu(int((instance.data / "postmaster.pid").read_text().split()[0]))
 
 
 @dataclass
@@ -85,6 +96,7 @@ class Bench:
     replica: PgInstance
     env: dict[str, str]
     seconds: float
+    worker: Process
 
     def serve(self, processes: int, *, replica: bool) -> tuple[Process, int]:
         env = dict(self.env)
@@ -98,20 +110,28 @@ class Bench:
         api, port = self.serve(processes, replica=replica)
         try:
             run_load_in_process("127.0.0.1", port, make, CONNECTIONS, 1.0, warmup=0.5)  # warm the pools
-            cpu = postgres_cpu(self.primary), postgres_cpu(self.replica)
+
+            def cpu() -> tuple[float, ...]:
+                return tree_cpu(api.popen.pid), postgres_cpu(self.primary), postgres_cpu(self.replica), worker()
+
+            worker = self.worker.cpu_seconds
+            before = cpu()
             result: LoadResult = run_load_in_process("127.0.0.1", port, make, CONNECTIONS, self.seconds, warmup=1.0)
-            spent = postgres_cpu(self.primary) - cpu[0], postgres_cpu(self.replica) - cpu[1]
+            spent = [b - a for a, b in zip(before, cpu(), strict=True)]
         finally:
             api.stop()
         if result.errors:
             raise RuntimeError(f"{result.errors} errors: {result.error_samples}")
         requests = result.throughput * (self.seconds + 1.0)  # the CPU was measured over warm-up and window alike
+        per_request = [round(seconds * 1000 / requests, 2) if requests else None for seconds in spent]
         return {
             "per_second": round(result.throughput, 1),
             "p50_ms": round(result.p50_ms, 1),
             "p99_ms": round(result.p99_ms, 1),
-            "primary_cpu_ms_per_1000": round(spent[0] * 1e6 / requests, 1) if requests else None,
-            "replica_cpu_ms_per_1000": round(spent[1] * 1e6 / requests, 1) if requests else None,
+            "api_cpu_ms": per_request[0],
+            "primary_cpu_ms": per_request[1],
+            "replica_cpu_ms": per_request[2],
+            "worker_cpu_ms": per_request[3],
         }
 
 
@@ -168,7 +188,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 CONNECTIONS,
             )  # fmt: skip
             reads = Reads(open_ids, reader)
-            bench = Bench(primary, replica, env, args.seconds)
+            bench = Bench(primary, replica, env, args.seconds, worker)
             figures: dict[str, Any] = {
                 "seconds": args.seconds,
                 "cases": args.cases + OPEN_CASES,
@@ -190,7 +210,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def print_figures(f: dict[str, Any]) -> None:
     print(f"\nscale-out on this machine ({f['cpus']} CPUs shared; {f['cases']:,} cases; {f['seconds']:.0f} s windows)")
-    print(f"{'load':<34}{'per s':>9}{'p50 ms':>9}{'p99 ms':>9}{'primary CPU ms/1k':>19}{'replica CPU ms/1k':>19}")
+    print("CPU ms per request: of the API process(es), the primary's PostgreSQL, the replica's, the worker")
+    print(f"{'load':<34}{'per s':>8}{'p50 ms':>8}{'p99 ms':>8}{'API':>8}{'primary':>9}{'replica':>9}{'worker':>8}")
     rows = [
         ("commands, 1 API process", "commands_1"),
         ("commands, 2 API processes", "commands_2"),
@@ -202,19 +223,18 @@ def print_figures(f: dict[str, Any]) -> None:
     for label, key in rows:
         r = f[key]
         print(
-            f"{label:<34}{r['per_second']:>9.1f}{r['p50_ms']:>9.1f}{r['p99_ms']:>9.1f}"
-            f"{r['primary_cpu_ms_per_1000']:>19.1f}{r['replica_cpu_ms_per_1000']:>19.1f}"
+            f"{label:<34}{r['per_second']:>8.1f}{r['p50_ms']:>8.1f}{r['p99_ms']:>8.1f}{r['api_cpu_ms']:>8.2f}"
+            f"{r['primary_cpu_ms']:>9.2f}{r['replica_cpu_ms']:>9.2f}{r['worker_cpu_ms']:>8.2f}"
         )
     for n in (1, 2):
         base, rep = f[f"reads_{n}_primary"], f[f"reads_{n}_replica"]
         print(
-            f"reads with {n} API process(es): replica {rep['per_second'] / base['per_second']:.2f}x the primary's rate "
-            f"(baseline: the same run on the primary); the primary's CPU per 1k reads "
-            f"{base['primary_cpu_ms_per_1000']:.0f} ms -> {rep['primary_cpu_ms_per_1000']:.0f} ms"
+            f"reads with {n} API process(es): on the replica {rep['per_second'] / base['per_second']:.2f}x the rate "
+            f"on the primary (baseline: same run); the primary's CPU per read {base['primary_cpu_ms']:.2f} ms -> "
+            f"{rep['primary_cpu_ms']:.2f} ms"
         )
-    print(
-        f"commands: 2 API processes {f['commands_2']['per_second'] / f['commands_1']['per_second']:.2f}x one (baseline)"
-    )
+    ratio = f["commands_2"]["per_second"] / f["commands_1"]["per_second"]
+    print(f"commands: 2 API processes {ratio:.2f}x one (baseline: one, same run)")
 
 
 def main(argv: list[str] | None = None) -> None:
