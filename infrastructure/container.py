@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -122,7 +124,11 @@ def build(settings: Settings, *, clock: Clock | None = None, create_tables: bool
     if create_tables:
         for projection in projections:
             views.ensure(projection)
-    replica = open_replica(settings, store, views, seal, projections)
+    queries = CaseQueries(executor, reader)
+    opened = open_replica(settings, views, seal, clock, reader, queries)
+    replica = opened[0] if opened else None
+    if opened:
+        queries = opened[1]
     # Views, reports and case reads go to the replica when there is one; commands (and what they check, such as
     # a project's visibility) to the primary.
     read_views = cast(SqlViews, replica.views) if replica else views
@@ -134,10 +140,6 @@ def build(settings: Settings, *, clock: Clock | None = None, create_tables: bool
     read_projects = SqlProjectReader(read_views)
     project_views = ProjectViews(read_projects, clock, PositionWaiter(read_projects.position, head=head))
     cases = CaseService(executor, schedule, directory, personal_data, projects.is_visible)
-    queries = CaseQueries(executor, reader)
-    if replica is not None:
-        replica_executor = CaseExecutor(replica.store, clock)
-        queries = ReplicaCaseQueries(CaseQueries(replica_executor, reader), queries, replica.route)
     return Container(
         settings=settings,
         store=store,
@@ -171,30 +173,41 @@ def build(settings: Settings, *, clock: Clock | None = None, create_tables: bool
     )
 
 
-@dataclass
 class ReadReplica:
-    """The read side on a streaming replica: its event store (reads only), its views, and the route that falls
-    back to the primary when it does not answer."""
+    """The read side on a streaming replica: its event store (reads only, opened at its first use, since opening
+    it connects and the replica may be down when the service starts), its views, and the route that falls back to
+    the primary when it does not answer."""
 
-    store: EventStore
-    views: ReplicaViews
-    raw_views: SqlViews
-    route: ReplicaRoute
+    def __init__(
+        self, open_store: Callable[[], EventStore], views: ReplicaViews, raw_views: SqlViews, route: ReplicaRoute
+    ) -> None:
+        self._open_store = open_store
+        self._store: EventStore | None = None
+        self._lock = threading.Lock()
+        self.views, self.raw_views, self.route = views, raw_views, route
+
+    @property
+    def store(self) -> EventStore:
+        with self._lock:
+            if self._store is None:
+                self._store = self._open_store()
+            return self._store
 
     def status(self, projections: list[str], head: int) -> dict[str, Any]:
         return replica_status(self.raw_views, self.route, projections, head)
 
     def close(self) -> None:
-        self.store.close()
+        if self._store is not None:
+            self._store.close()
         self.raw_views.close()
 
 
 def open_replica(
-    settings: Settings, primary: EventStore, views: SqlViews, seal: Seal, projections: list[Projection]
-) -> ReadReplica | None:
-    """The replica of CASETRAIL_READ_DATABASE_URL, opened without touching it (it may be down: reads then go to
-    the primary); None without one. Nothing is created there: a hot standby is read-only, and its tables are the
-    primary's, streamed."""
+    settings: Settings, views: SqlViews, seal: Seal, clock: Clock, personal: PersonalDataReader, primary: CaseQueries
+) -> tuple[ReadReplica, CaseQueries] | None:
+    """The replica of CASETRAIL_READ_DATABASE_URL and the case queries on it, opened without touching it (it may be
+    down: reads then go to the primary); None without one. Nothing is created there: a hot standby is read-only,
+    and its tables are the primary's, streamed."""
     if settings.read_database_url is None:
         return None
     replica_settings = settings.replica
@@ -207,13 +220,20 @@ def open_replica(
         **replica_settings.eventsourcing_env(create_table=False),
         "APPLICATION_RECORDER_TOPIC": get_topic(ReplicaRecorder),
     }
-    store = EventStore(env=env, sealing=lambda m: SealingMapper(m, seal))  # the same key opens the same rows
     raw = build_views(replica_settings, create_tables=False)
+    pools: list[Any] = [raw.datastore.pool]
+
+    def open_store() -> EventStore:
+        store = EventStore(env=env, sealing=lambda m: SealingMapper(m, seal))  # the same key opens the same rows
+        pools.append(store.recorder.datastore.pool)  # type: ignore[attr-defined]
+        return store
+
     # When a replica read fails, every idle pooled connection is tested and the dead ones replaced (after a replica
     # restart all of them are dead), so one read falls back instead of one per pooled connection.
-    pools = [store.recorder.datastore.pool, raw.datastore.pool]  # type: ignore[attr-defined]
     route = ReplicaRoute(redact(settings.read_database_url), on_failure=lambda: [pool.check() for pool in pools])
-    return ReadReplica(store, ReplicaViews(raw, views, route), raw, route)
+    replica = ReadReplica(open_store, ReplicaViews(raw, views, route), raw, route)
+    queries = ReplicaCaseQueries(lambda: CaseQueries(CaseExecutor(replica.store, clock), personal), primary, route)
+    return replica, queries
 
 
 def private(path: Path) -> None:

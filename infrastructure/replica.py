@@ -25,6 +25,7 @@ from uuid import UUID
 
 import psycopg
 from eventsourcing.persistence import InterfaceError, OperationalError
+from eventsourcing.postgres import PostgresDatastore
 
 from application.case_execution import CaseResult
 from application.case_queries import CaseQueries
@@ -199,6 +200,12 @@ class ReplicaRecorder(PostgresRecorder):
     answer is given up on after the pool's wait (1 s) and the read goes to the primary, instead of after the three
     attempts the primary's reads make. Writes are refused by PostgreSQL itself (a hot standby is read-only)."""
 
+    def __init__(self, datastore: PostgresDatastore, events_table_name: str = "stored_events") -> None:
+        # The library fetches its composite types at construction, which connects; they serve inserts only (which a
+        # standby refuses anyway). Skipped, so opening the replica's store never fails when the replica is down.
+        datastore.register_type_adapters = lambda: None  # type: ignore[method-assign]
+        super().__init__(datastore, events_table_name)
+
     read_aggregate = PostgresRecorder.read_aggregate.__wrapped__
     select_events = PostgresRecorder.select_events.__wrapped__
     max_notification_id = PostgresRecorder.max_notification_id.__wrapped__
@@ -208,9 +215,18 @@ class ReplicaCaseQueries(CaseQueries):
     """Case reads and histories from the replica's event store, each falling back to the primary's (also when the
     case is not on the replica yet: registered a moment ago, not yet replayed there)."""
 
-    def __init__(self, replica: CaseQueries, primary: CaseQueries, route: ReplicaRoute) -> None:
+    def __init__(self, replica: Callable[[], CaseQueries], primary: CaseQueries, route: ReplicaRoute) -> None:
         super().__init__(primary.executor, primary.personal)
-        self.replica, self.primary, self.route = replica, primary, route
+        self._open_replica, self.primary, self.route = replica, primary, route
+        self._replica: CaseQueries | None = None
+
+    @property
+    def replica(self) -> CaseQueries:
+        """The queries on the replica's store, opened at the first read (opening connects: the replica may have
+        been down at start); a failure to open is a failure to answer, and the read goes to the primary."""
+        if self._replica is None:
+            self._replica = self._open_replica()
+        return self._replica
 
     def get(
         self, case_id: UUID, by: Actor, *, as_of_version: int | None = None, as_of: datetime | None = None
