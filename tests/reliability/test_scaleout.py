@@ -126,7 +126,9 @@ class Outcomes:
 
     acked_notes: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     unknown_notes: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    unknown_registrations: list[str] = field(default_factory=list)
     registered: list[tuple[str, str]] = field(default_factory=list)
+    transport_errors: list[tuple[float, str, str]] = field(default_factory=list)  # (monotonic time, url, error)
     read_statuses: list[int] = field(default_factory=list)
     command_statuses: list[int] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -162,11 +164,15 @@ class Load:
             with httpx.Client(base_url=url, timeout=15) as client:
                 try:
                     self._one(client, n, i, case, marker)
-                except httpx.TransportError:
+                except httpx.TransportError as e:
                     with self.out.lock:
-                        if i % 5 != 0:
+                        if i % 5 == 0:
+                            self.out.unknown_registrations.append(marker)
+                        else:
                             self.out.unknown_notes[case].append(marker)
-                    url = next(u for u in self.urls if u != url)  # the process is gone: go to the other one
+                        self.out.transport_errors.append((time.monotonic(), url, type(e).__name__))
+                    if isinstance(e, httpx.ConnectError):  # the process is gone: go to the other one
+                        url = next(u for u in self.urls if u != url)
                     time.sleep(0.05)
 
     def _one(self, client: httpx.Client, n: int, i: int, case: str, marker: str) -> None:
@@ -337,6 +343,7 @@ def test_scale_out_drill_worker_failover_replica_restart_and_api_kill(cluster: C
 
         # 3. kill -9 of an API process with commands in flight.
         time.sleep(1.0)
+        api_killed = time.monotonic()
         kill9(b.process)
         time.sleep(2.0)
     finally:
@@ -346,7 +353,10 @@ def test_scale_out_drill_worker_failover_replica_restart_and_api_kill(cluster: C
     assert sum(map(len, out.acked_notes.values())) > 50 and out.registered, "too little load was acknowledged"
     assert set(out.command_statuses) <= {200, 201}, f"unexpected command answers: {set(out.command_statuses)}"
     assert set(out.read_statuses) == {200}, f"unexpected read answers: {set(out.read_statuses)}"
-    assert out.unknown_notes, "no command was in flight when the API process died: the kill proved nothing"
+    early = [e for e in out.transport_errors if e[0] < api_killed or e[1] != b.url]
+    assert not early, f"requests failed before the API process was killed, or on the other one: {early}"
+    cut = [e for e in out.transport_errors if e[2] != "ConnectError"]
+    assert cut, f"no request was in flight when the API process died (errors: {out.transport_errors})"
 
     with httpx.Client(base_url=a.url, timeout=30) as client:
         end = head(cluster.primary)
@@ -360,6 +370,10 @@ def test_scale_out_drill_worker_failover_replica_restart_and_api_kill(cluster: C
         for cid, title in out.registered:
             r = client.get(f"/v1/cases/{cid}", headers=auth(tokens.coordinator))
             assert r.status_code == 200 and r.json()["title"] == title, r.text
+        # Registrations: each answered one is a case once; each unanswered one at most once.
+        titles = [item["title"] for item in all_cases(client, tokens.coordinator)]
+        assert all(titles.count(t) == 1 for _, t in out.registered), "an answered registration is not one case"
+        assert all(titles.count(t) <= 1 for t in out.unknown_registrations), "an unanswered registration doubled"
 
     wait_until(lambda: replay_lag_bytes(cluster.primary) == 0, 30, "the replica to replay everything")
     check_views_equal_a_rebuild(cluster)
@@ -370,6 +384,19 @@ def test_scale_out_drill_worker_failover_replica_restart_and_api_kill(cluster: C
     assert ": 0 broken" in verify.stdout, verify.stdout
     timings["whole drill (s)"] = time.monotonic() - drill_began
     print("scale-out drill: " + ", ".join(f"{k} {v:.2f}" for k, v in timings.items()))
+
+
+def all_cases(client: httpx.Client, token: str) -> list[dict[str, Any]]:
+    """Every case in the case list, all pages."""
+    items: list[dict[str, Any]] = []
+    params: dict[str, Any] = {"limit": 100}
+    while True:
+        r = client.get("/v1/cases", params=params, headers=auth(token))
+        assert r.status_code == 200, r.text
+        items += r.json()["items"]
+        if not r.json()["next_cursor"]:
+            return items
+        params = {"limit": 100, "cursor": r.json()["next_cursor"]}
 
 
 def history(client: httpx.Client, token: str, case_id: str) -> list[dict[str, Any]]:

@@ -23,12 +23,12 @@ def down() -> str:
 
 
 def in_request(route: ReplicaRoute, *reads: tuple[object, object]) -> list[str]:
-    """The reads of one request (a context of their own, as each request's handler has)."""
+    """The reads of one request, in a fresh context (as each request's handler has: its task's, never another's)."""
 
     def run() -> list[str]:
         return [route.run("views", replica, primary) for replica, primary in reads]  # type: ignore[arg-type]
 
-    return contextvars.copy_context().run(run)
+    return contextvars.Context().run(run)
 
 
 def test_reads_go_to_the_replica_while_it_answers() -> None:
@@ -78,7 +78,7 @@ def test_a_case_missing_on_the_replica_is_asked_of_the_primary_only_when_asked_t
     def run(missing_too: bool) -> str:
         return route.run("case", missing, lambda: "primary", missing_too=missing_too)
 
-    assert contextvars.copy_context().run(run, True) == "primary"
+    assert contextvars.Context().run(run, True) == "primary"
     with pytest.raises(NotFound):
-        contextvars.copy_context().run(run, False)
+        contextvars.Context().run(run, False)
     assert route.up, "a missing case is no failure of the replica"
