@@ -136,7 +136,8 @@ def build(settings: Settings, *, clock: Clock | None = None, create_tables: bool
     head = lambda: store.recorder.max_notification_id() or 0  # noqa: E731 - the primary's head: what was written
     wait = PositionWaiter(view_reader.position, head=head)
     project_reader = SqlProjectReader(views)
-    projects = ProjectService(ProjectExecutor(store, clock, limiter), project_reader, wait)
+    primary_wait = PositionWaiter(SqlViewReader(views).position, head=head) if replica else wait
+    projects = ProjectService(ProjectExecutor(store, clock, limiter), project_reader, primary_wait)
     read_projects = SqlProjectReader(read_views)
     project_views = ProjectViews(read_projects, clock, PositionWaiter(read_projects.position, head=head))
     cases = CaseService(executor, schedule, directory, personal_data, projects.is_visible)
