@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import secrets
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 from eventsourcing.persistence import InfrastructureFactory, OperationalError, ProgrammingError
-from eventsourcing.utils import Environment
+from eventsourcing.utils import Environment, get_topic
 
 from application.audit import AuditService
 from application.case_execution import CaseExecutor
@@ -39,6 +42,7 @@ from infrastructure.directory import load_directory
 from infrastructure.integrity import Seal, SealingMapper, load_key
 from infrastructure.key_table import KeyTable
 from infrastructure.personal_data import AesPersonalData, MasterKeyError, load_master_key
+from infrastructure.replica import ReplicaCaseQueries, ReplicaRecorder, ReplicaRoute, ReplicaViews, replica_status
 from infrastructure.sealed_store import StoreRefused, check_schema, open_sealed, record_schema
 from infrastructure.settings import Settings, SettingsError, redact
 from infrastructure.signing import Ed25519Signer
@@ -72,6 +76,7 @@ class Container:
     personal_data: AesPersonalData
     access_log: AccessLogQueries
     privacy: PrivacyService
+    replica: ReadReplica | None = None
 
     def workers(self, batch_size: int = 1000) -> list[Worker]:
         return [Worker(self.store, p, self.views, batch_size) for p in self.projections]
@@ -82,6 +87,8 @@ class Container:
             self._closed = True
             self.store.close()
             self.views.close()
+            if self.replica is not None:
+                self.replica.close()
             if self.tokens.cache is not None:
                 self.tokens.cache.close()
 
@@ -119,14 +126,25 @@ def build(settings: Settings, *, clock: Clock | None = None, create_tables: bool
         for projection in projections:
             views.ensure(projection)
         record_schema(store.recorder)  # every step above has run: the store is at this release's version
-    view_reader = SqlViewReader(views)
-    wait = PositionWaiter(view_reader.position, head=lambda: store.recorder.max_notification_id() or 0)
-    project_reader = SqlProjectReader(views)
     tokens = TokenService(
         store, clock, directory, TokenCache(settings.database_url) if settings.backend == "postgresql" else None
     )
-    projects = ProjectService(ProjectExecutor(store, clock, limiter), project_reader, tokens.names, wait)
-    project_views = ProjectViews(project_reader, clock, wait)
+    queries = CaseQueries(executor, reader, tokens.names)
+    opened = open_replica(settings, views, seal, clock, reader, queries)
+    replica = opened[0] if opened else None
+    if opened:
+        queries = opened[1]
+    # Views, reports and case reads go to the replica when there is one; commands (and what they check, such as
+    # a project's visibility) to the primary.
+    read_views = cast(SqlViews, replica.views) if replica else views
+    view_reader = SqlViewReader(read_views)
+    head = lambda: store.recorder.max_notification_id() or 0  # noqa: E731 - the primary's head: what was written
+    wait = PositionWaiter(view_reader.position, head=head)
+    project_reader = SqlProjectReader(views)
+    primary_wait = PositionWaiter(SqlViewReader(views).position, head=head) if replica else wait
+    projects = ProjectService(ProjectExecutor(store, clock, limiter), project_reader, tokens.names, primary_wait)
+    read_projects = SqlProjectReader(read_views)
+    project_views = ProjectViews(read_projects, clock, PositionWaiter(read_projects.position, head=head))
     cases = CaseService(executor, schedule, directory, personal_data, projects.is_visible)
     return Container(
         settings=settings,
@@ -135,7 +153,7 @@ def build(settings: Settings, *, clock: Clock | None = None, create_tables: bool
         directory=directory,
         schedule=schedule,
         cases=cases,
-        queries=CaseQueries(executor, reader, tokens.names),
+        queries=queries,
         tokens=tokens,
         views=views,
         projections=projections,
@@ -151,12 +169,78 @@ def build(settings: Settings, *, clock: Clock | None = None, create_tables: bool
         ),
         projects=projects,
         project_views=project_views,
-        zone_reports=ZoneReportService(SqlReportReader(views), project_reader, directory, clock, wait),
-        reports=ReportService(SqlReportReader(views), directory, clock, wait),
+        zone_reports=ZoneReportService(SqlReportReader(read_views), read_projects, directory, clock, wait),
+        reports=ReportService(SqlReportReader(read_views), directory, clock, wait),
         personal_data=personal_data,
         access_log=AccessLogQueries(access_log),
         privacy=PrivacyService(store, cases),
+        replica=replica,
     )
+
+
+class ReadReplica:
+    """The read side on a streaming replica: its event store (reads only, opened at its first use, since opening
+    it connects and the replica may be down when the service starts), its views, and the route that falls back to
+    the primary when it does not answer."""
+
+    def __init__(
+        self, open_store: Callable[[], EventStore], views: ReplicaViews, raw_views: SqlViews, route: ReplicaRoute
+    ) -> None:
+        self._open_store = open_store
+        self._store: EventStore | None = None
+        self._lock = threading.Lock()
+        self.views, self.raw_views, self.route = views, raw_views, route
+
+    @property
+    def store(self) -> EventStore:
+        with self._lock:
+            if self._store is None:
+                self._store = self._open_store()
+            return self._store
+
+    def status(self, projections: list[str], head: int) -> dict[str, Any]:
+        return replica_status(self.raw_views, self.route, projections, head)
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+        self.raw_views.close()
+
+
+def open_replica(
+    settings: Settings, views: SqlViews, seal: Seal, clock: Clock, personal: PersonalDataReader, primary: CaseQueries
+) -> tuple[ReadReplica, CaseQueries] | None:
+    """The replica of CASETRAIL_READ_DATABASE_URL and the case queries on it, opened without touching it (it may be
+    down: reads then go to the primary); None without one. Nothing is created there: a hot standby is read-only,
+    and its tables are the primary's, streamed."""
+    if settings.read_database_url is None:
+        return None
+    replica_settings = settings.replica
+    if replica_settings is None:
+        raise SettingsError(
+            "CASETRAIL_READ_DATABASE_URL: a read replica streams from a PostgreSQL primary; "
+            "CASETRAIL_DATABASE_URL is not PostgreSQL"
+        )
+    env = {
+        **replica_settings.eventsourcing_env(create_table=False),
+        "APPLICATION_RECORDER_TOPIC": get_topic(ReplicaRecorder),
+    }
+    raw = build_views(replica_settings, create_tables=False)
+    pools: list[Any] = [raw.datastore.pool]
+
+    def open_store() -> EventStore:
+        store = EventStore(env=env, sealing=lambda m: SealingMapper(m, seal))  # the same key opens the same rows
+        pools.append(store.recorder.datastore.pool)  # type: ignore[attr-defined]
+        return store
+
+    # When a replica read fails, every idle pooled connection is tested and the dead ones replaced (after a replica
+    # restart all of them are dead), so one read falls back instead of one per pooled connection.
+    route = ReplicaRoute(redact(settings.read_database_url), on_failure=lambda: [pool.check() for pool in pools])
+    replica = ReadReplica(open_store, ReplicaViews(raw, views, route), raw, route)
+    queries = ReplicaCaseQueries(
+        lambda: CaseQueries(CaseExecutor(replica.store, clock), personal, primary.names), primary, route
+    )
+    return replica, queries
 
 
 def private(path: Path) -> None:

@@ -52,6 +52,12 @@ GROUP_COMMIT_BATCH = Histogram(
     "Commands committed together in one transaction (PostgreSQL group commit).",
     buckets=(1, 2, 4, 8, 16, 32, 64),
 )
+REPLICA_FALLBACKS = Counter(
+    "casetrail_replica_fallbacks",
+    "Reads served by the primary because the read replica (CASETRAIL_READ_DATABASE_URL) did not answer, by kind "
+    "(views, case).",
+    ["read"],
+)
 
 
 class _Fixed(Collector):
@@ -80,7 +86,24 @@ def projection_families(head: int, projections: Sequence[Mapping[str, Any]]) -> 
     return [head_family, position, lag]
 
 
-def exposition(head: int, projections: Sequence[Mapping[str, Any]]) -> bytes:
+def replica_families(replica: Mapping[str, Any]) -> list[GaugeMetricFamily]:
+    """Whether the read replica answers, and how many events its projections trail the primary's log head."""
+    up = GaugeMetricFamily("casetrail_replica_up", "1 when the read replica answers, else 0.")
+    up.add_metric([], 1.0 if replica.get("status") == "up" else 0.0)
+    families = [up]
+    if replica.get("status") == "up":
+        lag = GaugeMetricFamily(
+            "casetrail_replica_lag",
+            "Events the replica's projections trail the primary's log head.",
+            labels=["projection"],
+        )
+        for p in replica.get("projections", ()):
+            lag.add_metric([str(p["name"])], float(p["lag"]))
+        families.append(lag)
+    return families
+
+
+def exposition(head: int, projections: Sequence[Mapping[str, Any]], replica: Mapping[str, Any] | None = None) -> bytes:
     """Prometheus text for every family: summed over the API processes in multiprocess mode."""
     registry = CollectorRegistry(auto_describe=False)
     if os.environ.get(MULTIPROC_DIR):
@@ -88,4 +111,6 @@ def exposition(head: int, projections: Sequence[Mapping[str, Any]]) -> bytes:
     else:
         registry.register(_Fixed(REGISTRY.collect()))
     registry.register(_Fixed(projection_families(head, projections)))
+    if replica is not None:
+        registry.register(_Fixed(replica_families(replica)))
     return generate_latest(registry)

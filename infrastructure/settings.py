@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     database_url: str = Field(
         default=DEFAULT_DATABASE_URL, description="sqlite:///path or postgresql://user:pass@host/db"
     )
+    read_database_url: str | None = Field(
+        default=None, description="postgresql://user:pass@host/db of a streaming replica of CASETRAIL_DATABASE_URL"
+    )
     directory_file: Path | None = Field(default=None, description="a JSON list replacing the department directory")
     calendar_file: Path | None = Field(default=None, description="operator corrections to the working calendar (JSON)")
     max_body_bytes: int = Field(default=1_000_000, gt=0, description="a whole number of bytes, e.g. 1000000")
@@ -78,6 +81,15 @@ class Settings(BaseSettings):
             raise ValueError("sqlite:///path/to/file.db or postgresql://user:password@host:port/database")
         return value
 
+    @field_validator("read_database_url")
+    @classmethod
+    def _replica_scheme(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if urlparse(value).scheme.split("+")[0] not in ("postgresql", "postgres"):
+            raise ValueError("postgresql://user:password@host:port/database (a streaming replica)")
+        return value
+
     @field_validator("log_level", "log_format", mode="before")
     @classmethod
     def _lower(cls, value: object) -> object:
@@ -104,6 +116,14 @@ class Settings(BaseSettings):
     def safe_database_url(self) -> str:
         """The database URL without its password, for messages and logs."""
         return redact(self.database_url)
+
+    @property
+    def replica(self) -> Settings | None:
+        """These settings with the read replica as the database, for the read side; None without a replica (or
+        when the primary is not PostgreSQL, where a replica cannot stream from it)."""
+        if self.read_database_url is None or self.backend != "postgresql":
+            return None
+        return self.model_copy(update={"database_url": self.read_database_url, "read_database_url": None})
 
     @property
     def sqlite_path(self) -> Path:

@@ -1,7 +1,8 @@
 """Running the tracking job every minute: a thread of `casetrail serve` (SQLite) or `casetrail worker` (PostgreSQL).
 
 With PostgreSQL several workers may run; a session advisory lock named "tracking" lets one of them track at a
-time. The lock dies with its holder's connection, so a standby takes over at its next tick.
+time. The lock dies with its holder's connection; a standby asks for it every second, so it takes over within
+about a second.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
-"""A private PostgreSQL instance a test owns: `initdb` into a temporary directory, its own port, start/stop at will.
+"""A private PostgreSQL instance a test owns: `initdb` into a temporary directory, its own port, start/stop at will;
+and a streaming replica of one (`pg_basebackup -R`: a hot standby that follows the primary's WAL).
 
-The machine's shared PostgreSQL server is never touched: the instance has its own data directory, port and
+The machine's shared PostgreSQL server is never touched: each instance has its own data directory, port and
 socket directory, and is stopped (immediately) and deleted when the context manager exits.
 """
 
@@ -52,6 +53,7 @@ class PgInstance:
     base: Path
     port: int
     as_root: bool
+    max_connections: int = 50
 
     @property
     def data(self) -> Path:
@@ -76,7 +78,7 @@ class PgInstance:
     def start(self, wait_seconds: float = 20) -> None:
         options = (
             f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.base} "
-            "-c fsync=off -c max_connections=50"
+            f"-c fsync=off -c max_connections={self.max_connections}"
         )
         self._run("pg_ctl", "start", "-D", str(self.data), "-o", options, "-l", str(self.base / "log"), "-w")
         deadline = time.monotonic() + wait_seconds
@@ -104,24 +106,62 @@ class PgInstance:
         return subprocess.run(cmd, capture_output=True, timeout=30, check=False).returncode == 0
 
 
-@contextmanager
-def private_postgres() -> Iterator[PgInstance]:
-    """Init and start a throwaway instance; always stopped and removed afterwards. Raises if PostgreSQL is absent."""
-    bin_dir = find_bin_dir()
-    if bin_dir is None:
-        raise FileNotFoundError("initdb/pg_ctl not found under /usr/lib/postgresql/*/bin or on PATH")
-    as_root = os.geteuid() == 0
-    base = Path(tempfile.mkdtemp(prefix="casetrail-pg-"))
+def _base(prefix: str, as_root: bool) -> Path:
+    base = Path(tempfile.mkdtemp(prefix=prefix))
     if as_root:
         shutil.chown(base, user=RUN_AS)
-    instance = PgInstance(bin_dir, base, _free_port(), as_root)
+    return base
+
+
+@contextmanager
+def _owned(instance: PgInstance) -> Iterator[PgInstance]:
     try:
-        instance.init()
-        instance.start()
         yield instance
     finally:
         try:
             if instance.data.exists() and instance.running():
                 instance.stop("immediate")
         finally:
-            shutil.rmtree(base, ignore_errors=True)
+            shutil.rmtree(instance.base, ignore_errors=True)
+
+
+@contextmanager
+def private_postgres(max_connections: int = 50) -> Iterator[PgInstance]:
+    """Init and start a throwaway instance; always stopped and removed afterwards. Raises if PostgreSQL is absent."""
+    bin_dir = find_bin_dir()
+    if bin_dir is None:
+        raise FileNotFoundError("initdb/pg_ctl not found under /usr/lib/postgresql/*/bin or on PATH")
+    as_root = os.geteuid() == 0
+    instance = PgInstance(bin_dir, _base("casetrail-pg-", as_root), _free_port(), as_root, max_connections)
+    with _owned(instance):
+        instance.init()
+        instance.start()
+        yield instance
+
+
+@contextmanager
+def streaming_replica(primary: PgInstance) -> Iterator[PgInstance]:
+    """A hot standby of `primary` on its own port and directory: `pg_basebackup -R` (which writes standby.signal
+    and the primary's conninfo), then started; it replays the primary's WAL as it streams in, answers reads and
+    refuses writes. initdb's pg_hba.conf admits replication connections from 127.0.0.1 (trust), so the primary
+    needs no change. Always stopped and removed afterwards."""
+    replica = PgInstance(
+        primary.bin_dir, _base("casetrail-pg-replica-", primary.as_root), _free_port(), primary.as_root,
+        primary.max_connections,
+    )  # fmt: skip
+    with _owned(replica):
+        replica._run(
+            "pg_basebackup", "-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres", "-D", str(replica.data),
+            "-R", "-X", "stream", "-c", "fast", "--no-sync", timeout=120,
+        )  # fmt: skip
+        replica.start()
+        yield replica
+
+
+def replay_lag_bytes(primary: PgInstance) -> int | None:
+    """How many bytes of WAL the replica has yet to replay, as the primary sees it; None without a replica."""
+    with psycopg.connect(primary.admin_url, autocommit=True, connect_timeout=5) as conn:
+        row = conn.execute(
+            "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn) FROM pg_stat_replication"
+        ).fetchone()
+    return None if row is None or row[0] is None else int(row[0])

@@ -39,6 +39,7 @@ def test_settings_from_env_reads_every_documented_variable(monkeypatch: pytest.M
         ("CASETRAIL_PORT", "70000", "a TCP port"),
         ("CASETRAIL_LOG_FORMAT", "xml", "text or json"),
         ("CASETRAIL_DATABASE_URL", "mysql://db/x", "sqlite:///"),
+        ("CASETRAIL_READ_DATABASE_URL", "sqlite:///replica.db", "a streaming replica"),
     ],
 )
 def test_settings_from_env_names_a_bad_variable_and_what_it_expects(
@@ -50,6 +51,17 @@ def test_settings_from_env_names_a_bad_variable_and_what_it_expects(
     message = str(caught.value)
     assert message.startswith(f"{name}={value!r}: expected") and expected in message
     assert "\n" not in message
+
+
+def test_a_read_replica_is_the_primary_settings_with_the_replica_as_database(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CASETRAIL_DATABASE_URL", "postgresql://u:p@primary:5432/casetrail")
+    monkeypatch.setenv("CASETRAIL_READ_DATABASE_URL", "postgresql://u:p@replica:5433/casetrail")
+    replica = Settings.from_env().replica
+    assert replica is not None
+    assert (replica.database_url, replica.read_database_url) == ("postgresql://u:p@replica:5433/casetrail", None)
+    assert replica.eventsourcing_env()["POSTGRES_PORT"] == "5433"
+    monkeypatch.delenv("CASETRAIL_READ_DATABASE_URL")
+    assert Settings.from_env().replica is None
 
 
 def test_a_bad_database_url_is_reported_without_its_password(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -123,3 +123,30 @@ def test_cases_with_nothing_due_are_judged_from_the_view_without_loading_them(
     late = container.tracking.run(clock.now())
     assert "sign_for" in [w.kind for w in late.raised]
     assert loads  # a warning is decided on the case itself, never on the view's copy
+
+
+def test_a_standby_asks_for_the_lock_every_second_and_runs_the_job_as_soon_as_it_holds_it() -> None:
+    """Of a job that runs once a minute, a standby takes over a dead holder's lock at its next poll (a second),
+    not at its next period, and runs the job then."""
+    from infrastructure.background import PeriodicJob
+
+    asked: list[float] = []
+    ran = threading.Event()
+
+    class Job(PeriodicJob):
+        def work(self) -> None:
+            ran.set()
+
+    def lock() -> bool:
+        asked.append(time.monotonic())
+        return len(asked) >= 3  # the holder dies after the standby's second question
+
+    job = Job(every=60.0, lock=lock)
+    job.standby_poll = 0.05
+    job.start()
+    try:
+        assert ran.wait(5), "the standby never ran the job after the lock came free"
+    finally:
+        job.stop()
+    assert len(asked) == 3
+    assert asked[2] - asked[0] < 5, "the standby waited a whole period between questions"

@@ -1,0 +1,84 @@
+"""The read route to a replica: the replica while it answers, the primary when it does not (or lacks the thing),
+and a request that was answered by the primary stays there, so a replica behind the primary never answers it."""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+
+import pytest
+from eventsourcing.persistence import OperationalError
+
+from application.errors import NotFound
+from infrastructure.metrics import REPLICA_FALLBACKS
+from infrastructure.replica import ReplicaRoute
+
+
+def fallbacks(what: str) -> float:
+    return REPLICA_FALLBACKS.labels(what)._value.get()
+
+
+def down() -> str:
+    raise OperationalError("couldn't get a connection after 1.00 sec")
+
+
+def in_request(route: ReplicaRoute, *reads: tuple[object, object]) -> list[str]:
+    """The reads of one request, in a fresh context (as each request's handler has: its task's, never another's)."""
+
+    def run() -> list[str]:
+        return [route.run("views", replica, primary) for replica, primary in reads]  # type: ignore[arg-type]
+
+    return contextvars.Context().run(run)
+
+
+def test_reads_go_to_the_replica_while_it_answers() -> None:
+    route = ReplicaRoute("postgresql://replica/db")
+    before = fallbacks("views")
+    assert in_request(route, (lambda: "replica", lambda: "primary")) == ["replica"]
+    assert fallbacks("views") == before
+
+
+def test_a_replica_that_does_not_answer_sends_reads_to_the_primary_with_a_log_line_and_a_count(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    route = ReplicaRoute("postgresql://replica/db", retry_every=60)
+    before = fallbacks("views")
+    with caplog.at_level(logging.WARNING, logger="casetrail.replica"):
+        assert in_request(route, (down, lambda: "primary")) == ["primary"]
+        # Marked down: the next request goes straight to the primary, without waiting on the replica again.
+        assert in_request(route, (lambda: "replica", lambda: "primary")) == ["primary"]
+    assert fallbacks("views") == before + 2
+    assert [r.message for r in caplog.records if "does not answer" in r.message] != []
+    assert not route.up
+
+
+def test_after_the_retry_interval_the_replica_is_asked_again_and_its_return_is_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    route = ReplicaRoute("postgresql://replica/db", retry_every=0)
+    in_request(route, (down, lambda: "primary"))
+    with caplog.at_level(logging.WARNING, logger="casetrail.replica"):
+        assert in_request(route, (lambda: "replica", lambda: "primary")) == ["replica"]
+    assert any("answers again" in r.message for r in caplog.records)
+
+
+def test_a_request_answered_by_the_primary_stays_on_the_primary_for_its_later_reads() -> None:
+    route = ReplicaRoute("postgresql://replica/db", retry_every=0)  # the replica is asked again at once
+    answers = in_request(route, (down, lambda: "primary"), (lambda: "replica", lambda: "primary"))
+    assert answers == ["primary", "primary"], "a position checked on the primary was read on the replica"
+    assert in_request(route, (lambda: "replica", lambda: "primary")) == ["replica"], "the pin outlived its request"
+
+
+def test_a_case_missing_on_the_replica_is_asked_of_the_primary_only_when_asked_to() -> None:
+    route = ReplicaRoute("postgresql://replica/db")
+
+    def missing() -> str:
+        raise NotFound()
+
+    def run(missing_too: bool) -> str:
+        return route.run("case", missing, lambda: "primary", missing_too=missing_too)
+
+    assert contextvars.Context().run(run, True) == "primary"
+    with pytest.raises(NotFound):
+        contextvars.Context().run(run, False)
+    assert route.up, "a missing case is no failure of the replica"
