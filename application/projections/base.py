@@ -40,6 +40,21 @@ class Table:
     indexes: tuple[tuple[str, ...], ...] = ()
 
 
+@dataclass(frozen=True)
+class Rollup:
+    """A table of counters summed over every stream, keyed by text `keys`: kept by adding each batch's deltas (a
+    stream's contribution after the batch less its contribution before it), never by scanning the streams' rows."""
+
+    name: str
+    keys: tuple[str, ...]
+    counters: tuple[str, ...]
+    indexes: tuple[tuple[str, ...], ...] = ()
+
+
+# A roll-up delta: (roll-up name, *key values) -> one number per counter, in the roll-up's order.
+Deltas = dict[tuple[str, ...], list[int]]
+
+
 @dataclass
 class StreamChange:
     state: bytes | None  # None: the stream left this projection (its rows are deleted)
@@ -67,6 +82,28 @@ class Projection(Protocol):
         ...
 
 
+class RollingUp(Protocol):
+    """A projection that also keeps roll-ups: `contribution` is what one stream's state adds to them."""
+
+    rollups: tuple[Rollup, ...]
+
+    def contribution(self, state: Any) -> Deltas: ...
+
+
+def rollups_of(projection: Any) -> tuple[Rollup, ...]:
+    return tuple(getattr(projection, "rollups", ()))
+
+
+def add_into(total: Deltas, part: Deltas, sign: int) -> None:
+    for key, values in part.items():
+        found = total.get(key)
+        if found is None:
+            total[key] = [sign * v for v in values]
+        else:
+            for i, v in enumerate(values):
+                found[i] += sign * v
+
+
 class ViewStore(Protocol):
     """Where projections keep states, rows and positions, by generation (for rebuilds)."""
 
@@ -77,7 +114,12 @@ class ViewStore(Protocol):
     def load_states(self, name: str, generation: int, stream_ids: Sequence[UUID]) -> dict[UUID, bytes]: ...
 
     def write(
-        self, projection: Projection, generation: int, changes: dict[UUID, StreamChange], tracking: Tracking
+        self,
+        projection: Projection,
+        generation: int,
+        changes: dict[UUID, StreamChange],
+        tracking: Tracking,
+        deltas: Deltas | None = None,
     ) -> None: ...
 
 
@@ -134,13 +176,14 @@ class Worker:
     def apply(self, gen: int, position: int, batch: Batch) -> int:
         if batch.upto <= position:
             return 0
-        changes, _ = self.fold_from(gen, position, batch, {})
-        self.views.write(self.projection, gen, changes, Tracking(tracking_name(self.projection.name, gen), batch.upto))
+        changes, _, deltas = self.fold_from(gen, position, batch, {})
+        tracking = Tracking(tracking_name(self.projection.name, gen), batch.upto)
+        self.views.write(self.projection, gen, changes, tracking, deltas)
         return batch.upto - position
 
     def fold_from(
         self, gen: int, position: int, batch: Batch, recent: dict[int, Any]
-    ) -> tuple[dict[UUID, StreamChange], dict[int, Any]]:
+    ) -> tuple[dict[UUID, StreamChange], dict[int, Any], Deltas]:
         """`fold` of a batch read after `position`. Another runner (a `casetrail track` beside `serve`, a rebuild
         finishing) may apply it first: the states then already hold the batch's events, and folding them again
         fails (a case's version check) or would count them twice. That is the other runner's win, not a failure:
@@ -152,8 +195,10 @@ class Worker:
                 raise IntegrityError(f"projection {self.projection.name}: position {position} applied elsewhere") from e
             raise
 
-    def fold(self, gen: int, batch: Batch, recent: dict[int, Any]) -> tuple[dict[UUID, StreamChange], dict[int, Any]]:
-        """The batch's changes per stream, and the streams' new states.
+    def fold(
+        self, gen: int, batch: Batch, recent: dict[int, Any]
+    ) -> tuple[dict[UUID, StreamChange], dict[int, Any], Deltas]:
+        """The batch's changes per stream, the streams' new states and the roll-ups' deltas.
 
         `recent` holds states this worker wrote in the previous batch, which may not be committed yet.
         """
@@ -163,6 +208,12 @@ class Worker:
         states = {u.int: self.projection.decode(s) for u, s in stored.items()}
         states.update({i: recent[i] for i in ids if i in recent})
         positions: dict[int, int] = {}
+        deltas: Deltas = {}
+        contribution = cast(RollingUp, self.projection).contribution if rollups_of(self.projection) else None
+        if contribution is not None:  # before folding: the handlers change states in place
+            for state in states.values():
+                if state is not None:
+                    add_into(deltas, contribution(state), -1)
         fold = self.projection.fold
         for event, pos in batch.events:
             key = event.originator_id.int
@@ -173,7 +224,12 @@ class Worker:
                 positions[key] = pos
         existed = {u.int for u in stored} | recent.keys()
         changes = {ids[k]: self._change(states[k], pos, k in existed) for k, pos in positions.items()}
-        return changes, {k: states[k] for k in positions}
+        if contribution is not None:
+            for state in states.values():
+                if state is not None:
+                    add_into(deltas, contribution(state), 1)
+            deltas = {k: v for k, v in deltas.items() if any(v)}
+        return changes, {k: states[k] for k in positions}, deltas
 
     def catch_up(self, generation: int | None = None, on_batch: Callable[[int], None] | None = None) -> int:
         """Run to the head as a pipeline: read batch k+1 and write batch k-1 while folding batch k."""
@@ -185,11 +241,11 @@ class Worker:
             batch, written = self.read(position), None
             while batch.upto > position:
                 ahead = reader.submit(self.read, batch.upto)
-                changes, states = self.fold_from(gen, position, batch, recent)
+                changes, states, deltas = self.fold_from(gen, position, batch, recent)
                 if written is not None:
                     written.result()  # batches commit in order; a failure stops here, nothing after it applies
                 tracking = Tracking(tracking_name(self.projection.name, gen), batch.upto)
-                written = writer.submit(self.views.write, self.projection, gen, changes, tracking)
+                written = writer.submit(self.views.write, self.projection, gen, changes, tracking, deltas)
                 recent, position, batch = states, batch.upto, ahead.result()
                 if on_batch:
                     on_batch(position)

@@ -15,7 +15,7 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 
-from application.projections.base import Projection, StreamChange, Table, tracking_name
+from application.projections.base import Deltas, Projection, Rollup, StreamChange, Table, rollups_of, tracking_name
 
 SQL_TYPES = {
     "sqlite": {"text": "TEXT", "int": "INTEGER", "bool": "INTEGER", "real": "REAL", "blob": "BLOB"},
@@ -146,10 +146,9 @@ class SqlViews:
 
     def drop_generation(self, projection: Projection, generation: int) -> None:
         with self.cursor(commit=True) as c:
-            for table in (*projection.tables, None):
-                c.execute(
-                    f"DROP TABLE IF EXISTS {table_name(projection.name, generation, table.name if table else 'state')}"
-                )
+            names = [t.name for t in projection.tables] + [r.name for r in rollups_of(projection)] + ["state"]
+            for name in names:
+                c.execute(f"DROP TABLE IF EXISTS {table_name(projection.name, generation, name)}")
             c.execute(
                 f"DELETE FROM projection_generations WHERE name={self.ph} AND generation={self.ph}",
                 (projection.name, generation),
@@ -166,6 +165,10 @@ class SqlViews:
             name = table_name(projection.name, generation, table.name)
             for i, cols in enumerate(table.indexes):
                 statements.append(f"CREATE INDEX IF NOT EXISTS {name}_i{i} ON {name} ({', '.join(cols)})")
+        for rollup in rollups_of(projection):
+            name = table_name(projection.name, generation, rollup.name)
+            for i, cols in enumerate(rollup.indexes):
+                statements.append(f"CREATE INDEX IF NOT EXISTS {name}_i{i} ON {name} ({', '.join(cols)})")
         return statements
 
     def ddl(self, projection: Projection, generation: int, *, query_indexes: bool = True) -> list[str]:
@@ -179,6 +182,13 @@ class SqlViews:
             columns = ", ".join(f"{c.name} {types[c.type]}" for c in table.columns)
             statements.append(f"CREATE TABLE IF NOT EXISTS {name} (stream_id TEXT NOT NULL, {columns})")
             statements.append(f"CREATE INDEX IF NOT EXISTS {name}_stream ON {name} (stream_id)")
+        for rollup in rollups_of(projection):
+            name = table_name(projection.name, generation, rollup.name)
+            keys = ", ".join(f"{k} TEXT NOT NULL" for k in rollup.keys)
+            counters = ", ".join(f"{c} {types['int']} NOT NULL DEFAULT 0" for c in rollup.counters)
+            statements.append(
+                f"CREATE TABLE IF NOT EXISTS {name} ({keys}, {counters}, PRIMARY KEY ({', '.join(rollup.keys)}))"
+            )
         return statements + (self.index_ddl(projection, generation) if query_indexes else [])
 
     # -- the worker's side -----------------------------------------------------------------
@@ -196,7 +206,12 @@ class SqlViews:
         return found
 
     def write(
-        self, projection: Projection, generation: int, changes: dict[UUID, StreamChange], tracking: Tracking
+        self,
+        projection: Projection,
+        generation: int,
+        changes: dict[UUID, StreamChange],
+        tracking: Tracking,
+        deltas: Deltas | None = None,
     ) -> None:
         # Rows of streams the view already held are replaced; streams new to it only need inserts.
         known = [str(sid) for sid, change in changes.items() if change.existed]
@@ -210,6 +225,21 @@ class SqlViews:
             self.bulk_insert(c, table_name(projection.name, generation, "state"), ("stream_id", "state"), states)
             for table in projection.tables:
                 self.insert_rows(c, table_name(projection.name, generation, table.name), table, changes)
+            for rollup in rollups_of(projection):
+                rows = [(*key[1:], *values) for key, values in (deltas or {}).items() if key[0] == rollup.name]
+                self.add_to_rollup(c, table_name(projection.name, generation, rollup.name), rollup, rows)
+
+    def add_to_rollup(self, c: Any, name: str, rollup: Rollup, rows: list[tuple[Any, ...]]) -> None:
+        """Add each row's counters to the roll-up's row of the same keys (created at zero if absent)."""
+        if not rows:
+            return
+        columns = (*rollup.keys, *rollup.counters)
+        sums = ", ".join(f"{col} = {name}.{col} + excluded.{col}" for col in rollup.counters)
+        c.executemany(
+            f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({self.marks(len(columns))}) "
+            f"ON CONFLICT ({', '.join(rollup.keys)}) DO UPDATE SET {sums}",
+            rows,
+        )
 
     def insert_rows(self, c: Any, name: str, table: Table, changes: dict[UUID, StreamChange]) -> None:
         columns = ("stream_id", *(col.name for col in table.columns))
@@ -223,6 +253,15 @@ class SqlViews:
     def bulk_insert(self, c: Any, name: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
         if rows:
             c.executemany(f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({self.marks(len(columns))})", rows)
+
+    def table_exists(self, name: str) -> bool:
+        if self.dialect == "sqlite":
+            rows = self.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?", [name])
+        else:
+            rows = self.query(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename = ?", [name]
+            )
+        return bool(rows)
 
     def marks(self, n: int) -> str:
         return ", ".join([self.ph] * n)
