@@ -138,6 +138,63 @@ class JsonState:
 class Batch:
     events: list[tuple[Any, int]]
     upto: int  # the position the batch covers: its last event, or the head when skipped events follow
+    topics: list[str] | None = None  # each event's topic, when the batch serves several projections
+    full: bool = False  # the read came back with as many events as asked: more are likely waiting
+
+    def part(self, position: int, topics: tuple[str, ...]) -> Batch:
+        """The events after `position` of these topics (all when empty), covering up to the same position."""
+        assert self.topics is not None
+        wanted = frozenset(topics)
+        events = [
+            item
+            for item, topic in zip(self.events, self.topics, strict=True)
+            if item[1] > position and (not wanted or topic in wanted)
+        ]
+        return Batch(events, self.upto)
+
+
+def read_log(store: EventStore, position: int, size: int, topics: tuple[str, ...] = ()) -> Batch:
+    """The next `size` events after `position` of these topics (all when empty), decoded."""
+    head = store.recorder.max_notification_id() or 0 if topics else None
+    notifications = store.extras.scan(position, size, stop=head, topics=topics)
+    if topics and len(notifications) < size:
+        # Every event up to the head has been seen: the skipped ones need not be read at all.
+        upto = max(head or 0, position)
+    else:
+        upto = notifications[-1].id if notifications else position
+    decode = store.mapper.to_domain_event
+    return Batch(
+        [(decode(cast(StoredEvent, n)), n.id) for n in notifications],
+        upto,
+        [n.topic for n in notifications],
+        len(notifications) >= size,
+    )
+
+
+class SharedReads:
+    """Several projections' workers fed from one read of the log per batch: each event is read and decoded once,
+    not once per projection. While reads come back full (a backlog) each is twice the last, up to `max_batch`;
+    caught up, they go back to the workers' batch size. Each worker still applies its part of a batch with its
+    own position in the same transaction as its rows (exactly once, as `Worker.run_once`)."""
+
+    def __init__(self, workers: list[Worker], max_batch: int = 16_000) -> None:
+        self.workers = workers
+        self.base = min((w.batch_size for w in workers), default=1000)
+        self.size = self.base
+        self.max_batch = max(max_batch, self.base)
+
+    def read(self, workers: list[Worker]) -> tuple[Batch, dict[str, tuple[int, int]]]:
+        """The next batch after the furthest-behind worker, and each worker's (generation, position)."""
+        at = {}
+        for w in workers:
+            gen = w.views.active_generation(w.projection.name)
+            at[w.projection.name] = (gen, w.views.position(w.projection.name, gen))
+        low = min(position for _, position in at.values())
+        every = [w.projection.topics for w in workers]
+        topics = () if any(not t for t in every) else tuple(sorted({t for ts in every for t in ts}))
+        batch = read_log(workers[0].store, low, self.size, topics)
+        self.size = min(self.max_batch, self.size * 2) if batch.full else self.base
+        return batch, at
 
 
 def tracking_name(name: str, generation: int) -> str:
@@ -162,16 +219,7 @@ class Worker:
 
     def read(self, position: int) -> Batch:
         """The next events after `position`, and the position the batch covers up to."""
-        topics = self.projection.topics
-        head = self.store.recorder.max_notification_id() or 0 if topics else None
-        notifications = self.store.extras.scan(position, self.batch_size, stop=head, topics=topics)
-        if topics and len(notifications) < self.batch_size:
-            # Every event up to the head has been seen: the skipped ones need not be read at all.
-            upto = max(head or 0, position)
-        else:
-            upto = notifications[-1].id if notifications else position
-        decode = self.store.mapper.to_domain_event
-        return Batch([(decode(cast(StoredEvent, n)), n.id) for n in notifications], upto)
+        return read_log(self.store, position, self.batch_size, self.projection.topics)
 
     def apply(self, gen: int, position: int, batch: Batch) -> int:
         if batch.upto <= position:

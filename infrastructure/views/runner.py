@@ -14,7 +14,7 @@ from collections.abc import Callable
 import psycopg
 from eventsourcing.persistence import IntegrityError
 
-from application.projections.base import Projection, Worker
+from application.projections.base import Projection, SharedReads, Worker
 from infrastructure.background import BackgroundLoop
 
 log = logging.getLogger("casetrail.worker")
@@ -26,6 +26,7 @@ class ProjectionLoop(BackgroundLoop):
     With a backlog it runs batch after batch; otherwise it looks again after `poll` seconds, so a steady
     stream of commands is applied in batches of what arrived meanwhile rather than a few events at a time
     (each batch costs the same handful of queries whatever its size: docs/performance.md, "commands").
+    Every projection this process holds is fed from one read of the log per batch (`SharedReads`).
     """
 
     thread_name = "casetrail-projections"
@@ -38,20 +39,39 @@ class ProjectionLoop(BackgroundLoop):
         self.poll = poll
         self.lock = lock or (lambda _: True)
         self.failures: dict[str, int] = {}
+        self.reads = SharedReads(workers)
 
     def run(self) -> None:
         while not self.stopped.is_set():
-            backlog = any([self.step(w) for w in self.workers])
-            if not backlog:
+            if not self.step_all():
                 self.stopped.wait(self.poll)
 
-    def step(self, worker: Worker) -> bool:
-        """Apply the next batch; True when a whole batch was applied (more are likely waiting)."""
-        name = worker.projection.name
-        if not self.lock(worker.projection):
+    def step_all(self) -> bool:
+        """Apply the next batch of the log to every projection this process holds; True while a backlog remains."""
+        held = [w for w in self.workers if self.lock(w.projection)]
+        if not held:
             return False
         try:
-            done = worker.run_once()
+            batch, at = self.reads.read(held)
+        except Exception:
+            log.exception("reading the log failed; retrying")
+            self.stopped.wait(1.0)
+            return False
+        for worker in held:
+            generation, position = at[worker.projection.name]
+            self.step(
+                worker, lambda w=worker, g=generation, p=position: w.apply(g, p, batch.part(p, w.projection.topics))
+            )
+        return batch.full
+
+    def step(self, worker: Worker, apply: Callable[[], int] | None = None) -> bool:
+        """Apply the next batch (its own read, or `apply`); True when a whole batch was applied (more are likely
+        waiting)."""
+        name = worker.projection.name
+        if apply is None and not self.lock(worker.projection):
+            return False
+        try:
+            done = worker.run_once() if apply is None else apply()
         except IntegrityError:
             # Another runner applied this position first (a rebuild finishing, a second worker): not a
             # failure, the batch was rolled back whole; read the new position and go on.
