@@ -10,6 +10,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable
+from functools import partial
 
 import psycopg
 from eventsourcing.persistence import IntegrityError
@@ -60,7 +61,7 @@ class ProjectionLoop(BackgroundLoop):
         for worker in held:
             generation, position = at[worker.projection.name]
             self.step(
-                worker, lambda w=worker, g=generation, p=position: w.apply(g, p, batch.part(p, w.projection.topics))
+                worker, partial(worker.apply, generation, position, batch.part(position, worker.projection.topics))
             )
         return batch.full
 
