@@ -183,11 +183,14 @@ class SharedReads:
         self.size = self.base
         self.max_batch = max(max_batch, self.base)
 
-    def read(self, workers: list[Worker]) -> tuple[Batch, dict[str, tuple[int, int]]]:
-        """The next batch after the furthest-behind worker, and each worker's (generation, position)."""
+    def read(
+        self, workers: list[Worker], generations: dict[str, int] | None = None
+    ) -> tuple[Batch, dict[str, tuple[int, int]]]:
+        """The next batch after the furthest-behind worker, and each worker's (generation, position): the active
+        generation, or the one `generations` names (a rebuild's)."""
         at = {}
         for w in workers:
-            gen = w.views.active_generation(w.projection.name)
+            gen = (generations or {}).get(w.projection.name) or w.views.active_generation(w.projection.name)
             at[w.projection.name] = (gen, w.views.position(w.projection.name, gen))
         low = min(position for _, position in at.values())
         every = [w.projection.topics for w in workers]
@@ -195,6 +198,53 @@ class SharedReads:
         batch = read_log(workers[0].store, low, self.size, topics)
         self.size = min(self.max_batch, self.size * 2) if batch.full else self.base
         return batch, at
+
+    def catch_up(
+        self,
+        workers: list[Worker],
+        keep_going: Callable[[], bool] = lambda: True,
+        generations: dict[str, int] | None = None,
+        on_batch: Callable[[int], None] | None = None,
+    ) -> int:
+        """Run every worker to the head as one pipeline (a backlog): read and decode batch k+1 and write batch k-1
+        while folding batch k, as `Worker.catch_up` does for one projection. Returns the positions covered. A
+        failure stops it with nothing after the failed write applied (batches commit in order)."""
+        if not workers:
+            return 0
+        batch, at = self.read(workers, generations)
+        start = low = min(position for _, position in at.values())
+        every = [w.projection.topics for w in workers]
+        topics = () if any(not t for t in every) else tuple(sorted({t for ts in every for t in ts}))
+        recent: dict[str, dict[int, Any]] = {w.projection.name: {} for w in workers}
+        size = self.max_batch
+        with ThreadPoolExecutor(1, "prefetch") as reader, ThreadPoolExecutor(1, "writer") as writer:
+            written: list[Any] = []
+            while batch.upto > low and keep_going():
+                ahead = reader.submit(read_log, workers[0].store, batch.upto, size, topics)
+                writes = []
+                for w in workers:
+                    name = w.projection.name
+                    gen, position = at[name]
+                    if batch.upto <= position:
+                        continue
+                    changes, states, deltas = w.fold_from(
+                        gen, position, batch.part(position, w.projection.topics), recent[name]
+                    )
+                    tracking = Tracking(tracking_name(name, gen), batch.upto)
+                    writes.append((w, gen, changes, tracking, deltas))
+                    recent[name], at[name] = states, (gen, batch.upto)
+                for future in written:
+                    future.result()  # the previous batch committed; a failure stops here
+                written = [
+                    writer.submit(w.views.write, w.projection, gen, changes, tracking, deltas)
+                    for w, gen, changes, tracking, deltas in writes
+                ]
+                low, batch = batch.upto, ahead.result()
+                if on_batch:
+                    on_batch(low)
+            for future in written:
+                future.result()
+        return low - start
 
 
 def tracking_name(name: str, generation: int) -> str:

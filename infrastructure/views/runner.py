@@ -63,7 +63,20 @@ class ProjectionLoop(BackgroundLoop):
             self.step(
                 worker, partial(worker.apply, generation, position, batch.part(position, worker.projection.topics))
             )
+        if batch.full:  # a backlog: run it down as a pipeline, each projection's batches still committed in order
+            self.catch_up(held)
         return batch.full
+
+    def catch_up(self, held: list[Worker]) -> None:
+        def keep_going() -> bool:
+            return not self.stopped.is_set() and all(self.lock(w.projection) for w in held)
+
+        try:
+            self.reads.catch_up(held, keep_going)
+        except IntegrityError:
+            log.info("projections: a position was already applied elsewhere; continuing")
+        except Exception:
+            log.exception("catching up failed; going on batch by batch")
 
     def step(self, worker: Worker, apply: Callable[[], int] | None = None) -> bool:
         """Apply the next batch (its own read, or `apply`); True when a whole batch was applied (more are likely

@@ -242,13 +242,14 @@ class SqlViews:
         )
 
     def insert_rows(self, c: Any, name: str, table: Table, changes: dict[UUID, StreamChange]) -> None:
-        columns = ("stream_id", *(col.name for col in table.columns))
-        rows = [
-            (str(sid), *(row.get(col.name) for col in table.columns))
-            for sid, change in changes.items()
-            for row in change.rows.get(table.name, ())
-        ]
-        self.bulk_insert(c, name, columns, rows)
+        names = [col.name for col in table.columns]
+        rows = []
+        for sid, change in changes.items():
+            found = change.rows.get(table.name)
+            if found:
+                stream = str(sid)
+                rows += [(stream, *[row.get(n) for n in names]) for row in found]
+        self.bulk_insert(c, name, ("stream_id", *names), rows)
 
     def bulk_insert(self, c: Any, name: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
         if rows:
