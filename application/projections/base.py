@@ -171,17 +171,21 @@ def read_log(store: EventStore, position: int, size: int, topics: tuple[str, ...
     )
 
 
+GROWTH = 16  # how much larger than the configured batch a backlog's batches may grow
+
+
 class SharedReads:
     """Several projections' workers fed from one read of the log per batch: each event is read and decoded once,
-    not once per projection. While reads come back full (a backlog) each is twice the last, up to `max_batch`;
+    not once per projection. While reads come back full (a backlog) each is twice the last, up to `max_batch`
+    (default 16 times the workers' batch size: 16,000 events with the default `CASETRAIL_PROJECTION_BATCH`);
     caught up, they go back to the workers' batch size. Each worker still applies its part of a batch with its
     own position in the same transaction as its rows (exactly once, as `Worker.run_once`)."""
 
-    def __init__(self, workers: list[Worker], max_batch: int = 16_000) -> None:
+    def __init__(self, workers: list[Worker], max_batch: int | None = None) -> None:
         self.workers = workers
         self.base = min((w.batch_size for w in workers), default=1000)
         self.size = self.base
-        self.max_batch = max(max_batch, self.base)
+        self.max_batch = max(max_batch or GROWTH * self.base, self.base)
 
     def read(
         self, workers: list[Worker], generations: dict[str, int] | None = None
@@ -216,11 +220,12 @@ class SharedReads:
         every = [w.projection.topics for w in workers]
         topics = () if any(not t for t in every) else tuple(sorted({t for ts in every for t in ts}))
         recent: dict[str, dict[int, Any]] = {w.projection.name: {} for w in workers}
-        size = self.max_batch
+        size = self.size
         with ThreadPoolExecutor(1, "prefetch") as reader, ThreadPoolExecutor(1, "writer") as writer:
             written: list[Any] = []
             while batch.upto > low and keep_going():
                 ahead = reader.submit(read_log, workers[0].store, batch.upto, size, topics)
+                size = min(self.max_batch, size * 2)
                 writes = []
                 for w in workers:
                     name = w.projection.name
