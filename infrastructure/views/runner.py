@@ -13,10 +13,11 @@ from collections.abc import Callable
 from functools import partial
 
 import psycopg
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, Tracking
 
-from application.projections.base import Projection, SharedReads, Worker
+from application.projections.base import Batch, Projection, SharedReads, Worker, tracking_name
 from infrastructure.background import BackgroundLoop
+from infrastructure.views.store import SqlViews, Write
 
 log = logging.getLogger("casetrail.worker")
 
@@ -65,16 +66,43 @@ class ProjectionLoop(BackgroundLoop):
             log.exception("reading the log failed; retrying")
             self.stopped.wait(1.0)
             return False
-        for worker in held:
-            generation, position = at[worker.projection.name]
-            self.step(
-                worker, partial(worker.apply, generation, position, batch.part(position, worker.projection.topics))
-            )
+        if not self.apply_together(held, batch, at):
+            for worker in held:
+                generation, position = at[worker.projection.name]
+                self.step(
+                    worker, partial(worker.apply, generation, position, batch.part(position, worker.projection.topics))
+                )
         if not batch.full and batch.upto >= head and not any(name in self.failures for name in names):
             self.idle_at = (names, head)
         if batch.full:  # a backlog: run it down as a pipeline, each projection's batches still committed in order
             self.catch_up(held)
         return batch.full
+
+    def apply_together(self, held: list[Worker], batch: Batch, at: dict[str, tuple[int, int]]) -> bool:
+        """Every projection's part of the batch written in one transaction (one commit, not one per projection:
+        the lag of a steady trickle of commands); False, with nothing written, when any fold or the write fails or
+        a projection is failing already: then each goes on its own, with its own retries."""
+        views = held[0].views
+        if any(w.projection.name in self.failures or w.views is not views for w in held):
+            return False
+        if not isinstance(views, SqlViews):
+            return False
+        writes: list[Write] = []
+        try:
+            for w in held:
+                name = w.projection.name
+                generation, position = at[name]
+                if batch.upto <= position:
+                    continue
+                changes, _, deltas = w.fold_from(generation, position, batch.part(position, w.projection.topics), {})
+                writes.append(
+                    (w.projection, generation, changes, Tracking(tracking_name(name, generation), batch.upto), deltas)
+                )
+            if writes:
+                views.write_many(writes)
+        except Exception:
+            return False
+        return True
 
     def catch_up(self, held: list[Worker]) -> None:
         def keep_going() -> bool:

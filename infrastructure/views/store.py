@@ -22,6 +22,7 @@ SQL_TYPES = {
     "postgres": {"text": "TEXT", "int": "BIGINT", "bool": "INTEGER", "real": "DOUBLE PRECISION", "blob": "BYTEA"},
 }
 CHUNK = 500
+Write = tuple[Projection, int, dict[UUID, StreamChange], Tracking, Deltas]
 
 
 def table_name(projection: str, generation: int, table: str) -> str:
@@ -213,21 +214,38 @@ class SqlViews:
         tracking: Tracking,
         deltas: Deltas | None = None,
     ) -> None:
+        with self.cursor(commit=True) as c:
+            self.write_in(c, projection, generation, changes, tracking, deltas)
+
+    def write_many(self, writes: Sequence[Write]) -> None:
+        """Several projections' batches in one transaction (one commit instead of one each): all or none."""
+        with self.cursor(commit=True) as c:
+            for write in writes:
+                self.write_in(c, *write)
+
+    def write_in(
+        self,
+        c: Any,
+        projection: Projection,
+        generation: int,
+        changes: dict[UUID, StreamChange],
+        tracking: Tracking,
+        deltas: Deltas | None = None,
+    ) -> None:
         # Rows of streams the view already held are replaced; streams new to it only need inserts.
         known = [str(sid) for sid, change in changes.items() if change.existed]
-        with self.cursor(commit=True) as c:
-            self.write_tracking(c, tracking)  # raises IntegrityError if this position was already applied
-            for table in (*projection.tables, None):
-                name = table_name(projection.name, generation, table.name if table else "state")
-                for chunk in chunks(known):
-                    c.execute(f"DELETE FROM {name} WHERE stream_id IN ({self.marks(len(chunk))})", chunk)
-            states = [(str(sid), ch.state) for sid, ch in changes.items() if ch.state is not None]
-            self.bulk_insert(c, table_name(projection.name, generation, "state"), ("stream_id", "state"), states)
-            for table in projection.tables:
-                self.insert_rows(c, table_name(projection.name, generation, table.name), table, changes)
-            for rollup in rollups_of(projection):
-                rows = [(*key[1:], *values) for key, values in (deltas or {}).items() if key[0] == rollup.name]
-                self.add_to_rollup(c, table_name(projection.name, generation, rollup.name), rollup, rows)
+        self.write_tracking(c, tracking)  # raises IntegrityError if this position was already applied
+        for table in (*projection.tables, None):
+            name = table_name(projection.name, generation, table.name if table else "state")
+            for chunk in chunks(known):
+                c.execute(f"DELETE FROM {name} WHERE stream_id IN ({self.marks(len(chunk))})", chunk)
+        states = [(str(sid), ch.state) for sid, ch in changes.items() if ch.state is not None]
+        self.bulk_insert(c, table_name(projection.name, generation, "state"), ("stream_id", "state"), states)
+        for table in projection.tables:
+            self.insert_rows(c, table_name(projection.name, generation, table.name), table, changes)
+        for rollup in rollups_of(projection):
+            rows = [(*key[1:], *values) for key, values in (deltas or {}).items() if key[0] == rollup.name]
+            self.add_to_rollup(c, table_name(projection.name, generation, rollup.name), rollup, rows)
 
     def add_to_rollup(self, c: Any, name: str, rollup: Rollup, rows: list[tuple[Any, ...]]) -> None:
         """Add each row's counters to the roll-up's row of the same keys (created at zero if absent)."""

@@ -187,3 +187,29 @@ def test_rebuilding_every_projection_over_one_read_switches_each_to_an_equal_vie
         assert container.views.generations(projection.name) == [(new[projection.name], True)]
         assert projected_rows(container, projection) == before[projection.name] == folded_rows(container, projection)
     assert seen[-1][0] == seen[-1][1] == container.store.recorder.max_notification_id()
+
+
+def test_a_failing_projection_does_not_hold_back_the_others_the_loop_writes_together(
+    container: Container, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The loop writes every projection's part of a batch in one transaction; when one fails, nothing of that
+    transaction stays and each goes on alone: the others reach the head, the failing one stays where it was."""
+    random_history(container, clock, seed=81, cases=6, steps=40)
+    loop = ProjectionLoop(container.workers(1000))
+    reports = next(w for w in loop.workers if w.projection.name == "reports")
+
+    def poisoned(*_: object) -> None:
+        raise RuntimeError("a poison event")
+
+    monkeypatch.setattr(reports.projection, "fold", poisoned)
+    monkeypatch.setattr(loop.stopped, "wait", lambda _: False)  # no back-off in a test
+    loop.step_all()
+    head = container.store.recorder.max_notification_id()
+    for projection in container.projections:
+        reached = container.views.position(projection.name, container.views.active_generation(projection.name))
+        assert reached == (0 if projection.name == "reports" else head), projection.name
+    assert loop.failures == {"reports": 1}
+    monkeypatch.undo()
+    loop.step_all()
+    for projection in container.projections:
+        assert projected_rows(container, projection) == folded_rows(container, projection), projection.name
