@@ -8,6 +8,7 @@ dropped first."""
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import statistics
 import tempfile
@@ -22,7 +23,7 @@ from urllib.parse import urlparse
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from bench.seed import seed
+from bench.seed import seed_in_processes
 from domain.values import CLI, Role
 from infrastructure.container import Container, build
 from infrastructure.postgres_admin import ensure_database
@@ -75,6 +76,9 @@ def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench console_reports", description=__doc__)
     parser.add_argument("--cases", type=int, default=20_000)
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument(
+        "--processes", type=int, default=os.cpu_count() or 1, help="seeding processes (PostgreSQL; default: cores)"
+    )
     parser.add_argument("--database-url", help="default: a new SQLite file in a temporary directory")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
@@ -86,7 +90,7 @@ def main(argv: list[str]) -> None:
         begin = now - timedelta(days=370)
         spacing = timedelta(days=365) / args.cases
         started = time.perf_counter()
-        events = seed(container, args.cases, events_per_case=8, start=begin, spacing=spacing)
+        events = seed_in_processes(container, args.cases, 8, begin, spacing, args.processes)
         seeded = time.perf_counter() - started
         started = time.perf_counter()
         for projection in container.projections:
@@ -94,7 +98,8 @@ def main(argv: list[str]) -> None:
                 rebuild(container, projection, lambda done, total: None)
         projected = time.perf_counter() - started
         print(
-            f"seeded {args.cases:,} cases ({events:,} events) in {seeded:.0f} s ({events / seeded:,.0f} events/s); "
+            f"seeded {args.cases:,} cases ({events:,} events) in {seeded:.0f} s ({events / seeded:,.0f} events/s, "
+            f"{args.processes if url.startswith('postgres') else 1} processes); "
             f"reports and projects views rebuilt in {projected:.0f} s ({2 * events / projected:,.0f} events/s "
             "read: both read the whole log)"
         )
