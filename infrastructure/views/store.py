@@ -150,6 +150,7 @@ class SqlViews:
             names = [t.name for t in projection.tables] + [r.name for r in rollups_of(projection)] + ["state"]
             for name in names:
                 c.execute(f"DROP TABLE IF EXISTS {table_name(projection.name, generation, name)}")
+                self.__dict__.get("_tables_known", {}).pop(table_name(projection.name, generation, name), None)
             c.execute(
                 f"DELETE FROM projection_generations WHERE name={self.ph} AND generation={self.ph}",
                 (projection.name, generation),
@@ -244,8 +245,10 @@ class SqlViews:
         for table in projection.tables:
             self.insert_rows(c, table_name(projection.name, generation, table.name), table, changes)
         for rollup in rollups_of(projection):
-            rows = [(*key[1:], *values) for key, values in (deltas or {}).items() if key[0] == rollup.name]
-            self.add_to_rollup(c, table_name(projection.name, generation, rollup.name), rollup, rows)
+            name = table_name(projection.name, generation, rollup.name)
+            if self.has_table(name, c):  # a generation made before the roll-up existed has none (until rebuilt)
+                rows = [(*key[1:], *values) for key, values in (deltas or {}).items() if key[0] == rollup.name]
+                self.add_to_rollup(c, name, rollup, rows)
 
     def add_to_rollup(self, c: Any, name: str, rollup: Rollup, rows: list[tuple[Any, ...]]) -> None:
         """Add each row's counters to the roll-up's row of the same keys (created at zero if absent)."""
@@ -273,14 +276,23 @@ class SqlViews:
         if rows:
             c.executemany(f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({self.marks(len(columns))})", rows)
 
-    def table_exists(self, name: str) -> bool:
+    def has_table(self, name: str, c: Any = None) -> bool:
+        """`table_exists`, remembered: a generation's tables are made with it and dropped with it."""
+        known: dict[str, bool] = self.__dict__.setdefault("_tables_known", {})
+        if name not in known:
+            known[name] = self.table_exists(name, c)
+        return known[name]
+
+    def table_exists(self, name: str, c: Any = None) -> bool:
+        """Whether the table exists; read through `c` when inside a transaction (SQLite has one writer)."""
         if self.dialect == "sqlite":
-            rows = self.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?", [name])
+            sql = "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?"
         else:
-            rows = self.query(
-                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename = ?", [name]
-            )
-        return bool(rows)
+            sql = "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename = %s"
+        if c is None:
+            return bool(self.query(sql.replace("%s", "?"), [name]))
+        c.execute(sql, (name,))
+        return c.fetchone() is not None
 
     def marks(self, n: int) -> str:
         return ", ".join([self.ph] * n)

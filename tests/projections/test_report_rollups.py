@@ -131,17 +131,24 @@ def test_the_rollup_equals_the_contributions_of_each_case_folded_from_scratch_an
     assert stored() == want
 
 
-def test_a_generation_without_the_rollup_is_answered_from_the_rows(container: Container, clock: FixedClock) -> None:
-    """A store projected before the roll-up existed keeps its reports until `projections rebuild reports`."""
-    random_history(container, clock, seed=35, cases=10, steps=80)
-    caught_up(container, batch_size=1000)
-    generation = container.views.active_generation("reports")
-    auto = SqlReportReader(container.views)
-    period: tuple[Any, ...] = (local_date(START), local_date(clock.now()))
-    before = auto.department_counts(*period)
+def test_a_generation_made_before_the_rollup_keeps_working_and_a_rebuild_brings_the_rollup(
+    container: Container, clock: FixedClock
+) -> None:
+    """The upgrade: a store projected before the roll-up existed (its generation has no roll-up table) keeps being
+    projected and its reports answered from the rows; `projections rebuild reports` then brings the roll-up, and
+    the answers stay the same."""
+    old = container.views.active_generation("reports")
     with container.views.cursor(commit=True) as c:
-        c.execute(f"DROP TABLE {table_name('reports', generation, DAILY.name)}")
-    fresh = SqlReportReader(container.views)
-    assert not fresh.uses_rollup(generation)
-    assert nonzero(fresh.department_counts(*period)) == nonzero(before)
-    assert fresh.month_counts([period[0].replace(day=1)], None) is None
+        c.execute(f"DROP TABLE {table_name('reports', old, DAILY.name)}")
+    random_history(container, clock, seed=35, cases=10, steps=80)
+    caught_up(container, batch_size=7)  # the worker applies the reports projection without a roll-up table
+    period: tuple[Any, ...] = (local_date(START), local_date(clock.now()))
+    reader = SqlReportReader(container.views)
+    assert not reader.uses_rollup(old)
+    assert reader.month_counts([period[0].replace(day=1)], None) is None
+    before = reader.department_counts(*period)
+    assert nonzero(before) == nonzero(SqlReportReader(container.views, False).department_counts(*period))
+    projection = next(p for p in container.projections if p.name == "reports")
+    new = rebuild(container, projection, lambda done, total: None)
+    assert reader.uses_rollup(new)
+    assert nonzero(reader.department_counts(*period)) == nonzero(before) != {}
