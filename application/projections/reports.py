@@ -277,6 +277,8 @@ HANDLERS: tuple[tuple[type[Any], Callable[[Any, Any], State]], ...] = (
     (Case.Merged, lambda s, e: ended(s, e, "merged")),
 )
 
+BY_TYPE = dict(HANDLERS)
+
 
 class ReportsProjection(JsonState):
     """Per case: the dated facts the department report counts; the state is the facts themselves, as JSON."""
@@ -289,12 +291,14 @@ class ReportsProjection(JsonState):
         self.mapper = mapper  # unused: the state is plain JSON; kept for the uniform constructor
 
     def fold(self, state: State | None, event: Any) -> State | None:
-        for cls, handler in HANDLERS:
-            if isinstance(event, cls):
-                if state is None and not isinstance(event, Case.Created):
-                    return None
-                return handler(state, event)
-        return state
+        handler = BY_TYPE.get(type(event))  # no handler class derives from another: the exact type decides
+        if handler is None:
+            handler = next((h for cls, h in HANDLERS if isinstance(event, cls)), None)
+            if handler is None:
+                return state
+        if state is None and not isinstance(event, Case.Created):
+            return None
+        return handler(state, event)
 
     def rows(self, state: State, position: int) -> dict[str, list[Row]]:
         found: dict[str, list[Row]] = {name: list(state[name]) for name in LISTS}

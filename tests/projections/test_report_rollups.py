@@ -152,3 +152,11 @@ def test_a_generation_made_before_the_rollup_keeps_working_and_a_rebuild_brings_
     new = rebuild(container, projection, lambda done, total: None)
     assert reader.uses_rollup(new)
     assert nonzero(reader.department_counts(*period)) == nonzero(before) != {}
+
+
+def test_no_event_class_the_reports_projection_handles_derives_from_another() -> None:
+    """The projection picks a handler by the event's exact class; with a derived class the order would decide."""
+    from application.projections.reports import HANDLERS
+
+    classes = [cls for cls, _ in HANDLERS]
+    assert [(a, b) for a in classes for b in classes if a is not b and issubclass(a, b)] == []
