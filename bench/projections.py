@@ -91,7 +91,7 @@ def rebuild_figures(container: Container) -> dict[str, tuple[float, float]]:
 
 def backlog_rates(container: Container) -> dict[str, tuple[float, float]]:
     """The live loop (as `casetrail worker` runs it) catching up from the whole log on fresh generations: the loop
-    applying one projection at a time (the baseline), and feeding all from one read (pipelined while behind)."""
+    applying one projection at a time (the baseline), and feeding all from one read (one commit per batch)."""
     head = container.store.recorder.max_notification_id() or 0
     rates = {}
     for label in ("one projection at a time", "all from one read"):
