@@ -262,7 +262,7 @@ def projections_rebuild(
     name: Annotated[str | None, typer.Argument(help="One projection; all when omitted.")] = None,
 ) -> None:
     """Rebuild into new tables; readers see the old view until the new one has caught up."""
-    from infrastructure.views.rebuild import rebuild
+    from infrastructure.views.rebuild import rebuild, rebuild_all
 
     container = open_container()
     chosen = [p for p in container.projections if name in (None, p.name)]
@@ -272,6 +272,14 @@ def projections_rebuild(
         fail(f"no projection {name!r}; known: {known}")
     try:
         with Progress(console=out) as bar:
+            if len(chosen) > 1:  # one read of the log for all of them
+                task = bar.add_task(f"rebuilding {', '.join(p.name for p in chosen)}", total=None)
+                generations = rebuild_all(
+                    container, chosen, lambda done, head: bar.update(task, completed=done, total=max(head, 1))
+                )
+                live = ", ".join(f"{n}: generation {g}" for n, g in generations.items())
+                bar.update(task, description=f"live: {live}")
+                return
             for projection in chosen:
                 task = bar.add_task(f"rebuilding {projection.name}", total=None)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Protocol
 
 from application.access import require_role
@@ -53,6 +53,11 @@ class ReportReader(Protocol):
         (dispatched, responded, response_missed, evaluations, solved, satisfied)."""
         ...
 
+    def month_counts(self, months: list[date], today: date | None) -> list[dict[str, Counts]] | None:
+        """Per month (its first day), `department_counts(month, its last day, today, rates_only=True)` in one
+        query; None when this reader cannot (the caller then asks per month)."""
+        ...
+
 
 class ReportService:
     def __init__(
@@ -98,6 +103,15 @@ class ReportService:
         """Per period, each department's composite (as `department_report` computes it), reading only the counts the
         rates need. Coordinators, reporters and auditors."""
         require_role(by, "reports")
+        months = [start for start, end in periods if start.day == 1 and end == month_end(start)]
+        if len(months) == len(periods):
+            today = None if self.clock is None else local_date(self.clock.now())
+            by_month = self.reader.month_counts(months, today)
+            if by_month is not None:
+                return [
+                    {d.code: report_row(d, counts.get(d.code, {}))["composite"] for d in self.directory}
+                    for counts in by_month
+                ]
         found = []
         for start, end in periods:
             counts = self.reader.department_counts(start, end, self.as_of(end), rates_only=True)
@@ -127,6 +141,10 @@ class ReportService:
         if zone not in ZONES:
             raise InvalidCommand("unknown_zone", f"unknown zone {zone!r}; zones are {', '.join(ZONES)}")
         return [d for d in self.directory if d.zone == zone]
+
+
+def month_end(first: date) -> date:
+    return (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
 
 
 def ratio(numerator: int, denominator: int) -> float | None:

@@ -107,3 +107,65 @@ def save_in_bulk(container: Container, cases: list[Case]) -> int:
         for s in stored:
             copy.write_row((s.originator_id, s.originator_version, s.topic, s.state))
     return len(stored)
+
+
+Row = tuple[str, int, str, bytes]
+_BUILDER: dict[str, Any] = {}
+
+
+def _built_rows(url: str, low: int, count: int, events_per_case: int, start: datetime, spacing: timedelta) -> list[Row]:
+    """In a seeding process: cases `low`..`low + count` built by the domain, as sealed rows ready to insert."""
+    if url not in _BUILDER:
+        from infrastructure.container import build
+        from infrastructure.settings import Settings
+
+        _BUILDER[url] = build(Settings(database_url=url), create_tables=False)
+    container = _BUILDER[url]
+    rng = random.Random(7 + low)
+    cases = [one_case(container, rng, n, start + n * spacing, events_per_case) for n in range(low, low + count)]
+    stored = [container.store.mapper.to_stored_event(e) for c in cases for e in c.collect_events()]
+    return [(s.originator_id.hex, s.originator_version, s.topic, s.state) for s in stored]
+
+
+def insert_rows(container: Container, rows: list[Row]) -> None:
+    """Sealed rows straight into the events table in one transaction (PostgreSQL: COPY). For benchmarks only: the
+    service itself always saves through the store, which also records idempotency keys and notifies."""
+    recorder: Any = container.store.recorder
+    if container.settings.backend == "postgresql":
+        table = f"{recorder.datastore.schema}.{recorder.events_table_name}"
+        copy_sql = f"COPY {table} (originator_id, originator_version, topic, state) FROM STDIN"
+        with recorder.datastore.transaction(commit=True) as curs, curs.copy(copy_sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    with recorder.datastore.transaction(commit=True) as c:
+        c.executemany(f"INSERT INTO {recorder.events_table_name} VALUES (?,?,?,?)", rows)
+
+
+def seed_in_processes(
+    container: Container,
+    cases: int,
+    events_per_case: int,
+    start: datetime,
+    spacing: timedelta,
+    processes: int,
+    batch: int = 500,
+) -> int:
+    """`seed` with the cases built by the domain in `processes` other processes (what takes the time: one core
+    each) while this one inserts their rows as they come (SQLite or PostgreSQL); in memory, `seed`."""
+    if processes < 1 or container.settings.backend == "memory":
+        return seed(container, cases, events_per_case, start=start, spacing=spacing)
+    import multiprocessing
+
+    url = container.settings.database_url
+    tasks = [(url, low, min(batch, cases - low), events_per_case, start, spacing) for low in range(0, cases, batch)]
+    written = 0
+    with multiprocessing.get_context("spawn").Pool(processes) as pool:
+        for rows in pool.imap(_unpack_built_rows, tasks):
+            insert_rows(container, rows)
+            written += len(rows)
+    return written
+
+
+def _unpack_built_rows(task: tuple[Any, ...]) -> list[Row]:
+    return _built_rows(*task)

@@ -40,7 +40,8 @@ class Seal:
     def tag(self, topic: str, stream: Any, version: int, payload: bytes) -> bytes:
         stream = stream if isinstance(stream, UUID) else UUID(str(stream))
         head = f"{topic}\n{stream}\n{version}\n".encode()
-        return hmac.new(self.key, head + payload, hashlib.sha256).digest()
+        # The one-shot form: the same HMAC-SHA256 without a Python HMAC object per row (a third of the cost).
+        return hmac.digest(self.key, head + payload, "sha256")
 
     def close(self, stored: StoredEvent) -> StoredEvent:
         tag = self.tag(stored.topic, stored.originator_id, stored.originator_version, stored.state)

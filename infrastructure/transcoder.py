@@ -14,19 +14,39 @@ from eventsourcing.persistence import JSONTranscoder, TranscodingNotRegisteredEr
 
 class FastJSONTranscoder(JSONTranscoder):
     def decode(self, data: bytes) -> Any:
-        return self._restore(orjson.loads(data))
+        value = orjson.loads(data)
+        cls = value.__class__
+        if cls is dict:
+            return self._restore_dict(value)
+        if cls is list:
+            return self._restore_list(value)
+        return value
 
     def _restore(self, value: Any) -> Any:
-        if isinstance(value, dict):
-            for key, item in value.items():
-                if isinstance(item, (dict, list)):
-                    value[key] = self._restore(item)
-            if len(value) == 2 and "_type_" in value and "_data_" in value:
-                return self._custom(value)
-            return value
-        if isinstance(value, list):
-            return [self._restore(v) if isinstance(v, (dict, list)) else v for v in value]
+        cls = value.__class__
+        if cls is dict:
+            return self._restore_dict(value)
+        if cls is list:
+            return self._restore_list(value)
         return value
+
+    # orjson gives exact dicts and lists: comparing classes is cheaper than isinstance on every value.
+    def _restore_dict(self, value: dict[str, Any]) -> Any:
+        for key, item in value.items():
+            cls = item.__class__
+            if cls is dict:
+                value[key] = self._restore_dict(item)
+            elif cls is list:
+                value[key] = self._restore_list(item)
+        if len(value) == 2 and "_type_" in value and "_data_" in value:
+            return self._custom(value)
+        return value
+
+    def _restore_list(self, value: list[Any]) -> list[Any]:
+        return [
+            self._restore_dict(v) if v.__class__ is dict else self._restore_list(v) if v.__class__ is list else v
+            for v in value
+        ]
 
     def _custom(self, marked: dict[str, Any]) -> Any:
         try:

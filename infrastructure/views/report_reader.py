@@ -1,21 +1,39 @@
-"""SQL behind the department report: counts per department, aggregated in the database on the active generation."""
+"""SQL behind the department report: counts per department, aggregated in the database on the active generation.
+
+The counts come from the reports projection's roll-up (a few rows per department and day, whatever the number of
+cases); the row-table queries below say what each count means, answer for a generation built before the roll-up
+existed (until `casetrail projections rebuild reports`), and are what tests compare the roll-up against."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
+from application.projections.reports import ALWAYS, COUNTERS, DAILY
 from application.reports import SATISFIED, UNDISPATCHED, Counts
 from infrastructure.views.store import SqlViews, table_name
 
 PROJECTION = "reports"
 TABLES = ("assignments", "rounds", "co_handling", "returns", "redos", "spans", "lifecycle")
+RATE_COUNTS = ("dispatched", "responded", "response_missed", "evaluations", "solved", "satisfied")
+NEVER = "9999-12-31"  # an `as of` day after every other
 Query = tuple[str, list[Any]]
 
 
 class SqlReportReader:
-    def __init__(self, views: SqlViews) -> None:
+    def __init__(self, views: SqlViews, rollups: bool | None = None) -> None:
+        """`rollups`: answer from the roll-up (True) or the row tables (False); None: the roll-up when the active
+        generation has one."""
         self.views = views
+        self.rollups = rollups
+        self.has_rollup: dict[int, bool] = {}
+
+    def uses_rollup(self, generation: int) -> bool:
+        if self.rollups is not None:
+            return self.rollups
+        if generation not in self.has_rollup:
+            self.has_rollup[generation] = self.views.table_exists(table_name(PROJECTION, generation, DAILY.name))
+        return self.has_rollup[generation]
 
     def position(self, projection: str) -> int:
         return self.views.position(projection, self.views.active_generation(projection))
@@ -26,16 +44,58 @@ class SqlReportReader:
         """Each query answers `department` (NULL or absent: `undispatched`) plus some counts; `rates_only`: just the
         two queries the three rates and the composite need."""
         gen = self.views.active_generation(PROJECTION)
-        t = {name: table_name(PROJECTION, gen, name) for name in TABLES}
         found: dict[str, Counts] = {}
         at = min(as_of or date_to, date_to).isoformat()
         start, end = date_from.isoformat(), date_to.isoformat()
+        if self.uses_rollup(gen):
+            sql, params = rolled_up(table_name(PROJECTION, gen, DAILY.name), start, end, at, rates_only)
+            for row in self.views.query(sql, params):
+                department = str(row.pop("department") or UNDISPATCHED.code)
+                found[department] = {k: int(v or 0) for k, v in row.items()}
+            return found
+        t = {name: table_name(PROJECTION, gen, name) for name in TABLES}
         rates = [assignments(t["assignments"], start, end, at), rounds_evaluated(t["rounds"], start, end)]
         for sql, params in rates if rates_only else queries(t, start, end, at):
             for row in self.views.query(sql, params):
                 department = str(row.pop("department", None) or UNDISPATCHED.code)
                 found.setdefault(department, {}).update({k: int(v or 0) for k, v in row.items()})
         return found
+
+    def month_counts(self, months: list[date], today: date | None) -> list[dict[str, Counts]] | None:
+        """For each first day of a month in `months`, the rate counts of that month read at its last day (or `today`
+        while that lies ahead), as `department_counts(..., rates_only=True)` answers them: one grouped query over the
+        roll-up. None when the active generation has no roll-up (ask per month)."""
+        gen = self.views.active_generation(PROJECTION)
+        if not months or not self.uses_rollup(gen):
+            return None
+        table = table_name(PROJECTION, gen, DAILY.name)
+        last = max(months)
+        end = (last.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+        sums = ", ".join(f"SUM({c}) AS {c}" for c in RATE_COUNTS)
+        # `since` <= the month's last day, compared as month texts: '' (always) is before every month.
+        rows = self.views.query(
+            f"SELECT SUBSTR(day, 1, 7) AS month, department, {sums} FROM {table} "
+            "WHERE day BETWEEN ? AND ? AND since <= ? AND SUBSTR(since, 1, 7) <= SUBSTR(day, 1, 7) "
+            "GROUP BY SUBSTR(day, 1, 7), department",
+            [min(months).isoformat(), end.isoformat(), (today.isoformat() if today else NEVER)],
+        )
+        by_month: dict[str, dict[str, Counts]] = {}
+        for row in rows:
+            month, department = str(row.pop("month")), str(row.pop("department") or UNDISPATCHED.code)
+            by_month.setdefault(month, {})[department] = {k: int(v or 0) for k, v in row.items()}
+        return [by_month.get(m.isoformat()[:7], {}) for m in months]
+
+
+def rolled_up(table: str, start: str, end: str, at: str, rates_only: bool) -> Query:
+    """Every count at once: a row counts when its `since` is not after `at`, and its day lies in the period or is ''
+    (a count read at `at`, not over the period: open, overdue)."""
+    names = RATE_COUNTS if rates_only else COUNTERS
+    sums = ", ".join(f"SUM({c}) AS {c}" for c in names)
+    return (
+        f"SELECT department, {sums} FROM {table} WHERE since <= ? AND (day = ? OR day BETWEEN ? AND ?) "
+        "GROUP BY department",
+        [at, ALWAYS, start, end],
+    )
 
 
 def queries(t: dict[str, str], start: str, end: str, at: str) -> list[Query]:

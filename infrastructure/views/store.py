@@ -15,13 +15,14 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 
-from application.projections.base import Projection, StreamChange, Table, tracking_name
+from application.projections.base import Deltas, Projection, Rollup, StreamChange, Table, rollups_of, tracking_name
 
 SQL_TYPES = {
     "sqlite": {"text": "TEXT", "int": "INTEGER", "bool": "INTEGER", "real": "REAL", "blob": "BLOB"},
     "postgres": {"text": "TEXT", "int": "BIGINT", "bool": "INTEGER", "real": "DOUBLE PRECISION", "blob": "BYTEA"},
 }
 CHUNK = 500
+Write = tuple[Projection, int, dict[UUID, StreamChange], Tracking, Deltas]
 
 
 def table_name(projection: str, generation: int, table: str) -> str:
@@ -146,10 +147,10 @@ class SqlViews:
 
     def drop_generation(self, projection: Projection, generation: int) -> None:
         with self.cursor(commit=True) as c:
-            for table in (*projection.tables, None):
-                c.execute(
-                    f"DROP TABLE IF EXISTS {table_name(projection.name, generation, table.name if table else 'state')}"
-                )
+            names = [t.name for t in projection.tables] + [r.name for r in rollups_of(projection)] + ["state"]
+            for name in names:
+                c.execute(f"DROP TABLE IF EXISTS {table_name(projection.name, generation, name)}")
+                self.__dict__.get("_tables_known", {}).pop(table_name(projection.name, generation, name), None)
             c.execute(
                 f"DELETE FROM projection_generations WHERE name={self.ph} AND generation={self.ph}",
                 (projection.name, generation),
@@ -166,6 +167,10 @@ class SqlViews:
             name = table_name(projection.name, generation, table.name)
             for i, cols in enumerate(table.indexes):
                 statements.append(f"CREATE INDEX IF NOT EXISTS {name}_i{i} ON {name} ({', '.join(cols)})")
+        for rollup in rollups_of(projection):
+            name = table_name(projection.name, generation, rollup.name)
+            for i, cols in enumerate(rollup.indexes):
+                statements.append(f"CREATE INDEX IF NOT EXISTS {name}_i{i} ON {name} ({', '.join(cols)})")
         return statements
 
     def ddl(self, projection: Projection, generation: int, *, query_indexes: bool = True) -> list[str]:
@@ -179,6 +184,13 @@ class SqlViews:
             columns = ", ".join(f"{c.name} {types[c.type]}" for c in table.columns)
             statements.append(f"CREATE TABLE IF NOT EXISTS {name} (stream_id TEXT NOT NULL, {columns})")
             statements.append(f"CREATE INDEX IF NOT EXISTS {name}_stream ON {name} (stream_id)")
+        for rollup in rollups_of(projection):
+            name = table_name(projection.name, generation, rollup.name)
+            keys = ", ".join(f"{k} TEXT NOT NULL" for k in rollup.keys)
+            counters = ", ".join(f"{c} {types['int']} NOT NULL DEFAULT 0" for c in rollup.counters)
+            statements.append(
+                f"CREATE TABLE IF NOT EXISTS {name} ({keys}, {counters}, PRIMARY KEY ({', '.join(rollup.keys)}))"
+            )
         return statements + (self.index_ddl(projection, generation) if query_indexes else [])
 
     # -- the worker's side -----------------------------------------------------------------
@@ -196,33 +208,91 @@ class SqlViews:
         return found
 
     def write(
-        self, projection: Projection, generation: int, changes: dict[UUID, StreamChange], tracking: Tracking
+        self,
+        projection: Projection,
+        generation: int,
+        changes: dict[UUID, StreamChange],
+        tracking: Tracking,
+        deltas: Deltas | None = None,
+    ) -> None:
+        with self.cursor(commit=True) as c:
+            self.write_in(c, projection, generation, changes, tracking, deltas)
+
+    def write_many(self, writes: Sequence[Write]) -> None:
+        """Several projections' batches in one transaction (one commit instead of one each): all or none."""
+        with self.cursor(commit=True) as c:
+            for write in writes:
+                self.write_in(c, *write)
+
+    def write_in(
+        self,
+        c: Any,
+        projection: Projection,
+        generation: int,
+        changes: dict[UUID, StreamChange],
+        tracking: Tracking,
+        deltas: Deltas | None = None,
     ) -> None:
         # Rows of streams the view already held are replaced; streams new to it only need inserts.
         known = [str(sid) for sid, change in changes.items() if change.existed]
-        with self.cursor(commit=True) as c:
-            self.write_tracking(c, tracking)  # raises IntegrityError if this position was already applied
-            for table in (*projection.tables, None):
-                name = table_name(projection.name, generation, table.name if table else "state")
-                for chunk in chunks(known):
-                    c.execute(f"DELETE FROM {name} WHERE stream_id IN ({self.marks(len(chunk))})", chunk)
-            states = [(str(sid), ch.state) for sid, ch in changes.items() if ch.state is not None]
-            self.bulk_insert(c, table_name(projection.name, generation, "state"), ("stream_id", "state"), states)
-            for table in projection.tables:
-                self.insert_rows(c, table_name(projection.name, generation, table.name), table, changes)
+        self.write_tracking(c, tracking)  # raises IntegrityError if this position was already applied
+        for table in (*projection.tables, None):
+            name = table_name(projection.name, generation, table.name if table else "state")
+            for chunk in chunks(known):
+                c.execute(f"DELETE FROM {name} WHERE stream_id IN ({self.marks(len(chunk))})", chunk)
+        states = [(str(sid), ch.state) for sid, ch in changes.items() if ch.state is not None]
+        self.bulk_insert(c, table_name(projection.name, generation, "state"), ("stream_id", "state"), states)
+        for table in projection.tables:
+            self.insert_rows(c, table_name(projection.name, generation, table.name), table, changes)
+        for rollup in rollups_of(projection):
+            name = table_name(projection.name, generation, rollup.name)
+            if self.has_table(name, c):  # a generation made before the roll-up existed has none (until rebuilt)
+                rows = [(*key[1:], *values) for key, values in (deltas or {}).items() if key[0] == rollup.name]
+                self.add_to_rollup(c, name, rollup, rows)
+
+    def add_to_rollup(self, c: Any, name: str, rollup: Rollup, rows: list[tuple[Any, ...]]) -> None:
+        """Add each row's counters to the roll-up's row of the same keys (created at zero if absent)."""
+        if not rows:
+            return
+        columns = (*rollup.keys, *rollup.counters)
+        sums = ", ".join(f"{col} = {name}.{col} + excluded.{col}" for col in rollup.counters)
+        c.executemany(
+            f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({self.marks(len(columns))}) "
+            f"ON CONFLICT ({', '.join(rollup.keys)}) DO UPDATE SET {sums}",
+            rows,
+        )
 
     def insert_rows(self, c: Any, name: str, table: Table, changes: dict[UUID, StreamChange]) -> None:
-        columns = ("stream_id", *(col.name for col in table.columns))
-        rows = [
-            (str(sid), *(row.get(col.name) for col in table.columns))
-            for sid, change in changes.items()
-            for row in change.rows.get(table.name, ())
-        ]
-        self.bulk_insert(c, name, columns, rows)
+        names = [col.name for col in table.columns]
+        rows = []
+        for sid, change in changes.items():
+            found = change.rows.get(table.name)
+            if found:
+                stream = str(sid)
+                rows += [(stream, *[row.get(n) for n in names]) for row in found]
+        self.bulk_insert(c, name, ("stream_id", *names), rows)
 
     def bulk_insert(self, c: Any, name: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
         if rows:
             c.executemany(f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({self.marks(len(columns))})", rows)
+
+    def has_table(self, name: str, c: Any = None) -> bool:
+        """`table_exists`, remembered: a generation's tables are made with it and dropped with it."""
+        known: dict[str, bool] = self.__dict__.setdefault("_tables_known", {})
+        if name not in known:
+            known[name] = self.table_exists(name, c)
+        return known[name]
+
+    def table_exists(self, name: str, c: Any = None) -> bool:
+        """Whether the table exists; read through `c` when inside a transaction (SQLite has one writer)."""
+        if self.dialect == "sqlite":
+            sql = "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?"
+        else:
+            sql = "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename = %s"
+        if c is None:
+            return bool(self.query(sql.replace("%s", "?"), [name]))
+        c.execute(sql, (name,))
+        return c.fetchone() is not None
 
     def marks(self, n: int) -> str:
         return ", ".join([self.ph] * n)

@@ -10,7 +10,8 @@ from application.projections.base import Worker, tracking_name
 from application.projections.cases import CasesProjection
 from infrastructure.clock import FixedClock
 from infrastructure.container import Container
-from infrastructure.views.rebuild import rebuild
+from infrastructure.views.rebuild import rebuild, rebuild_all
+from infrastructure.views.runner import ProjectionLoop
 from tests.conftest import COORDINATOR
 from tests.projections.folds import folded_rows, projected_rows
 from tests.projections.random_commands import random_history
@@ -150,3 +151,65 @@ def test_a_batch_another_runner_applied_first_is_refused_with_integrity_error(
         late.apply(generation, 0, batch)
 
     assert projected_rows(container, projection) == before == folded_rows(container, projection)
+
+
+@pytest.mark.parametrize("batch_size", [1, 7, 1000])
+def test_the_projection_loop_feeding_every_projection_from_one_read_equals_a_plain_fold(
+    container: Container, clock: FixedClock, batch_size: int
+) -> None:
+    """The loop of `casetrail worker` and `serve`, batch by batch (growing while behind); with one projection
+    ahead of the others (a rebuild just switched), each gets only what lies after its own position."""
+    random_history(container, clock, seed=61, cases=10, steps=90)
+    container.workers()[1].catch_up()  # reports ahead of cases and projects
+    loop = ProjectionLoop(container.workers(batch_size))
+    while loop.step_all():
+        pass
+    random_history(container, clock, seed=62, cases=6, steps=60)
+    while loop.step_all():
+        pass
+    for projection in container.projections:
+        assert projected_rows(container, projection) == folded_rows(container, projection), projection.name
+        generation = container.views.active_generation(projection.name)
+        assert container.views.position(projection.name, generation) == container.store.recorder.max_notification_id()
+
+
+def test_rebuilding_every_projection_over_one_read_switches_each_to_an_equal_view(
+    container: Container, clock: FixedClock
+) -> None:
+    random_history(container, clock, seed=71, cases=8, steps=80)
+    catch_up(container)
+    before = {p.name: projected_rows(container, p) for p in container.projections}
+    old = {p.name: container.views.active_generation(p.name) for p in container.projections}
+    seen: list[tuple[int, int]] = []
+    new = rebuild_all(container, container.projections, lambda done, head: seen.append((done, head)), batch_size=13)
+    for projection in container.projections:
+        assert new[projection.name] == old[projection.name] + 1
+        assert container.views.generations(projection.name) == [(new[projection.name], True)]
+        assert projected_rows(container, projection) == before[projection.name] == folded_rows(container, projection)
+    assert seen[-1][0] == seen[-1][1] == container.store.recorder.max_notification_id()
+
+
+def test_a_failing_projection_does_not_hold_back_the_others_the_loop_writes_together(
+    container: Container, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The loop writes every projection's part of a batch in one transaction; when one fails, nothing of that
+    transaction stays and each goes on alone: the others reach the head, the failing one stays where it was."""
+    random_history(container, clock, seed=81, cases=6, steps=40)
+    loop = ProjectionLoop(container.workers(1000))
+    reports = next(w for w in loop.workers if w.projection.name == "reports")
+
+    def poisoned(*_: object) -> None:
+        raise RuntimeError("a poison event")
+
+    monkeypatch.setattr(reports.projection, "fold", poisoned)
+    monkeypatch.setattr(loop.stopped, "wait", lambda _: False)  # no back-off in a test
+    loop.step_all()
+    head = container.store.recorder.max_notification_id()
+    for projection in container.projections:
+        reached = container.views.position(projection.name, container.views.active_generation(projection.name))
+        assert reached == (0 if projection.name == "reports" else head), projection.name
+    assert loop.failures == {"reports": 1}
+    monkeypatch.undo()
+    loop.step_all()
+    for projection in container.projections:
+        assert projected_rows(container, projection) == folded_rows(container, projection), projection.name
