@@ -82,3 +82,44 @@ def test_a_case_missing_on_the_replica_is_asked_of_the_primary_only_when_asked_t
     with pytest.raises(NotFound):
         contextvars.Context().run(run, False)
     assert route.up, "a missing case is no failure of the replica"
+
+
+def test_every_read_the_view_readers_make_falls_back_to_the_primary() -> None:
+    """The readers ask the views for generations, positions, queries and (the report roll-up) whether a table
+    exists: each of them is answered by the primary while the replica is down."""
+    from typing import Any, cast
+
+    from infrastructure.replica import ReplicaViews
+    from infrastructure.views.store import SqlViews
+
+    class Down:
+        def __getattr__(self, name: str) -> Any:
+            return lambda *args: down()
+
+    class Primary:
+        def active_generation(self, name: str) -> int:
+            return 3
+
+        def position(self, name: str, generation: int) -> int:
+            return 42
+
+        def tracked_position(self, application_name: str) -> int | None:
+            return 7
+
+        def query(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:
+            return [{"n": 1}]
+
+        def table_exists(self, name: str) -> bool:
+            return True
+
+    views = ReplicaViews(cast(SqlViews, Down()), cast(SqlViews, Primary()), ReplicaRoute("postgresql://r/db"))
+    answers = contextvars.Context().run(
+        lambda: [
+            views.active_generation("reports"),
+            views.position("reports", 3),
+            views.tracked_position("tracking"),
+            views.query("SELECT 1"),
+            views.table_exists("reports_g3_daily"),
+        ]
+    )
+    assert answers == [3, 42, 7, [{"n": 1}], True]
