@@ -14,13 +14,7 @@ from eventsourcing.persistence import JSONTranscoder, TranscodingNotRegisteredEr
 
 class FastJSONTranscoder(JSONTranscoder):
     def decode(self, data: bytes) -> Any:
-        value = orjson.loads(data)
-        cls = value.__class__
-        if cls is dict:
-            return self._restore_dict(value)
-        if cls is list:
-            return self._restore_list(value)
-        return value
+        return self._restore(orjson.loads(data))
 
     def _restore(self, value: Any) -> Any:
         cls = value.__class__

@@ -22,7 +22,7 @@ SQL_TYPES = {
     "postgres": {"text": "TEXT", "int": "BIGINT", "bool": "INTEGER", "real": "DOUBLE PRECISION", "blob": "BYTEA"},
 }
 CHUNK = 500
-Write = tuple[Projection, int, dict[UUID, StreamChange], Tracking, Deltas]
+Write = tuple[Projection, int, dict[UUID, StreamChange], Tracking, Deltas | None]
 
 
 def table_name(projection: str, generation: int, table: str) -> str:
@@ -215,24 +215,16 @@ class SqlViews:
         tracking: Tracking,
         deltas: Deltas | None = None,
     ) -> None:
-        with self.cursor(commit=True) as c:
-            self.write_in(c, projection, generation, changes, tracking, deltas)
+        self.write_many([(projection, generation, changes, tracking, deltas)])
 
     def write_many(self, writes: Sequence[Write]) -> None:
         """Several projections' batches in one transaction (one commit instead of one each): all or none."""
         with self.cursor(commit=True) as c:
             for write in writes:
-                self.write_in(c, *write)
+                self.write_in(c, write)
 
-    def write_in(
-        self,
-        c: Any,
-        projection: Projection,
-        generation: int,
-        changes: dict[UUID, StreamChange],
-        tracking: Tracking,
-        deltas: Deltas | None = None,
-    ) -> None:
+    def write_in(self, c: Any, write: Write) -> None:
+        projection, generation, changes, tracking, deltas = write
         # Rows of streams the view already held are replaced; streams new to it only need inserts.
         known = [str(sid) for sid, change in changes.items() if change.existed]
         self.write_tracking(c, tracking)  # raises IntegrityError if this position was already applied
