@@ -10,6 +10,7 @@ BENCHMARKS = {
     "throttle": "bench.throttle",
     "console_reports": "bench.console_reports",
     "privacy": "bench.privacy",
+    "commands": "bench.commands",
 }
 
 

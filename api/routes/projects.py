@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from api.auth import CallerDep
 from api.commands import HeadersDep
 from api.deps import AuditDep, ProjectsDep, ProjectViewsDep
+from api.fast_routes import FastRoute
 from api.presenters import verification_body
 from api.project_presenters import project_response
 from api.schemas.common import HistoryOut, SearchText, VerificationOut
@@ -30,7 +31,7 @@ from application.project_views import ProjectFilter, ProjectViews
 from application.projects import NewProject, ProjectService
 from application.views import PageRequest
 
-router = APIRouter(tags=["projects"])
+router = APIRouter(tags=["projects"], route_class=FastRoute)
 Limit = Annotated[int, Query(ge=1, le=500, description="page size (default 50, at most 500)")]
 Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
 MinPosition = Annotated[int | None, Query(ge=0, description="wait (up to 5 s) until the views have processed this")]
