@@ -2,17 +2,17 @@
 
 `FastRoute` is an `APIRoute`: it is declared, documented and listed in the OpenAPI document exactly as
 before (same parameters, body schema, examples, operation id). Only the handler that answers a request
-differs. For a route whose inputs are path parameters, one JSON body model and the dependencies named in
-`KNOWN` (the caller, a command's headers, a container service), the inputs are resolved by a plan made once
-at start-up instead of by walking the dependency tree on every request, and the endpoint runs in a plain
-thread pool (one hop; the request's context variables go with it).
+differs. For a route whose inputs are path parameters, one JSON body model and the dependencies
+`_resolver` knows (the caller, a command's headers, a container service), the inputs are resolved by a plan
+made once at start-up instead of by walking the dependency tree on every request, and the endpoint runs in a
+plain thread pool (one hop; the request's context variables go with it). A token this process does not
+remember is read from the store in that same hop, before the endpoint.
 
-Only the ordinary case is taken this way. Anything unusual (a token this process does not remember, a
-throttled client, a body that is not JSON, a value that fails validation, an over-long header) is handed
-to FastAPI's own handler, which answers it exactly as it always has: errors, their order and their wording
-stay FastAPI's. The plan does nothing with side effects before the endpoint runs, so handing over is always
-safe. Routes that do not fit the plan (query parameters, several bodies, other dependencies) keep FastAPI's
-handler entirely.
+Only the ordinary case is taken this way. Anything unusual (no bearer token, an unknown or revoked one, a
+throttled client, a body that is not JSON, a value that fails validation, an over-long header) is handed to
+FastAPI's own handler, which answers it exactly as it always has: errors, their order and their wording stay
+FastAPI's. Nothing with side effects happens before that hand-over, so it is always safe. Routes that do not
+fit the plan (query parameters, several bodies, other dependencies) keep FastAPI's handler entirely.
 """
 
 from __future__ import annotations
@@ -57,8 +57,18 @@ def pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(THREADS, thread_name_prefix="casetrail-command")
 
 
+class _Lookup:
+    """A bearer secret this process does not remember: read from the store in the endpoint's thread."""
+
+    __slots__ = ("secret",)
+
+    def __init__(self, secret: str) -> None:
+        self.secret = secret
+
+
 def _caller(request: Request) -> Any:
-    """`get_caller` for a token this process remembers, from a client that is not throttled; else Fallback."""
+    """`get_caller` up to the store: the remembered caller, or a `_Lookup` of the secret; Fallback for no bearer
+    token or a throttled client (FastAPI's handler answers those as before)."""
     authorization = request.headers.get("authorization")
     if not authorization:
         raise _FALLBACK
@@ -71,10 +81,7 @@ def _caller(request: Request) -> Any:
         throttle.check(request.client.host if request.client else "unknown")
     except TooManyFailures:
         raise _FALLBACK from None
-    actor = request.app.state.container.tokens.remembered(secret)
-    if actor is None:
-        raise _FALLBACK
-    return actor
+    return request.app.state.container.tokens.remembered(secret) or _Lookup(secret)
 
 
 def _headers(request: Request) -> CommandHeaders:
@@ -111,45 +118,58 @@ def _is_json(content_type: str | None) -> bool:
     return media == "application/json"
 
 
-def plan(route: APIRoute) -> Callable[[Request, Handler], Awaitable[Response]] | None:
-    """The fast handler of `route`, or None when the route's inputs are not of the kind it resolves."""
-    d = route.dependant
-    endpoint = d.call
-    if endpoint is None or asyncio.iscoroutinefunction(endpoint):
-        return None
+def _answers(endpoint: Callable[..., Any]) -> bool:
+    """A `def` endpoint that answers with a Response: nothing of FastAPI's serialization to repeat."""
+    if asyncio.iscoroutinefunction(endpoint):
+        return False
     returns = signature(endpoint).return_annotation
-    answers = returns in ("JSONResponse", "Response") or (isinstance(returns, type) and issubclass(returns, Response))
-    if not answers:
-        return None  # only endpoints that answer with a Response: nothing of FastAPI's serialization to repeat
+    return returns in ("JSONResponse", "Response") or (isinstance(returns, type) and issubclass(returns, Response))
+
+
+def _resolvers(route: APIRoute) -> list[tuple[str, Resolve]] | None:
+    """How each dependency of `route` is resolved, or None when its inputs are not of the kind `plan` takes:
+    only path parameters, at most one required JSON body model, and the dependencies `_resolver` knows."""
+    d = route.dependant
+    if d.call is None or not _answers(d.call):
+        return None
     if d.query_params or d.header_params or d.cookie_params or len(d.body_params) > 1:
         return None
-    if any(
-        (
-            d.request_param_name,
-            d.websocket_param_name,
-            d.http_connection_param_name,
-            d.response_param_name,
-            d.background_tasks_param_name,
-            d.security_scopes_param_name,
-        )
-    ):
+    special = (
+        d.request_param_name,
+        d.websocket_param_name,
+        d.http_connection_param_name,
+        d.response_param_name,
+        d.background_tasks_param_name,
+        d.security_scopes_param_name,
+    )
+    if any(special):
         return None
+    if d.body_params:
+        field = route.body_field
+        model = field.field_info.annotation if field else None
+        if route._embed_body_fields or not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return None
+        if field is None or not field.field_info.is_required():
+            return None
     resolvers: list[tuple[str, Resolve]] = []
     for dependency in d.dependencies:
         resolve = _resolver(dependency)
         if resolve is None or dependency.name is None:
             return None
         resolvers.append((dependency.name, resolve))
-    body_field = route.body_field
-    if d.body_params:
-        assert body_field is not None
-        model = body_field.field_info.annotation
-        if route._embed_body_fields or not (isinstance(model, type) and issubclass(model, BaseModel)):
-            return None
-        if not body_field.field_info.is_required():
-            return None
+    return resolvers
+
+
+def plan(route: APIRoute) -> Callable[[Request, Handler], Awaitable[Response]] | None:
+    """The fast handler of `route`, or None when the route's inputs are not of the kind it resolves."""
+    resolvers = _resolvers(route)
+    if resolvers is None:
+        return None
+    d = route.dependant
+    body_field = route.body_field if d.body_params else None
     path_fields = [(f.name, f.alias, f) for f in d.path_params]
-    call = cast(Callable[..., Response], endpoint)
+    caller = next((name for name, resolve in resolvers if resolve is _caller), None)
+    call = cast(Callable[..., Response], d.call)
 
     async def handle(request: Request, fallback: Handler) -> Response:
         try:
@@ -175,10 +195,28 @@ def plan(route: APIRoute) -> Callable[[Request, Handler], Awaitable[Response]] |
         except Fallback:
             return await fallback(request)
         loop = asyncio.get_running_loop()
-        run = functools.partial(contextvars.copy_context().run, call, **values)
-        return await loop.run_in_executor(pool(), run)
+        lookup = values.get(caller) if caller else None
+        if isinstance(lookup, _Lookup) and caller:
+            tokens = request.app.state.container.tokens
+            context = contextvars.copy_context()
+            run = functools.partial(context.run, _authenticated, call, tokens, lookup, caller, values)
+        else:
+            run = functools.partial(contextvars.copy_context().run, call, **values)
+        answer = await loop.run_in_executor(pool(), run)
+        return await fallback(request) if answer is None else answer
 
     return handle
+
+
+def _authenticated(
+    call: Callable[..., Response], tokens: Any, lookup: _Lookup, caller: str, values: dict[str, Any]
+) -> Response | None:
+    """Authenticate from the store, then run the endpoint; None (FastAPI's handler answers: 401, and the failure
+    is counted once, there) when the token is unknown or revoked."""
+    actor = tokens.authenticate(lookup.secret)
+    if actor is None:
+        return None
+    return call(**{**values, caller: actor})
 
 
 class FastRoute(APIRoute):

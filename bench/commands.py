@@ -55,10 +55,9 @@ def report(runs: dict[str, list[dict[str, Any]]], workers: list[int]) -> None:
             if "api_cpu_ms" in found[0]:
                 cpu = [r["api_cpu_ms"] for r in found]
                 rss = max(r["api_rss_mb"] for r in found)
-                print(
-                    f"             API CPU/command ms {[round(c, 2) for c in cpu]} (median {statistics.median(cpu):.2f})"
-                    f"  peak API RSS {rss:.0f} MB"
-                )
+                each = [round(c, 2) for c in cpu]
+                mid = statistics.median(cpu)
+                print(f"{'':13}API CPU/command ms {each} (median {mid:.2f})  peak API RSS {rss:.0f} MB")
         print(f"  ratio per round {[round(r, 2) for r in ratios]}  median {statistics.median(ratios):.2f}x")
 
 
