@@ -90,7 +90,10 @@ def _headers(request: Request) -> CommandHeaders:
     key = headers.get("idempotency-key")
     if key is not None and len(key) > 200:
         raise _FALLBACK
-    return CommandHeaders(request.method, request.url.path, headers.get("if-match"), key)
+    # request.url.path without building the URL: the path as Starlette's URL escapes it (the fingerprint of an
+    # Idempotency-Key must not change).
+    path = request.scope["path"].replace("?", "%3F").replace("#", "%23").replace("\\", "%5C")
+    return CommandHeaders(request.method, path, headers.get("if-match"), key)
 
 
 def _container(request: Request) -> Any:
