@@ -11,11 +11,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import __version__, console, errors
-from api.limits import BodySizeLimit
-from api.metrics import MetricsMiddleware
+from api.edge import Edge
 from api.openapi import TAGS, problem_responses
 from api.operations import operation_id
-from api.request_id import RequestIdMiddleware
 from api.routes import ROUTERS
 from api.throttle import FailureThrottle
 from infrastructure.checkpoint_runner import start_checkpoints
@@ -86,9 +84,7 @@ def create_app(
     console.install(app)
     app.openapi = lambda: problem_responses(app)  # type: ignore[method-assign]
     app.state.auth_throttle = FailureThrottle()
-    app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
-    app.add_middleware(MetricsMiddleware)
-    app.add_middleware(RequestIdMiddleware)  # outermost: every log line of the request carries its id
+    app.add_middleware(Edge, max_bytes=max_body_bytes)  # request id, metrics, body limit: one layer
     return app
 
 

@@ -40,6 +40,7 @@ def _service(name: str) -> Callable[[Request], Awaitable[Any]]:
     async def provide(request: Request) -> Any:
         return getattr(request.app.state.container, name)
 
+    provide.service = name  # type: ignore[attr-defined]  # read by api/fast_routes.py
     return provide
 
 

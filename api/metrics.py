@@ -1,11 +1,9 @@
-"""The ASGI layer that counts and times every request, and each command's outcome (infrastructure/metrics.py)."""
+"""How every request is counted and timed, and each command's outcome (infrastructure/metrics.py)."""
 
 from __future__ import annotations
 
-import time
-
 from fastapi.routing import APIRoute
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from api.operations import operation_id
 from domain.rules import Rule
@@ -27,39 +25,16 @@ def command_outcome(status: int, replayed: bool, rule: str) -> str:
     return "error" if status >= 500 else "refused"
 
 
-class MetricsMiddleware:
-    """Times every HTTP request; the route is the path template, so ids do not explode the label set. A write
-    under /v1 is also counted as a command, by its operation id and outcome."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started, status, replayed = time.perf_counter(), 500, False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal status, replayed
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                replayed = any(name == b"idempotent-replayed" for name, _ in message.get("headers", ()))
-            await send(message)
-
-        try:
-            await self.app(scope, receive, tracking_send)
-        finally:
-            self._observe(scope, status, replayed, time.perf_counter() - started)
-
-    @staticmethod
-    def _observe(scope: Scope, status: int, replayed: bool, seconds: float) -> None:
-        route = scope.get("route")
-        template = getattr(route, "path", "unmatched")
-        method = scope["method"] if scope["method"] in METHODS else "other"  # labels stay a bounded set
-        REQUESTS.labels(method, template, str(status)).inc()
-        LATENCY.labels(template, str(status)).observe(seconds)
-        if method in WRITES and template.startswith("/v1"):
-            rule = str(scope.get("state", {}).get(REFUSED_RULE, ""))
-            operation = operation_id(route) if isinstance(route, APIRoute) else template
-            COMMANDS.labels(operation, command_outcome(status, replayed, rule), rule).inc()
+def observe(scope: Scope, status: int, replayed: bool, seconds: float) -> None:
+    """Count and time a request (api/edge.py calls it for every one); the route is the path template, so ids
+    do not explode the label set. A write under /v1 is also counted as a command, by its operation id and
+    outcome."""
+    route = scope.get("route")
+    template = getattr(route, "path", "unmatched")
+    method = scope["method"] if scope["method"] in METHODS else "other"  # labels stay a bounded set
+    REQUESTS.labels(method, template, str(status)).inc()
+    LATENCY.labels(template, str(status)).observe(seconds)
+    if method in WRITES and template.startswith("/v1"):
+        rule = str(scope.get("state", {}).get(REFUSED_RULE, ""))
+        operation = operation_id(route) if isinstance(route, APIRoute) else template
+        COMMANDS.labels(operation, command_outcome(status, replayed, rule), rule).inc()

@@ -11,6 +11,7 @@ BENCHMARKS = {
     "console_reports": "bench.console_reports",
     "privacy": "bench.privacy",
     "scaleout": "bench.scaleout",
+    "commands": "bench.commands",
 }
 
 

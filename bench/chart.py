@@ -27,7 +27,7 @@ def draw(f: dict[str, Any], path: Path) -> None:
     colours = [BASELINE, CASETRAIL, GROWN]
     ax = axes[0]
     bars = ax.bar(
-        [*names, "baseline\n4 processes", "casetrail\n4 processes"],
+        [*names, f"baseline\n{f['many']['workers']} processes", f"casetrail\n{f['many']['workers']} processes"],
         [x["throughput"] for x in [*loads, f["baseline_many"]["load"], f["many"]["load"]]],
         color=[*colours, BASELINE, TWO],
     )
@@ -41,7 +41,7 @@ def draw(f: dict[str, Any], path: Path) -> None:
         xs = [j + (i - 1) * width for j in range(2)]
         bars = ax.bar(xs, [load["p50_ms"], load["p99_ms"]], width, color=colour, label=name.replace("\n", " "))
         ax.bar_label(bars, fmt="{:.0f}", fontsize=8)
-    ax.axhline(100, color="#c62828", linestyle="--", linewidth=1, label="p99 target 100 ms")
+    ax.axhline(50, color="#c62828", linestyle="--", linewidth=1, label="p99 target 50 ms")
     ax.set_xticks([0, 1], ["p50", "p99"])
     ax.set_title("command latency, ms (lower is better)")
     ax.legend(fontsize=7)

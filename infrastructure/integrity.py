@@ -9,7 +9,6 @@ checkpoints catch that (docs/operations.md).
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import hmac
 import logging
@@ -45,7 +44,7 @@ class Seal:
 
     def close(self, stored: StoredEvent) -> StoredEvent:
         tag = self.tag(stored.topic, stored.originator_id, stored.originator_version, stored.state)
-        return dataclasses.replace(stored, state=PREFIX + tag + stored.state)
+        return StoredEvent(stored.originator_id, stored.originator_version, stored.topic, PREFIX + tag + stored.state)
 
     def open(self, stored: StoredEvent) -> bytes:
         """The sealed payload; raises Tampered when the row is unsealed or its seal does not match."""

@@ -107,9 +107,9 @@ class TokenCache:
             return False
         pgconn = self.conn.pgconn
         try:
-            # Read until the socket has nothing more: a closed connection shows as an error on the read after
-            # the server's last message, and the notices (even ones that came with that message) are kept.
-            pgconn.consume_input()
+            # Read until the socket has nothing more: a closed connection shows as a readable socket whose read
+            # fails after the server's last message, and the notices (even ones that came with that message)
+            # are kept. Nothing arrived (the usual case on every request): one select, no read.
             while select.select([pgconn.socket], [], [], 0)[0]:
                 pgconn.consume_input()
             while (notice := pgconn.notifies()) is not None:

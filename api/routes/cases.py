@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from api.auth import CallerDep
 from api.commands import HeadersDep
 from api.deps import CaseQueriesDep, CasesDep
+from api.fast_routes import FastRoute
 from api.presenters import case_response
 from api.schemas.cases import (
     ArbitrationIn,
@@ -39,7 +40,7 @@ from application.views import PageRequest
 from domain.errors import InvalidCommand
 from domain.schedule import as_local
 
-router = APIRouter(prefix="/v1/cases", tags=["cases"])
+router = APIRouter(prefix="/v1/cases", tags=["cases"], route_class=FastRoute)
 
 
 def _doc(method: Any) -> str:

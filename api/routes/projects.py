@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from api.auth import CallerDep
 from api.commands import HeadersDep
 from api.deps import AuditDep, ProjectsDep, ProjectViewsDep
+from api.fast_routes import FastRoute
 from api.presenters import verification_body
 from api.project_presenters import project_response
 from api.routes.params import MinPosition, PagingDep, doc, page_answer
@@ -30,7 +31,7 @@ from application.audit import AuditService
 from application.project_views import ProjectFilter, ProjectViews
 from application.projects import NewProject, ProjectService
 
-router = APIRouter(tags=["projects"])
+router = APIRouter(tags=["projects"], route_class=FastRoute)
 
 
 @router.post(

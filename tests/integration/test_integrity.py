@@ -10,6 +10,7 @@ import pytest
 
 from application.errors import CorruptHistory, NotFound
 from application.execution import CommandContext
+from application.store import SNAPSHOT_EVERY
 from domain.token import AccessToken
 from domain.values import CLI, Role
 from infrastructure.clock import FixedClock
@@ -19,11 +20,11 @@ from tests.conftest import AUDITOR, COORDINATOR, ENTERPRISE, LEAD, OTHER_ENTERPR
 from tests.integration.tamper import Tamperer
 from tests.integration.test_audit import a_case_with_history
 
-SNAPSHOT_AT = 50
+SNAPSHOT_AT = SNAPSHOT_EVERY
 
 
-def case_with_snapshot(container: Container, notes: int = 49) -> UUID:
-    """A case of 3 + `notes` events: with 49 notes, its snapshot at version 50 is what reads start from."""
+def case_with_snapshot(container: Container, notes: int = SNAPSHOT_EVERY - 1) -> UUID:
+    """A case of 3 + `notes` events: by default its one snapshot, at SNAPSHOT_EVERY, is what reads start from."""
     return a_case_with_history(container, notes)
 
 
@@ -51,7 +52,7 @@ def test_integrity_changed_snapshot_is_ignored_by_reads_and_named(durable_contai
 
     with pytest.raises(NotFound):  # the other enterprise gains nothing: the events decide
         durable_container.queries.get(case_id, OTHER_ENTERPRISE)
-    assert durable_container.queries.get(case_id, ENTERPRISE).case.version == 52
+    assert durable_container.queries.get(case_id, ENTERPRISE).case.version == SNAPSHOT_EVERY + 2
     assert verification(durable_container, case_id) == (False, None, (SNAPSHOT_AT,))
 
 
@@ -90,7 +91,7 @@ def test_integrity_store_written_before_seals_is_sealed_once_and_keeps_its_check
     try:
         assert verification(reopened, case_id) == (True, None, ())
         assert reopened.audit.verify_against(before)["ok"]
-        assert reopened.queries.get(case_id, COORDINATOR).case.version == 52
+        assert reopened.queries.get(case_id, COORDINATOR).case.version == SNAPSHOT_EVERY + 2
     finally:
         reopened.close()
 
