@@ -54,9 +54,17 @@ class CaseQueries:
         self.names = names
 
     def get(
-        self, case_id: UUID, by: Actor, *, as_of_version: int | None = None, as_of: datetime | None = None
+        self,
+        case_id: UUID,
+        by: Actor,
+        *,
+        as_of_version: int | None = None,
+        as_of: datetime | None = None,
+        min_position: int | None = None,
     ) -> CaseResult:
-        """The case now, or as it stood at a version or a moment (404 before registration or past the head)."""
+        """The case now, or as it stood at a version or a moment (404 before registration or past the head).
+        `min_position` (the `position` a command answered): the answer includes that write; the primary store always
+        does, a read replica answers only once it has replayed it (else the primary answers)."""
         require_role(by, "read")
         case = current = self.executor.load_visible(case_id, by)  # access first: as-of reads see nothing more
         public = by.role is Role.ENTERPRISE
@@ -107,10 +115,10 @@ class CaseQueries:
             shown.append({**entry, "data": data, "version": n, "hash": None, "prev_hash": None})
         return shown
 
-    def history_page(self, case_id: UUID, by: Actor, page: PageRequest) -> Page:
+    def history_page(self, case_id: UUID, by: Actor, page: PageRequest, min_position: int | None = None) -> Page:
         """A page of the case's history, in version order: at most `limit` events (1,000 at the most), from the
         `next_cursor` of the page before. Staff see every event with its actor and hashes; an enterprise its
-        public history, numbered as it sees it."""
+        public history, numbered as it sees it. `min_position`: as for a case read, the page includes that write."""
         after = _history_after(page.cursor)
         if by.role is Role.ENTERPRISE:
             entries = [e for e in self.history(case_id, by) if e["version"] > after][: page.limit + 1]

@@ -232,9 +232,26 @@ class ReplicaCaseQueries(CaseQueries):
             self._replica = self._open_replica()
         return self._replica
 
+    def replayed(self, position: int | None) -> bool:
+        """Whether the replica holds the log up to `position` (a read asking for it goes to the primary if not)."""
+        if position is None:
+            return True
+        try:
+            return (self.replica.executor.store.recorder.max_notification_id() or 0) >= position
+        except Exception:  # down, or not opened: the primary answers
+            return False
+
     def get(
-        self, case_id: UUID, by: Actor, *, as_of_version: int | None = None, as_of: datetime | None = None
+        self,
+        case_id: UUID,
+        by: Actor,
+        *,
+        as_of_version: int | None = None,
+        as_of: datetime | None = None,
+        min_position: int | None = None,
     ) -> CaseResult:
+        if not self.replayed(min_position):
+            return self.primary.get(case_id, by, as_of_version=as_of_version, as_of=as_of)
         return self.route.run(
             "case",
             lambda: self.replica.get(case_id, by, as_of_version=as_of_version, as_of=as_of),
@@ -258,7 +275,9 @@ class ReplicaCaseQueries(CaseQueries):
             missing_too=True,
         )
 
-    def history_page(self, case_id: UUID, by: Actor, page: PageRequest) -> Page:
+    def history_page(self, case_id: UUID, by: Actor, page: PageRequest, min_position: int | None = None) -> Page:
+        if not self.replayed(min_position):
+            return self.primary.history_page(case_id, by, page)
         return self.route.run(
             "case",
             lambda: self.replica.history_page(case_id, by, page),

@@ -43,6 +43,11 @@ from domain.schedule import as_local
 router = APIRouter(prefix="/v1/cases", tags=["cases"], route_class=FastRoute)
 
 
+WrittenAt = Annotated[
+    int | None, Query(ge=0, description="the `position` a command answered: the answer includes that write")
+]
+
+
 def _doc(method: Any) -> str:
     return (method.__doc__ or "").strip()
 
@@ -62,12 +67,14 @@ def get_case(
     as_of: Annotated[
         datetime | None, Query(description="the state at this ISO 8601 instant (naive = Asia/Shanghai)")
     ] = None,
+    min_position: WrittenAt = None,
 ) -> JSONResponse:
     if as_of_version is not None and as_of is not None:
         raise InvalidCommand("invalid_input", "give as_of_version or as_of, not both")
     if as_of is not None:
         as_of = as_local(as_of)
-    return case_response(queries.get(case_id, caller, as_of_version=as_of_version, as_of=as_of), caller)
+    result = queries.get(case_id, caller, as_of_version=as_of_version, as_of=as_of, min_position=min_position)
+    return case_response(result, caller)
 
 
 @router.get(
@@ -81,8 +88,9 @@ def history(
     queries: CaseQueriesDep,
     limit: Annotated[int, Query(ge=1, le=1000, description="events per page (default 200, at most 1,000)")] = 200,
     cursor: Annotated[str | None, Query(max_length=200, description="next_cursor of the page before")] = None,
+    min_position: WrittenAt = None,
 ) -> JSONResponse:
-    page = queries.history_page(case_id, caller, PageRequest(limit, cursor))
+    page = queries.history_page(case_id, caller, PageRequest(limit, cursor), min_position)
     events = [{**e, "at": e["at"].isoformat()} for e in page.items]
     return JSONResponse({"events": events, "next_cursor": page.next_cursor})
 

@@ -123,3 +123,42 @@ def test_every_read_the_view_readers_make_falls_back_to_the_primary() -> None:
         ]
     )
     assert answers == [3, 42, 7, [{"n": 1}], True]
+
+
+def test_a_case_read_after_ones_own_command_is_answered_by_the_primary_until_the_replica_has_replayed_it() -> None:
+    """Read-your-writes for case reads and histories: `min_position` past what the replica replayed goes to the
+    primary; at or before it, the replica answers."""
+    from types import SimpleNamespace
+    from typing import Any, cast
+    from uuid import uuid4
+
+    from application.case_queries import CaseQueries
+    from application.views import PageRequest
+    from domain.values import Actor, Role
+    from infrastructure.replica import ReplicaCaseQueries
+
+    def queries(where: str, head: int) -> Any:
+        recorder = SimpleNamespace(max_notification_id=lambda: head)
+        return SimpleNamespace(
+            executor=SimpleNamespace(store=SimpleNamespace(recorder=recorder)),
+            personal=None,
+            names=lambda ids: {},
+            get=lambda *args, **kw: where,
+            history_page=lambda *args, **kw: where,
+        )
+
+    replica, primary = queries("replica", 10), queries("primary", 12)
+    reads = ReplicaCaseQueries(lambda: cast(CaseQueries, replica), primary, ReplicaRoute("postgresql://r/db"))
+    by, case = Actor("t", Role.COORDINATOR), uuid4()
+
+    def answers(min_position: int | None) -> list[object]:
+        return contextvars.Context().run(
+            lambda: [
+                reads.get(case, by, min_position=min_position),
+                reads.history_page(case, by, PageRequest(10, None), min_position),
+            ]
+        )
+
+    assert answers(None) == ["replica", "replica"]
+    assert answers(10) == ["replica", "replica"]
+    assert answers(11) == ["primary", "primary"]
