@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Query
@@ -14,6 +14,7 @@ from api.commands import HeadersDep
 from api.deps import CaseQueriesDep, CasesDep
 from api.fast_routes import FastRoute
 from api.presenters import case_response
+from api.routes.params import doc
 from api.schemas.cases import (
     ArbitrationIn,
     CaseOut,
@@ -48,17 +49,13 @@ WrittenAt = Annotated[
 ]
 
 
-def _doc(method: Any) -> str:
-    return (method.__doc__ or "").strip()
-
-
-@router.post("", status_code=201, response_model=CaseOut, description=_doc(CaseService.register))
+@router.post("", status_code=201, response_model=CaseOut, description=doc(CaseService.register))
 def register(body: RegisterCase, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
     result = cases.register(h.command(caller, body), body.new_case())
     return case_response(result, caller, 201, {"Location": f"/v1/cases/{result.case.id}"})
 
 
-@router.get("/{case_id}", response_model=CaseOut, description=_doc(CaseQueries.get))
+@router.get("/{case_id}", response_model=CaseOut, description=doc(CaseQueries.get))
 def get_case(
     case_id: UUID,
     caller: CallerDep,
@@ -80,7 +77,7 @@ def get_case(
 @router.get(
     "/{case_id}/history",
     response_model=HistoryOut,
-    description=_doc(CaseQueries.history_page),
+    description=doc(CaseQueries.history_page),
 )
 def history(
     case_id: UUID,
@@ -95,7 +92,7 @@ def history(
     return JSONResponse({"events": events, "next_cursor": page.next_cursor})
 
 
-@router.post("/{case_id}/dispatch", response_model=CaseOut, description=_doc(CaseService.dispatch))
+@router.post("/{case_id}/dispatch", response_model=CaseOut, description=doc(CaseService.dispatch))
 def dispatch(case_id: UUID, body: Dispatch, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
     return case_response(
         cases.dispatch(
@@ -109,20 +106,20 @@ def dispatch(case_id: UUID, body: Dispatch, caller: CallerDep, cases: CasesDep, 
     )
 
 
-@router.post("/{case_id}/sign-for", response_model=CaseOut, description=_doc(CaseService.sign_for))
+@router.post("/{case_id}/sign-for", response_model=CaseOut, description=doc(CaseService.sign_for))
 def sign_for(
     case_id: UUID, caller: CallerDep, cases: CasesDep, h: HeadersDep, body: Annotated[Empty | None, Body()] = None
 ) -> JSONResponse:
     return case_response(cases.sign_for(case_id, h.command(caller, body)), caller)
 
 
-@router.post("/{case_id}/return", response_model=CaseOut, description=_doc(CaseService.return_case))
+@router.post("/{case_id}/return", response_model=CaseOut, description=doc(CaseService.return_case))
 def return_case(case_id: UUID, body: Return, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
     cmd = h.command(caller, body)
     return case_response(cases.return_case(case_id, cmd, reason=body.reason, basis=body.basis), caller)
 
 
-@router.post("/{case_id}/arbitration", response_model=CaseOut, description=_doc(CaseService.arbitrate))
+@router.post("/{case_id}/arbitration", response_model=CaseOut, description=doc(CaseService.arbitrate))
 def arbitrate(case_id: UUID, body: ArbitrationIn, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
     return case_response(
         cases.arbitrate(
@@ -132,17 +129,17 @@ def arbitrate(case_id: UUID, body: ArbitrationIn, caller: CallerDep, cases: Case
     )
 
 
-@router.post("/{case_id}/contact", response_model=CaseOut, description=_doc(CaseService.contact))
+@router.post("/{case_id}/contact", response_model=CaseOut, description=doc(CaseService.contact))
 def contact(case_id: UUID, body: Note, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
     return case_response(cases.contact(case_id, h.command(caller, body), note=body.note), caller)
 
 
-@router.post("/{case_id}/progress", response_model=CaseOut, description=_doc(CaseService.progress))
+@router.post("/{case_id}/progress", response_model=CaseOut, description=doc(CaseService.progress))
 def progress(case_id: UUID, body: Note, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
     return case_response(cases.progress(case_id, h.command(caller, body), note=body.note), caller)
 
 
-@router.post("/{case_id}/co-reply", response_model=CaseOut, description=_doc(CaseService.co_reply))
+@router.post("/{case_id}/co-reply", response_model=CaseOut, description=doc(CaseService.co_reply))
 def co_reply(case_id: UUID, body: Note, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
     return case_response(cases.co_reply(case_id, h.command(caller, body), note=body.note), caller)
 
@@ -150,7 +147,7 @@ def co_reply(case_id: UUID, body: Note, caller: CallerDep, cases: CasesDep, h: H
 @router.post(
     "/{case_id}/co-reply-waiver",
     response_model=CaseOut,
-    description=_doc(CaseService.waive_co_reply),
+    description=doc(CaseService.waive_co_reply),
 )
 def waive_co_reply(case_id: UUID, body: Waiver, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
     return case_response(
@@ -162,7 +159,7 @@ def waive_co_reply(case_id: UUID, body: Waiver, caller: CallerDep, cases: CasesD
 @router.post(
     "/{case_id}/extension-request",
     response_model=CaseOut,
-    description=_doc(CaseService.request_extension),
+    description=doc(CaseService.request_extension),
 )
 def request_extension(
     case_id: UUID, body: ExtensionRequest, caller: CallerDep, cases: CasesDep, h: HeadersDep
@@ -178,7 +175,7 @@ def request_extension(
 @router.post(
     "/{case_id}/extension-decision",
     response_model=CaseOut,
-    description=_doc(CaseService.decide_extension),
+    description=doc(CaseService.decide_extension),
 )
 def decide_extension(
     case_id: UUID, body: ExtensionDecision, caller: CallerDep, cases: CasesDep, h: HeadersDep
@@ -188,14 +185,14 @@ def decide_extension(
     )
 
 
-@router.post("/{case_id}/escalation", response_model=CaseOut, description=_doc(CaseService.escalate))
+@router.post("/{case_id}/escalation", response_model=CaseOut, description=doc(CaseService.escalate))
 def escalate(case_id: UUID, body: EscalationIn, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
     return case_response(
         cases.escalate(case_id, h.command(caller, body), level=body.level, reason=body.reason, due=body.due), caller
     )
 
 
-@router.post("/{case_id}/resolution", response_model=CaseOut, description=_doc(CaseService.resolve))
+@router.post("/{case_id}/resolution", response_model=CaseOut, description=doc(CaseService.resolve))
 def resolve(case_id: UUID, body: Resolution, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
     return case_response(
         cases.resolve(case_id, h.command(caller, body), reply=body.reply, outcome=body.outcome, reason=body.reason),
@@ -203,7 +200,7 @@ def resolve(case_id: UUID, body: Resolution, caller: CallerDep, cases: CasesDep,
     )
 
 
-@router.post("/{case_id}/evaluation", response_model=CaseOut, description=_doc(CaseService.evaluate))
+@router.post("/{case_id}/evaluation", response_model=CaseOut, description=doc(CaseService.evaluate))
 def evaluate(case_id: UUID, body: Evaluation, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
     return case_response(
         cases.evaluate(
@@ -213,12 +210,12 @@ def evaluate(case_id: UUID, body: Evaluation, caller: CallerDep, cases: CasesDep
     )
 
 
-@router.post("/{case_id}/reopen", response_model=CaseOut, description=_doc(CaseService.reopen))
+@router.post("/{case_id}/reopen", response_model=CaseOut, description=doc(CaseService.reopen))
 def reopen(case_id: UUID, body: Reason, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
     return case_response(cases.reopen(case_id, h.command(caller, body), reason=body.reason), caller)
 
 
-@router.post("/{case_id}/closure", response_model=CaseOut, description=_doc(CaseService.close))
+@router.post("/{case_id}/closure", response_model=CaseOut, description=doc(CaseService.close))
 def close(
     case_id: UUID, caller: CallerDep, cases: CasesDep, h: HeadersDep, body: Annotated[Closure | None, Body()] = None
 ) -> JSONResponse:
@@ -226,7 +223,7 @@ def close(
     return case_response(cases.close(case_id, h.command(caller, body), note=note), caller)
 
 
-@router.post("/{case_id}/withdrawal", response_model=CaseOut, description=_doc(CaseService.withdraw))
+@router.post("/{case_id}/withdrawal", response_model=CaseOut, description=doc(CaseService.withdraw))
 def withdraw(case_id: UUID, body: Reason, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
     return case_response(cases.withdraw(case_id, h.command(caller, body), reason=body.reason), caller)
 
@@ -234,7 +231,7 @@ def withdraw(case_id: UUID, body: Reason, caller: CallerDep, cases: CasesDep, h:
 @router.post(
     "/{case_id}/personal-data-erasure",
     response_model=CaseOut,
-    description=_doc(CaseService.erase_personal_data),
+    description=doc(CaseService.erase_personal_data),
 )
 def erase_personal_data(
     case_id: UUID, body: Erasure, caller: CallerDep, cases: CasesDep, h: HeadersDep
@@ -242,6 +239,6 @@ def erase_personal_data(
     return case_response(cases.erase_personal_data(case_id, h.command(caller, body), reason=body.reason), caller)
 
 
-@router.post("/{case_id}/merge", response_model=CaseOut, description=_doc(CaseService.merge))
+@router.post("/{case_id}/merge", response_model=CaseOut, description=doc(CaseService.merge))
 def merge(case_id: UUID, body: Merge, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
     return case_response(cases.merge(case_id, h.command(caller, body), into=body.into, note=body.note), caller)
