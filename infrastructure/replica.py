@@ -236,10 +236,9 @@ class ReplicaCaseQueries(CaseQueries):
         """Whether the replica holds the log up to `position` (a read asking for it goes to the primary if not)."""
         if position is None:
             return True
-        try:
-            return (self.replica.executor.store.recorder.max_notification_id() or 0) >= position
-        except Exception:  # down, or not opened: the primary answers
-            return False
+        return self.route.run(  # a replica that is down (or marked down) has replayed nothing worth asking
+            "case", lambda: (self.replica.executor.store.recorder.max_notification_id() or 0) >= position, lambda: False
+        )
 
     def get(
         self,
