@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -15,12 +14,6 @@ from api import __version__
 
 BIN = Path(sys.executable).parent / "casetrail"
 pytestmark = pytest.mark.sqlite
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("CASETRAIL_")}
-    return {**clean, "CASETRAIL_DATABASE_URL": f"sqlite:///{tmp_path / 'casetrail.db'}", "COLUMNS": "80"}
 
 
 def run(env: dict[str, str], *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -26,12 +25,6 @@ from tests.unit import case_steps as s
 ADMIN = Actor("admin-1", Role.ADMIN)
 BIN = Path(sys.executable).parent / "casetrail"
 pytestmark = pytest.mark.sqlite
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("CASETRAIL_")}
-    return {**clean, "CASETRAIL_DATABASE_URL": f"sqlite:///{tmp_path / 'casetrail.db'}"}
 
 
 @pytest.fixture

@@ -13,9 +13,7 @@ import pytest
 from infrastructure.container import build
 from infrastructure.sealed_store import SCHEMA_VERSION
 from infrastructure.settings import Settings, SettingsError
-from tests.integration.test_cli_mistakes import assert_one_line_failure, env, run
-
-__all__ = ["env"]  # the fixture, shared with the CLI mistakes
+from tests.integration.test_cli_mistakes import assert_one_line_failure, run
 
 
 def _execute(url: str, statement: str) -> str | None:

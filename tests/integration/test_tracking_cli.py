@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -25,12 +24,6 @@ from tests.unit.tracking_steps import local
 
 BIN = Path(sys.executable).parent / "casetrail"
 pytestmark = pytest.mark.sqlite
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("CASETRAIL_")}
-    return {**clean, "CASETRAIL_DATABASE_URL": f"sqlite:///{tmp_path / 'casetrail.db'}"}
 
 
 @pytest.fixture
