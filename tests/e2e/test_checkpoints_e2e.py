@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.e2e.conftest import BIN, start, stop
+from tests.e2e.conftest import BIN, Server, start, stop
 from tests.e2e.test_serve import admin_token
 from tests.http.scenario import issue_tokens, signed_for_case
 
@@ -21,12 +21,17 @@ def verify(env: dict[str, str], log: Path, public: Path) -> subprocess.Completed
     return subprocess.run(args, env=env, capture_output=True, text=True, timeout=120, check=False)
 
 
-def test_serve_checkpoints_by_itself_and_a_cut_history_fails_against_them(tmp_path: Path) -> None:
+def checkpointing_server(tmp_path: Path) -> tuple[Path, dict[str, str], Server, Path, Path]:
+    """`serve` on a fresh SQLite store, checkpointing every half second; its checkpoint log and public key."""
     db = tmp_path / "cp.db"
     env = {k: v for k, v in os.environ.items() if not k.startswith("CASETRAIL_")}
     env |= {"CASETRAIL_DATABASE_URL": f"sqlite:///{db}", "CASETRAIL_CHECKPOINT_EVERY": "0.5"}
     server = start(env, tmp_path)
-    log, public = tmp_path / "cp.db.checkpoints.jsonl", tmp_path / "cp.db.signing-key.pem.pub"
+    return db, env, server, tmp_path / "cp.db.checkpoints.jsonl", tmp_path / "cp.db.signing-key.pem.pub"
+
+
+def test_serve_checkpoints_by_itself_and_a_cut_history_fails_against_them(tmp_path: Path) -> None:
+    db, env, server, log, public = checkpointing_server(tmp_path)
     try:
         with httpx.Client(base_url=server.url, timeout=10) as client:
             case = signed_for_case(client, issue_tokens(client, admin_token(server)))
@@ -53,11 +58,7 @@ def test_serve_checkpoints_by_itself_and_a_cut_history_fails_against_them(tmp_pa
 
 
 def test_a_checkpoint_without_its_signature_fails_with_the_public_key(tmp_path: Path) -> None:
-    db = tmp_path / "cp.db"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CASETRAIL_")}
-    env |= {"CASETRAIL_DATABASE_URL": f"sqlite:///{db}", "CASETRAIL_CHECKPOINT_EVERY": "0.5"}
-    server = start(env, tmp_path)
-    log, public = tmp_path / "cp.db.checkpoints.jsonl", tmp_path / "cp.db.signing-key.pem.pub"
+    _, env, server, log, public = checkpointing_server(tmp_path)
     try:
         deadline = time.monotonic() + 30
         while not log.exists():

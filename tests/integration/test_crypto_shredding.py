@@ -45,19 +45,16 @@ def database_text(container: Container) -> str:
 
     settings = container.settings
     if settings.backend == "sqlite":
-        with sqlite3.connect(settings.sqlite_path) as conn:
-            tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-            for table in tables:
-                for row in conn.execute(f'SELECT * FROM "{table}"'):
-                    for value in row:
-                        add(value)
+        conn: Any = sqlite3.connect(settings.sqlite_path)
+        listing = "SELECT name FROM sqlite_master WHERE type='table'"
     else:
-        with psycopg.connect(settings.database_url) as conn:
-            tables = [r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
-            for table in tables:
-                for row in conn.execute(f'SELECT * FROM "{table}"'):
-                    for value in row:
-                        add(value)
+        conn = psycopg.connect(settings.database_url)
+        listing = "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+    with conn:
+        for (table,) in conn.execute(listing).fetchall():
+            for row in conn.execute(f'SELECT * FROM "{table}"'):
+                for value in row:
+                    add(value)
     return "\n".join(parts)
 
 
