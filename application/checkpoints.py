@@ -33,7 +33,7 @@ class Checkpointer:
         """Read the events since the last checkpoint, then sign and append a checkpoint of the head; None when
         nothing was recorded since."""
         head = self.audit.store.recorder.max_notification_id() or 0
-        if head == self.position and self.position:
+        if head == self.position:  # nothing new (an empty store included: a checkpoint of nothing proves nothing)
             return None
         for batch in self.audit.batches(self.position, head):
             for stored in batch:

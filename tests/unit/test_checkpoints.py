@@ -19,6 +19,7 @@ def test_checkpoints_follow_the_log_and_equal_a_full_checkpoint(container: Conta
     signer = Ed25519Signer(Ed25519PrivateKey.generate())
     log = CheckpointLog(tmp_path / "checkpoints.jsonl")
     checkpointer = Checkpointer(container.audit, signer, log)
+    assert checkpointer.take() is None and log.latest() is None  # an empty store: nothing to checkpoint yet
     case_id = s.in_progress_case(container)
     first = checkpointer.take()
     assert first is not None
