@@ -45,8 +45,11 @@ class CaseStories:
         if by.role is Role.AUDITOR and self.verify is not None:
             return self._audited(case_id, by, as_of_version)
         result = self.queries.get(case_id, by, as_of_version=as_of_version)
-        events = [e for e in self.queries.history(case_id, by) if e["version"] <= result.case.version]
-        head = self.queries.get(case_id, by).case.version if as_of_version is not None else result.case.version
+        history = self.queries.history(case_id, by)
+        events = [e for e in history if e["version"] <= result.case.version]
+        # The latest version is the history's last (read once: a second read of the case would open, and log,
+        # its personal data again).
+        head = max(result.case.version, history[-1]["version"] if history else 0)
         return CaseStory(result, events, self._names(events), head)
 
     def _audited(self, case_id: UUID, by: Actor, as_of_version: int | None) -> CaseStory:

@@ -136,6 +136,16 @@ def test_reading_a_case_records_who_read_its_personal_data(container: Container)
     assert s.types(container, case_id) == ["CaseRegistered"]  # the case's own stream is untouched
 
 
+def test_the_case_page_as_of_a_version_logs_one_read_of_the_case(container: Container) -> None:
+    """The console's story of a case as of an earlier version reads the case once (and its history once)."""
+    from application.case_story import CaseStories
+
+    case_id = s.in_progress_case(container)
+    story = CaseStories(container.queries, container.tokens.names).story(case_id, COORDINATOR, as_of_version=1)
+    assert story.as_of and story.result is not None and story.result.case.version == 1 and story.head > 1
+    assert [r["via"] for r in reads(container, case_id=case_id)] == ["case", "history"]
+
+
 def test_roles_that_never_see_the_contact_leave_no_read_in_the_log(container: Container) -> None:
     case_id = s.register(container)
     for who in (REPORTER, ADMIN):
