@@ -1,5 +1,5 @@
-"""The audit trail as an auditor reads it: a page of the global feed, with the names the actors' tokens were issued
-under and what each entry is about (a case or a project)."""
+"""The audit trail as an auditor reads it: a page of the global feed (each actor named by the feed itself) and what
+each entry is about (a case or a project)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from application.audit import AuditService, FeedFilter
-from application.names import Names, actor_ids
 from domain.values import Actor
 
 SUBJECTS = (("Case", "case"), ("Project", "project"))
@@ -16,14 +15,12 @@ SUBJECTS = (("Case", "case"), ("Project", "project"))
 @dataclass(frozen=True)
 class TrailPage:
     items: list[dict[str, Any]]  # feed entries, each with `subject`: case, project or None (a log entry)
-    names: dict[str, str]
     next_after: int | None
 
 
 class AuditTrail:
-    def __init__(self, audit: AuditService, names: Names) -> None:
+    def __init__(self, audit: AuditService) -> None:
         self.audit = audit
-        self.names = names
 
     def page(self, by: Actor, f: FeedFilter, newest: bool = False) -> TrailPage:
         """A page of the feed in position order (auditors only), filtered by actor, time and stream; `newest`: the
@@ -33,7 +30,7 @@ class AuditTrail:
             f = replace(f, after=max(0, head - f.limit))
         items, next_after = self.audit.feed(by, f)
         shown = [{**i, "subject": subject(i.get("type") or "")} for i in items]
-        return TrailPage(shown, self.names(actor_ids(items)), next_after)
+        return TrailPage(shown, next_after)
 
 
 def subject(event_type: str) -> str | None:

@@ -208,6 +208,7 @@ def test_the_audit_feed_links_entries_to_their_case_and_filters_by_stream(
     c = browser(tokens.auditor)
     page = c.get("/console/audit").text
     assert f'href="/console/cases/{first["id"]}?version=1"' in page
+    assert ">coordinator {}</a>" in page  # the actor by the name its token was issued under
     assert f'href="/console/cases/{other["id"]}?version=1"' in page
     only = c.get("/console/audit", params={"stream": first["id"]}).text
     assert first["id"] in only and other["id"] not in only

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.console.pages import ConsoleRoute, RenderDep
 from api.console.session import PostingViewerDep, SettingsDep, ViewerDep
-from api.deps import AuditDep, TokensDep, ViewsDep
+from api.deps import AuditDep, ViewsDep
 from application.audit import AuditService, FeedFilter, StoreCheck
 from application.audit_trail import AuditTrail
 from application.views import CaseFilter, PageRequest
@@ -28,8 +28,8 @@ router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 PAGE = 100
 
 
-async def _trail(audit: AuditDep, tokens: TokensDep) -> AuditTrail:
-    return AuditTrail(audit, tokens.names)
+async def _trail(audit: AuditDep) -> AuditTrail:
+    return AuditTrail(audit)
 
 
 TrailDep = Annotated[AuditTrail, Depends(_trail)]
