@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from application.reports import UNDISPATCHED, ReportService
+from application.reports import UNDISPATCHED, ReportService, month_end
 from application.zone_report import ZoneReportService
 from domain.errors import InvalidCommand
 from domain.schedule import local_date
@@ -15,10 +15,6 @@ from domain.values import Actor
 
 TREND_MONTHS = 12
 CHOICES = 24
-
-
-def month_end(first: date) -> date:
-    return (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
 
 
 def previous_month(first: date) -> date:

@@ -23,6 +23,7 @@ from urllib.parse import urlparse
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from application.reports import month_end
 from bench.seed import seed_in_processes
 from domain.values import CLI, Role
 from infrastructure.container import Container, build
@@ -109,7 +110,7 @@ def main(argv: list[str]) -> None:
         )
         token = container.tokens.issue(CLI, name="bench-reporter", role=Role.REPORTER).secret
         first = (now.date().replace(day=1) - timedelta(days=1)).replace(day=1)
-        last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+        last = month_end(first)
         figures: dict[str, dict[str, tuple[float, float]]] = {}
         with TestClient(create_app(lambda: container, run_projections=False), base_url="http://testserver") as c:
             auth = {"Authorization": f"Bearer {token}"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from api.console.labels import RATE
+from api.console.pages import month
 from application.report_board import MonthReport
 from domain.directory import Directory
 
@@ -14,10 +15,6 @@ PALETTE = ("#b3261e", "#0b57d0", "#1a7f37", "#b58100", "#8250df", "#0a7e8c", "#b
 
 def percent(value: float | None) -> float | None:
     return None if value is None else round(value * 100, 1)
-
-
-def month_label(day: Any) -> str:
-    return f"{day.year}年{day.month}月"
 
 
 def charts(report: MonthReport, directory: Directory) -> dict[str, Any]:
@@ -34,7 +31,7 @@ def charts(report: MonthReport, directory: Directory) -> dict[str, Any]:
     names = {d.code: d.name for d in directory}
     lines = [(code, series) for code, series in report.trend.items() if any(v is not None for v in series)]
     trend = {
-        "labels": [month_label(m) for m in report.trend_months],
+        "labels": [month(m) for m in report.trend_months],
         "datasets": [
             {
                 "label": names.get(code, code),

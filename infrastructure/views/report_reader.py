@@ -6,11 +6,11 @@ existed (until `casetrail projections rebuild reports`), and are what tests comp
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from application.projections.reports import ALWAYS, COUNTERS, DAILY
-from application.reports import SATISFIED, UNDISPATCHED, Counts
+from application.reports import SATISFIED, UNDISPATCHED, Counts, month_end
 from infrastructure.views.store import SqlViews, table_name
 
 PROJECTION = "reports"
@@ -70,7 +70,7 @@ class SqlReportReader:
             return None
         table = table_name(PROJECTION, gen, DAILY.name)
         last = max(months)
-        end = (last.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+        end = month_end(last)
         sums = ", ".join(f"SUM({c}) AS {c}" for c in RATE_COUNTS)
         # `since` <= the month's last day, compared as month texts: '' (always) is before every month.
         rows = self.views.query(
