@@ -155,9 +155,9 @@ class ReplicaViews:
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         return self.route.run("views", lambda: self.replica.query(sql, params), lambda: self.primary.query(sql, params))
 
-    def table_exists(self, name: str) -> bool:
+    def has_table(self, name: str) -> bool:
         """Whether a view table exists (the report reader asks before reading its roll-up)."""
-        return self.route.run("views", lambda: self.replica.table_exists(name), lambda: self.primary.table_exists(name))
+        return self.route.run("views", lambda: self.replica.has_table(name), lambda: self.primary.has_table(name))
 
     @property
     def ph(self) -> str:

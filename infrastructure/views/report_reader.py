@@ -26,14 +26,11 @@ class SqlReportReader:
         generation has one."""
         self.views = views
         self.rollups = rollups
-        self.has_rollup: dict[int, bool] = {}
 
     def uses_rollup(self, generation: int) -> bool:
         if self.rollups is not None:
             return self.rollups
-        if generation not in self.has_rollup:
-            self.has_rollup[generation] = self.views.table_exists(table_name(PROJECTION, generation, DAILY.name))
-        return self.has_rollup[generation]
+        return self.views.has_table(table_name(PROJECTION, generation, DAILY.name))
 
     def position(self, projection: str) -> int:
         return self.views.position(projection, self.views.active_generation(projection))

@@ -109,7 +109,7 @@ def test_every_read_the_view_readers_make_falls_back_to_the_primary() -> None:
         def query(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:
             return [{"n": 1}]
 
-        def table_exists(self, name: str) -> bool:
+        def has_table(self, name: str) -> bool:
             return True
 
     views = ReplicaViews(cast(SqlViews, Down()), cast(SqlViews, Primary()), ReplicaRoute("postgresql://r/db"))
@@ -119,7 +119,7 @@ def test_every_read_the_view_readers_make_falls_back_to_the_primary() -> None:
             views.position("reports", 3),
             views.tracked_position("tracking"),
             views.query("SELECT 1"),
-            views.table_exists("reports_g3_daily"),
+            views.has_table("reports_g3_daily"),
         ]
     )
     assert answers == [3, 42, 7, [{"n": 1}], True]
