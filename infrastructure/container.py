@@ -141,10 +141,11 @@ def build(settings: Settings, *, clock: Clock | None = None, create_tables: bool
     head = lambda: store.recorder.max_notification_id() or 0  # noqa: E731 - the primary's head: what was written
     wait = PositionWaiter(view_reader.position, head=head)
     project_reader = SqlProjectReader(views)
-    primary_wait = PositionWaiter(SqlViewReader(views).position, head=head) if replica else wait
+    primary_wait = PositionWaiter(project_reader.position, head=head) if replica else wait
     projects = ProjectService(ProjectExecutor(store, clock, limiter), project_reader, tokens.names, primary_wait)
-    read_projects = SqlProjectReader(read_views)
-    project_views = ProjectViews(read_projects, clock, PositionWaiter(read_projects.position, head=head))
+    read_projects = SqlProjectReader(read_views) if replica else project_reader
+    project_views = ProjectViews(read_projects, clock, wait)
+    report_reader = SqlReportReader(read_views)
     cases = CaseService(executor, schedule, directory, personal_data, projects.is_visible)
     return Container(
         settings=settings,
@@ -169,8 +170,8 @@ def build(settings: Settings, *, clock: Clock | None = None, create_tables: bool
         ),
         projects=projects,
         project_views=project_views,
-        zone_reports=ZoneReportService(SqlReportReader(read_views), read_projects, directory, clock, wait),
-        reports=ReportService(SqlReportReader(read_views), directory, clock, wait),
+        zone_reports=ZoneReportService(report_reader, read_projects, directory, clock, wait),
+        reports=ReportService(report_reader, directory, clock, wait),
         personal_data=personal_data,
         access_log=AccessLogQueries(access_log),
         privacy=PrivacyService(store, cases),
