@@ -43,7 +43,9 @@ def draw(f: dict[str, Any], path: Path) -> None:
         xs = [j + (i - 1) * width for j in range(2)]
         bars = ax.bar(xs, [load["p50_ms"], load["p99_ms"]], width, color=colour, label=name.replace("\n", " "))
         ax.bar_label(bars, fmt="{:.0f}", fontsize=8)
-    ax.axhline(50, color="#c62828", linestyle="--", linewidth=1, label="p99 target 50 ms")
+    ax.axhline(
+        TARGETS["p99_ms"], color="#c62828", linestyle="--", linewidth=1, label=f"p99 target {TARGETS['p99_ms']} ms"
+    )
     ax.set_xticks([0, 1], ["p50", "p99"])
     ax.set_title("command latency, ms (lower is better)")
     ax.legend(fontsize=7)

@@ -38,12 +38,12 @@ class CheckpointLoop(PeriodicJob):
         return self.checkpointer.take()
 
 
-def signer_for(path: Path) -> Ed25519Signer:
+def signer_for(path: Path, public: Path) -> Ed25519Signer:
     """The checkpoint signing key; created (0600) with its public key beside it when missing."""
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        Ed25519Signer.generate(path, path.with_name(path.name + ".pub"))
-        log.warning("created the checkpoint signing key %s (public key %s.pub for auditors): back it up", path, path)
+        Ed25519Signer.generate(path, public)
+        log.warning("created the checkpoint signing key %s (public key %s for auditors): back it up", path, public)
     return Ed25519Signer.from_file(path)
 
 
@@ -51,9 +51,9 @@ def start_checkpoints(container: Container) -> Callable[[], None] | None:
     """Start taking checkpoints in a thread of this process; None when they are off (or the store is in
     memory)."""
     settings = container.settings
-    key, path = settings.signing_key_path, settings.checkpoint_log_path
-    if not settings.checkpoint_every or key is None or path is None:
+    key, public, path = settings.signing_key_path, settings.public_key_path, settings.checkpoint_log_path
+    if not settings.checkpoint_every or key is None or public is None or path is None:
         return None
-    checkpointer = Checkpointer(container.audit, signer_for(key), CheckpointLog(path))
+    checkpointer = Checkpointer(container.audit, signer_for(key, public), CheckpointLog(path))
     every = settings.checkpoint_every
     return start_job(container, lambda lock: CheckpointLoop(checkpointer, every=every, lock=lock), LOCK_NAME)

@@ -152,6 +152,12 @@ class Settings(BaseSettings):
         return None if key is None else key.with_name(key.name.replace("integrity", "signing") + ".pem")
 
     @property
+    def public_key_path(self) -> Path | None:
+        """The signing key's public key, written beside it (what auditors verify checkpoints with)."""
+        key = self.signing_key_path
+        return None if key is None else key.with_name(key.name + ".pub")
+
+    @property
     def checkpoint_log_path(self) -> Path | None:
         """Where automatic checkpoints are appended: as configured, else beside a SQLite file, else (PostgreSQL)
         in the user's data directory; None in memory."""

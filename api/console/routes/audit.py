@@ -98,8 +98,7 @@ def _verify(audit: AuditService, by: Actor, settings: Settings) -> tuple[StoreCh
     latest = _latest(settings)
     if latest is None or "unreadable" in latest:
         return check, None, latest
-    key = settings.signing_key_path
-    public = key.with_name(key.name + ".pub") if key else None
+    public = settings.public_key_path
     verifier = Ed25519Verifier.from_file(public) if public and public.exists() else None
     return check, audit.verify_against(latest, public_key=verifier), latest
 

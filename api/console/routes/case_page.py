@@ -21,12 +21,13 @@ from api.deps import AuditDep, CaseQueriesDep, CasesDep, TokensDep, ViewsDep
 from application.case_story import CaseStories
 from application.errors import NotFound, VersionMismatch
 from application.views import CaseFilter, PageRequest
+from domain.case import Case
 from domain.errors import InvalidCommand, NotPermitted
 from domain.rules import Refusal
 from domain.values import Role
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
-CASE_TOPIC = "casetrail:CaseRegistered"
+CASE_TOPIC = Case.Created.TOPIC  # what a case stream starts with
 
 
 async def _stories(queries: CaseQueriesDep, tokens: TokensDep, audit: AuditDep) -> CaseStories:
