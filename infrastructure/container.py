@@ -104,7 +104,7 @@ def build(settings: Settings, *, clock: Clock | None = None, create_tables: bool
         store = EventStore(
             env=settings.eventsourcing_env(create_table=create_tables), sealing=lambda m: SealingMapper(m, seal)
         )
-        check_schema(store.recorder, may_upgrade=create_tables)
+        stored_schema = check_schema(store.recorder, may_upgrade=create_tables)
         open_sealed(store.recorder, seal, may_seal=create_tables)
     except OperationalError as e:
         raise SettingsError(
@@ -125,7 +125,7 @@ def build(settings: Settings, *, clock: Clock | None = None, create_tables: bool
     if create_tables:
         for projection in projections:
             views.ensure(projection)
-        record_schema(store.recorder)  # every step above has run: the store is at this release's version
+        record_schema(store.recorder, stored_schema)  # every step above has run: the store is at this release's version
     tokens = TokenService(
         store, clock, directory, TokenCache(settings.database_url) if settings.backend == "postgresql" else None
     )

@@ -66,10 +66,11 @@ def open_sealed(recorder: Any, seal: Seal, *, may_seal: bool, progress: Progress
     return sealed
 
 
-def check_schema(recorder: Any, *, may_upgrade: bool) -> None:
-    """Refuse a store newer than this release, and (unless this is a set-up that may upgrade) an older one."""
+def check_schema(recorder: Any, *, may_upgrade: bool) -> int | None:
+    """Refuse a store newer than this release, and (unless this is a set-up that may upgrade) an older one; the
+    version the store records (None: none yet, or in memory)."""
     if not isinstance(recorder, (SQLiteApplicationRecorder, PostgresApplicationRecorder)):
-        return  # in memory: made by this process
+        return None  # in memory: made by this process
     stored = _Tables(recorder).schema_version()
     if stored is not None and stored > SCHEMA_VERSION:
         raise StoreRefused(
@@ -82,14 +83,15 @@ def check_schema(recorder: Any, *, may_upgrade: bool) -> None:
             f"this store is at schema version {stored or 0} and this release needs {SCHEMA_VERSION}: run "
             "`casetrail migrate` once, then start again"
         )
+    return stored
 
 
-def record_schema(recorder: Any) -> None:
-    """Record that the store is now set up at this release's schema version (after every step has run)."""
-    if isinstance(recorder, (SQLiteApplicationRecorder, PostgresApplicationRecorder)):
-        tables = _Tables(recorder)
-        if tables.schema_version() != SCHEMA_VERSION:  # written once per upgrade: every command sets up on SQLite,
-            tables.set_schema_version(SCHEMA_VERSION)  # and a write beside a busy `serve` would wait for its lock
+def record_schema(recorder: Any, stored: int | None) -> None:
+    """Record that the store is now set up at this release's schema version (after every step has run). Written
+    only when `stored` (what check_schema read) differs: every command sets up on SQLite, and a write beside a
+    busy `serve` would wait for its lock."""
+    if stored != SCHEMA_VERSION and isinstance(recorder, (SQLiteApplicationRecorder, PostgresApplicationRecorder)):
+        _Tables(recorder).set_schema_version(SCHEMA_VERSION)
 
 
 class _Tables:
