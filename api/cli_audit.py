@@ -18,6 +18,7 @@ from api.cli_common import fail, open_container, out
 from application.audit import WHY_UNCHAINED
 from application.errors import NotFound
 from domain.values import Actor, Role
+from infrastructure.checkpoint_log import CheckpointLog
 from infrastructure.container import Container
 
 audit_cli = typer.Typer(
@@ -38,9 +39,9 @@ def _bar(bar: Progress, label: str) -> Callable[[int, int], None]:
 def _read_checkpoint(path: Path) -> dict[str, Any]:
     """A checkpoint file, or the latest checkpoint of a checkpoint log (one JSON object a line)."""
     try:
-        text = path.read_text(encoding="utf-8")
-        lines = [line for line in text.splitlines() if line.strip()]
-        saved = json.loads(lines[-1] if path.suffix == ".jsonl" and lines else text)
+        if not path.exists():
+            raise FileNotFoundError("no such file")
+        saved = CheckpointLog(path).latest() if path.suffix == ".jsonl" else json.loads(path.read_text("utf-8"))
     except (OSError, ValueError) as e:
         fail(f"checkpoint {path}: {e}")
     if not isinstance(saved, dict) or not {"position", "streams", "root"} <= saved.keys():
