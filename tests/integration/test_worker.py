@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -47,19 +49,52 @@ def head(container: Container) -> int:
     return container.store.recorder.max_notification_id() or 0
 
 
+@contextmanager
+def view_writes_blocked(container: Container) -> Iterator[None]:
+    """Hold a lock every view write waits on (SQLite's one writer; PostgreSQL's tracking table) until the block ends."""
+    if container.settings.backend == "sqlite":
+        conn = sqlite3.connect(container.settings.sqlite_path, isolation_level=None, timeout=30)
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            conn.execute("ROLLBACK")
+            conn.close()
+        return
+    with psycopg.connect(POSTGRES_URL) as pg:  # a transaction until the block ends
+        pg.execute(f"LOCK TABLE {container.views.tracking_table} IN SHARE MODE")  # conflicts with INSERT
+        yield
+        pg.rollback()
+
+
+def waiting_on_a_lock() -> bool:
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        return bool(conn.execute("SELECT 1 FROM pg_locks WHERE NOT granted").fetchone())
+
+
 def test_worker_killed_mid_stream_resumes_to_a_full_rebuild(
     store_url: str, durable_container: Container, clock: FixedClock
 ) -> None:
-    random_history(durable_container, clock, seed=7, cases=30, steps=400)
-    end = head(durable_container)
+    """The kill lands while a batch is in flight: the worker has read past its position but cannot commit."""
+    random_history(durable_container, clock, seed=7, cases=30, steps=200)
+    applied = head(durable_container)
     worker = start_worker(store_url, batch=3)
     try:
-        wait_for(lambda: min(positions(durable_container).values()) > 0, 30, "the worker to start applying")
-        worker.send_signal(signal.SIGKILL)
-        worker.wait(timeout=10)
+        wait_for(lambda: min(positions(durable_container).values()) >= applied, 30, "the worker to catch up")
+        worker.send_signal(signal.SIGSTOP)  # idle: nothing of the next stretch is read before the lock is held
+        random_history(durable_container, clock, seed=9, cases=10, steps=200)
+        with view_writes_blocked(durable_container):
+            worker.send_signal(signal.SIGCONT)
+            if durable_container.settings.backend == "postgres":
+                wait_for(waiting_on_a_lock, 30, "the worker's batch to wait on the lock")
+            else:
+                time.sleep(1)  # SQLite shows no waiters; the worker polls, reads and then waits on the write lock
+            worker.send_signal(signal.SIGKILL)
+            worker.wait(timeout=10)
     finally:
         worker.kill()
-    assert min(positions(durable_container).values()) < end, "killed too late to prove anything; lower the batch size"
+    assert set(positions(durable_container).values()) == {applied}, "a batch committed while its lock was held"
+    assert applied < head(durable_container)
     random_history(durable_container, clock, seed=8, cases=5, steps=50)
     restarted = start_worker(store_url, batch=50)
     try:
