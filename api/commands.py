@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 from pydantic import BaseModel
@@ -33,6 +33,11 @@ def parse_if_match(value: str | None) -> int | None:
     if not raw.isdigit():
         raise InvalidCommand("invalid_if_match", 'If-Match must be a version as sent in ETag, e.g. "3"')
     return int(raw)
+
+
+def keywords(body: BaseModel | None) -> dict[str, Any]:
+    """A command body's fields, as the keywords of the use case it is for (the same names, by design)."""
+    return {} if body is None else {field: getattr(body, field) for field in type(body).model_fields}
 
 
 class CommandHeaders:

@@ -207,7 +207,7 @@ class CaseService:
         """After a dissatisfied evaluation the coordinator reopens (重办): a new round, same lead, fresh due date."""
         return self._run(case_id, cmd, "reopen", lambda c, at: c.reopen(cmd.by, at, self.schedule, reason=reason))
 
-    def close(self, case_id: UUID, cmd: CommandContext, *, note: str | None) -> CaseResult:
+    def close(self, case_id: UUID, cmd: CommandContext, *, note: str | None = None) -> CaseResult:
         """Close (销号) after evaluation, or unevaluated after the revisit window with a note."""
         return self._run(case_id, cmd, "close", lambda c, at: c.close(cmd.by, at, note=note))
 

@@ -54,3 +54,34 @@ def test_command_shape_every_console_form_posts_its_body_fields_as_the_use_case_
         fields = set(act.schema.model_fields) if act.schema else set()
         assert fields == keywords, name
         assert case_commands()[act.method or name] == name  # the form's name is the use case's access name
+
+
+def test_command_shape_every_case_route_posts_its_body_fields_as_the_use_case_keywords() -> None:
+    """The case routes hand the body's fields to the use case as keywords (`act`): they must be exactly its keywords."""
+    import typing
+
+    from api.routes import cases as routes
+
+    checked = []
+    for route in routes.router.routes:
+        endpoint = route.endpoint  # type: ignore[attr-defined]
+        calls = [
+            node
+            for node in ast.walk(ast.parse(inspect.getsource(endpoint)))
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "act"
+        ]
+        if not calls:
+            continue
+        name = calls[0].args[0].attr  # type: ignore[attr-defined]  # act(cases.<name>, ...)
+        body = typing.get_type_hints(endpoint, vars(routes))["body"]  # a schema, or `Schema | None`
+        fields = {
+            f for schema in typing.get_args(body) or (body,) if schema is not type(None) for f in schema.model_fields
+        }
+        keywords = {
+            p.name
+            for p in inspect.signature(getattr(CaseService, name)).parameters.values()
+            if p.kind is inspect.Parameter.KEYWORD_ONLY
+        }
+        assert fields == keywords, name
+        checked.append(name)
+    assert len(checked) == 18  # every command but register, which builds its case from the body

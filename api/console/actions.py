@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel
 from starlette.datastructures import FormData
 
+from api.commands import keywords
 from api.schemas import cases as bodies
 from application.access import PERMITTED
 from application.cases import CaseService
@@ -29,8 +30,7 @@ class Act:
     lists: tuple[str, ...] = ()  # fields a form sends as several values (checkboxes)
 
     def run(self, name: str, cases: CaseService, case_id: UUID, cmd: CommandContext, body: BaseModel | None) -> Any:
-        fields = {} if body is None else {field: getattr(body, field) for field in type(body).model_fields}
-        return getattr(cases, self.method or name)(case_id, cmd, **fields)
+        return getattr(cases, self.method or name)(case_id, cmd, **keywords(body))
 
 
 ACTS: dict[str, Act] = {

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Query
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from api.auth import CallerDep
-from api.commands import HeadersDep
+from api.commands import CommandHeaders, HeadersDep, keywords
 from api.deps import CaseQueriesDep, CasesDep
 from api.fast_routes import FastRoute
 from api.presenters import case_response
@@ -35,13 +37,22 @@ from api.schemas.cases import (
     Waiver,
 )
 from api.schemas.common import HistoryOut
+from application.case_execution import CaseResult
 from application.case_queries import CaseQueries
 from application.cases import CaseService
 from application.views import PageRequest
 from domain.errors import InvalidCommand
 from domain.schedule import as_local
+from domain.values import Actor
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"], route_class=FastRoute)
+
+
+def act(
+    use_case: Callable[..., CaseResult], case_id: UUID, body: BaseModel | None, caller: Actor, h: CommandHeaders
+) -> JSONResponse:
+    """Run a case command: the body's fields are the use case's keywords (tests/test_command_shape.py holds it)."""
+    return case_response(use_case(case_id, h.command(caller, body), **keywords(body)), caller)
 
 
 WrittenAt = Annotated[
@@ -94,54 +105,39 @@ def history(
 
 @router.post("/{case_id}/dispatch", response_model=CaseOut, description=doc(CaseService.dispatch))
 def dispatch(case_id: UUID, body: Dispatch, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
-    return case_response(
-        cases.dispatch(
-            case_id,
-            h.command(caller, body),
-            tier=body.tier,
-            lead_department=body.lead_department,
-            co_departments=body.co_departments,
-        ),
-        caller,
-    )
+    return act(cases.dispatch, case_id, body, caller, h)
 
 
 @router.post("/{case_id}/sign-for", response_model=CaseOut, description=doc(CaseService.sign_for))
 def sign_for(
     case_id: UUID, caller: CallerDep, cases: CasesDep, h: HeadersDep, body: Annotated[Empty | None, Body()] = None
 ) -> JSONResponse:
-    return case_response(cases.sign_for(case_id, h.command(caller, body)), caller)
+    return act(cases.sign_for, case_id, body, caller, h)
 
 
 @router.post("/{case_id}/return", response_model=CaseOut, description=doc(CaseService.return_case))
 def return_case(case_id: UUID, body: Return, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
-    cmd = h.command(caller, body)
-    return case_response(cases.return_case(case_id, cmd, reason=body.reason, basis=body.basis), caller)
+    return act(cases.return_case, case_id, body, caller, h)
 
 
 @router.post("/{case_id}/arbitration", response_model=CaseOut, description=doc(CaseService.arbitrate))
 def arbitrate(case_id: UUID, body: ArbitrationIn, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
-    return case_response(
-        cases.arbitrate(
-            case_id, h.command(caller, body), decision=body.decision, department=body.department, note=body.note
-        ),
-        caller,
-    )
+    return act(cases.arbitrate, case_id, body, caller, h)
 
 
 @router.post("/{case_id}/contact", response_model=CaseOut, description=doc(CaseService.contact))
 def contact(case_id: UUID, body: Note, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
-    return case_response(cases.contact(case_id, h.command(caller, body), note=body.note), caller)
+    return act(cases.contact, case_id, body, caller, h)
 
 
 @router.post("/{case_id}/progress", response_model=CaseOut, description=doc(CaseService.progress))
 def progress(case_id: UUID, body: Note, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
-    return case_response(cases.progress(case_id, h.command(caller, body), note=body.note), caller)
+    return act(cases.progress, case_id, body, caller, h)
 
 
 @router.post("/{case_id}/co-reply", response_model=CaseOut, description=doc(CaseService.co_reply))
 def co_reply(case_id: UUID, body: Note, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
-    return case_response(cases.co_reply(case_id, h.command(caller, body), note=body.note), caller)
+    return act(cases.co_reply, case_id, body, caller, h)
 
 
 @router.post(
@@ -150,10 +146,7 @@ def co_reply(case_id: UUID, body: Note, caller: CallerDep, cases: CasesDep, h: H
     description=doc(CaseService.waive_co_reply),
 )
 def waive_co_reply(case_id: UUID, body: Waiver, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
-    return case_response(
-        cases.waive_co_reply(case_id, h.command(caller, body), department=body.department, reason=body.reason),
-        caller,
-    )
+    return act(cases.waive_co_reply, case_id, body, caller, h)
 
 
 @router.post(
@@ -164,12 +157,7 @@ def waive_co_reply(case_id: UUID, body: Waiver, caller: CallerDep, cases: CasesD
 def request_extension(
     case_id: UUID, body: ExtensionRequest, caller: CallerDep, cases: CasesDep, h: HeadersDep
 ) -> JSONResponse:
-    return case_response(
-        cases.request_extension(
-            case_id, h.command(caller, body), extra_working_days=body.extra_working_days, reason=body.reason
-        ),
-        caller,
-    )
+    return act(cases.request_extension, case_id, body, caller, h)
 
 
 @router.post(
@@ -180,52 +168,39 @@ def request_extension(
 def decide_extension(
     case_id: UUID, body: ExtensionDecision, caller: CallerDep, cases: CasesDep, h: HeadersDep
 ) -> JSONResponse:
-    return case_response(
-        cases.decide_extension(case_id, h.command(caller, body), approved=body.approved, note=body.note), caller
-    )
+    return act(cases.decide_extension, case_id, body, caller, h)
 
 
 @router.post("/{case_id}/escalation", response_model=CaseOut, description=doc(CaseService.escalate))
 def escalate(case_id: UUID, body: EscalationIn, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
-    return case_response(
-        cases.escalate(case_id, h.command(caller, body), level=body.level, reason=body.reason, due=body.due), caller
-    )
+    return act(cases.escalate, case_id, body, caller, h)
 
 
 @router.post("/{case_id}/resolution", response_model=CaseOut, description=doc(CaseService.resolve))
 def resolve(case_id: UUID, body: Resolution, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
-    return case_response(
-        cases.resolve(case_id, h.command(caller, body), reply=body.reply, outcome=body.outcome, reason=body.reason),
-        caller,
-    )
+    return act(cases.resolve, case_id, body, caller, h)
 
 
 @router.post("/{case_id}/evaluation", response_model=CaseOut, description=doc(CaseService.evaluate))
 def evaluate(case_id: UUID, body: Evaluation, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
-    return case_response(
-        cases.evaluate(
-            case_id, h.command(caller, body), satisfaction=body.satisfaction, solved=body.solved, comment=body.comment
-        ),
-        caller,
-    )
+    return act(cases.evaluate, case_id, body, caller, h)
 
 
 @router.post("/{case_id}/reopen", response_model=CaseOut, description=doc(CaseService.reopen))
 def reopen(case_id: UUID, body: Reason, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
-    return case_response(cases.reopen(case_id, h.command(caller, body), reason=body.reason), caller)
+    return act(cases.reopen, case_id, body, caller, h)
 
 
 @router.post("/{case_id}/closure", response_model=CaseOut, description=doc(CaseService.close))
 def close(
     case_id: UUID, caller: CallerDep, cases: CasesDep, h: HeadersDep, body: Annotated[Closure | None, Body()] = None
 ) -> JSONResponse:
-    note = body.note if body else None
-    return case_response(cases.close(case_id, h.command(caller, body), note=note), caller)
+    return act(cases.close, case_id, body, caller, h)
 
 
 @router.post("/{case_id}/withdrawal", response_model=CaseOut, description=doc(CaseService.withdraw))
 def withdraw(case_id: UUID, body: Reason, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
-    return case_response(cases.withdraw(case_id, h.command(caller, body), reason=body.reason), caller)
+    return act(cases.withdraw, case_id, body, caller, h)
 
 
 @router.post(
@@ -236,9 +211,9 @@ def withdraw(case_id: UUID, body: Reason, caller: CallerDep, cases: CasesDep, h:
 def erase_personal_data(
     case_id: UUID, body: Erasure, caller: CallerDep, cases: CasesDep, h: HeadersDep
 ) -> JSONResponse:
-    return case_response(cases.erase_personal_data(case_id, h.command(caller, body), reason=body.reason), caller)
+    return act(cases.erase_personal_data, case_id, body, caller, h)
 
 
 @router.post("/{case_id}/merge", response_model=CaseOut, description=doc(CaseService.merge))
 def merge(case_id: UUID, body: Merge, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
-    return case_response(cases.merge(case_id, h.command(caller, body), into=body.into, note=body.note), caller)
+    return act(cases.merge, case_id, body, caller, h)
