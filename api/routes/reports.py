@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from api.auth import CallerDep
 from api.deps import ReportsDep
-from api.report_answers import CSV, DEPARTMENTS, XLSX, Format, report_answer
+from api.report_answers import CSV, DEPARTMENTS, XLSX, Format, ReportKind, report_answer
 from api.routes.params import DateFrom, DateTo, MinPosition, doc
 from api.schemas.common import examples
 from application.reports import COLUMNS, POLICY_VERSION, ReportService
@@ -95,6 +97,35 @@ FormatQuery = Annotated[
 ]
 
 
+@dataclass(frozen=True)
+class ReportQuery:
+    """What every report route reads besides its own filters: the period, how fresh, and the answer's form."""
+
+    date_from: date | None
+    date_to: date | None
+    min_position: int | None
+    fmt: Format | None
+    accept: str | None
+
+    def answer(
+        self, items: list[dict[str, Any]], period: tuple[date, date], columns: Sequence[str], kind: ReportKind
+    ) -> Response:
+        return report_answer(items, period, columns, self.accept, POLICY_VERSION, kind, self.fmt)
+
+
+async def _report_query(
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
+    min_position: MinPosition = None,
+    fmt: FormatQuery = None,
+    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> ReportQuery:
+    return ReportQuery(date_from, date_to, min_position, fmt, accept)
+
+
+ReportQueryDep = Annotated[ReportQuery, Depends(_report_query)]
+
+
 @router.get(
     "/v1/reports/departments",
     response_model=DepartmentReport,
@@ -104,13 +135,8 @@ FormatQuery = Annotated[
 def department_report(
     caller: CallerDep,
     service: ReportsDep,
-    date_from: DateFrom = None,
-    date_to: DateTo = None,
+    ask: ReportQueryDep,
     zone: Annotated[str | None, Query(description="only the departments of this zone (zone-1 … zone-4)")] = None,
-    min_position: MinPosition = None,
-    fmt: FormatQuery = None,
-    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
-    items = service.department_report(caller, date_from, date_to, zone, min_position)
-    period = service.period(date_from, date_to)
-    return report_answer(items, period, COLUMNS, accept, POLICY_VERSION, DEPARTMENTS, fmt)
+    items = service.department_report(caller, ask.date_from, ask.date_to, zone, ask.min_position)
+    return ask.answer(items, service.period(ask.date_from, ask.date_to), COLUMNS, DEPARTMENTS)

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from api.auth import CallerDep
 from api.deps import ZoneReportsDep
-from api.report_answers import ZONES, report_answer
-from api.routes.params import DateFrom, DateTo, MinPosition, doc
-from api.routes.reports import EXAMPLE_ROW, FormatQuery, csv_answer
+from api.report_answers import ZONES
+from api.routes.params import doc
+from api.routes.reports import EXAMPLE_ROW, ReportQueryDep, csv_answer
 from api.schemas.common import examples
 from application.reports import POLICY_VERSION
 from application.zone_report import CASE_COLUMNS, LIST_COLUMNS, ZONE_COLUMNS, ZoneReportService
@@ -58,15 +58,6 @@ class ZoneReport(BaseModel):
     responses=csv_answer(EXAMPLE_CSV),
     description=doc(ZoneReportService.zone_report),
 )
-def zone_report(
-    caller: CallerDep,
-    zone_reports: ZoneReportsDep,
-    date_from: DateFrom = None,
-    date_to: DateTo = None,
-    min_position: MinPosition = None,
-    fmt: FormatQuery = None,
-    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
-) -> Response:
-    items = zone_reports.zone_report(caller, date_from, date_to, min_position)
-    period = zone_reports.period(date_from, date_to)
-    return report_answer(items, period, ZONE_COLUMNS, accept, POLICY_VERSION, ZONES, fmt)
+def zone_report(caller: CallerDep, zone_reports: ZoneReportsDep, ask: ReportQueryDep) -> Response:
+    items = zone_reports.zone_report(caller, ask.date_from, ask.date_to, ask.min_position)
+    return ask.answer(items, zone_reports.period(ask.date_from, ask.date_to), ZONE_COLUMNS, ZONES)
