@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from application.cursors import decode_cursor, encode_cursor
@@ -58,16 +59,7 @@ class SqlViewReader:
             where.append("(title LIKE ? ESCAPE '\\' OR description LIKE ? ESCAPE '\\')")
             pattern = "%" + f.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             params += [pattern, pattern]
-        if page.cursor:
-            registered_at, stream_id = decode_cursor(page.cursor)
-            where.append("(registered_at < ? OR (registered_at = ? AND stream_id < ?))")
-            params += [registered_at, registered_at, stream_id]
-        sql = (
-            f"SELECT {SUMMARY_COLUMNS} FROM {summary} {'WHERE ' + ' AND '.join(where) if where else ''} "
-            f"ORDER BY registered_at DESC, stream_id DESC LIMIT ?"
-        )
-        rows = self.views.query(sql, [*params, page.limit + 1])
-        return self._page(rows, page.limit, lambda r: [r["registered_at"], r["stream_id"]])
+        return self._page(self._rows(SUMMARY_COLUMNS, summary, where, params, page, NEWEST_FIRST), page, NEWEST_FIRST)
 
     def queue(self, tier: str, department: str | None, page: PageRequest) -> Page:
         summary, departments, _ = self._tables()
@@ -75,16 +67,7 @@ class SqlViewReader:
         if department is not None:
             where.append(in_department(departments))
             params.append(department)
-        if page.cursor:
-            main_due, stream_id = decode_cursor(page.cursor)
-            where.append("(COALESCE(main_due, '') > ? OR (COALESCE(main_due, '') = ? AND stream_id > ?))")
-            params += [main_due, main_due, stream_id]
-        sql = (
-            f"SELECT {SUMMARY_COLUMNS} FROM {summary} WHERE {' AND '.join(where)} "
-            f"ORDER BY COALESCE(main_due, '') ASC, stream_id ASC LIMIT ?"
-        )
-        rows = self.views.query(sql, [*params, page.limit + 1])
-        return self._page(rows, page.limit, lambda r: [r["main_due"] or "", r["stream_id"]])
+        return self._page(self._rows(SUMMARY_COLUMNS, summary, where, params, page, DUE_FIRST), page, DUE_FIRST)
 
     def warnings(
         self,
@@ -94,7 +77,7 @@ class SqlViewReader:
         query: WarningQuery = WarningQuery(),  # noqa: B008 - frozen, never mutated
     ) -> Page:
         _, departments, warnings = self._tables()
-        where, params = ["1 = 1"], []
+        where, params = [], []
         if department is not None:
             where.append(in_department(departments))
             params.append(department)
@@ -107,21 +90,50 @@ class SqlViewReader:
         if query.departments is not None:
             where.append(f"department IN ({', '.join('?' for _ in query.departments)})")
             params += list(query.departments)
-        if page.cursor:
-            since, key = decode_cursor(page.cursor)
-            where.append("(since > ? OR (since = ? AND stream_id || key > ?))")
-            params += [since, since, key]
-        sql = (
-            f"SELECT stream_id, key, level, kind, since, department, subject, reference FROM {warnings} "
-            f"WHERE {' AND '.join(where)} ORDER BY since ASC, stream_id || key ASC LIMIT ?"
-        )
-        rows = self.views.query(sql, [*params, page.limit + 1])
-        return self._page(merged(rows, extra, page), page.limit, lambda r: [r["since"], r["stream_id"] + r["key"]])
+        rows = self._rows(WARNING_COLUMNS, warnings, where, params, page, OLDEST_WARNING_FIRST)
+        return self._page(merged(rows, extra, page), page, OLDEST_WARNING_FIRST)
 
-    def _page(self, rows: list[dict[str, Any]], limit: int, key: Any) -> Page:
-        more = len(rows) > limit
-        rows = rows[:limit]
-        return Page([present(r) for r in rows], encode_cursor(key(rows[-1])) if more and rows else None)
+    def _rows(
+        self, columns: str, table: str, where: list[str], params: list[Any], page: PageRequest, order: Order
+    ) -> list[dict[str, Any]]:
+        """The rows matching `where`, in `order`, after the page's cursor: one more than the page, to tell if more."""
+        if page.cursor:
+            clause, values = order.after(page.cursor)
+            where, params = [*where, clause], [*params, *values]
+        condition = f"WHERE {' AND '.join(where)} " if where else ""
+        sql = f"SELECT {columns} FROM {table} {condition}{order.sql} LIMIT ?"
+        return self.views.query(sql, [*params, page.limit + 1])
+
+    def _page(self, rows: list[dict[str, Any]], page: PageRequest, order: Order) -> Page:
+        more = len(rows) > page.limit
+        rows = rows[: page.limit]
+        return Page([present(r) for r in rows], encode_cursor(order.key(rows[-1])) if more and rows else None)
+
+
+@dataclass(frozen=True)
+class Order:
+    """A keyset order of two keys (the second unique): its SQL, and a row's values for the next page's cursor."""
+
+    first: str
+    second: str
+    descending: bool
+    key: Callable[[dict[str, Any]], list[Any]]
+
+    @property
+    def sql(self) -> str:
+        way = "DESC" if self.descending else "ASC"
+        return f"ORDER BY {self.first} {way}, {self.second} {way}"
+
+    def after(self, cursor: str) -> tuple[str, list[Any]]:
+        first, second = decode_cursor(cursor)
+        past = "<" if self.descending else ">"
+        return f"({self.first} {past} ? OR ({self.first} = ? AND {self.second} {past} ?))", [first, first, second]
+
+
+NEWEST_FIRST = Order("registered_at", "stream_id", True, lambda r: [r["registered_at"], r["stream_id"]])
+DUE_FIRST = Order("COALESCE(main_due, '')", "stream_id", False, lambda r: [r["main_due"] or "", r["stream_id"]])
+OLDEST_WARNING_FIRST = Order("since", "stream_id || key", False, lambda r: [r["since"], r["stream_id"] + r["key"]])
+WARNING_COLUMNS = "stream_id, key, level, kind, since, department, subject, reference"
 
 
 def merged(rows: list[dict[str, Any]], extra: Sequence[dict[str, Any]], page: PageRequest) -> list[dict[str, Any]]:
