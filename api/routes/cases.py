@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
+from inspect import Parameter, Signature
 from typing import Annotated
 from uuid import UUID
 
@@ -37,7 +39,6 @@ from api.schemas.cases import (
     Waiver,
 )
 from api.schemas.common import HistoryOut
-from application.case_execution import CaseResult
 from application.case_queries import CaseQueries
 from application.cases import CaseService
 from application.views import PageRequest
@@ -45,14 +46,8 @@ from domain.errors import InvalidCommand
 from domain.schedule import as_local
 from domain.values import Actor
 
+KEYWORD = Parameter.KEYWORD_ONLY
 router = APIRouter(prefix="/v1/cases", tags=["cases"], route_class=FastRoute)
-
-
-def act(
-    use_case: Callable[..., CaseResult], case_id: UUID, body: BaseModel | None, caller: Actor, h: CommandHeaders
-) -> JSONResponse:
-    """Run a case command: the body's fields are the use case's keywords (tests/test_command_shape.py holds it)."""
-    return case_response(use_case(case_id, h.command(caller, body), **keywords(body)), caller)
 
 
 WrittenAt = Annotated[
@@ -103,117 +98,72 @@ def history(
     return JSONResponse({"events": events, "next_cursor": page.next_cursor})
 
 
-@router.post("/{case_id}/dispatch", response_model=CaseOut, description=doc(CaseService.dispatch))
-def dispatch(case_id: UUID, body: Dispatch, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
-    return act(cases.dispatch, case_id, body, caller, h)
+@dataclass(frozen=True)
+class Command:
+    """A case command's route: POST /v1/cases/{case_id}/<path> with `body`, running the use case `use_case`,
+    whose keywords are the body's fields (tests/test_command_shape.py holds it); described by its docstring."""
+
+    path: str
+    use_case: str
+    body: type[BaseModel]
+    body_optional: bool = False  # a command with nothing to say may leave the body out
 
 
-@router.post("/{case_id}/sign-for", response_model=CaseOut, description=doc(CaseService.sign_for))
-def sign_for(
-    case_id: UUID, caller: CallerDep, cases: CasesDep, h: HeadersDep, body: Annotated[Empty | None, Body()] = None
-) -> JSONResponse:
-    return act(cases.sign_for, case_id, body, caller, h)
-
-
-@router.post("/{case_id}/return", response_model=CaseOut, description=doc(CaseService.return_case))
-def return_case(case_id: UUID, body: Return, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
-    return act(cases.return_case, case_id, body, caller, h)
-
-
-@router.post("/{case_id}/arbitration", response_model=CaseOut, description=doc(CaseService.arbitrate))
-def arbitrate(case_id: UUID, body: ArbitrationIn, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
-    return act(cases.arbitrate, case_id, body, caller, h)
-
-
-@router.post("/{case_id}/contact", response_model=CaseOut, description=doc(CaseService.contact))
-def contact(case_id: UUID, body: Note, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
-    return act(cases.contact, case_id, body, caller, h)
-
-
-@router.post("/{case_id}/progress", response_model=CaseOut, description=doc(CaseService.progress))
-def progress(case_id: UUID, body: Note, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
-    return act(cases.progress, case_id, body, caller, h)
-
-
-@router.post("/{case_id}/co-reply", response_model=CaseOut, description=doc(CaseService.co_reply))
-def co_reply(case_id: UUID, body: Note, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
-    return act(cases.co_reply, case_id, body, caller, h)
-
-
-@router.post(
-    "/{case_id}/co-reply-waiver",
-    response_model=CaseOut,
-    description=doc(CaseService.waive_co_reply),
+COMMANDS = (
+    Command("dispatch", "dispatch", Dispatch),
+    Command("sign-for", "sign_for", Empty, body_optional=True),
+    Command("return", "return_case", Return),
+    Command("arbitration", "arbitrate", ArbitrationIn),
+    Command("contact", "contact", Note),
+    Command("progress", "progress", Note),
+    Command("co-reply", "co_reply", Note),
+    Command("co-reply-waiver", "waive_co_reply", Waiver),
+    Command("extension-request", "request_extension", ExtensionRequest),
+    Command("extension-decision", "decide_extension", ExtensionDecision),
+    Command("escalation", "escalate", EscalationIn),
+    Command("resolution", "resolve", Resolution),
+    Command("evaluation", "evaluate", Evaluation),
+    Command("reopen", "reopen", Reason),
+    Command("closure", "close", Closure, body_optional=True),
+    Command("withdrawal", "withdraw", Reason),
+    Command("personal-data-erasure", "erase_personal_data", Erasure),
+    Command("merge", "merge", Merge),
 )
-def waive_co_reply(case_id: UUID, body: Waiver, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
-    return act(cases.waive_co_reply, case_id, body, caller, h)
 
 
-@router.post(
-    "/{case_id}/extension-request",
-    response_model=CaseOut,
-    description=doc(CaseService.request_extension),
-)
-def request_extension(
-    case_id: UUID, body: ExtensionRequest, caller: CallerDep, cases: CasesDep, h: HeadersDep
-) -> JSONResponse:
-    return act(cases.request_extension, case_id, body, caller, h)
+def endpoint(command: Command) -> Callable[..., JSONResponse]:
+    """The command's route function, named as its use case (the operation id `cases_<use case>`), with the
+    signature FastAPI reads its parameters from."""
+
+    def run(
+        case_id: UUID, body: BaseModel | None, caller: Actor, cases: CaseService, h: CommandHeaders
+    ) -> JSONResponse:
+        use_case = getattr(cases, command.use_case)
+        return case_response(use_case(case_id, h.command(caller, body), **keywords(body)), caller)
+
+    if command.body_optional:
+        body = Parameter("body", KEYWORD, annotation=Annotated[command.body | None, Body()], default=None)
+    else:
+        body = Parameter("body", KEYWORD, annotation=command.body)
+    run.__signature__ = Signature(  # type: ignore[attr-defined]
+        [
+            Parameter("case_id", KEYWORD, annotation=UUID),
+            body,
+            Parameter("caller", KEYWORD, annotation=CallerDep),
+            Parameter("cases", KEYWORD, annotation=CasesDep),
+            Parameter("h", KEYWORD, annotation=HeadersDep),
+        ],
+        return_annotation=JSONResponse,
+    )
+    run.__name__ = run.__qualname__ = command.use_case
+    return run
 
 
-@router.post(
-    "/{case_id}/extension-decision",
-    response_model=CaseOut,
-    description=doc(CaseService.decide_extension),
-)
-def decide_extension(
-    case_id: UUID, body: ExtensionDecision, caller: CallerDep, cases: CasesDep, h: HeadersDep
-) -> JSONResponse:
-    return act(cases.decide_extension, case_id, body, caller, h)
-
-
-@router.post("/{case_id}/escalation", response_model=CaseOut, description=doc(CaseService.escalate))
-def escalate(case_id: UUID, body: EscalationIn, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
-    return act(cases.escalate, case_id, body, caller, h)
-
-
-@router.post("/{case_id}/resolution", response_model=CaseOut, description=doc(CaseService.resolve))
-def resolve(case_id: UUID, body: Resolution, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
-    return act(cases.resolve, case_id, body, caller, h)
-
-
-@router.post("/{case_id}/evaluation", response_model=CaseOut, description=doc(CaseService.evaluate))
-def evaluate(case_id: UUID, body: Evaluation, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
-    return act(cases.evaluate, case_id, body, caller, h)
-
-
-@router.post("/{case_id}/reopen", response_model=CaseOut, description=doc(CaseService.reopen))
-def reopen(case_id: UUID, body: Reason, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
-    return act(cases.reopen, case_id, body, caller, h)
-
-
-@router.post("/{case_id}/closure", response_model=CaseOut, description=doc(CaseService.close))
-def close(
-    case_id: UUID, caller: CallerDep, cases: CasesDep, h: HeadersDep, body: Annotated[Closure | None, Body()] = None
-) -> JSONResponse:
-    return act(cases.close, case_id, body, caller, h)
-
-
-@router.post("/{case_id}/withdrawal", response_model=CaseOut, description=doc(CaseService.withdraw))
-def withdraw(case_id: UUID, body: Reason, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
-    return act(cases.withdraw, case_id, body, caller, h)
-
-
-@router.post(
-    "/{case_id}/personal-data-erasure",
-    response_model=CaseOut,
-    description=doc(CaseService.erase_personal_data),
-)
-def erase_personal_data(
-    case_id: UUID, body: Erasure, caller: CallerDep, cases: CasesDep, h: HeadersDep
-) -> JSONResponse:
-    return act(cases.erase_personal_data, case_id, body, caller, h)
-
-
-@router.post("/{case_id}/merge", response_model=CaseOut, description=doc(CaseService.merge))
-def merge(case_id: UUID, body: Merge, caller: CallerDep, cases: CasesDep, h: HeadersDep) -> JSONResponse:
-    return act(cases.merge, case_id, body, caller, h)
+for _command in COMMANDS:
+    router.add_api_route(
+        f"/{{case_id}}/{_command.path}",
+        endpoint(_command),
+        methods=["POST"],
+        response_model=CaseOut,
+        description=doc(getattr(CaseService, _command.use_case)),
+    )
