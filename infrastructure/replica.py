@@ -135,29 +135,24 @@ class ReplicaViews:
         self.primary = primary
         self.route = route
 
+    def _read(self, read: Callable[[SqlViews], T]) -> T:
+        return self.route.run("views", lambda: read(self.replica), lambda: read(self.primary))
+
     def active_generation(self, name: str) -> int:
-        return self.route.run(
-            "views", lambda: self.replica.active_generation(name), lambda: self.primary.active_generation(name)
-        )
+        return self._read(lambda views: views.active_generation(name))
 
     def position(self, name: str, generation: int) -> int:
-        return self.route.run(
-            "views", lambda: self.replica.position(name, generation), lambda: self.primary.position(name, generation)
-        )
+        return self._read(lambda views: views.position(name, generation))
 
     def tracked_position(self, application_name: str) -> int | None:
-        return self.route.run(
-            "views",
-            lambda: self.replica.tracked_position(application_name),
-            lambda: self.primary.tracked_position(application_name),
-        )
+        return self._read(lambda views: views.tracked_position(application_name))
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        return self.route.run("views", lambda: self.replica.query(sql, params), lambda: self.primary.query(sql, params))
+        return self._read(lambda views: views.query(sql, params))
 
     def has_table(self, name: str) -> bool:
         """Whether a view table exists (the report reader asks before reading its roll-up)."""
-        return self.route.run("views", lambda: self.replica.has_table(name), lambda: self.primary.has_table(name))
+        return self._read(lambda views: views.has_table(name))
 
     @property
     def ph(self) -> str:
@@ -240,6 +235,13 @@ class ReplicaCaseQueries(CaseQueries):
             "case", lambda: (self.replica.executor.store.recorder.max_notification_id() or 0) >= position, lambda: False
         )
 
+    def _read(self, read: Callable[[CaseQueries], T], min_position: int | None = None) -> T:
+        """`read` on the replica, else on the primary: when the replica fails, has not replayed `min_position`, or
+        does not hold the case yet."""
+        if not self.replayed(min_position):
+            return read(self.primary)
+        return self.route.run("case", lambda: read(self.replica), lambda: read(self.primary), missing_too=True)
+
     def get(
         self,
         case_id: UUID,
@@ -249,37 +251,15 @@ class ReplicaCaseQueries(CaseQueries):
         as_of: datetime | None = None,
         min_position: int | None = None,
     ) -> CaseResult:
-        if not self.replayed(min_position):
-            return self.primary.get(case_id, by, as_of_version=as_of_version, as_of=as_of)
-        return self.route.run(
-            "case",
-            lambda: self.replica.get(case_id, by, as_of_version=as_of_version, as_of=as_of),
-            lambda: self.primary.get(case_id, by, as_of_version=as_of_version, as_of=as_of),
-            missing_too=True,
+        return self._read(
+            lambda queries: queries.get(case_id, by, as_of_version=as_of_version, as_of=as_of), min_position
         )
 
     def evidence(self, case_id: UUID, by: Actor, version: int) -> tuple[CaseResult, list[dict[str, Any]]]:
-        return self.route.run(
-            "case",
-            lambda: self.replica.evidence(case_id, by, version),
-            lambda: self.primary.evidence(case_id, by, version),
-            missing_too=True,
-        )
+        return self._read(lambda queries: queries.evidence(case_id, by, version))
 
     def history(self, case_id: UUID, by: Actor) -> list[dict[str, Any]]:
-        return self.route.run(
-            "case",
-            lambda: self.replica.history(case_id, by),
-            lambda: self.primary.history(case_id, by),
-            missing_too=True,
-        )
+        return self._read(lambda queries: queries.history(case_id, by))
 
     def history_page(self, case_id: UUID, by: Actor, page: PageRequest, min_position: int | None = None) -> Page:
-        if not self.replayed(min_position):
-            return self.primary.history_page(case_id, by, page)
-        return self.route.run(
-            "case",
-            lambda: self.replica.history_page(case_id, by, page),
-            lambda: self.primary.history_page(case_id, by, page),
-            missing_too=True,
-        )
+        return self._read(lambda queries: queries.history_page(case_id, by, page), min_position)
