@@ -40,6 +40,12 @@ class Table:
     indexes: tuple[tuple[str, ...], ...] = ()
 
 
+def table(name: str, columns: str, *indexes: tuple[str, ...]) -> Table:
+    """A table from its columns as 'name:type' words (a bare name is text: int, real, bool and blob are spelled
+    out) and its indexes."""
+    return Table(name, tuple(Column(*(c.split(":") if ":" in c else (c, "text"))) for c in columns.split()), indexes)
+
+
 @dataclass(frozen=True)
 class Rollup:
     """A table of counters summed over every stream, keyed by text `keys`: kept by adding each batch's deltas (a

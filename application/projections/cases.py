@@ -12,61 +12,26 @@ import orjson
 from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import JSONTranscoder, Mapper
 
-from application.projections.base import Column, Row, Table
+from application.projections.base import Row, Table, table
 from domain.case import Case
 from domain.values import Status
 from domain.warnings import open_warnings
 
 LEVEL_RANK = {None: 0, "yellow": 1, "red": 2}
 
-T, INT = "text", "int"
-SUMMARY = Table(
+SUMMARY = table(
     "summary",
-    tuple(
-        Column(n, t)
-        for n, t in [
-            ("reference", T),
-            ("kind", T),
-            ("title", T),
-            ("description", T),
-            ("enterprise_name", T),
-            ("credit_code", T),
-            ("project_id", T),
-            ("category", T),
-            ("channel", T),
-            ("urgency", T),
-            ("status", T),
-            ("is_open", INT),
-            ("tier", T),
-            ("lead_department", T),
-            ("co_departments", T),
-            ("round", INT),
-            ("escalation_level", T),
-            ("warning_level", T),
-            ("due", T),
-            ("main_due", T),
-            ("co_replies", T),
-            ("extension", T),
-            ("registered_at", T),
-            ("updated_at", T),
-            ("version", INT),
-            ("position", INT),
-        ]
-    ),
-    indexes=(
-        ("registered_at", "stream_id"),
-        ("reference",),
-        ("credit_code",),
-        ("project_id",),
-        ("tier", "is_open", "main_due"),
-    ),
+    "reference kind title description enterprise_name credit_code project_id category channel urgency status "
+    "is_open:int tier lead_department co_departments round:int escalation_level warning_level due main_due co_replies "
+    "extension registered_at updated_at version:int position:int",
+    ("registered_at", "stream_id"),
+    ("reference",),
+    ("credit_code",),
+    ("project_id",),
+    ("tier", "is_open", "main_due"),
 )
-DEPARTMENTS = Table("departments", (Column("department", T), Column("role", T)), indexes=(("department",),))
-WARNINGS = Table(
-    "warnings",
-    tuple(Column(n, T) for n in ("key", "level", "kind", "since", "department", "subject", "reference")),
-    indexes=(("department",),),
-)
+DEPARTMENTS = table("departments", "department role", ("department",))
+WARNINGS = table("warnings", "key level kind since department subject reference", ("department",))
 
 
 class CasesProjection:

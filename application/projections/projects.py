@@ -8,49 +8,23 @@ from typing import Any
 
 from eventsourcing.persistence import Mapper
 
-from application.projections.base import Column, JsonState, Row, Table
+from application.projections.base import JsonState, Row, Table, table
 from domain.project import Milestone, Project
 from domain.schedule import local_date
 
-T, INT, REAL = "text", "int", "real"
 State = dict[str, Any]
 MILESTONE_COLUMNS = {m.value: f"{m.value}_on" for m in Milestone}
-SUMMARY = Table(
+SUMMARY = table(
     "summary",
-    tuple(
-        Column(n, t)
-        for n, t in [
-            ("name", T),
-            ("code", T),
-            ("owner_name", T),
-            ("credit_code", T),
-            ("zone", T),
-            ("planned_investment", REAL),
-            ("planned_start", T),
-            ("planned_completion", T),
-            ("planned_production", T),
-            ("signed_on", T),
-            *((column, T) for column in MILESTONE_COLUMNS.values()),
-            ("percent_complete", REAL),
-            ("investment_to_date", REAL),
-            ("registered_at", T),
-            ("updated_at", T),
-            ("version", INT),
-            ("position", INT),
-        ]
-    ),
-    indexes=(("registered_at", "stream_id"), ("zone",), ("credit_code",), ("code",)),
+    "name code owner_name credit_code zone planned_investment:real planned_start planned_completion "
+    f"planned_production signed_on {' '.join(MILESTONE_COLUMNS.values())} percent_complete:real "
+    "investment_to_date:real registered_at updated_at version:int position:int",
+    ("registered_at", "stream_id"),
+    ("zone",),
+    ("credit_code",),
+    ("code",),
 )
-PROGRESS = Table(
-    "progress",
-    (
-        Column("version", INT),
-        Column("reported_on", T),
-        Column("percent_complete", REAL),
-        Column("investment_to_date", REAL),
-    ),
-    indexes=(("reported_on",),),
-)
+PROGRESS = table("progress", "version:int reported_on percent_complete:real investment_to_date:real", ("reported_on",))
 SUMMARY_FIELDS = tuple(c.name for c in SUMMARY.columns if c.name != "position")
 
 

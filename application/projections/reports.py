@@ -9,43 +9,36 @@ from typing import Any
 
 from eventsourcing.persistence import Mapper
 
-from application.projections.base import Column, Deltas, JsonState, Rollup, Row, Table
+from application.projections.base import Deltas, JsonState, Rollup, Row, Table, table
 from application.reports import SATISFIED as SATISFIED_MARKS_OF
 from domain.case import Case
 from domain.schedule import local_date
 from domain.values import Arbitration
 
-T, INT = "text", "int"
 State = dict[str, Any]
 
 
-def _table(name: str, columns: str, *indexes: tuple[str, ...]) -> Table:
-    """A table from 'name:type' pairs; a bare name is text."""
-    cols = tuple(Column(*(c.split(":") if ":" in c else (c, T))) for c in columns.split())
-    return Table(name, cols, indexes)
-
-
-ASSIGNMENTS = _table(
+ASSIGNMENTS = table(
     "assignments",
     "department dispatched_on sign_for_due signed_on first_contact_due contacted_on upheld_return:int reassigned_on "
     "responded_on upheld_on",
     ("dispatched_on", "department", "reassigned_on", "responded_on"),
 )
-ROUNDS = _table(
+ROUNDS = table(
     "rounds",
     "round:int department started_on resolved_on on_time:int working_days:int evaluated_on satisfaction solved:int",
     ("resolved_on", "department", "on_time", "working_days"),
     ("evaluated_on", "department", "solved", "satisfaction"),
 )
-CO_HANDLING = _table("co_handling", "department dispatched_on", ("dispatched_on", "department"))
-RETURNS = _table("returns", "department returned_on", ("returned_on", "department"))
-REDOS = _table("redos", "department reopened_on", ("reopened_on", "department"))
+CO_HANDLING = table("co_handling", "department dispatched_on", ("dispatched_on", "department"))
+RETURNS = table("returns", "department returned_on", ("returned_on", "department"))
+REDOS = table("redos", "department reopened_on", ("reopened_on", "department"))
 # A span is an interval [since, until) of local days in which the case is open with the same lead, main due and
 # resolution state; the span holding a day's end says whether the case was open and overdue that day.
-SPANS = _table(
+SPANS = table(
     "spans", "department round:int since until due resolved:int", ("until", "since", "department", "resolved", "due")
 )
-LIFECYCLE = _table(
+LIFECYCLE = table(
     "lifecycle",
     "lead_department registered_on dispatched_on ended_on ended_as withdrawn_on withdrawn_department "
     "withdrawn_before_dispatch:int withdrawn_by_enterprise:int",
