@@ -112,7 +112,7 @@ def _load(container: Container, by: Actor, p: DemoProject, code: str, owner: str
     project_id = projects.register(CommandContext(by), new).project.id
     for milestone, offset in p.milestones:
         projects.record_milestone(
-            project_id, CommandContext(by), milestone=milestone, on=on(offset), evidence=EVIDENCE[milestone]
+            project_id, CommandContext(by), milestone=milestone, date=on(offset), evidence=EVIDENCE[milestone]
         )
     if p.percent is not None:
         invested = round(p.investment * p.percent / 100 * 0.9, 2)

@@ -91,7 +91,7 @@ class ProjectService:
         return self._answer(self.executor.create(cmd, "register_project", lambda at: (make(at),), taken=_code_taken))
 
     def record_milestone(
-        self, project_id: UUID, cmd: CommandContext, *, milestone: Milestone, on: date, evidence: str | None
+        self, project_id: UUID, cmd: CommandContext, *, milestone: Milestone, date: date, evidence: str | None
     ) -> ProjectAnswer:
         """Record a milestone with its real date and optional evidence, in the order started → in_statistics →
         completed → in_production (409 `milestone_out_of_order`), once each (409 `milestone_already_recorded`).
@@ -102,7 +102,7 @@ class ProjectService:
             project_id,
             cmd,
             "record_milestone",
-            lambda p, at: p.record_milestone(cmd.by, at, milestone=milestone, on=on, evidence=evidence),
+            lambda p, at: p.record_milestone(cmd.by, at, milestone=milestone, on=date, evidence=evidence),
         )
         return self._answer(result)
 

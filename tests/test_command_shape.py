@@ -25,8 +25,8 @@ def case_commands() -> dict[str, str]:
     return found
 
 
-def keyword_names(use_case: str) -> set[str]:
-    parameters = inspect.signature(getattr(CaseService, use_case)).parameters.values()
+def keyword_names(use_case: str, service: type = CaseService) -> set[str]:
+    parameters = inspect.signature(getattr(service, use_case)).parameters.values()
     return {p.name for p in parameters if p.kind is inspect.Parameter.KEYWORD_ONLY}
 
 
@@ -59,8 +59,11 @@ def test_command_shape_every_console_form_posts_its_body_fields_as_the_use_case_
 
 def test_command_shape_every_case_route_posts_its_body_fields_as_the_use_case_keywords() -> None:
     """The command routes hand the body's fields to the use case as keywords: they must be exactly its keywords."""
-    from api.routes.cases import COMMANDS
+    from api.routes import cases, projects
+    from application.projects import ProjectService
 
-    for command in COMMANDS:
-        assert set(command.body.model_fields) == keyword_names(command.use_case), command.path
-    assert {c.use_case for c in COMMANDS} == set(case_commands()) - {"register"}  # register builds its case
+    for table, service in ((cases.COMMANDS, CaseService), (projects.COMMANDS, ProjectService)):
+        for command in table:
+            assert set(command.body.model_fields) == keyword_names(command.use_case, service), command.path
+    assert {c.use_case for c in cases.COMMANDS} == set(case_commands()) - {"register"}  # register builds its case
+    assert {c.use_case for c in projects.COMMANDS} == {"record_milestone", "report_progress"}

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
-from inspect import Parameter, Signature
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 
 from api.auth import CallerDep
-from api.commands import CommandHeaders, HeadersDep, keywords
+from api.command_routes import Command, Commands
+from api.commands import HeadersDep
 from api.deps import CaseQueriesDep, CasesDep
 from api.fast_routes import FastRoute
 from api.presenters import case_response
@@ -44,9 +41,7 @@ from application.cases import CaseService
 from application.views import PageRequest
 from domain.errors import InvalidCommand
 from domain.schedule import as_local
-from domain.values import Actor
 
-KEYWORD = Parameter.KEYWORD_ONLY
 router = APIRouter(prefix="/v1/cases", tags=["cases"], route_class=FastRoute)
 
 
@@ -98,17 +93,6 @@ def history(
     return JSONResponse({"events": events, "next_cursor": page.next_cursor})
 
 
-@dataclass(frozen=True)
-class Command:
-    """A case command's route: POST /v1/cases/{case_id}/<path> with `body`, running the use case `use_case`,
-    whose keywords are the body's fields (tests/test_command_shape.py holds it); described by its docstring."""
-
-    path: str
-    use_case: str
-    body: type[BaseModel]
-    body_optional: bool = False  # a command with nothing to say may leave the body out
-
-
 COMMANDS = (
     Command("dispatch", "dispatch", Dispatch),
     Command("sign-for", "sign_for", Empty, body_optional=True),
@@ -129,41 +113,4 @@ COMMANDS = (
     Command("personal-data-erasure", "erase_personal_data", Erasure),
     Command("merge", "merge", Merge),
 )
-
-
-def endpoint(command: Command) -> Callable[..., JSONResponse]:
-    """The command's route function, named as its use case (the operation id `cases_<use case>`), with the
-    signature FastAPI reads its parameters from."""
-
-    def run(
-        case_id: UUID, body: BaseModel | None, caller: Actor, cases: CaseService, h: CommandHeaders
-    ) -> JSONResponse:
-        use_case = getattr(cases, command.use_case)
-        return case_response(use_case(case_id, h.command(caller, body), **keywords(body)), caller)
-
-    if command.body_optional:
-        body = Parameter("body", KEYWORD, annotation=Annotated[command.body | None, Body()], default=None)
-    else:
-        body = Parameter("body", KEYWORD, annotation=command.body)
-    run.__signature__ = Signature(  # type: ignore[attr-defined]
-        [
-            Parameter("case_id", KEYWORD, annotation=UUID),
-            body,
-            Parameter("caller", KEYWORD, annotation=CallerDep),
-            Parameter("cases", KEYWORD, annotation=CasesDep),
-            Parameter("h", KEYWORD, annotation=HeadersDep),
-        ],
-        return_annotation=JSONResponse,
-    )
-    run.__name__ = run.__qualname__ = command.use_case
-    return run
-
-
-for _command in COMMANDS:
-    router.add_api_route(
-        f"/{{case_id}}/{_command.path}",
-        endpoint(_command),
-        methods=["POST"],
-        response_model=CaseOut,
-        description=doc(getattr(CaseService, _command.use_case)),
-    )
+Commands("/{case_id}", "case_id", CaseService, CasesDep, case_response, CaseOut).add(router, COMMANDS)

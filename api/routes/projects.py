@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from api.auth import CallerDep
+from api.command_routes import Command, Commands
 from api.commands import HeadersDep
 from api.deps import AuditDep, ProjectsDep, ProjectViewsDep
 from api.fast_routes import FastRoute
@@ -107,32 +108,15 @@ def verify(project_id: UUID, caller: CallerDep, audit: AuditDep) -> JSONResponse
     return JSONResponse(verification_body(result))
 
 
-@router.post(
-    "/v1/projects/{project_id}/milestones",
-    response_model=ProjectOut,
-    description=doc(ProjectService.record_milestone),
+COMMANDS = (
+    Command("milestones", "record_milestone", MilestoneIn),
+    Command("progress", "report_progress", ProgressIn),
 )
-def record_milestone(
-    project_id: UUID, body: MilestoneIn, caller: CallerDep, projects: ProjectsDep, h: HeadersDep
-) -> JSONResponse:
-    cmd = h.command(caller, body)
-    answer = projects.record_milestone(project_id, cmd, milestone=body.milestone, on=body.date, evidence=body.evidence)
-    return project_response(answer)
-
-
-@router.post(
-    "/v1/projects/{project_id}/progress",
-    response_model=ProjectOut,
-    description=doc(ProjectService.report_progress),
-)
-def report_progress(
-    project_id: UUID, body: ProgressIn, caller: CallerDep, projects: ProjectsDep, h: HeadersDep
-) -> JSONResponse:
-    answer = projects.report_progress(
-        project_id,
-        h.command(caller, body),
-        percent_complete=body.percent_complete,
-        investment_to_date=body.investment_to_date,
-        note=body.note,
-    )
-    return project_response(answer)
+Commands(
+    "/v1/projects/{project_id}",
+    "project_id",
+    ProjectService,
+    ProjectsDep,
+    lambda answer, _: project_response(answer),
+    ProjectOut,
+).add(router, COMMANDS)

@@ -134,7 +134,7 @@ def random_project_step(container: Container, rng: random.Random, pid: UUID, on:
     """One project command (a milestone, a progress report or a project issue); a refused one is skipped."""
     options: list[Callable[[], Any]] = [
         lambda: container.projects.record_milestone(
-            pid, CommandContext(COORDINATOR), milestone=rng.choice(list(Milestone)), on=on, evidence=None
+            pid, CommandContext(COORDINATOR), milestone=rng.choice(list(Milestone)), date=on, evidence=None
         ),
         lambda: container.projects.report_progress(
             pid,

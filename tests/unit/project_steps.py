@@ -41,7 +41,7 @@ def register_project(container: Container, by: Actor = COORDINATOR, **overrides:
 
 def milestone(container: Container, project_id: UUID, which: Milestone, on: date, **kwargs: Any) -> ProjectAnswer:
     return container.projects.record_milestone(
-        project_id, CommandContext(COORDINATOR, **kwargs), milestone=which, on=on, evidence=None
+        project_id, CommandContext(COORDINATOR, **kwargs), milestone=which, date=on, evidence=None
     )
 
 

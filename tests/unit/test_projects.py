@@ -36,7 +36,7 @@ def refused(container: Container, error: type[DomainError], rule: str, action: C
 
 def record(container: Container, project_id: UUID, which: Milestone, on: date) -> Callable[[], object]:
     return lambda: container.projects.record_milestone(
-        project_id, CommandContext(COORDINATOR), milestone=which, on=on, evidence=None
+        project_id, CommandContext(COORDINATOR), milestone=which, date=on, evidence=None
     )
 
 
@@ -105,7 +105,7 @@ def test_register_retried_with_its_idempotency_key_replays_the_first_answer(cont
 def test_milestones_in_order_are_recorded_with_date_and_evidence(container: Container) -> None:
     pid = register_project(container)
     answer = container.projects.record_milestone(
-        pid, CommandContext(COORDINATOR), milestone=STARTED, on=days(-30), evidence="施工许可证 510115202610270101"
+        pid, CommandContext(COORDINATOR), milestone=STARTED, date=days(-30), evidence="施工许可证 510115202610270101"
     )
     for which, on in ((IN_STATISTICS, days(-20)), (COMPLETED, days(-10)), (IN_PRODUCTION, TODAY)):
         answer = milestone(container, pid, which, on)
