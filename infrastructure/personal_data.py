@@ -110,11 +110,11 @@ class AesPersonalData:
         if wrapped is None:
             return None
         try:
-            aead: AESGCM | UnreadableKey = AESGCM(self.master.decrypt(wrapped[:NONCE], wrapped[NONCE:], case_id.bytes))
+            aead = AESGCM(self.master.decrypt(wrapped[:NONCE], wrapped[NONCE:], case_id.bytes))
         except (InvalidTag, ValueError):
             log.error("the data key of case %s does not open under the master key: it was damaged", case_id)
-            return UnreadableKey()
-        if cached and isinstance(aead, AESGCM):
+            return UnreadableKey()  # not remembered: a key row mended from backup is read at the next reveal
+        if cached:
             with self._lock:
                 self._cache[name] = aead
                 if len(self._cache) > CACHE:
