@@ -8,10 +8,8 @@ from datetime import UTC, datetime
 from threading import Lock
 from typing import Any
 
-from eventsourcing.postgres import PostgresApplicationRecorder
-from psycopg.sql import SQL, Identifier
-
 from application.ports import AccessFilter, PersonalDataRead
+from infrastructure.recorder_sql import RecorderSql
 
 COLUMNS = ("at", "actor_id", "role", "department", "credit_code", "case_id", "via")
 
@@ -25,25 +23,18 @@ def _read(values: Sequence[Any]) -> PersonalDataRead:
     return PersonalDataRead(datetime.fromisoformat(at), actor_id, role, department, credit_code, case_id, via)
 
 
-class SqlAccessLog:
+class SqlAccessLog(RecorderSql):
     """On SQLite and PostgreSQL. Times are stored as ISO text in UTC, so text order is time order."""
 
     def __init__(self, recorder: Any) -> None:
-        self.recorder = recorder
-        self.postgres = isinstance(recorder, PostgresApplicationRecorder)
-        name = recorder.access_log_table
-        self.table: Any = Identifier(recorder.datastore.schema, name) if self.postgres else name
-
-    def _sql(self, text: str) -> Any:
-        if self.postgres:
-            return SQL(text.replace("?", "%s")).format(self.table)
-        return text.format(self.table)
+        super().__init__(recorder)
+        self.table = recorder.access_log_table
 
     def record(self, reads: Sequence[PersonalDataRead]) -> None:
         if not reads:
             return
-        insert = self._sql(f"INSERT INTO {{0}} ({', '.join(COLUMNS)}) VALUES (?,?,?,?,?,?,?)")  # noqa: S608
-        with self.recorder.datastore.transaction(commit=True) as c:
+        insert = self.sql(f"INSERT INTO {{0}} ({', '.join(COLUMNS)}) VALUES (?,?,?,?,?,?,?)", self.table)  # noqa: S608
+        with self.cursor(commit=True) as c:
             c.executemany(insert, [_row(r) for r in reads])
 
     def select(self, f: AccessFilter) -> list[tuple[int, PersonalDataRead]]:
@@ -58,12 +49,10 @@ class SqlAccessLog:
                 where.append(f"{column} {op} ?")
                 params.append(value)
         sql = f"SELECT id, {', '.join(COLUMNS)} FROM {{0}} WHERE {' AND '.join(where)} ORDER BY id LIMIT ?"  # noqa: S608
-        with self.recorder.datastore.transaction(commit=False) as c:
-            c.execute(self._sql(sql), [*params, f.limit])
-            rows = c.fetchall()
-        if self.postgres:
-            return [(int(r["id"]), _read([r[k] for k in COLUMNS])) for r in rows]
-        return [(int(r[0]), _read(list(r)[1:])) for r in rows]
+        with self.cursor(commit=False) as c:
+            c.execute(self.sql(sql, self.table), [*params, f.limit])
+            rows = [self.values(r) for r in c.fetchall()]
+        return [(int(r[0]), _read(r[1:])) for r in rows]
 
 
 class MemoryAccessLog:

@@ -9,36 +9,22 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.postgres import PostgresApplicationRecorder
-from psycopg.sql import SQL, Identifier
-
+from infrastructure.recorder_sql import RecorderSql
 from infrastructure.recorders import MemoryRecorder
 
 CHECK_ROW = "master-key-check"  # never a case id (those are UUIDs)
 
 
-class KeyTable:
+class KeyTable(RecorderSql):
     """Reads of the data-key table of the store's recorder (SQLite, PostgreSQL or memory)."""
 
     def __init__(self, recorder: Any) -> None:
-        self.recorder = recorder
+        super().__init__(recorder)
         self.memory: dict[str, bytes] | None = recorder.data_keys if isinstance(recorder, MemoryRecorder) else None
-        self.postgres = isinstance(recorder, PostgresApplicationRecorder)
-        table = getattr(recorder, "data_keys_table", "data_keys")
-        self.table: Any = Identifier(recorder.datastore.schema, table) if self.postgres else table
-
-    def _sql(self, text: str) -> Any:
-        if self.postgres:
-            return SQL(text.replace("?", "%s")).format(self.table)
-        return text.format(self.table)
+        self.table = getattr(recorder, "data_keys_table", "data_keys")
 
     def _one(self, text: str, *params: Any) -> Any:
-        with self.recorder.datastore.transaction(commit=False) as c:
-            c.execute(self._sql(text), params)
-            row = c.fetchone()
-        if row is None:
-            return None
-        return next(iter(row.values())) if self.postgres else row[0]
+        return self.first(text, (self.table,), *params)
 
     def get(self, case_id: UUID | str) -> bytes | None:
         if self.memory is not None:
@@ -59,13 +45,13 @@ class KeyTable:
         if self.memory is not None:
             self.memory[CHECK_ROW] = value
             return
-        with self.recorder.datastore.transaction(commit=True) as c:
-            c.execute(self._sql("INSERT INTO {0} VALUES (?, ?)"), (CHECK_ROW, value))
+        with self.cursor(commit=True) as c:
+            c.execute(self.sql("INSERT INTO {0} VALUES (?, ?)", self.table), (CHECK_ROW, value))
 
     def replace(self, case_id: UUID | str, wrapped: bytes) -> None:
         """Overwrite one key row: for tests that damage a key, never used by the service."""
         if self.memory is not None:
             self.memory[str(case_id)] = wrapped
             return
-        with self.recorder.datastore.transaction(commit=True) as c:
-            c.execute(self._sql("UPDATE {0} SET wrapped = ? WHERE case_id = ?"), (wrapped, str(case_id)))
+        with self.cursor(commit=True) as c:
+            c.execute(self.sql("UPDATE {0} SET wrapped = ? WHERE case_id = ?", self.table), (wrapped, str(case_id)))

@@ -11,17 +11,16 @@ deleting the marker.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
-from psycopg.sql import SQL, Identifier
 
 from infrastructure.integrity import PREFIX, Seal
+from infrastructure.recorder_sql import RecorderSql
 
 Progress = Callable[[int], None]
 BATCH = 1000
@@ -94,32 +93,15 @@ def record_schema(recorder: Any, stored: int | None) -> None:
         _Tables(recorder).set_schema_version(SCHEMA_VERSION)
 
 
-class _Tables:
+class _Tables(RecorderSql):
     """The few statements sealing needs, on SQLite and PostgreSQL. Table names are the recorder's own."""
 
     def __init__(self, recorder: Any) -> None:
-        self.recorder = recorder
-        self.postgres = isinstance(recorder, PostgresApplicationRecorder)
+        super().__init__(recorder)
         events = recorder.events_table_name
         self.tables = (events, events.removesuffix("_events") + "_snapshots")
         self.marker_table = events.removesuffix("_events") + "_integrity"
         self.schema_table = events.removesuffix("_events") + "_schema"
-        self.p = "%s" if self.postgres else "?"
-
-    @contextmanager
-    def _cursor(self, commit: bool) -> Iterator[Any]:
-        with self.recorder.datastore.transaction(commit=commit) as cursor:
-            yield cursor
-
-    def _name(self, table: str) -> Any:
-        if self.postgres:
-            return Identifier(self.recorder.datastore.schema, table)
-        return table
-
-    def _sql(self, text: str, *tables: str) -> Any:
-        if self.postgres:
-            return SQL(text.replace("?", "%s")).format(*(self._name(t) for t in tables))
-        return text.format(*tables)
 
     def _exists(self, cursor: Any, table: str) -> bool:
         if self.postgres:
@@ -131,41 +113,39 @@ class _Tables:
         return cursor.fetchone() is not None
 
     def ensure(self) -> None:
-        with self._cursor(commit=True) as c:
-            c.execute(self._sql("CREATE TABLE IF NOT EXISTS {0} (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        with self.cursor(commit=True) as c:
+            c.execute(self.sql("CREATE TABLE IF NOT EXISTS {0} (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
                                 self.marker_table))  # fmt: skip
 
     def marker(self) -> str | None:
-        with self._cursor(commit=False) as c:
-            c.execute(self._sql("SELECT value FROM {0} WHERE name = 'sealed'", self.marker_table))
-            row = c.fetchone()
-        return None if row is None else str(row["value"] if self.postgres else row[0])
+        found = self.first("SELECT value FROM {0} WHERE name = 'sealed'", (self.marker_table,))
+        return None if found is None else str(found)
 
     def set_marker(self, value: str) -> None:
-        with self._cursor(commit=True) as c:
-            c.execute(self._sql("INSERT INTO {0} (name, value) VALUES ('sealed', ?)", self.marker_table), (value,))
+        with self.cursor(commit=True) as c:
+            c.execute(self.sql("INSERT INTO {0} (name, value) VALUES ('sealed', ?)", self.marker_table), (value,))
 
     def schema_version(self) -> int | None:
-        with self._cursor(commit=False) as c:
+        with self.cursor(commit=False) as c:
             if not self._exists(c, self.schema_table):
                 return None
-            c.execute(self._sql("SELECT value FROM {0} WHERE name = 'version'", self.schema_table))
+            c.execute(self.sql("SELECT value FROM {0} WHERE name = 'version'", self.schema_table))
             row = c.fetchone()
-        return None if row is None else int(row["value"] if self.postgres else row[0])
+        return None if row is None else int(self.values(row)[0])
 
     def set_schema_version(self, version: int) -> None:
-        with self._cursor(commit=True) as c:
-            c.execute(self._sql("CREATE TABLE IF NOT EXISTS {0} (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        with self.cursor(commit=True) as c:
+            c.execute(self.sql("CREATE TABLE IF NOT EXISTS {0} (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
                                 self.schema_table))  # fmt: skip
-            c.execute(self._sql("INSERT INTO {0} (name, value) VALUES ('version', ?) ON CONFLICT (name) DO UPDATE "
+            c.execute(self.sql("INSERT INTO {0} (name, value) VALUES ('version', ?) ON CONFLICT (name) DO UPDATE "
                                 "SET value = excluded.value", self.schema_table), (str(version),))  # fmt: skip
 
     def any_sealed(self) -> bool:
-        with self._cursor(commit=False) as c:
+        with self.cursor(commit=False) as c:
             for table in self.tables:
                 if not self._exists(c, table):
                     continue
-                c.execute(self._sql("SELECT 1 FROM {0} WHERE substr(state, 1, ?) = ? LIMIT 1", table),
+                c.execute(self.sql("SELECT 1 FROM {0} WHERE substr(state, 1, ?) = ? LIMIT 1", table),
                           (len(PREFIX), PREFIX))  # fmt: skip
                 if c.fetchone() is not None:
                     return True
@@ -174,12 +154,12 @@ class _Tables:
     def seal_all(self, seal: Seal, progress: Progress | None) -> int:
         done = 0
         for table in self.tables:
-            with self._cursor(commit=False) as c:
+            with self.cursor(commit=False) as c:
                 if not self._exists(c, table):
                     continue
-            select = self._sql("SELECT originator_id, originator_version, topic, state FROM {0}", table)
-            update = self._sql("UPDATE {0} SET state = ? WHERE originator_id = ? AND originator_version = ?", table)
-            with self._cursor(commit=True) as c:
+            select = self.sql("SELECT originator_id, originator_version, topic, state FROM {0}", table)
+            update = self.sql("UPDATE {0} SET state = ? WHERE originator_id = ? AND originator_version = ?", table)
+            with self.cursor(commit=True) as c:
                 c.execute(select)
                 rows = [self._row(r) for r in c.fetchall()]
                 for first in range(0, len(rows), BATCH):
