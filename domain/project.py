@@ -7,6 +7,7 @@ strings and amounts (万元) JSON numbers in the events, so replay and the hash 
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -29,6 +30,17 @@ class Milestone(StrEnum):
 
 
 ORDER = tuple(Milestone)
+
+
+def next_milestone(reached: Collection[str], planned_investment: float) -> Milestone | None:
+    """The first milestone not reached yet, in order (entering statistics only where it is compulsory); None when
+    every one due is reached."""
+    for milestone in ORDER:
+        if milestone is Milestone.IN_STATISTICS and planned_investment < STATISTICS_THRESHOLD:
+            continue
+        if milestone.value not in reached:
+            return milestone
+    return None
 
 
 def project_id_for(code: str) -> UUID:

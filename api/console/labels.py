@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.directory import Directory
-from domain.project_lists import STATISTICS_THRESHOLD
+from domain.project import next_milestone as project_next_milestone
 from domain.rules import Rule
 
 STATUS = {
@@ -213,12 +213,9 @@ def planned_of(project: Any, milestone: str) -> str | None:
 
 def next_milestone(item: dict[str, Any]) -> tuple[str, str | None] | None:
     """The first milestone a project-list item has not reached, with its planned date; None when all are."""
-    for milestone, reached in item["milestones"].items():
-        if milestone == "in_statistics" and float(item["planned_investment"]) < STATISTICS_THRESHOLD:
-            continue
-        if not reached:
-            return milestone, planned_of(item, milestone)
-    return None
+    reached = {milestone for milestone, on in item["milestones"].items() if on}
+    found = project_next_milestone(reached, float(item["planned_investment"]))
+    return None if found is None else (found.value, planned_of(item, found.value))
 
 
 def department_name(directory: Directory, code: str | None) -> str:

@@ -193,3 +193,13 @@ def test_a_project_is_on_several_lists_at_once() -> None:
         "construction": "red",
         "completion": "yellow",
     }
+
+
+def test_the_next_milestone_skips_statistics_below_the_threshold_and_is_none_when_all_are_reached() -> None:
+    from domain.project import Milestone, next_milestone
+
+    assert next_milestone(set(), 499.0) is Milestone.STARTED
+    assert next_milestone({"started"}, 499.0) is Milestone.COMPLETED  # statistics not compulsory below 500万元
+    assert next_milestone({"started"}, 500.0) is Milestone.IN_STATISTICS
+    assert next_milestone({"started", "in_statistics", "completed"}, 800.0) is Milestone.IN_PRODUCTION
+    assert next_milestone({"started", "completed", "in_production"}, 100.0) is None
