@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -14,6 +15,7 @@ from application.names import Names, named
 from application.personal_data import PersonalDataReader
 from application.views import Page, PageRequest
 from domain.errors import InvalidCommand
+from domain.schedule import as_local
 from domain.values import Actor, Arbitration, Role
 
 TYPE_PREFIX = "casetrail:"
@@ -47,21 +49,33 @@ REASSIGNMENT = "CaseReturnArbitrated"
 NOT_DATA = {"originator_id", "originator_version", "originator_topic", "timestamp", "actor", "hash", "prev_hash"}
 
 
+@dataclass(frozen=True)
+class AsOf:
+    """A past state of a case to read: as it stood right after `version`, or at `moment` (a naive one is
+    Asia/Shanghai time). One of the two, never both."""
+
+    version: int | None = None
+    moment: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if (self.version is None) == (self.moment is None):
+            raise InvalidCommand("invalid_input", "give as_of_version or as_of, not both")
+        if self.moment is not None:
+            object.__setattr__(self, "moment", as_local(self.moment))
+
+    @classmethod
+    def asked(cls, version: int | None, moment: datetime | None) -> AsOf | None:
+        """What a request asked for: None for the case now."""
+        return None if version is None and moment is None else cls(version, moment)
+
+
 class CaseQueries:
     def __init__(self, executor: CaseExecutor, personal: PersonalDataReader, names: Names) -> None:
         self.executor = executor
         self.personal = personal
         self.names = names
 
-    def get(
-        self,
-        case_id: UUID,
-        by: Actor,
-        *,
-        as_of_version: int | None = None,
-        as_of: datetime | None = None,
-        min_position: int | None = None,
-    ) -> CaseResult:
+    def get(self, case_id: UUID, by: Actor, as_of: AsOf | None = None, min_position: int | None = None) -> CaseResult:
         """The case now, or as it stood at a version or a moment (404 before registration or past the head).
         `min_position` (the `position` a command answered): the answer includes that write; the primary store always
         does, a read replica answers only once it has replayed it (else the primary answers)."""
@@ -69,14 +83,14 @@ class CaseQueries:
         case = current = self.executor.load_visible(case_id, by)  # access first: as-of reads see nothing more
         public = by.role is Role.ENTERPRISE
         version = case.version
-        if as_of_version is not None or as_of is not None:  # only an as-of read needs the versions it may land on
+        if as_of is not None:  # only an as-of read needs the versions it may land on
             versions = self._public_versions(case_id) if public else list(range(1, case.version + 1))
-        if as_of_version is not None:
-            if not 1 <= as_of_version <= len(versions):
-                raise NotFound(f"the case has versions 1 to {len(versions)}")
-            version = versions[as_of_version - 1]
-        elif as_of is not None:
-            version = self._version_at(case_id, as_of, set(versions))
+            if as_of.version is not None:
+                if not 1 <= as_of.version <= len(versions):
+                    raise NotFound(f"the case has versions 1 to {len(versions)}")
+                version = versions[as_of.version - 1]
+            elif as_of.moment is not None:
+                version = self._version_at(case_id, as_of.moment, set(versions))
         if version != case.version:
             case = self.executor.load(case_id, version)
         links = self._own_links(case.merged_into, case.duplicates, by) if public else None

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from application.audit import Verification
 from application.case_execution import CaseResult
-from application.case_queries import CaseQueries
+from application.case_queries import AsOf, CaseQueries
 from application.names import Names, actor_ids
 from domain.values import Actor, Role
 
@@ -44,7 +44,7 @@ class CaseStories:
         broken at version N, the case is read no further than N - 1 (later rows may be forged)."""
         if by.role is Role.AUDITOR and self.verify is not None:
             return self._audited(case_id, by, as_of_version)
-        result = self.queries.get(case_id, by, as_of_version=as_of_version)
+        result = self.queries.get(case_id, by, AsOf.asked(as_of_version, None))
         history = self.queries.history(case_id, by)
         events = [e for e in history if e["version"] <= result.case.version]
         # The latest version is the history's last (read once: a second read of the case would open, and log,
@@ -62,7 +62,7 @@ class CaseStories:
             return CaseStory(None, [], {}, head, self._versions([], head, trusted), verification)
         version = min(as_of_version or trusted, trusted)
         if broken is None:  # the ordinary reads, personal data and all
-            result = self.queries.get(case_id, by, as_of_version=None if version == head else version)
+            result = self.queries.get(case_id, by, None if version == head else AsOf(version))
             history = self.queries.history(case_id, by)
         else:  # read no row past the break
             result, history = self.queries.evidence(case_id, by, trusted)

@@ -19,7 +19,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -28,7 +27,7 @@ from eventsourcing.persistence import InterfaceError, OperationalError
 from eventsourcing.postgres import PostgresDatastore
 
 from application.case_execution import CaseResult
-from application.case_queries import CaseQueries
+from application.case_queries import AsOf, CaseQueries
 from application.errors import NotFound
 from application.views import Page, PageRequest
 from domain.values import Actor
@@ -242,18 +241,8 @@ class ReplicaCaseQueries(CaseQueries):
             return read(self.primary)
         return self.route.run("case", lambda: read(self.replica), lambda: read(self.primary), missing_too=True)
 
-    def get(
-        self,
-        case_id: UUID,
-        by: Actor,
-        *,
-        as_of_version: int | None = None,
-        as_of: datetime | None = None,
-        min_position: int | None = None,
-    ) -> CaseResult:
-        return self._read(
-            lambda queries: queries.get(case_id, by, as_of_version=as_of_version, as_of=as_of), min_position
-        )
+    def get(self, case_id: UUID, by: Actor, as_of: AsOf | None = None, min_position: int | None = None) -> CaseResult:
+        return self._read(lambda queries: queries.get(case_id, by, as_of), min_position)
 
     def evidence(self, case_id: UUID, by: Actor, version: int) -> tuple[CaseResult, list[dict[str, Any]]]:
         return self._read(lambda queries: queries.evidence(case_id, by, version))

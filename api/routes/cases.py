@@ -36,11 +36,9 @@ from api.schemas.cases import (
     Waiver,
 )
 from api.schemas.common import HistoryOut
-from application.case_queries import CaseQueries
+from application.case_queries import AsOf, CaseQueries
 from application.cases import CaseService
 from application.views import PageRequest
-from domain.errors import InvalidCommand
-from domain.schedule import as_local
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"], route_class=FastRoute)
 
@@ -67,11 +65,7 @@ def get_case(
     ] = None,
     min_position: WrittenAt = None,
 ) -> JSONResponse:
-    if as_of_version is not None and as_of is not None:
-        raise InvalidCommand("invalid_input", "give as_of_version or as_of, not both")
-    if as_of is not None:
-        as_of = as_local(as_of)
-    result = queries.get(case_id, caller, as_of_version=as_of_version, as_of=as_of, min_position=min_position)
+    result = queries.get(case_id, caller, AsOf.asked(as_of_version, as_of), min_position)
     return case_response(result, caller)
 
 

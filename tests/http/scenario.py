@@ -168,6 +168,9 @@ def check_history(client: Client, t: Tokens, cid: str) -> None:
         assert (r.json()["status"], r.json()["version"]) == (status, version)
     r = client.get(f"/v1/cases/{cid}", params={"as_of_version": len(EXPECTED_TYPES) + 1}, headers=auth(t.auditor))
     assert r.status_code == 404
+    both = {"as_of_version": 1, "as_of": events[0]["at"]}
+    r = client.get(f"/v1/cases/{cid}", params=both, headers=auth(t.auditor))
+    assert (r.status_code, r.json()["rule"]) == (422, "invalid_input"), r.text
 
 
 HANDLING_TO_ECON_INFO = {"tier": "handling", "lead_department": "econ-info", "co_departments": []}

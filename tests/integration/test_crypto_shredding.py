@@ -14,6 +14,7 @@ import psycopg
 import pytest
 
 from application.audit import FeedFilter
+from application.case_queries import AsOf
 from application.execution import CommandContext, IdempotencyKey
 from application.ports import ERASED, UNREADABLE
 from domain.values import Actor, Role, Tier
@@ -115,7 +116,7 @@ def test_erase_personal_data_leaves_every_version_readable(durable_container: Co
     erase(durable_container, case_id)
     head = durable_container.queries.get(case_id, AUDITOR).case.version
     statuses = [
-        durable_container.queries.get(case_id, AUDITOR, as_of_version=v).case.status for v in range(1, head + 1)
+        durable_container.queries.get(case_id, AUDITOR, AsOf(version=v)).case.status for v in range(1, head + 1)
     ]
     assert statuses == ["registered", "dispatched", "in_progress", "withdrawn", "withdrawn"]
     history = durable_container.queries.history(case_id, AUDITOR)

@@ -8,6 +8,7 @@ from uuid import UUID
 import pytest
 from eventsourcing.application import Repository
 
+from application.case_queries import AsOf
 from application.execution import CommandContext
 from application.store import SNAPSHOT_EVERY
 from infrastructure.container import Container
@@ -38,7 +39,7 @@ def check_reads_equal_the_fold(container: Container) -> None:
     assert snapshot_versions(container, case_id) == [SNAPSHOT_EVERY, 2 * SNAPSHOT_EVERY]
     assert vars(current(container, case_id)) == folded(container, case_id)
     for version in (SNAPSHOT_EVERY - 1, SNAPSHOT_EVERY, SNAPSHOT_EVERY + 1, head - 1):
-        as_of = container.queries.get(case_id, LEAD, as_of_version=version).case
+        as_of = container.queries.get(case_id, LEAD, AsOf(version=version)).case
         assert as_of.version == version
         assert vars(as_of) == folded(container, case_id, version)
 

@@ -8,6 +8,7 @@ from uuid import UUID
 import pytest
 
 from api.presenters import case_body
+from application.case_queries import AsOf
 from application.errors import NotFound
 from application.views import CaseFilter, PageRequest
 from domain.errors import NotPermitted
@@ -211,10 +212,10 @@ def test_get_as_of_a_version_by_enterprise_counts_public_versions_only(container
     case_id = s.dispatched_case(container, by=ENTERPRISE)  # public versions 1 (registered) and 2 (dispatched)
     s.return_case(container, case_id)  # recorded version 3: hidden from the enterprise
 
-    second = container.queries.get(case_id, ENTERPRISE, as_of_version=2)
+    second = container.queries.get(case_id, ENTERPRISE, AsOf(version=2))
     assert second.case.version == 2
     with pytest.raises(NotFound):
-        container.queries.get(case_id, ENTERPRISE, as_of_version=3)
+        container.queries.get(case_id, ENTERPRISE, AsOf(version=3))
     assert case_body(container.queries.get(case_id, ENTERPRISE), ENTERPRISE)["status"] == "dispatched"
 
 
@@ -240,3 +241,16 @@ def test_merge_into_the_enterprises_own_case_is_shown_to_it(container: Container
 
     assert case_body(container.queries.get(first, ENTERPRISE), ENTERPRISE)["merged_into"] == str(second)
     assert case_body(container.queries.get(second, ENTERPRISE), ENTERPRISE)["duplicates"] == [str(first)]
+
+
+def test_as_of_is_a_version_or_a_moment_never_both_and_a_naive_moment_is_shanghai_time() -> None:
+    from datetime import datetime
+
+    from domain.errors import InvalidCommand
+
+    assert AsOf.asked(None, None) is None
+    assert AsOf.asked(3, None) == AsOf(version=3)
+    with pytest.raises(InvalidCommand, match="not both"):
+        AsOf.asked(3, datetime(2026, 11, 2, 9, 0))
+    moment = AsOf(moment=datetime(2026, 11, 2, 9, 0)).moment
+    assert moment is not None and moment.utcoffset() is not None and moment.utcoffset().total_seconds() == 8 * 3600

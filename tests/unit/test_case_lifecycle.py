@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from application.case_queries import AsOf
 from application.errors import NotFound
 from application.execution import CommandContext
 from domain.values import Arbitration, Kind, Outcome, Satisfaction, Status, Tier
@@ -142,27 +143,27 @@ def test_get_as_of_version_returns_the_state_after_each_event(container: Contain
     case_id, after = _tier2_life(container, clock)
 
     for n, (status, round_) in enumerate(after, start=1):
-        result = container.queries.get(case_id, COORDINATOR, as_of_version=n)
+        result = container.queries.get(case_id, COORDINATOR, AsOf(version=n))
         assert result.case.version == n
         assert (result.case.status, result.case.round) == (status, round_)
         assert result.position == container.store.extras.position_of(case_id, n)
     with pytest.raises(NotFound):
-        container.queries.get(case_id, COORDINATOR, as_of_version=0)
+        container.queries.get(case_id, COORDINATOR, AsOf(version=0))
     with pytest.raises(NotFound):
-        container.queries.get(case_id, COORDINATOR, as_of_version=len(after) + 1)
+        container.queries.get(case_id, COORDINATOR, AsOf(version=len(after) + 1))
 
 
 def test_get_as_of_version_shows_the_clocks_then(container: Container, clock: FixedClock) -> None:
     case_id, _ = _tier2_life(container, clock)
 
-    dispatched = container.queries.get(case_id, COORDINATOR, as_of_version=2).case
+    dispatched = container.queries.get(case_id, COORDINATOR, AsOf(version=2)).case
     assert s.due_dates(dispatched) == {
         "sign_for": "2026-11-27",
         "resolution": "2026-12-17",
         "co_reply:finance": "2026-12-01",
         "co_reply:housing": "2026-12-01",
     }
-    first_resolution = container.queries.get(case_id, COORDINATOR, as_of_version=8).case
+    first_resolution = container.queries.get(case_id, COORDINATOR, AsOf(version=8)).case
     assert first_resolution.resolution is not None
     assert set(first_resolution.due) == {"revisit"}
 
@@ -172,13 +173,16 @@ def test_get_as_of_moment_returns_the_state_then(container: Container, clock: Fi
     events = s.history(container, case_id)
 
     for event, (status, _) in zip(events, after, strict=True):
-        assert container.queries.get(case_id, COORDINATOR, as_of=event["at"]).case.status == status
+        assert container.queries.get(case_id, COORDINATOR, AsOf(moment=event["at"])).case.status == status
     # Between two events the earlier one still holds: an hour after the first resolution it is still resolved.
     resolved_at = events[7]["at"]
-    assert container.queries.get(case_id, COORDINATOR, as_of=resolved_at + timedelta(hours=1)).case.version == 8
-    assert container.queries.get(case_id, COORDINATOR, as_of=events[-1]["at"] + timedelta(days=400)).case.version == 14
+    assert container.queries.get(case_id, COORDINATOR, AsOf(moment=resolved_at + timedelta(hours=1))).case.version == 8
+    assert (
+        container.queries.get(case_id, COORDINATOR, AsOf(moment=events[-1]["at"] + timedelta(days=400))).case.version
+        == 14
+    )
     with pytest.raises(NotFound):
-        container.queries.get(case_id, COORDINATOR, as_of=events[0]["at"] - timedelta(microseconds=1))
+        container.queries.get(case_id, COORDINATOR, AsOf(moment=events[0]["at"] - timedelta(microseconds=1)))
 
 
 def test_tier1_life_goes_from_registration_to_closure(container: Container, clock: FixedClock) -> None:

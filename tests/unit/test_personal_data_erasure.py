@@ -8,6 +8,7 @@ from uuid import UUID
 import pytest
 
 from application.audit import FeedFilter
+from application.case_queries import AsOf
 from application.errors import NotFound
 from application.personal_data import AccessFilter
 from application.ports import ERASED, UNREADABLE
@@ -58,7 +59,7 @@ def test_erase_personal_data_of_a_withdrawn_case_shows_erased_everywhere(contain
     assert s.last_event(container, case_id)["data"] == {"reason": "本人来函要求删除"}
     assert container.queries.get(case_id, COORDINATOR).contact == GONE
     for version in range(1, case.version + 1):  # every past version, though it was recorded before the erasure
-        assert container.queries.get(case_id, AUDITOR, as_of_version=version).contact == GONE
+        assert container.queries.get(case_id, AUDITOR, AsOf(version=version)).contact == GONE
     assert s.history(container, case_id, AUDITOR)[0]["data"]["contact"] == GONE
     items, _ = container.audit.feed(AUDITOR, FeedFilter())
     assert [i["data"]["contact"] for i in items if i["type"] == "CaseRegistered"] == [GONE]
