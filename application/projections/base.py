@@ -110,6 +110,9 @@ def add_into(total: Deltas, part: Deltas, sign: int) -> None:
                 found[i] += sign * v
 
 
+Write = tuple[Projection, int, dict[UUID, StreamChange], Tracking, Deltas | None]  # one projection's batch
+
+
 class ViewStore(Protocol):
     """Where projections keep states, rows and positions, by generation (for rebuilds)."""
 
@@ -119,14 +122,9 @@ class ViewStore(Protocol):
 
     def load_states(self, name: str, generation: int, stream_ids: Sequence[UUID]) -> dict[UUID, bytes]: ...
 
-    def write(
-        self,
-        projection: Projection,
-        generation: int,
-        changes: dict[UUID, StreamChange],
-        tracking: Tracking,
-        deltas: Deltas | None = None,
-    ) -> None: ...
+    def write_many(self, writes: Sequence[Write]) -> None:
+        """Each write's changes, roll-up deltas and tracking position, in one transaction: all or none."""
+        ...
 
 
 class JsonState:
@@ -247,7 +245,7 @@ class SharedReads:
                 for future in written:
                     future.result()  # the previous batch committed; a failure stops here
                 written = [
-                    writer.submit(w.views.write, w.projection, gen, changes, tracking, deltas)
+                    writer.submit(w.views.write_many, [(w.projection, gen, changes, tracking, deltas)])
                     for w, gen, changes, tracking, deltas in writes
                 ]
                 low, batch = batch.upto, ahead.result()
@@ -287,7 +285,7 @@ class Worker:
             return 0
         changes, _, deltas = self.fold_from(gen, position, batch, {})
         tracking = Tracking(tracking_name(self.projection.name, gen), batch.upto)
-        self.views.write(self.projection, gen, changes, tracking, deltas)
+        self.views.write_many([(self.projection, gen, changes, tracking, deltas)])
         return batch.upto - position
 
     def fold_from(
@@ -354,7 +352,7 @@ class Worker:
                 if written is not None:
                     written.result()  # batches commit in order; a failure stops here, nothing after it applies
                 tracking = Tracking(tracking_name(self.projection.name, gen), batch.upto)
-                written = writer.submit(self.views.write, self.projection, gen, changes, tracking, deltas)
+                written = writer.submit(self.views.write_many, [(self.projection, gen, changes, tracking, deltas)])
                 recent, position, batch = states, batch.upto, ahead.result()
                 if on_batch:
                     on_batch(position)

@@ -15,9 +15,9 @@ from functools import partial
 import psycopg
 from eventsourcing.persistence import IntegrityError, Tracking
 
-from application.projections.base import Batch, Projection, SharedReads, Worker, tracking_name
+from application.projections.base import Batch, Projection, SharedReads, Worker, Write, tracking_name
 from infrastructure.background import BackgroundLoop
-from infrastructure.views.store import SqlViews, Write
+from infrastructure.views.store import SqlViews
 
 log = logging.getLogger("casetrail.worker")
 

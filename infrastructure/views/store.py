@@ -15,14 +15,21 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 
-from application.projections.base import Deltas, Projection, Rollup, StreamChange, Table, rollups_of, tracking_name
+from application.projections.base import (
+    Projection,
+    Rollup,
+    StreamChange,
+    Table,
+    Write,
+    rollups_of,
+    tracking_name,
+)
 
 SQL_TYPES = {
     "sqlite": {"text": "TEXT", "int": "INTEGER", "bool": "INTEGER", "real": "REAL", "blob": "BLOB"},
     "postgres": {"text": "TEXT", "int": "BIGINT", "bool": "INTEGER", "real": "DOUBLE PRECISION", "blob": "BYTEA"},
 }
 CHUNK = 500
-Write = tuple[Projection, int, dict[UUID, StreamChange], Tracking, Deltas | None]
 
 
 def table_name(projection: str, generation: int, table: str) -> str:
@@ -206,16 +213,6 @@ class SqlViews:
                 c.execute(f"SELECT stream_id, state FROM {table} WHERE stream_id IN ({self.marks(len(chunk))})", chunk)
                 found.update({UUID(r["stream_id"]): bytes(r["state"]) for r in c.fetchall()})
         return found
-
-    def write(
-        self,
-        projection: Projection,
-        generation: int,
-        changes: dict[UUID, StreamChange],
-        tracking: Tracking,
-        deltas: Deltas | None = None,
-    ) -> None:
-        self.write_many([(projection, generation, changes, tracking, deltas)])
 
     def write_many(self, writes: Sequence[Write]) -> None:
         """Several projections' batches in one transaction (one commit instead of one each): all or none."""

@@ -51,10 +51,10 @@ def test_delivering_a_position_twice_changes_nothing(container: Container, clock
         before = projected_rows(container, projection)
         replay = Tracking(tracking_name(projection.name, generation), position)
         with pytest.raises(IntegrityError):
-            container.views.write(projection, generation, {}, replay)
+            container.views.write_many([(projection, generation, {}, replay, None)])
         with pytest.raises(IntegrityError):
             stale = Tracking(tracking_name(projection.name, generation), max(position - 3, 1))
-            container.views.write(projection, generation, {}, stale)
+            container.views.write_many([(projection, generation, {}, stale, None)])
         assert projected_rows(container, projection) == before
         assert container.views.position(projection.name, generation) == position
 
