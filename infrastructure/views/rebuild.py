@@ -16,8 +16,7 @@ def rebuild(
     container: Container, projection: Projection, progress: Callable[[int, int], None], batch_size: int = 5000
 ) -> int:
     """Readers keep using the old generation until the new one has reached it; returns the new generation."""
-    with paused_gc():
-        return _rebuild(container, projection, progress, batch_size)
+    return rebuild_all(container, [projection], progress, batch_size)[projection.name]
 
 
 @contextmanager
@@ -36,31 +35,6 @@ def paused_gc() -> Iterator[None]:
 
 def _report(progress: Callable[[int, int], None], head: int, position: int) -> None:
     progress(position, head)
-
-
-def _rebuild(
-    container: Container, projection: Projection, progress: Callable[[int, int], None], batch_size: int
-) -> int:
-    name = projection.name
-    old = container.views.active_generation(name)
-    new = container.views.create_generation(projection, active=False)
-    worker = Worker(container.store, projection, container.views, batch_size)
-    indexed = False
-    while True:
-        head = container.store.recorder.max_notification_id() or 0
-        done = worker.catch_up(new, on_batch=partial(_report, progress, head))
-        progress(container.views.position(name, new), container.store.recorder.max_notification_id() or 0)
-        if done:
-            continue
-        if not indexed:  # index once caught up, then catch up again with what arrived meanwhile
-            container.views.add_query_indexes(projection, new)
-            indexed = True
-            continue
-        if container.views.switch_if_caught_up(projection, old, new):
-            break
-        time.sleep(0.05)  # the live generation is ahead: new events arrived meanwhile
-    container.views.drop_generation(projection, old)
-    return new
 
 
 def rebuild_all(
