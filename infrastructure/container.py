@@ -277,9 +277,7 @@ def open_personal_data(settings: Settings, store: EventStore, *, create: bool) -
             master = load_master_key(path, create=create and fresh)
         sealer = AesPersonalData(master, keys)
         sealer.check_master_key(may_set=create)
-    except MasterKeyError as e:
-        raise SettingsError(f"CASETRAIL_MASTER_KEY_FILE: {e}") from e
-    except OSError as e:
+    except (MasterKeyError, OSError) as e:
         raise SettingsError(f"CASETRAIL_MASTER_KEY_FILE: {e}") from e
     except (ProgrammingError, OperationalError) as e:
         raise SettingsError(f"the personal-data key table cannot be read ({e}): run `casetrail migrate`") from e
