@@ -184,13 +184,11 @@ class ReadReplica:
     it connects and the replica may be down when the service starts), its views, and the route that falls back to
     the primary when it does not answer."""
 
-    def __init__(
-        self, open_store: Callable[[], EventStore], views: ReplicaViews, raw_views: SqlViews, route: ReplicaRoute
-    ) -> None:
+    def __init__(self, open_store: Callable[[], EventStore], views: ReplicaViews) -> None:
         self._open_store = open_store
         self._store: EventStore | None = None
         self._lock = threading.Lock()
-        self.views, self.raw_views, self.route = views, raw_views, route
+        self.views, self.route = views, views.route
 
     @property
     def store(self) -> EventStore:
@@ -200,12 +198,12 @@ class ReadReplica:
             return self._store
 
     def status(self, projections: list[str], head: int) -> dict[str, Any]:
-        return replica_status(self.raw_views, self.route, projections, head)
+        return replica_status(self.views.replica, self.route, projections, head)
 
     def close(self) -> None:
         if self._store is not None:
             self._store.close()
-        self.raw_views.close()
+        self.views.close()  # the replica's own views
 
 
 def open_replica(
@@ -237,7 +235,7 @@ def open_replica(
     # When a replica read fails, every idle pooled connection is tested and the dead ones replaced (after a replica
     # restart all of them are dead), so one read falls back instead of one per pooled connection.
     route = ReplicaRoute(redact(settings.read_database_url), on_failure=lambda: [pool.check() for pool in pools])
-    replica = ReadReplica(open_store, ReplicaViews(raw, views, route), raw, route)
+    replica = ReadReplica(open_store, ReplicaViews(raw, views, route))
     queries = ReplicaCaseQueries(
         lambda: CaseQueries(CaseExecutor(replica.store, clock), personal, primary.names), primary, route
     )
