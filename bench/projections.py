@@ -34,7 +34,7 @@ from infrastructure.container import Container, build
 from infrastructure.postgres_admin import ensure_database
 from infrastructure.settings import Settings
 from infrastructure.views.rebuild import rebuild, rebuild_all
-from infrastructure.views.runner import ProjectionLoop
+from infrastructure.views.runner import ProjectionLoop, collect_less_often
 
 PG_URL = os.environ.get("CASETRAIL_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/casetrail_bench")
 TARGET_REBUILD_PG = 30_000
@@ -281,6 +281,7 @@ def percentile(values: list[float], p: int) -> float:
 
 
 def run(backend: str, events: int, rate: int, seconds: float) -> None:
+    collect_less_often()  # as `casetrail worker` and `projections rebuild` do: the loops run here in process
     with tempfile.TemporaryDirectory() as tmp:
         settings = fresh_store(backend, Path(tmp))
         container = build(settings)
