@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -29,6 +30,11 @@ from domain.chain import GENESIS, event_hash
 from domain.values import Actor
 
 NOT_CONTENT = {"originator_id", "originator_version", "originator_topic", "hash", "prev_hash"}
+# A whole-log pass holds the GIL for seconds when every check is pure Python: every this many rows (about half a
+# millisecond) it lets the process's other threads run. Otherwise a thread back from PostgreSQL waits a whole switch
+# interval (5 ms) for the GIL at every round trip: the worker's projections fell 400 ms behind while its first
+# checkpoint ran (docs/performance.md, 2026-11-29 session 2).
+YIELD_EVERY = 100
 CHAINED_PREFIX = "casetrail:"  # streams of aggregates; append-only logs (reference numbers, token index) have no chain
 UNCHAINED = {"casetrail:ReferenceAllocated", "casetrail:TokenIndexed"}
 # Why those logs carry no chain (and stay out of the feed): each entry is a lookup written in the same transaction
@@ -87,7 +93,9 @@ class ChainVerifier:
         """Rows of the log in position order: each chained stream's events are checked, the unchained logs'
         streams counted."""
         chained = self._chained
-        for _, stream, version, topic, state in rows:
+        for i, (_, stream, version, topic, state) in enumerate(rows, 1):
+            if not i % YIELD_EVERY:
+                time.sleep(0)  # lets this process's other threads have the GIL now, not after a switch interval
             is_chained = chained.get(topic)
             if is_chained is None:
                 is_chained = chained[topic] = chained_topic(topic)

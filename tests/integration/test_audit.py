@@ -175,7 +175,10 @@ def chained_positions(container: Container) -> list[int]:
 
 
 @pytest.mark.parametrize("where", ["last row of a chunk", "first row of the next chunk"])
-def test_a_tamper_at_a_chunk_boundary_is_found_by_the_whole_log_scan(durable_container: Container, where: str) -> None:
+def test_a_tamper_at_a_chunk_boundary_is_found_by_the_whole_log_scan(
+    durable_container: Container, where: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("application.audit.YIELD_EVERY", 3)  # the pass also yields the GIL between rows
     a_case_with_history(durable_container)
     case_id = a_case_with_history(durable_container)
     index = chained_positions(durable_container)[12]  # a row of the second case, well inside the log
