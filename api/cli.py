@@ -214,10 +214,11 @@ def worker(
     from infrastructure.checkpoint_runner import start_checkpoints
     from infrastructure.logs import configure_logging
     from infrastructure.tracking_runner import start_tracking
-    from infrastructure.views.runner import AdvisoryLocks, ProjectionLoop
+    from infrastructure.views.runner import AdvisoryLocks, ProjectionLoop, collect_less_often
 
     settings = settings_or_fail()
     configure_logging(settings)
+    collect_less_often()
     if metrics_port:
         from prometheus_client import start_http_server
 
@@ -263,7 +264,9 @@ def projections_rebuild(
 ) -> None:
     """Rebuild into new tables; readers see the old view until the new one has caught up."""
     from infrastructure.views.rebuild import rebuild, rebuild_all
+    from infrastructure.views.runner import collect_less_often
 
+    collect_less_often()
     container = open_container()
     chosen = [p for p in container.projections if name in (None, p.name)]
     if not chosen:

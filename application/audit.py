@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,11 +24,17 @@ from application.case_queries import history_entry
 from application.errors import NotFound
 from application.names import Names, named
 from application.personal_data import PersonalDataReader
+from application.ports import RawRow
 from application.store import EventStore
 from domain.chain import GENESIS, event_hash
 from domain.values import Actor
 
 NOT_CONTENT = {"originator_id", "originator_version", "originator_topic", "hash", "prev_hash"}
+# A whole-log pass holds the GIL for seconds when every check is pure Python: every this many rows (about half a
+# millisecond) it lets the process's other threads run. Otherwise a thread back from PostgreSQL waits a whole switch
+# interval (5 ms) for the GIL at every round trip: the worker's projections fell 400 ms behind while its first
+# checkpoint ran (docs/performance.md, 2026-11-29 session 2).
+YIELD_EVERY = 100
 CHAINED_PREFIX = "casetrail:"  # streams of aggregates; append-only logs (reference numbers, token index) have no chain
 UNCHAINED = {"casetrail:ReferenceAllocated", "casetrail:TokenIndexed"}
 # Why those logs carry no chain (and stay out of the feed): each entry is a lookup written in the same transaction
@@ -72,20 +79,41 @@ class ChainVerifier:
     def __init__(self, store: EventStore, keep_hashes: bool = False) -> None:
         self.store = store
         self.keep_hashes = keep_hashes
-        self.streams: dict[UUID, StreamCheck] = {}
-        self.unchained: dict[str, set[UUID]] = {}  # topic -> streams of the logs that carry no chain
+        self.streams: dict[str, StreamCheck] = {}  # by the stream id's canonical text form, str(UUID)
+        self.unchained: dict[str, set[str]] = {}  # topic -> streams of the logs that carry no chain
         self.plain = store.mapper.cipher is None and store.mapper.compressor is None
+        self._open = store.row_opener()
+        self._chained: dict[str, bool] = {}  # topic -> chained_topic(topic): a log holds few topics
 
     def feed(self, stored: StoredEvent) -> None:
-        stream_id = self._uuid(stored)
-        check = self.streams.get(stream_id)
+        """One stored event (or notification) of a stream, after the stream's events fed before it."""
+        self.feed_row(str(self._uuid(stored)), stored.originator_version, stored.topic, bytes(stored.state))
+
+    def feed_rows(self, rows: Iterable[RawRow]) -> None:
+        """Rows of the log in position order: each chained stream's events are checked, the unchained logs'
+        streams counted."""
+        chained = self._chained
+        for i, (_, stream, version, topic, state) in enumerate(rows, 1):
+            if not i % YIELD_EVERY:
+                time.sleep(0)  # lets this process's other threads have the GIL now, not after a switch interval
+            is_chained = chained.get(topic)
+            if is_chained is None:
+                is_chained = chained[topic] = chained_topic(topic)
+            if is_chained:
+                self.feed_row(stream, version, topic, state)
+            else:
+                self.unchained.setdefault(topic, set()).add(stream)
+
+    def feed_row(self, stream: str, version: int, topic: str, state: bytes) -> None:
+        """One stored row of a stream given as plain values (the stream id as `str(UUID)`)."""
+        check = self.streams.get(stream)
         if check is None:
-            check = self.streams[stream_id] = StreamCheck()
+            check = self.streams[stream] = StreamCheck()
         check.events += 1
         if check.first_broken_version is not None:
             return
         expected = check.version + 1
-        digest = self._digest(stored, check.head) if stored.originator_version == expected else None
+        digest = self._digest(stream, version, topic, state, check.head) if version == expected else None
         if digest is None:
             check.first_broken_version = expected  # missing, moved, undecodable or altered
             return
@@ -93,19 +121,23 @@ class ChainVerifier:
         if self.keep_hashes:
             check.hashes.append(digest)
 
-    def _digest(self, stored: StoredEvent, prev_hash: str) -> str | None:
-        """The event's hash if it decodes and its chain holds, else None. Never raises for bad data."""
+    def _digest(self, stream: str, version: int, topic: str, state: bytes, prev_hash: str) -> str | None:
+        """The event's hash if its seal opens, it decodes and its chain holds, else None. Never raises for bad
+        data."""
         try:
-            payload = self.store.row_payload(stored)  # raises when the row's seal does not open
-            fast = fast_digest(stored, payload, prev_hash) if self.plain else None
+            payload = self._open(topic, stream, version, state)  # None when the row's seal does not open
+            if payload is None:
+                return None
+            fast = fast_digest(topic, stream, version, payload, prev_hash) if self.plain else None
             if fast is not None:
                 return fast
-            state = self._state(stored, payload)
-            content = {k: v for k, v in state.items() if k not in NOT_CONTENT}
-            recomputed = event_hash(stored.topic, self._uuid(stored), stored.originator_version, content, prev_hash)
-            if state["prev_hash"] != prev_hash or recomputed != state["hash"]:
+            stream_id = UUID(stream)
+            fields = self._state(StoredEvent(stream_id, version, topic, state), payload)
+            content = {k: v for k, v in fields.items() if k not in NOT_CONTENT}
+            recomputed = event_hash(topic, stream_id, version, content, prev_hash)
+            if fields["prev_hash"] != prev_hash or recomputed != fields["hash"]:
                 return None
-            return str(state["hash"])
+            return str(fields["hash"])
         except Exception:  # an event that no longer decodes is broken evidence, not a crash
             return None
 
@@ -128,7 +160,7 @@ class ChainVerifier:
         return stream if type(stream) is UUID else UUID(str(stream))
 
 
-def fast_digest(stored: StoredEvent, payload: bytes, prev_hash: str) -> str | None:
+def fast_digest(topic: str, stream: str, version: int, payload: bytes, prev_hash: str) -> str | None:
     """The stored hash when a fast recomputation (orjson on the raw JSON) confirms it, else None.
 
     None is no verdict: the caller then recomputes exactly as the domain does. A match is conclusive,
@@ -144,11 +176,10 @@ def fast_digest(stored: StoredEvent, payload: bytes, prev_hash: str) -> str | No
         # The one custom type every event has, stored as the very string the canonical encoding uses. Any
         # other custom value stays a marker here, so the digests differ and the exact recomputation decides.
         content["timestamp"] = stamp["_data_"]
-    stream = ChainVerifier._uuid(stored).hex
     hashed = {
-        "topic": stored.topic,
-        "id": stream,
-        "version": stored.originator_version,
+        "topic": topic,
+        "id": stream.replace("-", ""),  # the UUID's hex, as the domain hashes it
+        "version": version,
         "prev_hash": prev_hash,
         "data": content,
     }
@@ -166,7 +197,7 @@ def merkle_root(leaves: list[str]) -> str:
     return level[0].hex()
 
 
-def leaf(stream_id: UUID, check: StreamCheck) -> str:
+def leaf(stream_id: str, check: StreamCheck) -> str:
     return hashlib.sha256(f"{stream_id}:{check.version}:{check.head}".encode()).hexdigest()
 
 
@@ -239,7 +270,7 @@ class AuditService:
         verifier = ChainVerifier(self.store)
         for event in stored:
             verifier.feed(event)
-        check = verifier.streams[stream_id]
+        check = verifier.streams[str(stream_id)]
         versions = self._snapshot_versions(stream_id)
         differ = self._differing_snapshots(stream_id, versions) if versions and check.ok else []
         broken = tuple(v for _, v in differ) if check.ok else tuple(sorted(versions))
@@ -257,13 +288,9 @@ class AuditService:
         verifier = ChainVerifier(self.store, keep_hashes)
         head = upto if upto is not None else self.store.recorder.max_notification_id() or 0
         for batch in self.batches(0, head):
-            for stored in batch:
-                if is_chained(stored):
-                    verifier.feed(stored)
-                else:
-                    verifier.unchained.setdefault(stored.topic, set()).add(stored.originator_id)
+            verifier.feed_rows(batch)
             if progress:
-                progress(batch[-1].id, head)
+                progress(batch[-1][0], head)
         return verifier, head
 
     def verify_store(
@@ -278,7 +305,7 @@ class AuditService:
             position=head,
             streams=len(verifier.streams),
             events=sum(c.events for c in verifier.streams.values()),
-            broken={str(i): c.first_broken_version for i, c in verifier.streams.items() if c.first_broken_version},
+            broken={i: c.first_broken_version for i, c in verifier.streams.items() if c.first_broken_version},
             unchained={topic: len(streams) for topic, streams in sorted(verifier.unchained.items())},
             snapshots=snapshots,
             differing_snapshots=differ,
@@ -327,7 +354,7 @@ class AuditService:
         if self.signer:
             body["signature"] = self.signer.sign(canonical(body))
         if with_hashes:
-            body["hashes"] = {str(i): c.hashes for i, c in sorted(verifier.streams.items(), key=lambda x: str(x[0]))}
+            body["hashes"] = {i: c.hashes for i, c in sorted(verifier.streams.items())}
         return body
 
     def verify_against(
@@ -397,12 +424,12 @@ class AuditService:
                 "error": f"cannot decode: {type(e).__name__}",
             }
 
-    def batches(self, after: int, head: int) -> Iterator[list[Any]]:
-        """Batches of stored events up to `head`; the next batch is read while the caller works on this one."""
+    def batches(self, after: int, head: int) -> Iterator[list[RawRow]]:
+        """Batches of stored rows up to `head`; the next batch is read while the caller works on this one."""
         with ThreadPoolExecutor(1, "audit-prefetch") as reader:
-            rows = self.store.extras.scan(after, self.batch_size, stop=head)
+            rows = self.store.extras.scan_rows(after, self.batch_size, stop=head)
             while rows:
-                ahead = reader.submit(self.store.extras.scan, rows[-1].id, self.batch_size, head)
+                ahead = reader.submit(self.store.extras.scan_rows, rows[-1][0], self.batch_size, head)
                 yield rows
                 rows = ahead.result()
 
@@ -433,7 +460,7 @@ class FeedFilter:
 
 def checkpoint_body(verifier: ChainVerifier, position: int) -> dict[str, Any]:
     """The signed part of a checkpoint: position, stream count and the Merkle root over stream heads."""
-    heads = sorted(verifier.streams.items(), key=lambda item: str(item[0]))
+    heads = sorted(verifier.streams.items())
     return {"position": position, "streams": len(heads), "root": merkle_root([leaf(i, c) for i, c in heads])}
 
 
@@ -441,7 +468,7 @@ def compare(saved: dict[str, Any], now: ChainVerifier) -> dict[str, int]:
     """Streams whose history differs from a saved checkpoint's, with the first version that differs."""
     broken: dict[str, int] = {}
     for stream, hashes in saved["hashes"].items():
-        current = now.streams.get(UUID(stream), StreamCheck())
+        current = now.streams.get(str(UUID(stream)), StreamCheck())
         pairs = zip(hashes, current.hashes, strict=False)
         mismatch = next((v for v, (a, b) in enumerate(pairs, 1) if a != b), None)
         if mismatch is None and len(current.hashes) < len(hashes):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Protocol
 
-from application.audit import AuditService, ChainVerifier, Signer, canonical, checkpoint_body, is_chained
+from application.audit import AuditService, ChainVerifier, Signer, canonical, checkpoint_body
 
 log = logging.getLogger("casetrail.checkpoints")
 
@@ -36,10 +36,8 @@ class Checkpointer:
         if head == self.position:  # nothing new (an empty store included: a checkpoint of nothing proves nothing)
             return None
         for batch in self.audit.batches(self.position, head):
-            for stored in batch:
-                if is_chained(stored):
-                    self.verifier.feed(stored)
-            self.position = batch[-1].id
+            self.verifier.feed_rows(batch)
+            self.position = batch[-1][0]
         self.position = head
         broken = sorted(str(i) for i, c in self.verifier.streams.items() if not c.ok)
         if broken:

@@ -37,6 +37,11 @@ class RawEvent(NamedTuple):
     state: bytes
 
 
+# A stored event as the audit reads it in bulk: (position, stream id in its canonical text form `str(UUID)`,
+# version, topic, state). Plain tuples: the audit needs only these bytes and strings, no object per row.
+RawRow = tuple[int, str, int, str, bytes]
+
+
 class AggregateRead(NamedTuple):
     """What one stream's read returns: its latest snapshot (at or below the version asked for) and the events
     after it."""
@@ -54,6 +59,10 @@ class StoreExtras(Protocol):
 
     def scan(self, after: int, limit: int, stop: int | None = None, topics: Sequence[str] = ()) -> list[RawEvent]:
         """Stored events after position `after` (up to `stop`), in position order: the bulk reader."""
+        ...
+
+    def scan_rows(self, after: int, limit: int, stop: int | None = None) -> list[RawRow]:
+        """What `scan` reads, as RawRow tuples: the audit's bulk reader."""
         ...
 
 

@@ -33,6 +33,10 @@ def project(aggregate: Any, events: Iterable[Any]) -> Any:
     return aggregate
 
 
+def _unsealed(topic: str, stream: str, version: int, state: bytes) -> bytes:
+    return bytes(state)
+
+
 class EventStore(Application[UUID]):
     # The name is stored data (PostgreSQL table prefix, environment prefix): never change it.
     name = "casetrail"
@@ -57,6 +61,12 @@ class EventStore(Application[UUID]):
         not open (the row was changed, added or moved without the integrity key)."""
         opener = getattr(self.mapper, "open_row", None)
         return opener(stored) if opener else bytes(stored.state)
+
+    def row_opener(self) -> Callable[[str, str, int, bytes], bytes | None]:
+        """`row_payload` for rows given as plain values (topic, stream id as `str(UUID)`, version, state): the
+        payload, or None when the seal does not open. The bulk readers' form: no object made per row."""
+        opener: Callable[[str, str, int, bytes], bytes | None] | None = getattr(self.mapper, "open_text", None)
+        return opener if opener else _unsealed
 
     @property
     def extras(self) -> StoreExtras:

@@ -14,7 +14,7 @@ from bench.projections import fresh_store, read_and_decode
 from bench.seed import seed
 from infrastructure.container import build
 
-TARGET = 50_000
+TARGET = 100_000  # issue 16 (issue 5 asked for 50,000)
 
 
 def run(backend: str, events: int) -> None:

@@ -19,10 +19,10 @@ from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastor
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from eventsourcing.utils import retry
 from psycopg import ClientCursor, Cursor
-from psycopg.rows import DictRow, args_row
-from psycopg.sql import SQL, Identifier
+from psycopg.rows import DictRow, args_row, tuple_row
+from psycopg.sql import SQL, Composed, Identifier
 
-from application.ports import AggregateRead, IdempotencyRecord, RawEvent
+from application.ports import AggregateRead, IdempotencyRecord, RawEvent, RawRow
 from infrastructure.group_commit import DataKey, GroupCommit, Row
 from infrastructure.token_cache import TOKENS_CHANNEL
 
@@ -76,6 +76,10 @@ class MemoryRecorder(POPOApplicationRecorder):
     def scan(self, after: int, limit: int, stop: int | None = None, topics: Sequence[str] = ()) -> list[RawEvent]:
         rows = self.select_notifications(after, limit, stop, topics, inclusive_of_start=False)
         return [RawEvent(n.id, n.originator_id, n.originator_version, n.topic, n.state) for n in rows]  # type: ignore[arg-type]
+
+    def scan_rows(self, after: int, limit: int, stop: int | None = None) -> list[RawRow]:
+        rows = self.select_notifications(after, limit, stop, inclusive_of_start=False)
+        return [(n.id, str(n.originator_id), n.originator_version, n.topic, n.state) for n in rows]
 
 
 class MemoryFactory(POPOFactory):
@@ -171,6 +175,11 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
             c.execute(sql + " ORDER BY rowid LIMIT ?", [*params, limit])
             return [RawEvent(r[0], UUID(hex=r[1]), r[2], r[3], r[4]) for r in c.fetchall()]
 
+    def scan_rows(self, after: int, limit: int, stop: int | None = None) -> list[RawRow]:
+        """As `scan`, as plain tuples with the stream in its canonical text form (stored here as 32 hex digits)."""
+        rows = self.scan(after, limit, stop)
+        return [(n.id, str(n.originator_id), n.originator_version, n.topic, n.state) for n in rows]
+
     def position_of(self, originator_id: UUID, version: int) -> int | None:
         with self.datastore.transaction(commit=False) as c:
             c.execute(
@@ -250,6 +259,9 @@ class PostgresRecorder(PostgresApplicationRecorder):
         self._scan = SQL("SELECT notification_id, originator_id, originator_version, topic, state FROM {0}").format(
             Identifier(self.datastore.schema, self.events_table_name)
         )
+        self._scan_rows = SQL(
+            "SELECT notification_id, originator_id::text, originator_version, topic, state FROM {0}"
+        ).format(Identifier(self.datastore.schema, self.events_table_name))
         snapshots = Identifier(self.datastore.schema, events_table_name.removesuffix("_events") + "_snapshots")
         events = Identifier(self.datastore.schema, self.events_table_name)
         self._read_aggregate = SQL(READ_AGGREGATE.format(snapshots="{0}", events="{1}", p="%s")).format(
@@ -283,16 +295,26 @@ class PostgresRecorder(PostgresApplicationRecorder):
         """Read in windows of positions no wider than what is still wanted, so every query is a short index
         range whatever the planner's statistics say (right after a bulk load they say the table is small,
         and a wide range then becomes a bitmap scan of everything up to `stop`)."""
+        # Binary results and plain tuples: about twice as fast as the library's dict rows, in bulk.
+        return self._in_windows(self._scan, args_row(RawEvent), after, limit, stop, topics)
+
+    def scan_rows(self, after: int, limit: int, stop: int | None = None) -> list[RawRow]:
+        """As `scan`, as plain tuples with the stream as text: no UUID or other object per row (the audit's
+        read, about 0.6 of `scan`'s CPU)."""
+        return self._in_windows(self._scan_rows, tuple_row, after, limit, stop, ())
+
+    def _in_windows(
+        self, select: Composed, rows: Any, after: int, limit: int, stop: int | None, topics: Sequence[str]
+    ) -> list[Any]:
         end = stop if stop is not None else self.max_notification_id() or 0
-        found: list[RawEvent] = []
+        found: list[Any] = []
         low = after
-        with self.datastore.get_connection() as conn, conn.cursor(row_factory=args_row(RawEvent)) as curs:
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=rows) as curs:
             while len(found) < limit and low < end:
                 high = min(end, low + max(limit - len(found), WINDOW_MIN))
-                sql, params = self._scan + SQL(" WHERE notification_id > %s AND notification_id <= %s"), [low, high]
+                sql, params = select + SQL(" WHERE notification_id > %s AND notification_id <= %s"), [low, high]
                 if topics:
                     sql, params = sql + SQL(" AND topic = ANY(%s)"), [*params, list(topics)]
-                # Binary results and plain tuples: about twice as fast as the library's dict rows, in bulk.
                 curs.execute(
                     sql + SQL(" ORDER BY notification_id LIMIT %s"), [*params, limit - len(found)], binary=True
                 )

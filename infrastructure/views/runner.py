@@ -6,6 +6,7 @@ apply it, and the lock is freed when its holder's connection dies, so a standby 
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import time
@@ -20,6 +21,18 @@ from infrastructure.background import BackgroundLoop
 from infrastructure.views.store import SqlViews
 
 log = logging.getLogger("casetrail.worker")
+
+
+# A backlog batch holds up to 16,000 decoded events and their view rows at once. With the collector's default
+# thresholds (700, 10, 10) it walks them again and again while they are built: about a tenth of the worker's CPU
+# catching up 200,000 events (docs/performance.md, 2026-11-29 session 2). Larger thresholds collect the same
+# garbage, less often; a process that runs the projections (`casetrail worker`, `projections rebuild`) sets them.
+GC_THRESHOLDS = (50_000, 20, 100)
+
+
+def collect_less_often() -> None:
+    """Set this process's garbage-collector thresholds for batches of many objects that all live until written."""
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 class ProjectionLoop(BackgroundLoop):

@@ -8,7 +8,7 @@ from uuid import UUID
 
 import pytest
 
-from application.audit import FeedFilter
+from application.audit import AuditService, FeedFilter, chained_topic
 from application.execution import CommandContext
 from domain.errors import NotPermitted
 from domain.values import Actor, Role, Tier
@@ -166,3 +166,47 @@ def test_a_whole_stream_removed_after_a_checkpoint_changes_the_stream_count(
     report = durable_container.audit.verify_against(later)
     assert (report["streams_match"], report["ok"]) == (False, False)
     assert durable_container.audit.verify_against(saved)["ok"]  # the earlier checkpoint never saw that stream
+
+
+def chained_positions(container: Container) -> list[int]:
+    """Each chained row's index in the log (0 is the first row)."""
+    rows = container.store.extras.scan_rows(0, 10_000)
+    return [i for i, row in enumerate(rows) if chained_topic(row[3])]
+
+
+@pytest.mark.parametrize("where", ["last row of a chunk", "first row of the next chunk"])
+def test_a_tamper_at_a_chunk_boundary_is_found_by_the_whole_log_scan(
+    durable_container: Container, where: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("application.audit.YIELD_EVERY", 3)  # the pass also yields the GIL between rows
+    a_case_with_history(durable_container)
+    case_id = a_case_with_history(durable_container)
+    index = chained_positions(durable_container)[12]  # a row of the second case, well inside the log
+    row = durable_container.store.extras.scan_rows(0, 10_000)[index]
+    assert row[1] == str(case_id)
+    Tamperer(durable_container).set_state(case_id, row[2], row[4].replace(b'"', b"'", 1))
+    chunk = index + 1 if where == "last row of a chunk" else index  # rows are read `chunk` at a time
+
+    audit = AuditService(durable_container.store, batch_size=chunk)
+    verifier, _ = audit.scan()
+    assert sum(check.events for check in verifier.streams.values()) == len(chained_positions(durable_container))
+    assert {stream: check.first_broken_version for stream, check in verifier.streams.items() if not check.ok} == {
+        str(case_id): row[2]
+    }
+    assert audit.verify_store(AUDITOR).broken == {str(case_id): row[2]}
+
+
+def test_the_exact_recomputation_gives_the_same_verdicts_as_the_fast_one(
+    durable_container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    intact = a_case_with_history(durable_container)
+    swapped = a_case_with_history(durable_container)
+    Tamperer(durable_container).swap(swapped, 4, 7)
+    fast, _ = durable_container.audit.scan()
+    monkeypatch.setattr("application.audit.fast_digest", lambda *args: None)  # no fast verdict: recompute all
+    exact, _ = durable_container.audit.scan()
+
+    for verifier in (fast, exact):
+        assert verifier.streams[str(intact)].ok and verifier.streams[str(intact)].version == 9
+        assert verifier.streams[str(swapped)].first_broken_version == 4
+    assert {i: c.head for i, c in fast.streams.items()} == {i: c.head for i, c in exact.streams.items()}

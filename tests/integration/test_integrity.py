@@ -39,7 +39,7 @@ def test_integrity_rewritten_event_with_recomputed_chain_is_named(durable_contai
 
     assert verification(durable_container, case_id)[:2] == (False, 5)
     verifier, _ = durable_container.audit.scan()
-    assert verifier.streams[case_id].first_broken_version == 5
+    assert verifier.streams[str(case_id)].first_broken_version == 5
 
 
 def test_integrity_changed_snapshot_is_ignored_by_reads_and_named(durable_container: Container) -> None:
