@@ -310,8 +310,16 @@ class Worker:
         `recent` holds states this worker wrote in the previous batch, which may not be committed yet.
         """
         # Streams are keyed by the UUID's int: hashing and comparing UUID objects dominates otherwise.
-        ids = {e.originator_id.int: e.originator_id for e, _ in batch.events}
-        stored = self.views.load_states(self.projection.name, gen, [u for i, u in ids.items() if i not in recent])
+        ids: dict[int, UUID] = {}
+        born: set[int] = set()  # streams that start in this batch: no state before it to read
+        for e, _ in batch.events:
+            key = e.originator_id.int
+            if key not in ids:
+                ids[key] = e.originator_id
+                if e.originator_version == 1:
+                    born.add(key)
+        wanted = [u for i, u in ids.items() if i not in recent and i not in born]
+        stored = self.views.load_states(self.projection.name, gen, wanted) if wanted else {}
         states = {u.int: self.projection.decode(s) for u, s in stored.items()}
         states.update({i: recent[i] for i in ids if i in recent})
         positions: dict[int, int] = {}
