@@ -126,7 +126,7 @@ def test_the_cases_view_state_round_trips_every_case_of_random_histories(
             container.store.mapper.transcoder.encode(vars(Snapshot.take(case)))
         )
         library["state"]["contact"] = {}
-        assert {**ours, "timestamp": None} == {**library, "timestamp": None}  # a snapshot's time is when it is taken
+        assert {**ours, "timestamp": None} == {**library, "timestamp": None}  # a snapshot's time is never read back
 
 
 @pytest.mark.parametrize("name", ["cases", "reports"])
