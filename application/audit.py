@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -212,6 +213,7 @@ class StoreCheck:
     unchained: dict[str, int]  # topic -> how many streams carry no chain (WHY_UNCHAINED says why)
     snapshots: int
     differing_snapshots: list[tuple[UUID, int]]
+    checkpoint: dict[str, Any] | None = None  # the comparison with a saved checkpoint, when one was given
 
     @property
     def ok(self) -> bool:
@@ -282,24 +284,52 @@ class AuditService:
         return {s.originator_version for s in self.store.snapshots.recorder.select_events(stream_id)}
 
     def scan(
-        self, upto: int | None = None, *, keep_hashes: bool = False, progress: Progress | None = None
+        self,
+        upto: int | None = None,
+        *,
+        keep_hashes: bool = False,
+        progress: Progress | None = None,
+        at: tuple[int, Callable[[ChainVerifier], None]] | None = None,
     ) -> tuple[ChainVerifier, int]:
-        """Verify every chained stream in one pass over the global log, up to position `upto` (default: head)."""
+        """Verify every chained stream in one pass over the global log, up to position `upto` (default: head).
+        `at` (position, look): `look` sees the verifier as it stood at that position, once the pass has fed every
+        row up to it (at the end, if the log ends before it)."""
         verifier = ChainVerifier(self.store, keep_hashes)
         head = upto if upto is not None else self.store.recorder.max_notification_id() or 0
         for batch in self.batches(0, head):
-            verifier.feed_rows(batch)
+            if at is not None and batch[-1][0] >= at[0]:
+                cut = bisect_right([row[0] for row in batch], at[0])
+                verifier.feed_rows(batch[:cut])
+                at[1](verifier)
+                at = None
+                verifier.feed_rows(batch[cut:])
+            else:
+                verifier.feed_rows(batch)
             if progress:
                 progress(batch[-1][0], head)
+        if at is not None:
+            at[1](verifier)
         return verifier, head
 
     def verify_store(
-        self, by: Actor, progress: Progress | None = None, snapshot_progress: Progress | None = None
+        self,
+        by: Actor,
+        progress: Progress | None = None,
+        snapshot_progress: Progress | None = None,
+        *,
+        checkpoint: dict[str, Any] | None = None,
+        public_key: SignatureCheck | None = None,
     ) -> StoreCheck:
         """Recompute every hash chain and check every row's seal in one pass over the log, then compare every
-        snapshot with a fold of its stream's events; names each broken stream's first bad version."""
+        snapshot with a fold of its stream's events; names each broken stream's first bad version. With a
+        `checkpoint` saved earlier, the same pass compares the store with it (`verify_against`'s report)."""
         require_role(by, "audit")
-        verifier, head = self.scan(progress=progress)
+        compared: dict[str, Any] = {}
+        at = None
+        if checkpoint is not None:
+            at = (int(checkpoint["position"]), lambda v: compared.update(self._compared(checkpoint, v, public_key)))
+        keep = checkpoint is not None and "hashes" in checkpoint
+        verifier, head = self.scan(keep_hashes=keep, progress=progress, at=at)
         snapshots, differ = self.verify_snapshots(snapshot_progress)
         return StoreCheck(
             position=head,
@@ -309,6 +339,7 @@ class AuditService:
             unchained={topic: len(streams) for topic, streams in sorted(verifier.unchained.items())},
             snapshots=snapshots,
             differing_snapshots=differ,
+            checkpoint=compared or None,
         )
 
     def verify_snapshots(self, progress: Progress | None = None) -> tuple[int, list[tuple[UUID, int]]]:
@@ -362,6 +393,20 @@ class AuditService:
     ) -> dict[str, Any]:
         """Compare today's store with a checkpoint saved earlier; names each stream's first bad version. With a
         `public_key` the signature must be present and valid; else it is checked with the signing key, if any."""
+        position = int(saved["position"])
+        compared: dict[str, Any] = {}
+        self.scan(
+            upto=position,
+            keep_hashes="hashes" in saved,
+            progress=progress,
+            at=(position, lambda v: compared.update(self._compared(saved, v, public_key))),
+        )
+        return compared
+
+    def _compared(
+        self, saved: dict[str, Any], then: ChainVerifier, public_key: SignatureCheck | None
+    ) -> dict[str, Any]:
+        """The checkpoint's report, from the verifier as it stood at the checkpoint's position."""
         signed = {k: saved[k] for k in ("position", "streams", "root")}
         signature_ok = None
         check = public_key or self.signer
@@ -369,7 +414,6 @@ class AuditService:
             signature_ok = False
         elif "signature" in saved and check:
             signature_ok = check.verify(canonical(signed), str(saved["signature"]))
-        then, _ = self.scan(upto=int(saved["position"]), keep_hashes=True, progress=progress)
         now = checkpoint_body(then, int(saved["position"]))
         root_ok = now["root"] == saved["root"]
         streams_ok = now["streams"] == saved["streams"]  # a whole stream removed or added shows here too

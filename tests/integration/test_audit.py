@@ -116,6 +116,30 @@ def test_events_after_a_checkpoint_do_not_disturb_it(durable_container: Containe
     }
 
 
+def test_one_pass_over_the_store_reports_what_a_separate_checkpoint_comparison_reports(
+    durable_container: Container, tmp_path: Path
+) -> None:
+    """`verify_store(checkpoint=…)` compares the checkpoint in its own pass over the log (the console and the CLI
+    read the log once): its report equals `verify_against`'s, before and after history is rewritten or cut, with
+    rows after the checkpoint's position that the comparison must not see."""
+    audit = durable_container.audit
+    case_id = a_case_with_history(durable_container)
+    saved = take_checkpoint(durable_container, tmp_path)
+    later = a_case_with_history(durable_container, notes=2)  # after the checkpoint: the store goes on
+    check = audit.verify_store(AUDITOR, checkpoint=saved)
+    assert check.checkpoint == audit.verify_against(saved) and check.checkpoint is not None
+    assert check.checkpoint["ok"] and check.ok
+    Tamperer(durable_container).rewrite_from(case_id, 5, "note", "伪造的进展", with_key=True)
+    Tamperer(durable_container).delete(later, 3)
+    for rows_a_read in (audit.batch_size, 3):  # the checkpoint's position inside a read, or at its end
+        audit.batch_size = rows_a_read
+        check = audit.verify_store(AUDITOR, checkpoint=saved)
+        assert check.checkpoint == audit.verify_against(saved)
+        assert check.checkpoint["broken"] == {str(case_id): 5}  # the rewrite, seen against the checkpoint
+        assert check.broken == {str(later): 3}  # the cut after it, seen by the chain
+    assert audit.verify_store(AUDITOR).checkpoint is None
+
+
 def test_the_feed_is_in_strict_position_order_with_hashes_and_actors(durable_container: Container) -> None:
     a_case_with_history(durable_container, notes=3)
     items, cursor = durable_container.audit.feed(AUDITOR, FeedFilter(limit=5))

@@ -94,13 +94,14 @@ def _latest(settings: Settings) -> dict[str, Any] | None:
 
 
 def _verify(audit: AuditService, by: Actor, settings: Settings) -> tuple[StoreCheck, dict[str, Any] | None, Any]:
-    check = audit.verify_store(by)
+    """The store's chains, seals and snapshots, and the latest checkpoint compared, in one pass over the log."""
     latest = _latest(settings)
     if latest is None or "unreadable" in latest:
-        return check, None, latest
+        return audit.verify_store(by), None, latest
     public = settings.public_key_path
     verifier = Ed25519Verifier.from_file(public) if public and public.exists() else None
-    return check, audit.verify_against(latest, public_key=verifier), latest
+    check = audit.verify_store(by, checkpoint=latest, public_key=verifier)
+    return check, check.checkpoint, latest
 
 
 def _stream(views: Any, by: Actor, given: str) -> str:
