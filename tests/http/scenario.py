@@ -176,8 +176,9 @@ def check_history(client: Client, t: Tokens, cid: str) -> None:
 HANDLING_TO_ECON_INFO = {"tier": "handling", "lead_department": "econ-info", "co_departments": []}
 
 
-def signed_for_case(client: Client, t: Tokens) -> dict[str, Any]:
-    """A fresh tier-1 case, dispatched to econ-info and signed for by its lead: the case as answered then."""
-    case = register(client, t.coordinator)
+def signed_for_case(client: Client, t: Tokens, **overrides: Any) -> dict[str, Any]:
+    """A fresh tier-1 case (`overrides` of its body), dispatched to econ-info and signed for by its lead: the case
+    as answered then."""
+    case = register(client, t.coordinator, **overrides)
     step(client, t.coordinator, case["id"], "dispatch", HANDLING_TO_ECON_INFO)
     return step(client, t.lead, case["id"], "sign-for")

@@ -28,7 +28,7 @@ import pytest
 
 from tests.conftest import POSTGRES_URL, require_postgres, reset_postgres
 from tests.e2e.conftest import BIN, start, stop
-from tests.http.scenario import CASE_BODY, Tokens, auth, issue_tokens, register, step
+from tests.http.scenario import CASE_BODY, Tokens, auth, issue_tokens, signed_for_case
 
 pytestmark = [pytest.mark.postgres, pytest.mark.e2e]
 
@@ -141,12 +141,7 @@ def test_acknowledged_commands_survive_sigkill_of_api_and_worker_mid_load(
     processes.append(worker)
     with httpx.Client(base_url=server.url, timeout=10) as client:
         tokens = issue_tokens(client, server.cli("tokens", "create", "--name", "ops", "--role", "admin").split()[-1])
-        cases = []
-        for n in range(THREADS):
-            cid = register(client, tokens.coordinator, title=f"crash-base-{n}")["id"]
-            step(client, tokens.coordinator, cid, "dispatch", {"tier": "handling", "lead_department": "econ-info"})
-            step(client, tokens.lead, cid, "sign-for")
-            cases.append(cid)
+        cases = [signed_for_case(client, tokens, title=f"crash-base-{n}")["id"] for n in range(THREADS)]
 
     acked = Acked()
     until = time.monotonic() + LOAD_SECONDS

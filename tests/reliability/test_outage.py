@@ -23,7 +23,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import BIN, Server, start, stop
-from tests.http.scenario import CASE_BODY, Tokens, auth, issue_tokens, register, step
+from tests.http.scenario import CASE_BODY, Tokens, auth, issue_tokens, signed_for_case
 from tests.reliability.pg_instance import PgInstance, find_bin_dir, private_postgres
 
 pytestmark = [pytest.mark.postgres, pytest.mark.e2e]
@@ -111,10 +111,7 @@ def test_database_outage_answers_503_and_recovers_without_restart(api: Server, i
     with httpx.Client(base_url=api.url, timeout=ANSWER_BOUND + 5) as client:
         admin = api.cli("tokens", "create", "--name", "ops", "--role", "admin").strip().splitlines()[-1]
         tokens = issue_tokens(client, admin)
-        case = register(client, tokens.coordinator, title="停库前")
-        cid = case["id"]
-        step(client, tokens.coordinator, cid, "dispatch", {"tier": "handling", "lead_department": "econ-info"})
-        step(client, tokens.lead, cid, "sign-for")
+        cid = signed_for_case(client, tokens, title="停库前")["id"]
 
         load = Load(api.url, tokens, cid)
         load.thread.start()

@@ -37,7 +37,7 @@ from infrastructure.checkpoint_runner import LOCK_NAME as CHECKPOINT_LOCK
 from infrastructure.tracking_runner import LOCK_NAME as TRACKING_LOCK
 from infrastructure.views.runner import lock_key
 from tests.e2e.conftest import BIN, Server, start
-from tests.http.scenario import CASE_BODY, Tokens, auth, issue_tokens, register, step
+from tests.http.scenario import CASE_BODY, Tokens, auth, issue_tokens, signed_for_case
 from tests.projections.folds import folded_rows, projected_rows
 from tests.reliability.pg_instance import (
     PgInstance,
@@ -268,12 +268,7 @@ def test_scale_out_drill_worker_failover_replica_restart_and_api_kill(cluster: C
     with httpx.Client(base_url=a.url, timeout=15) as client:
         admin = a.cli("tokens", "create", "--name", "ops", "--role", "admin").strip().splitlines()[-1]
         tokens = issue_tokens(client, admin)
-        cases = []
-        for n in range(THREADS):
-            cid = register(client, tokens.coordinator, title=f"drill-base-{n}")["id"]
-            step(client, tokens.coordinator, cid, "dispatch", {"tier": "handling", "lead_department": "econ-info"})
-            step(client, tokens.lead, cid, "sign-for")
-            cases.append(cid)
+        cases = [signed_for_case(client, tokens, title=f"drill-base-{n}")["id"] for n in range(THREADS)]
         ready = client.get("/readyz").json()
         assert ready["replica"]["status"] == "up" and ready["replica"]["standby"] is True, ready
 
