@@ -264,10 +264,8 @@ def projections_rebuild(
 ) -> None:
     """Rebuild into new tables; readers see the old view until the new one has caught up."""
     from infrastructure.views.rebuild import rebuild, rebuild_all
-    from infrastructure.views.runner import collect_less_often
 
-    collect_less_often()
-    container = open_container()
+    container = open_container()  # a rebuild runs with the garbage collector paused (`paused_gc`)
     chosen = [p for p in container.projections if name in (None, p.name)]
     if not chosen:
         known = ", ".join(p.name for p in container.projections)

@@ -66,10 +66,6 @@ def recomputed_hash(event: Any, prev_hash: str) -> str:
     return event_hash(type(event).TOPIC, event.originator_id, event.originator_version, content, prev_hash)
 
 
-def is_chained(stored: StoredEvent) -> bool:
-    return chained_topic(stored.topic)
-
-
 def chained_topic(topic: str) -> bool:
     return topic.startswith(CHAINED_PREFIX) and topic not in UNCHAINED
 
@@ -393,15 +389,8 @@ class AuditService:
     ) -> dict[str, Any]:
         """Compare today's store with a checkpoint saved earlier; names each stream's first bad version. With a
         `public_key` the signature must be present and valid; else it is checked with the signing key, if any."""
-        position = int(saved["position"])
-        compared: dict[str, Any] = {}
-        self.scan(
-            upto=position,
-            keep_hashes="hashes" in saved,
-            progress=progress,
-            at=(position, lambda v: compared.update(self._compared(saved, v, public_key))),
-        )
-        return compared
+        then, _ = self.scan(upto=int(saved["position"]), keep_hashes="hashes" in saved, progress=progress)
+        return self._compared(saved, then, public_key)
 
     def _compared(
         self, saved: dict[str, Any], then: ChainVerifier, public_key: SignatureCheck | None

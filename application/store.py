@@ -56,15 +56,10 @@ class EventStore(Application[UUID]):
         mapper = super().construct_mapper()
         return self._sealing(mapper) if self._sealing else mapper
 
-    def row_payload(self, stored: Any) -> bytes:
-        """A stored row's state as the transcoder wrote it, out of its integrity seal; raises when the seal does
-        not open (the row was changed, added or moved without the integrity key)."""
-        opener = getattr(self.mapper, "open_row", None)
-        return opener(stored) if opener else bytes(stored.state)
-
     def row_opener(self) -> Callable[[str, str, int, bytes], bytes | None]:
-        """`row_payload` for rows given as plain values (topic, stream id as `str(UUID)`, version, state): the
-        payload, or None when the seal does not open. The bulk readers' form: no object made per row."""
+        """A stored row's state as the transcoder wrote it, out of its integrity seal, for rows given as plain
+        values (topic, stream id as `str(UUID)`, version, state); None when the seal does not open (the row was
+        changed, added or moved without the integrity key). No object made per row."""
         opener: Callable[[str, str, int, bytes], bytes | None] | None = getattr(self.mapper, "open_text", None)
         return opener if opener else _unsealed
 

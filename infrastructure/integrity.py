@@ -97,11 +97,7 @@ class SealingMapper(Mapper):
     def __init__(self, mapper: Mapper, seal: Seal) -> None:
         super().__init__(mapper.transcoder, mapper.compressor, mapper.cipher)
         self.seal = seal
-
         self.open_text = seal.open_text  # a row given as plain values: its payload, or None if the seal does not open
-
-    def open_row(self, stored_event: StoredEvent) -> bytes:
-        return self.seal.open(stored_event)
 
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
         return self.seal.close(super().to_stored_event(domain_event))

@@ -157,9 +157,13 @@ class Batch:
         return Batch(events, self.upto)
 
 
-def read_log(store: EventStore, position: int, size: int, topics: tuple[str, ...] = ()) -> Batch:
-    """The next `size` events after `position` of these topics (all when empty), decoded."""
-    head = store.recorder.max_notification_id() or 0 if topics else None
+def read_log(
+    store: EventStore, position: int, size: int, topics: tuple[str, ...] = (), head: int | None = None
+) -> Batch:
+    """The next `size` events after `position` of these topics (all when empty), decoded; with topics, up to the
+    log's `head` (read here when not given)."""
+    if topics and head is None:
+        head = store.recorder.max_notification_id() or 0
     notifications = store.extras.scan(position, size, stop=head, topics=topics)
     if topics and len(notifications) < size:
         # Every event up to the head has been seen: the skipped ones need not be read at all.
@@ -175,6 +179,12 @@ def read_log(store: EventStore, position: int, size: int, topics: tuple[str, ...
     )
 
 
+def topics_of(workers: list[Worker]) -> tuple[str, ...]:
+    """The topics any of the workers reads: all (empty) as soon as one reads every topic."""
+    every = [w.projection.topics for w in workers]
+    return () if any(not t for t in every) else tuple(sorted({t for ts in every for t in ts}))
+
+
 GROWTH = 16  # how much larger than the configured batch a backlog's batches may grow
 
 
@@ -186,24 +196,21 @@ class SharedReads:
     own position in the same transaction as its rows (exactly once, as `Worker.run_once`)."""
 
     def __init__(self, workers: list[Worker], max_batch: int | None = None) -> None:
-        self.workers = workers
         self.base = min((w.batch_size for w in workers), default=1000)
         self.size = self.base
         self.max_batch = max(max_batch or GROWTH * self.base, self.base)
 
     def read(
-        self, workers: list[Worker], generations: dict[str, int] | None = None
+        self, workers: list[Worker], generations: dict[str, int] | None = None, head: int | None = None
     ) -> tuple[Batch, dict[str, tuple[int, int]]]:
         """The next batch after the furthest-behind worker, and each worker's (generation, position): the active
-        generation, or the one `generations` names (a rebuild's)."""
+        generation, or the one `generations` names (a rebuild's); `head`, the log's head if the caller read it."""
         at = {}
         for w in workers:
             gen = (generations or {}).get(w.projection.name) or w.views.active_generation(w.projection.name)
             at[w.projection.name] = (gen, w.views.position(w.projection.name, gen))
         low = min(position for _, position in at.values())
-        every = [w.projection.topics for w in workers]
-        topics = () if any(not t for t in every) else tuple(sorted({t for ts in every for t in ts}))
-        batch = read_log(workers[0].store, low, self.size, topics)
+        batch = read_log(workers[0].store, low, self.size, topics_of(workers), head)
         self.size = min(self.max_batch, self.size * 2) if batch.full else self.base
         return batch, at
 
@@ -221,8 +228,7 @@ class SharedReads:
             return 0
         batch, at = self.read(workers, generations)
         start = low = min(position for _, position in at.values())
-        every = [w.projection.topics for w in workers]
-        topics = () if any(not t for t in every) else tuple(sorted({t for ts in every for t in ts}))
+        topics = topics_of(workers)
         recent: dict[str, dict[int, Any]] = {w.projection.name: {} for w in workers}
         size = self.size
         with ThreadPoolExecutor(1, "prefetch") as reader, ThreadPoolExecutor(1, "writer") as writer:

@@ -18,7 +18,6 @@ from eventsourcing.persistence import IntegrityError, Tracking
 
 from application.projections.base import Batch, Projection, SharedReads, Worker, Write, tracking_name
 from infrastructure.background import BackgroundLoop
-from infrastructure.views.store import SqlViews
 
 log = logging.getLogger("casetrail.worker")
 
@@ -74,7 +73,7 @@ class ProjectionLoop(BackgroundLoop):
             if self.idle_at == (names, head):
                 return False  # nothing was written since every projection held reached the head
             self.idle_at = None
-            batch, at = self.reads.read(held)
+            batch, at = self.reads.read(held, head=head)
         except Exception:
             log.exception("reading the log failed; retrying")
             self.stopped.wait(1.0)
@@ -98,8 +97,6 @@ class ProjectionLoop(BackgroundLoop):
         a projection is failing already: then each goes on its own, with its own retries."""
         views = held[0].views
         if any(w.projection.name in self.failures or w.views is not views for w in held):
-            return False
-        if not isinstance(views, SqlViews):
             return False
         writes: list[Write] = []
         try:
