@@ -11,6 +11,7 @@ from application.access import public_statuses, public_summary, require_role
 from application.errors import MinPositionNotReached
 from domain.directory import Directory
 from domain.errors import InvalidCommand
+from domain.reference import as_reference
 from domain.values import Actor, Role
 
 MIN_POSITION_WAIT = 5.0
@@ -121,6 +122,15 @@ class ViewService:
         self.project_warnings = project_warnings
         self.directory = directory
         self.wait: Wait = wait or PositionWaiter(reader.position)
+
+    def case_by_reference(self, by: Actor, text: str) -> str | None:
+        """The id of the case this caller may see under the reference number typed (QY-2026-000001, any case);
+        None when the text is not a reference number or no such case is visible."""
+        reference = as_reference(text)
+        if reference is None:
+            return None
+        found = self.list_cases(by, CaseFilter(reference=reference), PageRequest(1, None)).items
+        return str(found[0]["id"]) if found else None
 
     def list_cases(self, by: Actor, f: CaseFilter, page: PageRequest, min_position: int | None = None) -> Page:
         """Case summaries; handlers see their department's cases, enterprises their own."""

@@ -222,6 +222,8 @@ def test_the_audit_filter_form_as_sent_with_empty_dates_finds_a_case_by_its_refe
     page = browser(tokens.auditor).get("/console/audit", params=form)
     assert page.status_code == 200
     assert f'href="/console/cases/{first["id"]}?version=1"' in page.text and other["id"] not in page.text
+    typed = browser(tokens.auditor).get("/console/audit", params={**form, "stream": f" {first['reference'].lower()} "})
+    assert f'href="/console/cases/{first["id"]}?version=1"' in typed.text  # as people type it: any case, spaces
     unknown = browser(tokens.auditor).get("/console/audit", params={**form, "stream": "QY-1999-000001"})
     assert unknown.status_code == 200 and "没有符合条件的记录" in unknown.text
 

@@ -17,7 +17,7 @@ from api.console.session import PostingViewerDep, SettingsDep, ViewerDep
 from api.deps import AuditDep, ViewsDep
 from application.audit import AuditService, FeedFilter, StoreCheck
 from application.audit_trail import AuditTrail
-from application.views import CaseFilter, PageRequest
+from application.views import ViewService
 from domain.schedule import LOCAL_TZ
 from domain.values import Actor
 from infrastructure.checkpoint_log import CheckpointLog
@@ -104,10 +104,9 @@ def _verify(audit: AuditService, by: Actor, settings: Settings) -> tuple[StoreCh
     return check, check.checkpoint, latest
 
 
-def _stream(views: Any, by: Actor, given: str) -> str:
+def _stream(views: ViewService, by: Actor, given: str) -> str:
     """An id as given; a reference number is looked up among the cases (an unknown one matches nothing)."""
     try:
         return str(UUID(given))
     except ValueError:
-        found = views.list_cases(by, CaseFilter(reference=given), PageRequest(1, None), None).items
-        return str(found[0]["id"]) if found else given
+        return views.case_by_reference(by, given) or given

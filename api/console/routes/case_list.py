@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
@@ -13,10 +12,10 @@ from api.console.session import ViewerDep
 from api.deps import ViewsDep
 from api.schemas.common import SearchText
 from application.views import CaseFilter, PageRequest
+from domain.reference import as_reference
 from domain.values import Status, Tier
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
-REFERENCE = re.compile(r"^[A-Z]{2}-\d{4}-\d{6}$")
 Text = Annotated[SearchText | None, Query()]
 PAGE = 30
 
@@ -34,13 +33,13 @@ def case_list(
     cursor: Text = None,
 ) -> HTMLResponse:
     text = (q or "").strip()
-    is_reference = bool(REFERENCE.match(text.upper()))
+    reference = as_reference(text)
     f = CaseFilter(
         status=status or None,
         tier=tier or None,
         department=department or None,
-        reference=text.upper() if is_reference else None,
-        q=None if is_reference or not text else text,
+        reference=reference,
+        q=None if reference or not text else text,
         warning_level=level or None,
     )
     page = views.list_cases(viewer.actor, f, PageRequest(PAGE, cursor or None))

@@ -20,7 +20,6 @@ from api.console.session import PostingViewerDep, Viewer, ViewerDep
 from api.deps import AuditDep, CaseQueriesDep, CasesDep, TokensDep, ViewsDep
 from application.case_story import CaseStories
 from application.errors import NotFound, VersionMismatch
-from application.views import CaseFilter, PageRequest
 from domain.case import Case
 from domain.errors import InvalidCommand, NotPermitted
 from domain.rules import Refusal
@@ -136,13 +135,10 @@ async def act(
 
 def _merge_target(form: Any, views: ViewsDep, viewer: Viewer) -> Any:
     """People name the surviving case by its reference; the use case takes its id."""
-    into = str(form.get("into") or "").strip().upper()
-    if not into or len(into) > 40:
-        return form
-    found = views.list_cases(viewer.actor, CaseFilter(reference=into), PageRequest(1)).items
-    if not found:
-        return form
+    found = views.case_by_reference(viewer.actor, str(form.get("into") or ""))
+    if found is None:
+        return form  # an id, or nothing the caller may see: the use case answers for it
     from starlette.datastructures import FormData
 
     items = [(k, v) for k, v in form.multi_items() if k != "into"]
-    return FormData([*items, ("into", found[0]["id"])])
+    return FormData([*items, ("into", found)])
