@@ -18,7 +18,7 @@ from api.cli_common import fail, open_container, out
 from application.audit import WHY_UNCHAINED
 from application.errors import NotFound
 from domain.values import Actor, Role
-from infrastructure.checkpoint_log import CheckpointLog
+from infrastructure.checkpoint_log import CheckpointLog, as_checkpoint
 from infrastructure.container import Container
 
 audit_cli = typer.Typer(
@@ -42,11 +42,11 @@ def _read_checkpoint(path: Path) -> dict[str, Any]:
         if not path.exists():
             raise FileNotFoundError("no such file")
         saved = CheckpointLog(path).latest() if path.suffix == ".jsonl" else json.loads(path.read_text("utf-8"))
+        if saved is None:
+            raise ValueError("the checkpoint log holds no checkpoint yet")
+        return as_checkpoint(saved)
     except (OSError, ValueError) as e:
         fail(f"checkpoint {path}: {e}")
-    if not isinstance(saved, dict) or not {"position", "streams", "root"} <= saved.keys():
-        fail(f"checkpoint {path} is not a checkpoint (written by `casetrail audit checkpoint`)")
-    return saved
 
 
 def _verify_case(container: Container, case: str) -> None:

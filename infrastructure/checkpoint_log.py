@@ -11,6 +11,16 @@ import os
 from pathlib import Path
 from typing import Any
 
+TAIL = 1 << 16  # bytes read at a time from the end, looking for the last line (a line with hashes can be long)
+SIGNED = ("position", "streams", "root")
+
+
+def as_checkpoint(value: Any) -> dict[str, Any]:
+    """`value` if it is a checkpoint (an object with position, streams and root); else ValueError."""
+    if not isinstance(value, dict) or not set(SIGNED) <= value.keys():
+        raise ValueError("not a checkpoint (written by `casetrail audit checkpoint`)")
+    return value
+
 
 class CheckpointLog:
     def __init__(self, path: Path) -> None:
@@ -27,8 +37,17 @@ class CheckpointLog:
             os.close(fd)
 
     def latest(self) -> dict[str, Any] | None:
-        """The last checkpoint appended, or None when there is none yet."""
+        """The last checkpoint appended, or None when there is none yet; ValueError when the last line is not one.
+        Reads back from the end only as far as that line: the log grows by a line a minute, for years."""
         if not self.path.exists():
             return None
-        lines = [line for line in self.path.read_text().splitlines() if line.strip()]
-        return json.loads(lines[-1]) if lines else None
+        with self.path.open("rb") as f:
+            start = f.seek(0, os.SEEK_END)
+            tail = b""
+            while start > 0 and b"\n" not in tail.strip():
+                step = min(TAIL, start)
+                start -= step
+                f.seek(start)
+                tail = f.read(step) + tail
+        last = tail.strip().rsplit(b"\n", 1)[-1]
+        return as_checkpoint(json.loads(last)) if last else None

@@ -7,6 +7,7 @@ import csv
 import io
 import re
 from datetime import date
+from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
@@ -16,7 +17,9 @@ from openpyxl import load_workbook
 from api.report_answers import XLSX
 from application.reports import COLUMNS
 from application.zone_report import ZONE_COLUMNS
+from infrastructure.checkpoint_log import CheckpointLog
 from infrastructure.container import Container
+from tests.conftest import AUDITOR
 from tests.console.conftest import Browser, hidden
 from tests.http.scenario import CASE_BODY, Tokens, auth, register, step, tier2_life_with_redo
 from tests.http.test_projects_api import create
@@ -289,3 +292,27 @@ def test_a_project_on_its_list_and_its_page_with_milestones_and_open_issues(
     reporter_page = browser(tokens.reporter).get(f"/console/projects/{project['id']}").text
     assert "有 1 个未办结问题" in reporter_page and f"/console/cases/{issue['id']}" not in reporter_page
     assert coordinator.get("/console/projects/not-a-uuid").status_code == 404
+
+
+def test_the_audit_page_compares_the_store_with_the_latest_checkpoint_of_the_log(
+    client: TestClient, tokens: Tokens, browser: Browser, container: Container, tmp_path: Path
+) -> None:
+    """With a checkpoint log, the page names its latest checkpoint, and verifying compares the store with it: one
+    taken of this store matches; one of a history that differs does not; a log whose last line is no checkpoint is
+    shown as unreadable."""
+    container.settings = container.settings.model_copy(update={"checkpoint_log": tmp_path / "checkpoints.jsonl"})
+    case = register(client, tokens.coordinator)
+    step(client, tokens.coordinator, case["id"], "dispatch", {"tier": "handling", "lead_department": "econ-info"})
+    log = CheckpointLog(tmp_path / "checkpoints.jsonl")
+    taken = container.audit.checkpoint(AUDITOR, with_hashes=True)
+    log.append(taken)
+    c = browser(tokens.auditor)
+    page = c.get("/console/audit").text
+    assert f"最近的自动检查点：位置 {taken['position']}" in page
+    checked = c.post("/console/audit/verify", data={"csrf": hidden(page, "csrf")}).text
+    assert re.search(r'id="against">[^<]*<span class="good">一致</span>', checked), checked
+    log.append({**taken, "root": "0" * 64})  # a checkpoint of some other history
+    checked = c.post("/console/audit/verify", data={"csrf": hidden(page, "csrf")}).text
+    assert '<span class="bad">不一致</span>：此前的历史被截断或改写' in checked
+    log.append({"note": "not a checkpoint"})
+    assert "检查点记录无法读取" in c.get("/console/audit").text

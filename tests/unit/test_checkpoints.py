@@ -38,3 +38,25 @@ def test_checkpoints_follow_the_log_and_equal_a_full_checkpoint(container: Conta
     signed = {k: second[k] for k in ("position", "streams", "root")}
     assert signer.verify(canonical(signed), second["signature"])
     assert (tmp_path / "checkpoints.jsonl").stat().st_mode & 0o777 == 0o600
+
+
+def test_the_latest_checkpoint_is_read_from_the_end_of_a_long_log_and_a_broken_last_line_is_refused(
+    tmp_path: Path,
+) -> None:
+    import json
+
+    import pytest
+
+    from infrastructure import checkpoint_log
+
+    log = CheckpointLog(tmp_path / "checkpoints.jsonl")
+    long_hashes = {"s": ["0" * 64] * 3000}  # lines longer than one read from the end
+    for position in range(1, 40):
+        log.append({"position": position, "streams": 1, "root": "r", "hashes": long_hashes})
+    assert len((tmp_path / "checkpoints.jsonl").read_bytes()) > 10 * checkpoint_log.TAIL
+    latest = log.latest()
+    assert latest is not None and latest["position"] == 39 and latest["hashes"] == long_hashes
+    with (tmp_path / "checkpoints.jsonl").open("a") as f:
+        f.write(json.dumps({"note": "not a checkpoint"}) + "\n\n")
+    with pytest.raises(ValueError, match="not a checkpoint"):
+        log.latest()
