@@ -88,10 +88,3 @@ def test_with_the_replica_down_every_read_is_answered_by_the_primary(down: Conta
     assert after > before
     assert down.replica is not None
     assert down.replica.status(["cases"], result.position)["status"] == "down"
-
-
-def test_a_replica_url_needs_a_postgresql_primary(tmp_path: pytest.TempPathFactory) -> None:
-    from infrastructure.settings import SettingsError
-
-    with pytest.raises(SettingsError, match="CASETRAIL_READ_DATABASE_URL"):
-        build(Settings(database_url="memory://", read_database_url="postgresql://postgres@127.0.0.1:1/casetrail"))

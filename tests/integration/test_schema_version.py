@@ -50,7 +50,7 @@ def test_a_new_store_records_this_releases_schema_version(store_url: str) -> Non
     assert _stored(store_url) == str(SCHEMA_VERSION)
 
 
-def test_an_older_store_is_refused_by_a_worker_until_set_up_brings_it_up_to_date(store_url: str) -> None:
+def test_an_older_store_is_refused_without_set_up_until_set_up_brings_it_up_to_date(store_url: str) -> None:
     _set_up(store_url)
     _execute(store_url, f"DELETE FROM {_table(store_url)}")  # as a store from before versions were recorded
     with pytest.raises(SettingsError, match=r"schema version 0 and this release needs .*casetrail migrate"):

@@ -90,3 +90,11 @@ def test_log_lines_redact_passwords_even_in_tracebacks(formatter: logging.Format
     record.request_id = "-"
     line = formatter.format(record)
     assert "s3cret" not in line and "***" in line
+
+
+def test_a_replica_url_needs_a_postgresql_primary() -> None:
+    from infrastructure.container import build
+    from infrastructure.settings import Settings, SettingsError
+
+    with pytest.raises(SettingsError, match="CASETRAIL_READ_DATABASE_URL"):
+        build(Settings(database_url="memory://", read_database_url="postgresql://postgres@127.0.0.1:1/casetrail"))

@@ -125,9 +125,9 @@ def test_cases_with_nothing_due_are_judged_from_the_view_without_loading_them(
     assert loads  # a warning is decided on the case itself, never on the view's copy
 
 
-def test_a_standby_asks_for_the_lock_every_second_and_runs_the_job_as_soon_as_it_holds_it() -> None:
-    """Of a job that runs once a minute, a standby takes over a dead holder's lock at its next poll (a second),
-    not at its next period, and runs the job then."""
+def test_a_standby_asks_for_the_lock_every_standby_poll_and_runs_the_job_as_soon_as_it_holds_it() -> None:
+    """Of a job that runs once a minute, a standby takes over a dead holder's lock at its next poll (a second by
+    default), not at its next period, and runs the job then."""
     from infrastructure.background import PeriodicJob
 
     asked: list[float] = []
@@ -150,3 +150,4 @@ def test_a_standby_asks_for_the_lock_every_second_and_runs_the_job_as_soon_as_it
         job.stop()
     assert len(asked) == 3
     assert asked[2] - asked[0] < 5, "the standby waited a whole period between questions"
+    assert PeriodicJob.standby_poll == 1.0  # the default poll: a second
