@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 
 from api.deps import ContainerDep
+from infrastructure.container import Container
 from infrastructure.metrics import CONTENT_TYPE, exposition
 from infrastructure.settings import redact
 from infrastructure.views.status import projection_status
@@ -57,8 +60,9 @@ def readyz(container: ContainerDep) -> JSONResponse:
     limit = container.settings.ready_max_lag
     ready = all(p["lag"] <= limit for p in status["projections"])
     body = {"status": "ready" if ready else "lagging", "max_lag": limit, **status}
-    if container.replica is not None:
-        body["replica"] = container.replica.status([p["name"] for p in status["projections"]], status["head"])
+    replica = replica_status(container, status)
+    if replica is not None:
+        body["replica"] = replica
     return JSONResponse(body, status_code=200 if ready else 503, headers={} if ready else {"Retry-After": "2"})
 
 
@@ -72,7 +76,12 @@ def readyz(container: ContainerDep) -> JSONResponse:
 )
 def metrics(container: ContainerDep) -> Response:
     status = projection_status(container)
-    replica = None
-    if container.replica is not None:
-        replica = container.replica.status([p["name"] for p in status["projections"]], status["head"])
+    replica = replica_status(container, status)
     return Response(exposition(status["head"], status["projections"], replica), media_type=CONTENT_TYPE)
+
+
+def replica_status(container: Container, status: dict[str, Any]) -> dict[str, Any] | None:
+    """The read replica beside the primary's projection `status`: whether it answers, its lag; None without one."""
+    if container.replica is None:
+        return None
+    return container.replica.status([p["name"] for p in status["projections"]], status["head"])
