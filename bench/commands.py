@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.projections import fresh_store
-from bench.service import CONNECTIONS, OPEN_CASES, log, measure_baseline, measure_casetrail, seed_casetrail
+from bench.seed import log
+from bench.service import CONNECTIONS, OPEN_CASES, measure_baseline, measure_casetrail, seed_casetrail
 from infrastructure.container import build
 
 

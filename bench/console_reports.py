@@ -24,10 +24,9 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from application.reports import month_end
-from bench.seed import seed_in_processes
+from bench.seed import reset, seed_in_processes
 from domain.values import CLI, Role
 from infrastructure.container import Container, build
-from infrastructure.postgres_admin import ensure_database
 from infrastructure.settings import Settings
 from infrastructure.views.rebuild import rebuild
 from infrastructure.views.report_reader import SqlReportReader
@@ -54,12 +53,7 @@ def fresh_postgres(url: str) -> None:
     name = urlparse(url).path.lstrip("/")
     if "bench" not in name:
         raise SystemExit(f"refusing to drop the tables of {name!r}: give a database whose name contains 'bench'")
-    ensure_database(url)
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        for (table,) in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'").fetchall():
-            conn.execute(f'DROP TABLE "{table}" CASCADE')
+    reset(url)
 
 
 @contextmanager

@@ -17,13 +17,11 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-import psycopg
-
 from application.execution import CommandContext
 from application.ports import Protected
+from bench.seed import reset
 from domain.values import Actor, Kind, Role, Tier
 from infrastructure.container import Container, build
-from infrastructure.postgres_admin import ensure_database
 from infrastructure.settings import Settings
 
 COORDINATOR = Actor("bench-coordinator", Role.COORDINATOR, "service-center")
@@ -104,15 +102,11 @@ def main(argv: list[str]) -> None:
             sealed.close()
             plain.close()
     try:
-        ensure_database(PG_URL)
-        ensure_database(PG_URL + "_plain")
+        reset(PG_URL)
+        reset(PG_URL + "_plain")
     except Exception as e:  # no PostgreSQL here: SQLite's figures stand alone
         print(f"PostgreSQL skipped: {e}")
         return
-    for url in (PG_URL, PG_URL + "_plain"):
-        with psycopg.connect(url, autocommit=True) as conn:
-            for (name,) in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'").fetchall():
-                conn.execute(f'DROP TABLE IF EXISTS "{name}" CASCADE')
     with tempfile.TemporaryDirectory() as tmp:
         sealed = build(
             Settings(database_url=PG_URL, master_key_file=Path(tmp) / "m1", integrity_key_file=Path(tmp) / "i1")

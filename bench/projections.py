@@ -27,11 +27,10 @@ from typing import Any
 
 from application.cases import NewCase
 from application.execution import CommandContext
-from bench.seed import FIELDS, seed
+from bench.seed import FIELDS, reset, seed
 from domain.values import Actor, Kind, Role, Tier
 from infrastructure.checkpoint_log import CheckpointLog
 from infrastructure.container import Container, build
-from infrastructure.postgres_admin import ensure_database
 from infrastructure.settings import Settings
 from infrastructure.views.rebuild import rebuild, rebuild_all
 from infrastructure.views.runner import ProjectionLoop, collect_less_often
@@ -46,12 +45,7 @@ NEW_CASE = NewCase(**{**FIELDS, "kind": Kind.ENTERPRISE_PROBLEM, "title": "åŸºå‡
 def fresh_store(backend: str, workdir: Path) -> Settings:
     if backend == "sqlite":
         return Settings(database_url=f"sqlite:///{workdir / 'bench.db'}")
-    ensure_database(PG_URL)
-    import psycopg
-
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        for (name,) in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'").fetchall():
-            conn.execute(f'DROP TABLE "{name}" CASCADE')
+    reset(PG_URL)
     return Settings(database_url=PG_URL)
 
 

@@ -34,7 +34,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.load import LoadResult, ProgressNotes, Request, run_load_in_process
-from bench.seed import save_in_bulk, seed, signed_for_case
+from bench.projections import reached
+from bench.seed import log, save_in_bulk, seed, signed_for_case
 from bench.servers import BIN, Process, free_port, start
 from domain.values import CLI, Role
 from infrastructure.container import Container, build
@@ -58,10 +59,6 @@ class Reads:
             return Request("GET", "/v1/cases?limit=20", self.headers)
         case = self.case_ids[(connection_index * 7919 + sequence) % len(self.case_ids)]
         return Request("GET", f"/v1/cases/{case}", self.headers)
-
-
-def log(message: str) -> None:
-    print(f"{datetime.now():%H:%M:%S} {message}", flush=True)
 
 
 def tree_cpu(root: int) -> float:
@@ -162,9 +159,7 @@ def wait_caught_up(container: Container, primary: PgInstance) -> None:
     head = container.store.recorder.max_notification_id() or 0
     deadline = time.monotonic() + 600
     while True:
-        positions = [container.views.position(p.name, container.views.active_generation(p.name)) for p in
-                     container.projections]  # fmt: skip
-        if min(positions) >= head and replay_lag_bytes(primary) == 0:
+        if reached(container) >= head and replay_lag_bytes(primary) == 0:
             return
         if time.monotonic() > deadline:
             raise RuntimeError("the worker or the replica did not catch up")

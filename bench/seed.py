@@ -7,9 +7,25 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
+import psycopg
+
 from domain.case import Case
 from domain.values import Actor, Outcome, Role, Satisfaction, Tier
 from infrastructure.container import Container
+from infrastructure.postgres_admin import ensure_database
+
+
+def log(message: str) -> None:
+    print(f"{datetime.now():%H:%M:%S} {message}", flush=True)
+
+
+def reset(url: str) -> None:
+    """The benchmark's PostgreSQL database, created if missing, with every table of a run before dropped."""
+    ensure_database(url)
+    with psycopg.connect(url, autocommit=True) as conn:
+        for (name,) in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'").fetchall():
+            conn.execute(f'DROP TABLE "{name}" CASCADE')
+
 
 COORDINATOR = Actor("bench-coordinator", Role.COORDINATOR, "service-center")
 DEPARTMENTS = ("econ-info", "finance", "housing", "hi-tech-zone", "wanchun", "ecology", "sci-tech")
@@ -100,16 +116,11 @@ def save_in_bulk(container: Container, cases: list[Case]) -> int:
         container.store.save(*cases)
         return count
     stored = [container.store.mapper.to_stored_event(e) for c in cases for e in c.collect_events()]
-    recorder: Any = container.store.recorder
-    table = f"{recorder.datastore.schema}.{recorder.events_table_name}"
-    copy_sql = f"COPY {table} (originator_id, originator_version, topic, state) FROM STDIN"
-    with recorder.datastore.transaction(commit=True) as curs, curs.copy(copy_sql) as copy:
-        for s in stored:
-            copy.write_row((s.originator_id, s.originator_version, s.topic, s.state))
+    insert_rows(container, [(s.originator_id, s.originator_version, s.topic, s.state) for s in stored])
     return len(stored)
 
 
-Row = tuple[str, int, str, bytes]
+Row = tuple[Any, int, str, bytes]  # stream id (UUID, or its text), version, topic, state
 _BUILDER: dict[str, Any] = {}
 
 

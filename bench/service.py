@@ -39,11 +39,10 @@ from eventsourcing.application import Repository
 from bench import baseline_app
 from bench.load import LoadResult, ProgressNotes, run_load_in_process
 from bench.projections import PG_URL, fresh_store, reached, read_and_decode, rebuild_rates
-from bench.seed import one_case, save_in_bulk, seed, signed_for_case
+from bench.seed import log, one_case, reset, save_in_bulk, seed, signed_for_case
 from bench.servers import BIN, Process, free_port, start
 from domain.values import CLI, Actor, Role
 from infrastructure.container import Container, build
-from infrastructure.postgres_admin import ensure_database
 
 BASELINE_URL = PG_URL + "_baseline"
 CONNECTIONS = 16
@@ -62,17 +61,6 @@ TARGETS = {  # the command targets are issue #16's
     "report_ms": 50,
     "api_rss_mb": 150,
 }
-
-
-def log(message: str) -> None:
-    print(f"{datetime.now():%H:%M:%S} {message}", flush=True)
-
-
-def reset(url: str) -> None:
-    ensure_database(url)
-    with psycopg.connect(url, autocommit=True) as conn:
-        for (name,) in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'").fetchall():
-            conn.execute(f'DROP TABLE "{name}" CASCADE')
 
 
 # -- casetrail ------------------------------------------------------------------------------------------------------
