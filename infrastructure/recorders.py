@@ -89,6 +89,11 @@ class MemoryFactory(POPOFactory):
         return MemoryRecorder()
 
 
+def hyphenated(hex32: str) -> str:
+    """A UUID's 32 hex digits as `str(UUID)` writes them."""
+    return f"{hex32[:8]}-{hex32[8:12]}-{hex32[12:16]}-{hex32[16:20]}-{hex32[20:]}"
+
+
 LAST = 2**62  # a version no stream reaches: "up to the head"
 # One round trip for an aggregate: its latest snapshot at or below the version, and the events after it. The
 # library's repository asks twice (snapshot, then events) and composes both statements on every call.
@@ -164,6 +169,14 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
         return _from_row(row) if row else None
 
     def scan(self, after: int, limit: int, stop: int | None = None, topics: Sequence[str] = ()) -> list[RawEvent]:
+        return [RawEvent(r[0], UUID(hex=r[1]), r[2], r[3], r[4]) for r in self._select(after, limit, stop, topics)]
+
+    def scan_rows(self, after: int, limit: int, stop: int | None = None) -> list[RawRow]:
+        """As `scan`, as plain tuples with the stream in its canonical text form (stored here as 32 hex digits,
+        hyphenated as `str(UUID)` writes them, with no UUID made per row)."""
+        return [(r[0], hyphenated(r[1]), r[2], r[3], r[4]) for r in self._select(after, limit, stop, ())]
+
+    def _select(self, after: int, limit: int, stop: int | None, topics: Sequence[str]) -> list[Any]:
         columns = "rowid, originator_id, originator_version, topic, state"
         sql = f"SELECT {columns} FROM {self.events_table_name} WHERE rowid > ?"  # noqa: S608
         params: list[Any] = [after]
@@ -173,12 +186,7 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
             sql, params = sql + f" AND topic IN ({','.join('?' * len(topics))})", [*params, *topics]
         with self.datastore.transaction(commit=False) as c:
             c.execute(sql + " ORDER BY rowid LIMIT ?", [*params, limit])
-            return [RawEvent(r[0], UUID(hex=r[1]), r[2], r[3], r[4]) for r in c.fetchall()]
-
-    def scan_rows(self, after: int, limit: int, stop: int | None = None) -> list[RawRow]:
-        """As `scan`, as plain tuples with the stream in its canonical text form (stored here as 32 hex digits)."""
-        rows = self.scan(after, limit, stop)
-        return [(n.id, str(n.originator_id), n.originator_version, n.topic, n.state) for n in rows]
+            return list(c.fetchall())
 
     def position_of(self, originator_id: UUID, version: int) -> int | None:
         with self.datastore.transaction(commit=False) as c:
