@@ -222,7 +222,7 @@ class SharedReads:
         on_batch: Callable[[int], None] | None = None,
     ) -> int:
         """Run every worker to the head as one pipeline (a backlog): read and decode batch k+1 and write batch k-1
-        while folding batch k, as `Worker.catch_up` does for one projection. Returns the positions covered. A
+        while folding batch k. Returns the positions covered. A
         failure stops it with nothing after the failed write applied (batches commit in order)."""
         if not workers:
             return 0
@@ -353,26 +353,11 @@ class Worker:
         return changes, {k: states[k] for k in positions}, deltas
 
     def catch_up(self, generation: int | None = None, on_batch: Callable[[int], None] | None = None) -> int:
-        """Run to the head as a pipeline: read batch k+1 and write batch k-1 while folding batch k."""
-        gen = self.views.active_generation(self.projection.name) if generation is None else generation
-        position = self.views.position(self.projection.name, gen)
-        start = position
-        recent: dict[int, Any] = {}
-        with ThreadPoolExecutor(1, "prefetch") as reader, ThreadPoolExecutor(1, "writer") as writer:
-            batch, written = self.read(position), None
-            while batch.upto > position:
-                ahead = reader.submit(self.read, batch.upto)
-                changes, states, deltas = self.fold_from(gen, position, batch, recent)
-                if written is not None:
-                    written.result()  # batches commit in order; a failure stops here, nothing after it applies
-                tracking = Tracking(tracking_name(self.projection.name, gen), batch.upto)
-                written = writer.submit(self.views.write_many, [(self.projection, gen, changes, tracking, deltas)])
-                recent, position, batch = states, batch.upto, ahead.result()
-                if on_batch:
-                    on_batch(position)
-            if written is not None:
-                written.result()
-        return position - start
+        """Run to the head as a pipeline: read batch k+1 and write batch k-1 while folding batch k (`SharedReads`
+        of this worker alone, in batches of its size)."""
+        generations = None if generation is None else {self.projection.name: generation}
+        reads = SharedReads([self], max_batch=self.batch_size)
+        return reads.catch_up([self], generations=generations, on_batch=on_batch)
 
     def _change(self, state: Any, position: int, existed: bool) -> StreamChange:
         if state is None:
