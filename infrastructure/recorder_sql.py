@@ -39,3 +39,15 @@ class RecorderSql:
             c.execute(self.sql(text, *tables), params)
             row = c.fetchone()
         return None if row is None else self.values(row)[0]
+
+
+def table_exists(cursor: Any, postgres: bool, table: str, schema: str | None = None) -> bool:
+    """Whether `table` exists (on PostgreSQL in `schema`, by default the connection's current one), read through
+    `cursor`."""
+    if postgres:
+        qualified = "%s || '.' || %s" if schema else "current_schema() || '.' || %s"
+        cursor.execute(f"SELECT to_regclass({qualified}) IS NOT NULL AS found", (schema, table) if schema else (table,))
+        row = cursor.fetchone()
+        return bool(row["found"] if isinstance(row, dict) else row[0])
+    cursor.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,))
+    return cursor.fetchone() is not None

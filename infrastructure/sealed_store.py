@@ -20,7 +20,7 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 from infrastructure.integrity import PREFIX, Seal
-from infrastructure.recorder_sql import RecorderSql
+from infrastructure.recorder_sql import RecorderSql, table_exists
 
 Progress = Callable[[int], None]
 BATCH = 1000
@@ -104,13 +104,7 @@ class _Tables(RecorderSql):
         self.schema_table = events.removesuffix("_events") + "_schema"
 
     def _exists(self, cursor: Any, table: str) -> bool:
-        if self.postgres:
-            cursor.execute(
-                "SELECT to_regclass(%s) IS NOT NULL AS found", (f"{self.recorder.datastore.schema}.{table}",)
-            )
-            return bool(cursor.fetchone()["found"])
-        cursor.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (table,))
-        return cursor.fetchone() is not None
+        return table_exists(cursor, self.postgres, table, self.recorder.datastore.schema if self.postgres else None)
 
     def ensure(self) -> None:
         with self.cursor(commit=True) as c:

@@ -24,6 +24,7 @@ from application.projections.base import (
     rollups_of,
     tracking_name,
 )
+from infrastructure.recorder_sql import table_exists
 
 SQL_TYPES = {
     "sqlite": {"text": "TEXT", "int": "INTEGER", "bool": "INTEGER", "real": "REAL", "blob": "BLOB"},
@@ -274,14 +275,10 @@ class SqlViews:
 
     def table_exists(self, name: str, c: Any = None) -> bool:
         """Whether the table exists; read through `c` when inside a transaction (SQLite has one writer)."""
-        if self.dialect == "sqlite":
-            sql = "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?"
-        else:
-            sql = "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename = %s"
-        if c is None:
-            return bool(self.query(sql.replace("%s", "?"), [name]))
-        c.execute(sql, (name,))
-        return c.fetchone() is not None
+        if c is not None:
+            return table_exists(c, self.dialect == "postgres", name)
+        with self.cursor(commit=False) as own:
+            return table_exists(own, self.dialect == "postgres", name)
 
     def marks(self, n: int) -> str:
         return ", ".join([self.ph] * n)
