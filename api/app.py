@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from api import __version__, console, errors
 from api.edge import Edge
@@ -28,6 +29,16 @@ casetrail is the system of record of the enterprise service centre's three-tier 
 (三级保障体系): every case is an immutable event stream. Authenticate with `Authorization: Bearer <token>`;
 errors are `application/problem+json` with a `rule` naming the refused rule.
 """
+
+
+class App(FastAPI):
+    """FastAPI with the edge layer (api/edge.py) outermost: every request passes it first, and the planned
+    command routes are answered from there without FastAPI's middleware and router."""
+
+    max_body_bytes = 1_000_000
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return Edge(super().build_middleware_stack(), self.max_body_bytes)
 
 
 def create_app(
@@ -68,7 +79,7 @@ def create_app(
                 loop.stop()
             container.close()
 
-    app = FastAPI(
+    app = App(
         title="casetrail",
         version=__version__,
         description=DESCRIPTION,
@@ -84,7 +95,7 @@ def create_app(
     console.install(app)
     app.openapi = lambda: problem_responses(app)  # type: ignore[method-assign]
     app.state.auth_throttle = FailureThrottle()
-    app.add_middleware(Edge, max_bytes=max_body_bytes)  # request id, metrics, body limit: one layer
+    app.max_body_bytes = max_body_bytes  # request id, metrics, body limit: the edge, one layer
     return app
 
 

@@ -1,4 +1,5 @@
-"""The one pure ASGI layer every HTTP request passes first: its request id, its metrics and the body limit.
+"""The one pure ASGI layer every HTTP request passes first: its request id, its metrics and the body limit. It
+stands outside FastAPI's own middleware (api/app.py), so an error page gets its request id too.
 
 It does in one frame what used to be three nested middlewares (their order kept: the id outermost, then the
 timing, then the body limit), so a request pays for one coroutine and one `send` wrapper instead of three.
@@ -7,6 +8,7 @@ timing, then the body limit), so a request pays for one coroutine and one `send`
 - Every request is counted and timed, and a write under /v1 counted as a command by its operation id and
   outcome (api/metrics.py).
 - A body over the limit is refused with 413 before the application reads it (api/limits.py).
+- A command the planned routes answer is handed to its route here, past the router (api/fast_routes.py).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from uuid import uuid4
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.fast_routes import Direct
 from api.limits import read_body, refuse, replay
 from api.metrics import observe
 from api.request_id import SANE
@@ -26,6 +29,18 @@ class Edge:
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.direct: Direct | None = None
+
+    async def inner(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The rest of the stack, or the planned route straight away (built at the first request, when the
+        application's routes are all there)."""
+        if self.direct is None:
+            self.direct = Direct.of(scope["app"], self.app)
+        found = self.direct.find(scope)
+        if found is None:
+            await self.app(scope, receive, send)
+        else:
+            await self.direct.answer(found, scope, receive, send)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -58,13 +73,13 @@ class Edge:
                     if int(declared) > self.max_bytes:
                         await refuse(scope, edge_send, self.max_bytes)
                         return
-                    await self.app(scope, receive, edge_send)
+                    await self.inner(scope, receive, edge_send)
                     return
                 body = await read_body(receive, self.max_bytes)
                 if body is None:
                     await refuse(scope, edge_send, self.max_bytes)
                     return
-                await self.app(scope, replay(body, receive), edge_send)
+                await self.inner(scope, replay(body, receive), edge_send)
             finally:
                 observe(scope, status, replayed, time.perf_counter() - started)
         finally:

@@ -8,7 +8,8 @@ from itertools import chain
 from typing import Any, ClassVar, cast
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent, Recording
+from eventsourcing.domain import BaseAggregate
 from eventsourcing.persistence import Mapper
 
 from application.errors import CorruptHistory
@@ -85,6 +86,24 @@ class EventStore(Application[UUID]):
         if aggregate is None:
             raise AggregateNotFoundError(f"no aggregate {aggregate_id} at version {version}")
         return aggregate
+
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        """The library's `save`, but an aggregate's events are collected without the two runtime Protocol checks
+        the library makes for every object saved (about 5% of a command's CPU); anything else is collected by the
+        library's own rules."""
+        processing_event: ProcessingEvent[UUID] = ProcessingEvent()
+        for obj in objs:
+            if isinstance(obj, BaseAggregate):
+                processing_event.events.extend(obj.collect_events())
+                processing_event.aggregates[obj.id] = obj
+            else:
+                processing_event.collect_events(obj)
+        processing_event.saved_kwargs.update(kwargs)
+        recordings = self._record(processing_event)
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
+        self.notify(processing_event.events)  # the library's deprecated hook, kept for parity
+        return recordings
 
     def _decode(self, stored: Any) -> Any:
         try:

@@ -59,6 +59,16 @@ def report(runs: dict[str, list[dict[str, Any]]], workers: list[int]) -> None:
                 each = [round(c, 2) for c in cpu]
                 mid = statistics.median(cpu)
                 print(f"{'':13}API CPU/command ms {each} (median {mid:.2f})  peak API RSS {rss:.0f} MB")
+            if "worker_cpu_ms" in found[0]:
+                worker = statistics.median(r["worker_cpu_ms"] for r in found)
+                print(f"{'':13}worker CPU/command ms (median) {worker:.2f}")
+            postgres = statistics.median(r["postgres_cpu_ms"] for r in found)
+            machine = statistics.median(r["machine_cpu_ms"] for r in found)
+            busy = statistics.median(r["machine_busy"] for r in found)
+            print(
+                f"{'':13}PostgreSQL CPU/command ms {postgres:.2f}, whole machine {machine:.2f} "
+                f"(medians; the cores {busy:.0%} busy)"
+            )
         print(f"  ratio per round {[round(r, 2) for r in ratios]}  median {statistics.median(ratios):.2f}x")
 
 

@@ -15,6 +15,35 @@ from pathlib import Path
 BIN = Path(sys.executable).parent
 
 
+def _ticks(stat: str) -> int:
+    fields = stat.rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def postgres_cpu_seconds() -> float:
+    """User and system CPU time used so far by this machine's PostgreSQL processes (the server's backends and its
+    background processes); 0 when PostgreSQL runs elsewhere."""
+    ticks = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # the process ended meanwhile
+            continue
+        if stat.split(" (", 1)[1].startswith("postgres"):
+            ticks += _ticks(stat)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def machine_cpu_seconds() -> tuple[float, float]:
+    """The machine's busy and idle CPU seconds so far, over all cores (/proc/stat)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]  # idle and iowait
+    tick = os.sysconf("SC_CLK_TCK")
+    return (sum(values[:8]) - idle) / tick, idle / tick
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -36,8 +65,7 @@ class Process:
 
     def cpu_seconds(self) -> float:
         """User and system CPU time the process has used so far."""
-        fields = Path(f"/proc/{self.popen.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return _ticks(Path(f"/proc/{self.popen.pid}/stat").read_text()) / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
         if self.popen.poll() is None:

@@ -40,7 +40,7 @@ from bench import baseline_app
 from bench.load import LoadResult, ProgressNotes, run_load_in_process
 from bench.projections import PG_URL, fresh_store, reached, read_and_decode, rebuild_rates
 from bench.seed import log, one_case, reset, save_in_bulk, seed, signed_for_case
-from bench.servers import BIN, Process, free_port, start
+from bench.servers import BIN, Process, free_port, machine_cpu_seconds, postgres_cpu_seconds, start
 from domain.values import CLI, Actor, Role
 from infrastructure.container import Container, build
 
@@ -160,11 +160,13 @@ def measure_casetrail(
             [f"/v1/cases/{i}/progress" for i in open_ids], {"Authorization": f"Bearer {handler}"}, CONNECTIONS
         )
         cpu = (api.cpu_seconds(), worker.cpu_seconds())
+        machine = Machine()
         result = run_load_in_process("127.0.0.1", port, notes, CONNECTIONS, seconds, warmup=1.0)
         if workers > 1:
-            return {"load": load_figures(result), "workers": workers}
+            return {"load": load_figures(result), "workers": workers, **machine.per_command(result, seconds)}
         spent = cpu_per_command(result, api.cpu_seconds() - cpu[0], seconds)
         memory = {
+            **machine.per_command(result, seconds),
             "api_rss_mb": api.peak_rss_mb(),
             "worker_rss_mb": worker.peak_rss_mb(),
             "api_cpu_ms": spent,
@@ -187,6 +189,24 @@ def cpu_per_command(result: LoadResult, cpu_seconds: float, seconds: float) -> f
     return cpu_seconds * 1000 / commands if commands else float("nan")
 
 
+class Machine:
+    """The whole machine's CPU over one load, started at construction: PostgreSQL's share per command, all the
+    machine's busy CPU per command, and how busy its cores were (whether the load was bound by the CPU)."""
+
+    def __init__(self) -> None:
+        self.postgres = postgres_cpu_seconds()
+        self.busy, self.idle = machine_cpu_seconds()
+
+    def per_command(self, result: LoadResult, seconds: float) -> dict[str, float]:
+        busy, idle = machine_cpu_seconds()
+        busy, idle = busy - self.busy, idle - self.idle
+        return {
+            "postgres_cpu_ms": cpu_per_command(result, postgres_cpu_seconds() - self.postgres, seconds),
+            "machine_cpu_ms": cpu_per_command(result, busy, seconds),
+            "machine_busy": busy / (busy + idle) if busy + idle else float("nan"),
+        }
+
+
 def load_figures(result: LoadResult) -> dict[str, Any]:
     figures = asdict(result)
     figures["statuses"] = {str(k): v for k, v in result.statuses.items()}
@@ -205,14 +225,16 @@ def measure_baseline(seconds: float, workers: int = 1) -> dict[str, Any]:
     try:
         notes = ProgressNotes([f"/cases/{i}/progress" for i in ids], {}, CONNECTIONS)
         cpu = server.cpu_seconds()
+        machine = Machine()
         result = run_load_in_process("127.0.0.1", port, notes, CONNECTIONS, seconds, warmup=1.0)
+        shares = machine.per_command(result, seconds)
         if workers > 1:  # the process started is uvicorn's supervisor: its CPU and memory say nothing
-            return {"load": load_figures(result), "workers": workers}
+            return {"load": load_figures(result), "workers": workers, **shares}
         spent = cpu_per_command(result, server.cpu_seconds() - cpu, seconds)
         rss = server.peak_rss_mb()
     finally:
         server.stop()
-    return {"load": load_figures(result), "api_rss_mb": rss, "api_cpu_ms": spent}
+    return {"load": load_figures(result), "api_rss_mb": rss, "api_cpu_ms": spent, **shares}
 
 
 # -- replay ---------------------------------------------------------------------------------------------------------

@@ -272,9 +272,11 @@ class PostgresRecorder(PostgresApplicationRecorder):
         ).format(Identifier(self.datastore.schema, self.events_table_name))
         snapshots = Identifier(self.datastore.schema, events_table_name.removesuffix("_events") + "_snapshots")
         events = Identifier(self.datastore.schema, self.events_table_name)
-        self._read_aggregate = SQL(READ_AGGREGATE.format(snapshots="{0}", events="{1}", p="%s")).format(
-            snapshots, events
+        # Rendered once: psycopg renders a composed statement again at every execute (a command reads once).
+        self._read_aggregate = (
+            SQL(READ_AGGREGATE.format(snapshots="{0}", events="{1}", p="%s")).format(snapshots, events).as_bytes(None)
         )
+        self._commit_statements: dict[tuple[int, int, int], bytes] = {}
         self._snapshot_versions = SQL("SELECT originator_id, originator_version FROM {0} ORDER BY 1, 2").format(
             snapshots
         )
@@ -361,25 +363,35 @@ class PostgresRecorder(PostgresApplicationRecorder):
         (all or nothing; a uniqueness violation raises IntegrityError and leaves nothing behind) in one round
         trip, where the library's pipeline took a dozen socket waits. The table lock is held until that commit,
         so notification ids still commit in their order."""
-        parts = [*self.lock_table_statements]
         params: list[Any] = []
         for record in records:
-            parts.append(self._insert_key)
             params += _record_row(record)
         for key in keys:
-            parts.append(self._insert_data_key)
             params += (key.case_id, key.wrapped)
-        parts.append(self._insert_rows + SQL(",").join([SQL("(%s,%s,%s,%s)")] * len(events)) + self._returning)
         for e in events:
             params += (e.originator_id, e.originator_version, e.topic, e.state)
         with self.datastore.get_connection() as conn, ClientCursor(conn) as curs:
-            curs.execute(SQL("; ").join(parts), params)
+            curs.execute(self._commit_sql(len(records), len(keys), len(events)), params)
             while curs.nextset():  # the results of the lock and the other rows, then the INSERT's
                 pass
             ids = [int(row["notification_id"]) for row in curs.fetchall()]
         if len(ids) != len(events):
             raise ProgrammingError(f"got {len(ids)} notification ids for {len(events)} events")
         return ids
+
+    def _commit_sql(self, records: int, keys: int, events: int) -> bytes:
+        """The one-trip commit's statement for a group of this shape, rendered once (psycopg renders a composed
+        statement again at every execute); the shapes are few (a group holds at most 64 commands)."""
+        shape = (records, keys, events)
+        found = self._commit_statements.get(shape)
+        if found is None:
+            rows = self._insert_rows + SQL(",").join([SQL("(%s,%s,%s,%s)")] * events) + self._returning
+            parts = [*self.lock_table_statements, *[self._insert_key] * records, *[self._insert_data_key] * keys, rows]
+            found = SQL("; ").join(parts).as_bytes(None)
+            if len(self._commit_statements) >= 1024:
+                self._commit_statements.clear()
+            self._commit_statements[shape] = found
+        return found
 
     def _insert_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         records: list[IdempotencyRecord] = list(kwargs.get("idempotency_records") or ())

@@ -3,16 +3,21 @@ planned path, every other one is answered by FastAPI's own handler, exactly as b
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi import routing as fastapi_routing
+from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+from starlette.routing import Mount, Router
 
-from api.fast_routes import FastRoute, plan
+from api.app import create_app
+from api.fast_routes import Direct, FastRoute, plan
 from api.routes import cases, projects
+from application.cases import CaseService
 from tests.http.scenario import Tokens, auth, signed_for_case
 
 
@@ -29,6 +34,21 @@ def solved(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
 
     monkeypatch.setattr(fastapi_routing, "_extract_endpoint_context", counting)
     yield calls
+
+
+@pytest.fixture
+def routed(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The paths the application's router was asked to answer (the direct path does not ask it)."""
+    paths: list[str] = []
+    original = Router.__call__
+
+    async def counting(self: Router, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            paths.append(scope["path"])
+        await original(self, scope, receive, send)
+
+    monkeypatch.setattr(Router, "__call__", counting)
+    yield paths
 
 
 def route(path: str, method: str) -> APIRoute:
@@ -128,3 +148,84 @@ def test_the_openapi_document_still_describes_the_planned_routes(client: TestCli
     assert operation["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Note"}
     assert [p["name"] for p in operation["parameters"]] == ["case_id", "if-match", "Idempotency-Key"]
     assert operation["security"] == [{"HTTPBearer": []}]
+
+
+def test_an_ordinary_command_is_answered_at_the_edge_without_the_router(
+    client: TestClient, tokens: Tokens, routed: list[str]
+) -> None:
+    case = signed_for_case(client, tokens)
+    path = f"/v1/cases/{case['id']}/progress"
+    routed.clear()
+    r = client.post(path, json={"note": "进展"}, headers=auth(tokens.lead))
+    assert r.status_code == 200, r.text
+    assert r.headers["X-Request-ID"]
+    assert routed == []
+    client.get(f"/v1/cases/{case['id']}", headers=auth(tokens.lead))  # not planned: the router answers it
+    assert routed == [f"/v1/cases/{case['id']}"]
+
+
+def test_a_refusal_on_the_direct_path_is_answered_by_the_application_handler(
+    client: TestClient, tokens: Tokens, routed: list[str]
+) -> None:
+    missing = f"/v1/cases/{uuid.uuid4()}/progress"
+    routed.clear()
+    r = client.post(missing, json={"note": "x"}, headers=auth(tokens.lead))
+    assert r.status_code == 404
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.json()["rule"] == "not_found"
+    assert r.headers["X-Request-ID"]
+    assert routed == []
+
+
+def test_a_failure_on_the_direct_path_is_a_logged_500_with_its_request_id(
+    client: TestClient, tokens: Tokens, routed: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    case = signed_for_case(client, tokens)
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(CaseService, "progress", broken)
+    routed.clear()
+    quiet = TestClient(client.app, raise_server_exceptions=False)  # the same app, its lifespan already run
+    r = quiet.post(f"/v1/cases/{case['id']}/progress", json={"note": "x"}, headers=auth(tokens.lead))
+    assert r.status_code == 500
+    assert r.headers["X-Request-ID"]
+    assert routed == []
+    with pytest.raises(RuntimeError, match="a bug"):  # raised on, as the whole stack does, so it is logged
+        client.post(f"/v1/cases/{case['id']}/progress", json={"note": "x"}, headers=auth(tokens.lead))
+
+
+def _progress_scope(method: str = "POST") -> dict[str, Any]:
+    return {"type": "http", "method": method, "path": f"/v1/cases/{uuid.uuid4()}/progress", "root_path": ""}
+
+
+def test_the_direct_path_takes_the_route_the_router_would_take() -> None:
+    app = create_app(lambda: None)  # type: ignore[arg-type,return-value]
+    found = Direct.of(app, app).find(_progress_scope())
+    assert found is not None
+    target, params = found
+    assert target.route is route("/v1/cases/{case_id}/progress", "POST")
+    assert set(params) == {"case_id"}
+    assert Direct.of(app, app).find(_progress_scope("PUT")) is None  # no planned route for the method
+
+
+@pytest.mark.parametrize(
+    ("before", "taken"),
+    [
+        (APIRoute("/v1/cases/{x}/progress", lambda: JSONResponse({}), methods=["POST"]), False),
+        (APIRoute("/v1/cases/{x}/progress", lambda: JSONResponse({}), methods=["GET"]), True),
+        (Mount("/v1/cases", app=JSONResponse({})), False),
+        (APIRoute("/v1/cases/{x}/other", lambda: JSONResponse({}), methods=["POST"]), True),
+    ],
+    ids=["same path and method", "same path, other method", "a mount over it", "another path"],
+)
+def test_a_route_declared_before_a_planned_one_keeps_its_requests(before: Any, taken: bool) -> None:
+    app = create_app(lambda: None)  # type: ignore[arg-type,return-value]
+    app.router.routes.insert(0, before)
+    assert (Direct.of(app, app).find(_progress_scope()) is not None) is taken
+
+
+def test_a_root_path_goes_the_whole_way() -> None:
+    app = create_app(lambda: None)  # type: ignore[arg-type,return-value]
+    assert Direct.of(app, app).find({**_progress_scope(), "root_path": "/casetrail"}) is None
