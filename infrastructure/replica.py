@@ -170,7 +170,13 @@ class ReplicaViews:
 
 def replica_status(replica: SqlViews, route: ReplicaRoute, projections: Sequence[str], head: int) -> dict[str, Any]:
     """Where the replica stands: each projection's position there and its lag behind the primary's log head, and
-    how far its WAL replay trails what it received (seconds since the last replayed commit, when known)."""
+    how far its WAL replay trails what it received (seconds since the last replayed commit, when known). A replica
+    the route has marked down is answered as down without asking it again (that would wait the pool's timeout on
+    every health check); the route itself tries it again after `retry_every` seconds."""
+    if not route.up:
+        since = time.monotonic() - route.down_since if route.down_since is not None else 0.0
+        detail = f"it failed a read {since:.0f} s ago; reads go to the primary, and it is tried again shortly"
+        return {"status": "down", "url": route.safe_url, "detail": detail}
     try:
         positions = {name: replica.position(name, replica.active_generation(name)) for name in projections}
         with replica.cursor(commit=False) as c:

@@ -162,3 +162,21 @@ def test_a_case_read_after_ones_own_command_is_answered_by_the_primary_until_the
     assert answers(None) == ["replica", "replica"]
     assert answers(10) == ["replica", "replica"]
     assert answers(11) == ["primary", "primary"]
+
+
+class Untouchable:
+    """A replica the status must not ask: every attribute raises."""
+
+    def __getattr__(self, name: str) -> object:
+        raise AssertionError(f"the replica was asked ({name}) while the route had it marked down")
+
+
+def test_a_replica_marked_down_is_reported_down_without_asking_it_again() -> None:
+    from infrastructure.replica import replica_status
+
+    route = ReplicaRoute("postgresql://replica/db", retry_every=60)
+    in_request(route, (down, lambda: "primary"))  # a failed read marks it down for a minute
+    status = replica_status(Untouchable(), route, ["cases"], 10)  # type: ignore[arg-type]
+    assert status["status"] == "down"
+    assert status["url"] == "postgresql://replica/db"
+    assert "reads go to the primary" in status["detail"]
