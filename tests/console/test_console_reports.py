@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import io
 import re
+import threading
+import time
 from datetime import date
 from pathlib import Path
 from urllib.parse import unquote
@@ -14,7 +16,9 @@ import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
+from api.console.routes.audit import CHECKS
 from api.report_answers import XLSX
+from application.audit import AuditService
 from application.reports import COLUMNS
 from application.zone_report import ZONE_COLUMNS
 from infrastructure.checkpoint_log import CheckpointLog
@@ -250,6 +254,49 @@ def test_an_auditor_verifies_the_whole_store_from_the_audit_page(
     coordinator = browser(tokens.coordinator)
     own_csrf = hidden(coordinator.get("/console/").text, "csrf")  # a valid form of theirs, but not an auditor
     assert coordinator.post("/console/audit/verify", data={"csrf": own_csrf}).status_code == 403
+
+
+def test_auditors_asking_while_a_store_check_runs_are_answered_by_that_pass(
+    tokens: Tokens, browser: Browser, container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pass over the whole log is the heaviest thing the console can ask for: a second click, or a second
+    auditor, while one runs gets its result instead of starting another pass beside it."""
+    started, release = threading.Event(), threading.Event()
+    passes: list[object] = []
+    real = AuditService.verify_store
+
+    def slow(self: AuditService, by: object, *args: object, **kwargs: object) -> object:
+        passes.append(by)
+        started.set()
+        assert release.wait(10)
+        return real(self, by, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(AuditService, "verify_store", slow)
+    sessions = [browser(tokens.auditor), browser(tokens.auditor)]
+    forms = [hidden(c.get("/console/audit").text, "csrf") for c in sessions]
+    answers: dict[int, str] = {}
+
+    def verify(n: int) -> None:
+        r = sessions[n].post("/console/audit/verify", data={"csrf": forms[n]})
+        answers[n] = f"{r.status_code} {r.text}"
+
+    first = threading.Thread(target=verify, args=(0,))
+    first.start()
+    assert started.wait(10)
+    second = threading.Thread(target=verify, args=(1,))
+    second.start()
+    deadline = time.monotonic() + 10
+    while CHECKS.waiting(id(container.audit)) < 1:
+        assert time.monotonic() < deadline, "the second request did not join the running pass"
+        time.sleep(0.01)
+    release.set()
+    first.join(10)
+    second.join(10)
+    assert len(passes) == 1
+    for n in (0, 1):
+        assert answers[n].startswith("200 ") and "✓ 全部完整：" in answers[n]
+    again = sessions[1].post("/console/audit/verify", data={"csrf": forms[1]})  # the pass ended: a new one runs
+    assert again.status_code == 200 and len(passes) == 2
 
 
 def test_an_auditor_sees_the_badge_and_reads_the_case_as_of_a_version(

@@ -15,8 +15,10 @@ from starlette.concurrency import run_in_threadpool
 from api.console.pages import ConsoleRoute, RenderDep
 from api.console.session import PostingViewerDep, SettingsDep, ViewerDep
 from api.deps import AuditDep, ViewsDep
+from application.access import require_role
 from application.audit import AuditService, FeedFilter, StoreCheck
 from application.audit_trail import AuditTrail
+from application.single_flight import SingleFlight
 from application.views import ViewService
 from domain.schedule import LOCAL_TZ
 from domain.values import Actor
@@ -26,6 +28,9 @@ from infrastructure.signing import Ed25519Verifier
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 PAGE = 100
+# A pass over the whole log is the heaviest thing the console can ask for: auditors who ask while one runs (a second
+# auditor, a second click) get that pass's result instead of starting another beside it.
+CHECKS: SingleFlight[tuple[StoreCheck, dict[str, Any] | None, Any]] = SingleFlight()
 
 
 async def _trail(audit: AuditDep) -> AuditTrail:
@@ -74,8 +79,12 @@ def audit_page(
 async def verify_store(
     viewer: PostingViewerDep, render: RenderDep, trail: TrailDep, audit: AuditDep, settings: SettingsDep
 ) -> HTMLResponse:
-    """Recompute every chain and snapshot now, and compare the store with the latest signed checkpoint."""
-    check, against, latest = await run_in_threadpool(_verify, audit, viewer.actor, settings)
+    """Recompute every chain and snapshot now, and compare the store with the latest signed checkpoint; a request
+    made while such a pass runs in this process is answered with that pass's result."""
+    require_role(viewer.actor, "audit")  # before joining a pass someone else started
+    check, against, latest = await run_in_threadpool(
+        CHECKS.run, id(audit), lambda: _verify(audit, viewer.actor, settings)
+    )
     page = await run_in_threadpool(trail.page, viewer.actor, FeedFilter(0, PAGE), True)
     query = {"actor": "", "since": "", "until": "", "stream": ""}
     return render(
