@@ -303,7 +303,8 @@ class Direct:
             regex = getattr(context, "path_regex", None)
             # A route matched otherwise than by its path (a host): whatever it stands before goes the whole way.
             methods = getattr(context, "methods", None) if regex is not None else None
-            handle = plan(original) if isinstance(original, FastRoute) else None
+            # Planned from the route as this application includes it (its dependencies included), as it is served.
+            handle = plan(context) if isinstance(original, FastRoute) else None
             convertors = getattr(context, "param_convertors", {})
             ordered.append((_Target(regex or re.compile(""), convertors, original, handle), methods))
         named = {m for _, methods in ordered for m in methods or ()}

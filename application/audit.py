@@ -26,6 +26,7 @@ from application.errors import NotFound
 from application.names import Names, named
 from application.personal_data import PersonalDataReader
 from application.ports import RawRow
+from application.single_flight import SingleFlight
 from application.store import EventStore
 from domain.chain import GENESIS, event_hash
 from domain.values import Actor
@@ -256,6 +257,8 @@ class AuditService:
         self.batch_size = batch_size
         self.personal = personal  # opens (and logs) the personal data the feed shows; None: shown as stored
         self.names = names  # the actors' names beside their ids in the feed; None: ids only
+        # Passes over the whole log that callers asking meanwhile join (`shared_store_check`), by checkpoint.
+        self.store_checks: SingleFlight[StoreCheck] = SingleFlight()
 
     def verify_stream(self, by: Actor, stream_id: UUID, registered_topic: str) -> Verification:
         """Recompute one stream's hash chain and check every row's integrity seal, naming the first broken
@@ -337,6 +340,16 @@ class AuditService:
             differing_snapshots=differ,
             checkpoint=compared or None,
         )
+
+    def shared_store_check(
+        self, by: Actor, *, checkpoint: dict[str, Any] | None = None, public_key: SignatureCheck | None = None
+    ) -> StoreCheck:
+        """`verify_store`, but a caller who asks while a pass against the same checkpoint runs in this process gets
+        that pass's result instead of starting another beside it (a pass takes the process's CPU for tens of seconds
+        on a large store: a second click, a second auditor). The caller's role is checked before it joins."""
+        require_role(by, "audit")
+        key = None if checkpoint is None else (checkpoint["position"], checkpoint["root"])
+        return self.store_checks.run(key, lambda: self.verify_store(by, checkpoint=checkpoint, public_key=public_key))
 
     def verify_snapshots(self, progress: Progress | None = None) -> tuple[int, list[tuple[UUID, int]]]:
         """Fold every snapshotted stream from its events and compare each snapshot with the state at its

@@ -15,10 +15,8 @@ from starlette.concurrency import run_in_threadpool
 from api.console.pages import ConsoleRoute, RenderDep
 from api.console.session import PostingViewerDep, SettingsDep, ViewerDep
 from api.deps import AuditDep, ViewsDep
-from application.access import require_role
 from application.audit import AuditService, FeedFilter, StoreCheck
 from application.audit_trail import AuditTrail
-from application.single_flight import SingleFlight
 from application.views import ViewService
 from domain.schedule import LOCAL_TZ
 from domain.values import Actor
@@ -28,9 +26,6 @@ from infrastructure.signing import Ed25519Verifier
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 PAGE = 100
-# A pass over the whole log is the heaviest thing the console can ask for: auditors who ask while one runs (a second
-# auditor, a second click) get that pass's result instead of starting another beside it.
-CHECKS: SingleFlight[tuple[StoreCheck, dict[str, Any] | None, Any]] = SingleFlight()
 
 
 async def _trail(audit: AuditDep) -> AuditTrail:
@@ -81,10 +76,7 @@ async def verify_store(
 ) -> HTMLResponse:
     """Recompute every chain and snapshot now, and compare the store with the latest signed checkpoint; a request
     made while such a pass runs in this process is answered with that pass's result."""
-    require_role(viewer.actor, "audit")  # before joining a pass someone else started
-    check, against, latest = await run_in_threadpool(
-        CHECKS.run, id(audit), lambda: _verify(audit, viewer.actor, settings)
-    )
+    check, against, latest = await run_in_threadpool(_verify, audit, viewer.actor, settings)
     page = await run_in_threadpool(trail.page, viewer.actor, FeedFilter(0, PAGE), True)
     query = {"actor": "", "since": "", "until": "", "stream": ""}
     return render(
@@ -103,13 +95,14 @@ def _latest(settings: Settings) -> dict[str, Any] | None:
 
 
 def _verify(audit: AuditService, by: Actor, settings: Settings) -> tuple[StoreCheck, dict[str, Any] | None, Any]:
-    """The store's chains, seals and snapshots, and the latest checkpoint compared, in one pass over the log."""
+    """The store's chains, seals and snapshots, and the latest checkpoint compared, in one pass over the log (shared
+    with whoever asked for it while it runs)."""
     latest = _latest(settings)
     if latest is None or "unreadable" in latest:
-        return audit.verify_store(by), None, latest
+        return audit.shared_store_check(by), None, latest
     public = settings.public_key_path
     verifier = Ed25519Verifier.from_file(public) if public and public.exists() else None
-    check = audit.verify_store(by, checkpoint=latest, public_key=verifier)
+    check = audit.shared_store_check(by, checkpoint=latest, public_key=verifier)
     return check, check.checkpoint, latest
 
 
