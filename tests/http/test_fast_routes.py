@@ -177,7 +177,7 @@ def test_a_refusal_on_the_direct_path_is_answered_by_the_application_handler(
     assert routed == []
 
 
-def test_a_failure_on_the_direct_path_is_a_logged_500_with_its_request_id(
+def test_a_failure_on_the_direct_path_is_a_500_with_its_request_id_and_is_raised_on_to_the_server(
     client: TestClient, tokens: Tokens, routed: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     case = signed_for_case(client, tokens)
@@ -192,7 +192,7 @@ def test_a_failure_on_the_direct_path_is_a_logged_500_with_its_request_id(
     assert r.status_code == 500
     assert r.headers["X-Request-ID"]
     assert routed == []
-    with pytest.raises(RuntimeError, match="a bug"):  # raised on, as the whole stack does, so it is logged
+    with pytest.raises(RuntimeError, match="a bug"):  # raised on, as the whole stack does (the server logs it)
         client.post(f"/v1/cases/{case['id']}/progress", json={"note": "x"}, headers=auth(tokens.lead))
 
 
