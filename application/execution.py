@@ -14,6 +14,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
 from application.access import require_role
+from application.aggregate_cache import AggregateCache
 from application.errors import IdempotencyKeyReused, NotFound, VersionMismatch
 from application.ports import Clock, IdempotencyRecord
 from application.rates import WriteLimiter
@@ -57,10 +58,17 @@ class StreamExecutor(Generic[A, R]):
     kind: type[A]
     missing = "no such object"
 
-    def __init__(self, store: EventStore, clock: Clock, limiter: WriteLimiter | None = None) -> None:
+    def __init__(
+        self,
+        store: EventStore,
+        clock: Clock,
+        limiter: WriteLimiter | None = None,
+        cache: AggregateCache | None = None,
+    ) -> None:
         self.store = store
         self.clock = clock
         self.limiter = limiter
+        self.cache = cache  # the aggregates this executor saved last (application/aggregate_cache.py)
 
     def result(self, aggregate: A, position: int, replayed: bool = False) -> R:
         raise NotImplementedError
@@ -84,13 +92,19 @@ class StreamExecutor(Generic[A, R]):
 
     def run(self, stream_id: UUID, ctx: CommandContext, use_case: str, act: Act[A], **save: Any) -> R:
         """Check the role, replay a retried request, then load, act and save; without If-Match a lost race is
-        re-applied to the new state a few times. `save` goes with the events into their transaction."""
+        re-applied to the new state a few times. `save` goes with the events into their transaction. A kept copy
+        of the aggregate is tried first; only a save the store accepts answers from it (`_on_copy`)."""
         self._admit(ctx, use_case)
         replay = self.replay(ctx)
         if replay is not None:
             return replay
 
         def attempt() -> R | None:
+            kept = self.cache.take(stream_id) if self.cache is not None else None
+            if kept is not None and isinstance(kept, self.kind):
+                answered = self._on_copy(kept, ctx, act, save)
+                if answered is not None:
+                    return answered
             aggregate = self.load_visible(stream_id, ctx.by)
             self._expect(ctx, aggregate.version)
             others = list(act(aggregate, self.clock.now()) or ())
@@ -101,6 +115,23 @@ class StreamExecutor(Generic[A, R]):
             return result
 
         return retry(attempt, MAX_ATTEMPTS)
+
+    def _on_copy(self, aggregate: A, ctx: CommandContext, act: Act[A], save: dict[str, Any]) -> R | None:
+        """The command on a kept copy: its answer when the store accepted the save (which proves the copy was the
+        head), or the first answer to a retried request that a concurrent writer recorded; None when the stored
+        state must judge instead, because the copy refused (it may be stale), changed nothing, or was stale."""
+        try:
+            self.require_visible(ctx.by, aggregate)
+            self._expect(ctx, aggregate.version)
+            others = list(act(aggregate, self.clock.now()) or ())
+        except Exception:  # judged on a copy that may be stale: the stored state judges again
+            return None
+        if not aggregate.pending_events and not others:
+            return None
+        answered = self.save(aggregate, others, ctx, **save)
+        if self.cache is not None:
+            self.cache.tried(stale=answered is None)
+        return answered
 
     def create(
         self,
@@ -138,6 +169,11 @@ class StreamExecutor(Generic[A, R]):
             recordings = self.store.save(aggregate, *others, idempotency=record, **save)
         except IntegrityError:
             return self.replay(ctx)
+        if self.cache is not None:
+            for other in others:
+                if isinstance(other, Aggregate):
+                    self.cache.drop(other.id)  # changed beside this one: its kept copy (if any) is stale
+            self.cache.keep(aggregate)
         return self.result(aggregate, position_from(recordings, aggregate.id))
 
     def replay(self, ctx: CommandContext) -> R | None:

@@ -12,6 +12,7 @@ from typing import Any, cast
 from eventsourcing.persistence import InfrastructureFactory, OperationalError, ProgrammingError
 from eventsourcing.utils import Environment, get_topic
 
+from application.aggregate_cache import AggregateCache
 from application.audit import AuditService
 from application.case_execution import CaseExecutor
 from application.case_queries import CaseQueries
@@ -117,7 +118,7 @@ def build(settings: Settings, *, clock: Clock | None = None, create_tables: bool
     if settings.backend == "sqlite" and create_tables:
         private(settings.sqlite_path)
     limiter = WriteLimiter(settings.write_rates)
-    executor = CaseExecutor(store, clock, limiter)
+    executor = CaseExecutor(store, clock, limiter, AggregateCache(settings.aggregate_cache))
     access_log = SqlAccessLog(store.recorder) if settings.backend != "memory" else MemoryAccessLog()
     reader = PersonalDataReader(personal_data, access_log, clock, lambda i: executor.load(i).personal_data_erased)
     views = build_views(settings, create_tables)
@@ -142,7 +143,8 @@ def build(settings: Settings, *, clock: Clock | None = None, create_tables: bool
     wait = PositionWaiter(view_reader.position, head=head)
     project_reader = SqlProjectReader(views)
     primary_wait = PositionWaiter(project_reader.position, head=head) if replica else wait
-    projects = ProjectService(ProjectExecutor(store, clock, limiter), project_reader, tokens.names, primary_wait)
+    project_executor = ProjectExecutor(store, clock, limiter, AggregateCache(settings.aggregate_cache))
+    projects = ProjectService(project_executor, project_reader, tokens.names, primary_wait)
     read_projects = SqlProjectReader(read_views) if replica else project_reader
     project_views = ProjectViews(read_projects, clock, wait)
     report_reader = SqlReportReader(read_views)

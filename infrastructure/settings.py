@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_000_000, gt=0, description="a whole number of bytes, e.g. 1000000")
     ready_max_lag: int = Field(default=1000, ge=0, description="a whole number of events, e.g. 1000")
     projection_batch: int = Field(default=1000, gt=0, description="a whole number of events, e.g. 1000")
+    aggregate_cache: int = Field(
+        default=2048, ge=0, description="cases (and as many projects) an API process keeps between commands (0: none)"
+    )
     signing_key_file: Path | None = Field(default=None, description="an Ed25519 private key file (PEM)")
     integrity_key_file: Path | None = Field(default=None, description="the integrity key file (sealing every row)")
     host: str = Field(default="127.0.0.1", min_length=1, description="an interface to listen on, e.g. 0.0.0.0")

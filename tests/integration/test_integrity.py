@@ -67,15 +67,25 @@ def test_integrity_forged_token_stream_does_not_authenticate(durable_container: 
     assert durable_container.tokens.authenticate(secret) is None
 
 
-def test_integrity_row_with_a_copied_seal_does_not_open(durable_container: Container) -> None:
-    """A sealed row moved to another version keeps its seal, which covers stream and version: it is named."""
+def test_integrity_row_with_a_copied_seal_does_not_open(
+    durable_container: Container, store_url: str, clock: FixedClock
+) -> None:
+    """A sealed row moved to another version keeps its seal, which covers stream and version: it is named, and a
+    process that reads the history refuses a command on it. The process that saved the case last acts on its kept
+    copy (decision 139), whose chain continues the genuine history: the moved row is still named."""
     case_id = case_with_snapshot(durable_container, notes=6)
     tamper = Tamperer(durable_container)
     tamper.set_state(case_id, 6, tamper.state(case_id, 7))
 
     assert verification(durable_container, case_id)[:2] == (False, 6)
-    with pytest.raises(CorruptHistory):
-        durable_container.cases.progress(case_id, CommandContext(LEAD), note="读到被改的历史")
+    reader = build(Settings(database_url=store_url), clock=clock)
+    try:
+        with pytest.raises(CorruptHistory):
+            reader.cases.progress(case_id, CommandContext(LEAD), note="读到被改的历史")
+    finally:
+        reader.close()
+    durable_container.cases.progress(case_id, CommandContext(LEAD), note="在保留的副本上")
+    assert verification(durable_container, case_id)[:2] == (False, 6)
 
 
 def test_integrity_store_written_before_seals_is_sealed_once_and_keeps_its_checkpoint(
