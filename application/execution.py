@@ -16,13 +16,14 @@ from eventsourcing.persistence import IntegrityError
 from application.access import require_role
 from application.aggregate_cache import AggregateCache
 from application.errors import IdempotencyKeyReused, NotFound, VersionMismatch
-from application.ports import Clock, IdempotencyRecord
+from application.ports import Clock, ExpectedHead, IdempotencyRecord
 from application.rates import WriteLimiter
 from application.retry import retry
 from application.store import EventStore
+from domain.audited import AuditedAggregate
 from domain.values import Actor
 
-A = TypeVar("A", bound=Aggregate)
+A = TypeVar("A", bound=AuditedAggregate)
 R = TypeVar("R")
 MAX_ATTEMPTS = 8  # re-applications without If-Match before answering 409 version_mismatch
 CREATE_ATTEMPTS = 50  # creations that lose a race for a shared log entry (a reference number) take the next one
@@ -117,9 +118,11 @@ class StreamExecutor(Generic[A, R]):
         return retry(attempt, MAX_ATTEMPTS)
 
     def _on_copy(self, aggregate: A, ctx: CommandContext, act: Act[A], save: dict[str, Any]) -> R | None:
-        """The command on a kept copy: its answer when the store accepted the save (which proves the copy was the
-        head), or the first answer to a retried request that a concurrent writer recorded; None when the stored
-        state must judge instead, because the copy refused (it may be stale), changed nothing, or was stale."""
+        """The command on a kept copy: its answer when the store accepted the save, which it does only while the
+        copy's last event is still the stream's last (`ExpectedHead`), or the first answer to a retried request
+        that a concurrent writer recorded; None when the stored state must judge instead, because the copy
+        refused (it may be stale), changed nothing, or was stale."""
+        head = ExpectedHead(aggregate.id, aggregate.version, aggregate.head_hash)
         try:
             self.require_visible(ctx.by, aggregate)
             self._expect(ctx, aggregate.version)
@@ -128,7 +131,7 @@ class StreamExecutor(Generic[A, R]):
             return None
         if not aggregate.pending_events and not others:
             return None
-        answered = self.save(aggregate, others, ctx, **save)
+        answered = self.save(aggregate, others, ctx, expected_head=head, **save)
         if self.cache is not None:
             self.cache.tried(stale=answered is None)
         return answered

@@ -27,6 +27,21 @@ class IdempotencyRecord:
     created_at: datetime
 
 
+class ExpectedHead(NamedTuple):
+    """A command acted on a kept copy of its stream (application/aggregate_cache.py): its save stands only while
+    the stream's event at the copy's version is still the copy's last, the one whose chain hash it holds (the hash
+    covers every event before it). The next version being free is not enough: a store put back to an earlier
+    state (a failover that lost commits, a restore, events removed from the end) leaves it free under a copy that
+    is ahead of the store, and another writer may have written that version anew."""
+
+    stream_id: UUID
+    version: int
+    hash: str  # the chain hash of the event at `version` (in its stored state as text)
+
+
+STREAM_MOVED = "the stream's last event is not the one the command's kept copy ends with"
+
+
 class RawEvent(NamedTuple):
     """A stored event with its global position, as read in bulk (it quacks like the library's Notification)."""
 

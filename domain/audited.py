@@ -28,6 +28,11 @@ class AuditedAggregate(Aggregate):
 
     _head_hash = GENESIS  # not annotated: annotations become fields of the created event
 
+    @property
+    def head_hash(self) -> str:
+        """The chain hash of the last event (which covers every event before it)."""
+        return self._head_hash
+
     @classmethod
     def _start(cls: type[A], event_class: type[Any], *, id: Any, by: Actor, at: datetime, **fields: Any) -> A:  # noqa: A002
         content = {"timestamp": at, "actor": by.as_dict(), **fields}

@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
-from application.ports import IdempotencyRecord
+from application.ports import ExpectedHead, IdempotencyRecord
 from infrastructure.metrics import GROUP_COMMIT_BATCH
 
 
@@ -31,7 +31,9 @@ class DataKey(NamedTuple):
     wrapped: bytes
 
 
-Row = IdempotencyRecord | DataKey  # what a command writes beside its events, in the same transaction
+Row = (
+    IdempotencyRecord | DataKey | ExpectedHead
+)  # what a command writes (or checks) beside its events, in their transaction
 Commit = Callable[[list[StoredEvent], list[Row]], Sequence[int]]
 
 
@@ -61,11 +63,16 @@ class GroupCommit:
     _cv: threading.Condition = field(default_factory=threading.Condition)
 
     def submit(
-        self, events: Sequence[StoredEvent], record: IdempotencyRecord | None, data_key: DataKey | None = None
+        self,
+        events: Sequence[StoredEvent],
+        record: IdempotencyRecord | None,
+        data_key: DataKey | None = None,
+        head: ExpectedHead | None = None,
     ) -> Sequence[int]:
-        """Commit `events` (and the command's idempotency record and data key) with whatever else is waiting;
-        returns the events' notification ids, or raises what their commit raised."""
-        write = _Write(events, [row for row in (record, data_key) if row is not None])
+        """Commit `events` (and the command's idempotency record and data key, if the stream's head is still
+        `head`) with whatever else is waiting; returns the events' notification ids, or raises what their commit
+        raised."""
+        write = _Write(events, [row for row in (record, data_key, head) if row is not None])
         with self._cv:
             self._queue.append(write)
             while not write.done and self._leading:

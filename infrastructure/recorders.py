@@ -7,22 +7,31 @@ can always be replayed. The recorders also answer the global position of one sto
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from functools import cached_property
 from typing import Any, NoReturn
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError, ProgrammingError, StoredEvent
+from eventsourcing.persistence import (
+    DataError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    ProgrammingError,
+    StoredEvent,
+)
 from eventsourcing.popo import POPOApplicationRecorder, POPOFactory
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from eventsourcing.utils import retry
 from psycopg import ClientCursor, Cursor
+from psycopg.errors import DivisionByZero
 from psycopg.rows import DictRow, args_row, tuple_row
 from psycopg.sql import SQL, Composed, Identifier
 
-from application.ports import AggregateRead, IdempotencyRecord, RawEvent, RawRow
+from application.ports import STREAM_MOVED, AggregateRead, ExpectedHead, IdempotencyRecord, RawEvent, RawRow
 from infrastructure.group_commit import DataKey, GroupCommit, Row
 from infrastructure.token_cache import TOKENS_CHANNEL
 
@@ -52,9 +61,15 @@ class MemoryRecorder(POPOApplicationRecorder):
 
     def _insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         record: IdempotencyRecord | None = kwargs.get("idempotency")
+        head: ExpectedHead | None = kwargs.get("expected_head")
         with self._database_lock:
             if record and (record.token_id, record.key) in self._idempotency:
                 raise IntegrityError(f"idempotency key {record.key!r} already used")
+            if head is not None:
+                index = self._stored_events_index.get(str(head.stream_id), {})
+                at = index.get(head.version)
+                if at is None or head.hash.encode() not in self._stored_events[at].state:
+                    raise IntegrityError(STREAM_MOVED)
             ids = super()._insert_events(stored_events, **kwargs)
             if record:
                 self._idempotency[(record.token_id, record.key)] = record
@@ -152,6 +167,17 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         ids = super()._insert_events(c, stored_events, **kwargs)
+        head: ExpectedHead | None = kwargs.get("expected_head")
+        if head is not None:
+            # After the insert, which took the write lock: a read first would hold a shared lock that another
+            # writer's commit waits on while this one waits to write (SQLite answers "database is locked").
+            c.execute(
+                f"SELECT instr(state, ?) FROM {self.events_table_name} WHERE originator_id=? AND originator_version=?",  # noqa: S608
+                (head.hash.encode(), head.stream_id.hex, head.version),
+            )
+            found = c.fetchone()
+            if found is None or not found[0]:
+                raise IntegrityError(STREAM_MOVED)  # rolls back the insert
         record: IdempotencyRecord | None = kwargs.get("idempotency")
         if record:
             c.execute(f"INSERT INTO {self.idempotency_table} VALUES (?,?,?,?,?,?)", _record_row(record))  # noqa: S608
@@ -228,6 +254,19 @@ def _fewer_retries(method: Any) -> Any:
     return retry((InterfaceError, OperationalError), max_attempts=3, wait=0.2)(method.__wrapped__)
 
 
+@contextmanager
+def _moved() -> Iterator[None]:
+    """The ExpectedHead check's division by zero, as the integrity error it stands for: the command's write is
+    refused like one that lost a race (the group commit then finds the writer in the wrong, the executor reads
+    the stream afresh)."""
+    try:
+        yield
+    except DataError as e:
+        if isinstance(e.__cause__, DivisionByZero):
+            raise IntegrityError(STREAM_MOVED) from e
+        raise
+
+
 class PostgresRecorder(PostgresApplicationRecorder):
     """The production store: events, notification sequence and idempotency keys in PostgreSQL."""
 
@@ -262,6 +301,12 @@ class PostgresRecorder(PostgresApplicationRecorder):
             SQL("CREATE TABLE IF NOT EXISTS {0} (id BIGSERIAL PRIMARY KEY, " + ACCESS_LOG_COLUMNS + ")").format(access),
         ]
         self._insert_data_key = SQL("INSERT INTO {0} VALUES (%s,%s)").format(keys)
+        # A division by zero unless the stream's event at that version is still the one with that chain hash: the
+        # ExpectedHead check, in the statement list of the command's transaction (see `_moved`).
+        self._expect_head = SQL(
+            "SELECT 1 / (SELECT count(*) FROM {0} WHERE originator_id = %s AND originator_version = %s "
+            "AND position(%s::bytea in state) > 0)"
+        ).format(Identifier(self.datastore.schema, self.events_table_name))
         self._erase_data_key = SQL("DELETE FROM {0} WHERE case_id = %s").format(keys)
         self._select_key = SQL("SELECT * FROM {0} WHERE token_id=%s AND key=%s").format(table)
         self._scan = SQL("SELECT notification_id, originator_id, originator_version, topic, state FROM {0}").format(
@@ -276,7 +321,7 @@ class PostgresRecorder(PostgresApplicationRecorder):
         self._read_aggregate = (
             SQL(READ_AGGREGATE.format(snapshots="{0}", events="{1}", p="%s")).format(snapshots, events).as_bytes(None)
         )
-        self._commit_statements: dict[tuple[int, int, int], bytes] = {}
+        self._commit_statements: dict[tuple[int, int, int, int], bytes] = {}
         self._snapshot_versions = SQL("SELECT originator_id, originator_version FROM {0} ORDER BY 1, 2").format(
             snapshots
         )
@@ -336,11 +381,15 @@ class PostgresRecorder(PostgresApplicationRecorder):
         """Commands' events are committed in groups with those of concurrent commands (group_commit.py); a
         write that carries more than its idempotency key (a tracking position, a revocation notice) commits
         alone, so nothing a group does not carry is dropped."""
-        if kwargs.get("tracking") is not None or set(kwargs) - {"tracking", "idempotency", "data_key"}:
-            return self.insert_events_now(stored_events, **kwargs)
+        if kwargs.get("tracking") is not None or set(kwargs) - {"tracking", "idempotency", "data_key", "expected_head"}:
+            with _moved():
+                return self.insert_events_now(stored_events, **kwargs)
         key = kwargs.get("data_key")
         return self._group.submit(
-            stored_events, kwargs.get("idempotency"), DataKey(str(key[0]), key[1]) if key else None
+            stored_events,
+            kwargs.get("idempotency"),
+            DataKey(str(key[0]), key[1]) if key else None,
+            kwargs.get("expected_head"),
         )
 
     def _notify_channel(self, curs: Cursor[DictRow]) -> None:
@@ -350,13 +399,18 @@ class PostgresRecorder(PostgresApplicationRecorder):
     def _commit_group(self, events: list[StoredEvent], rows: list[Row]) -> Sequence[int]:
         records = [r for r in rows if isinstance(r, IdempotencyRecord)]
         keys = [r for r in rows if isinstance(r, DataKey)]
+        heads = [r for r in rows if isinstance(r, ExpectedHead)]
         if not events:
             return self.insert_events_now(events, idempotency_records=records, data_keys=keys) or []
-        return self._commit_in_one_trip(events, records, keys)
+        return self._commit_in_one_trip(events, records, keys, heads)
 
     @retry((InterfaceError, OperationalError), max_attempts=3, wait=0.2)
     def _commit_in_one_trip(
-        self, events: list[StoredEvent], records: list[IdempotencyRecord], keys: list[DataKey]
+        self,
+        events: list[StoredEvent],
+        records: list[IdempotencyRecord],
+        keys: list[DataKey],
+        heads: Sequence[ExpectedHead] = (),
     ) -> list[int]:
         """What the library's insert does (lock the table, insert, return the notification ids, commit), with the
         idempotency records and data keys, as one multi-statement query: PostgreSQL runs it as one transaction
@@ -364,14 +418,16 @@ class PostgresRecorder(PostgresApplicationRecorder):
         trip, where the library's pipeline took a dozen socket waits. The table lock is held until that commit,
         so notification ids still commit in their order."""
         params: list[Any] = []
+        for head in heads:
+            params += (head.stream_id, head.version, head.hash.encode())
         for record in records:
             params += _record_row(record)
         for key in keys:
             params += (key.case_id, key.wrapped)
         for e in events:
             params += (e.originator_id, e.originator_version, e.topic, e.state)
-        with self.datastore.get_connection() as conn, ClientCursor(conn) as curs:
-            curs.execute(self._commit_sql(len(records), len(keys), len(events)), params)
+        with _moved(), self.datastore.get_connection() as conn, ClientCursor(conn) as curs:
+            curs.execute(self._commit_sql(len(heads), len(records), len(keys), len(events)), params)
             while curs.nextset():  # the results of the lock and the other rows, then the INSERT's
                 pass
             ids = [int(row["notification_id"]) for row in curs.fetchall()]
@@ -379,14 +435,21 @@ class PostgresRecorder(PostgresApplicationRecorder):
             raise ProgrammingError(f"got {len(ids)} notification ids for {len(events)} events")
         return ids
 
-    def _commit_sql(self, records: int, keys: int, events: int) -> bytes:
+    def _commit_sql(self, heads: int, records: int, keys: int, events: int) -> bytes:
         """The one-trip commit's statement for a group of this shape, rendered once (psycopg renders a composed
-        statement again at every execute); the shapes are few (a group holds at most 64 commands)."""
-        shape = (records, keys, events)
+        statement again at every execute); the shapes are few (a group holds at most 64 commands). The head
+        checks come right after the lock, so that no insert can slip in between them and the events'."""
+        shape = (heads, records, keys, events)
         found = self._commit_statements.get(shape)
         if found is None:
             rows = self._insert_rows + SQL(",").join([SQL("(%s,%s,%s,%s)")] * events) + self._returning
-            parts = [*self.lock_table_statements, *[self._insert_key] * records, *[self._insert_data_key] * keys, rows]
+            parts = [
+                *self.lock_table_statements,
+                *[self._expect_head] * heads,
+                *[self._insert_key] * records,
+                *[self._insert_data_key] * keys,
+                rows,
+            ]
             found = SQL("; ").join(parts).as_bytes(None)
             if len(self._commit_statements) >= 1024:
                 self._commit_statements.clear()
@@ -394,6 +457,9 @@ class PostgresRecorder(PostgresApplicationRecorder):
         return found
 
     def _insert_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+        head: ExpectedHead | None = kwargs.get("expected_head")
+        if head is not None:
+            curs.execute(self._expect_head, (head.stream_id, head.version, head.hash.encode()))
         records: list[IdempotencyRecord] = list(kwargs.get("idempotency_records") or ())
         if kwargs.get("idempotency"):
             records.append(kwargs["idempotency"])

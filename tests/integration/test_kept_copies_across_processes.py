@@ -4,18 +4,22 @@ a case goes stale when the other writes, and the stored state decides every answ
 from __future__ import annotations
 
 from collections.abc import Iterator
+from uuid import UUID
 
 import pytest
 
 from application.errors import NotFound, VersionMismatch
 from application.execution import CommandContext
 from domain.errors import DomainError
-from domain.values import Arbitration
+from domain.values import Actor, Arbitration, Role
 from infrastructure.clock import FixedClock
 from infrastructure.container import Container, build
 from infrastructure.settings import Settings
-from tests.conftest import LEAD
+from tests.conftest import AUDITOR, CO, COORDINATOR, LEAD
+from tests.integration.tamper import Tamperer
 from tests.unit import case_steps as s
+
+ADMIN = Actor("admin-1", Role.ADMIN)
 
 
 @pytest.fixture
@@ -26,13 +30,13 @@ def pair(store_url: str, clock: FixedClock) -> Iterator[tuple[Container, Contain
     other.close()
 
 
-def kept_version(container: Container, case_id: object) -> int:
+def kept_version(container: Container, case_id: UUID) -> int:
     cache = container.cases.executor.cache
     assert cache is not None
-    copy = cache.take(case_id)  # type: ignore[arg-type]
-    assert copy is not None
-    cache.keep(copy)
-    return int(copy.version)
+    found = cache.take(case_id)
+    assert found is not None
+    cache.keep(found)
+    return int(found.version)
 
 
 def test_a_command_on_a_copy_the_other_process_outdated_lands_on_the_stored_head(
@@ -74,6 +78,8 @@ def test_what_the_stale_copy_would_allow_is_refused_on_the_stored_state(pair: tu
 
     assert s.types(one, case_id)[-1] == "CaseWithdrawn"
     assert s.version(one, case_id) == 4
+    one.cases.erase_personal_data(case_id, CommandContext(ADMIN), reason="撤单后删除")  # allowed once withdrawn
+    assert (s.version(one, case_id), kept_version(one, case_id)) == (5, 5)
 
 
 def test_if_match_is_judged_on_the_stored_version(pair: tuple[Container, Container]) -> None:
@@ -102,6 +108,8 @@ def test_a_case_the_other_process_reassigned_is_hidden_from_the_old_department(
         s.sign_for(one, case_id, LEAD)
 
     assert s.version(one, case_id) == 4
+    s.sign_for(one, case_id, CO)  # the process that held the stale copy goes on from the stored state
+    assert (s.version(one, case_id), kept_version(one, case_id)) == (5, 5)
 
 
 def test_two_processes_writing_one_case_in_turn_record_every_command_once(pair: tuple[Container, Container]) -> None:
@@ -116,3 +124,55 @@ def test_two_processes_writing_one_case_in_turn_record_every_command_once(pair: 
     assert versions == list(range(4, 44))
     notes = [e["data"]["note"] for e in s.history(one, case_id) if e["type"] == "CaseProgressLogged"]
     assert notes == [f"进展 {n}" for n in range(40)]
+
+
+def test_a_copy_ahead_of_the_store_is_refused_and_the_stored_head_decides(pair: tuple[Container, Container]) -> None:
+    """The store lost the copy's last event (a failover that lost a commit, a restore, a removed tail): the
+    command is written at the stored head, leaving no gap, instead of after the lost event."""
+    one, _ = pair
+    case_id = s.in_progress_case(one)
+    one.cases.progress(case_id, s.cmd(LEAD), note="将丢失的进展")
+    assert kept_version(one, case_id) == 4
+    Tamperer(one).delete(case_id, 4)
+
+    answer = one.cases.progress(case_id, s.cmd(LEAD), note="丢失之后的进展")
+
+    assert answer.case.version == 4
+    assert [e["version"] for e in s.history(one, case_id)] == [1, 2, 3, 4]
+    assert s.last_event(one, case_id)["data"]["note"] == "丢失之后的进展"
+    assert one.audit.verify_stream(AUDITOR, case_id, "casetrail:CaseRegistered").ok
+
+
+def test_a_copy_of_a_history_rewritten_since_is_refused(pair: tuple[Container, Container]) -> None:
+    """The copy's last event was lost and another process wrote that version anew: same version, another event;
+    the command goes after the event the store holds."""
+    one, other = pair
+    case_id = s.in_progress_case(one)
+    one.cases.progress(case_id, s.cmd(LEAD), note="将丢失的进展")
+    Tamperer(one).delete(case_id, 4)
+    other.cases.progress(case_id, s.cmd(LEAD), note="另一进程重写的进展")
+
+    answer = one.cases.progress(case_id, s.cmd(LEAD), note="本进程的进展")
+
+    assert answer.case.version == 5
+    notes = [e["data"]["note"] for e in s.history(one, case_id) if e["type"] == "CaseProgressLogged"]
+    assert notes == ["另一进程重写的进展", "本进程的进展"]
+    assert one.audit.verify_stream(AUDITOR, case_id, "casetrail:CaseRegistered").ok
+
+
+def test_an_erasure_acted_on_a_copy_ahead_of_the_store_is_judged_on_the_stored_state(
+    pair: tuple[Container, Container],
+) -> None:
+    """An erasure destroys the case's key in its own transaction (not a group commit): the head check goes with
+    it. The copy says withdrawn (erasure allowed); the store lost the withdrawal (in progress: refused)."""
+    one, _ = pair
+    case_id = s.in_progress_case(one)
+    s.withdraw(one, case_id)
+    Tamperer(one).delete(case_id, 4)
+
+    with pytest.raises(DomainError):
+        one.cases.erase_personal_data(case_id, CommandContext(ADMIN), reason="申请删除")
+
+    assert [e["version"] for e in s.history(one, case_id)] == [1, 2, 3]
+    contact = one.queries.get(case_id, COORDINATOR).contact
+    assert contact is not None and contact["name"] == "李锐"  # the key was not destroyed

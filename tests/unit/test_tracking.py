@@ -270,11 +270,11 @@ def test_track_retries_a_case_written_meanwhile(container: Container, monkeypatc
     executor = container.tracking.executor
     save, calls = executor.save, []
 
-    def racing_save(case: Any, others: Any, cmd: CommandContext) -> Any:
+    def racing_save(case: Any, others: Any, cmd: CommandContext, **kwargs: Any) -> Any:
         calls.append(cmd.by.id)
         if calls == ["system:tracking"]:  # a coordinator writes between the job's load and its save
             container.cases.escalate(case_id, s.cmd(), level=Escalation.URGE, reason="催办", due=None)
-        return save(case, others, cmd)
+        return save(case, others, cmd, **kwargs)
 
     monkeypatch.setattr(executor, "save", racing_save)
     summary = track_afresh(container, local(2026, 12, 8))
