@@ -1,9 +1,11 @@
 """The aggregates this process saved last, kept between commands so that the next command on the same stream
 need not read and fold it again (docs/decisions.md 139).
 
-A kept aggregate is a copy that may be stale: another process (or a CLI) may have written to its stream since.
-The store decides, never the copy: a command acts on the copy and saves at the copy's next version, and the
-event log's unique (stream, version) refuses that save when anything was written since; only a save that the
+A kept aggregate is a copy that may be stale: another process (or a CLI) may have written to its stream since,
+or the store may have gone back to an earlier state (a failover that lost commits, a restore). The store
+decides, never the copy: a command acts on the copy and saves at the copy's next version with the copy's head
+(`ExpectedHead`: its version and the chain hash of its last event), and the store refuses that save unless that
+event is still the stream's last (the unique (stream, version) and the recorder's head check); only a save the
 store accepted puts the aggregate back. So an answer built from a copy is one whose save proved the copy was the
 head. Whatever else a command would answer from a copy (a refusal, a 404, a 409, a change of nothing) is judged
 again on the stored state by the executor (`StreamExecutor.run`).
