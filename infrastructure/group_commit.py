@@ -31,9 +31,8 @@ class DataKey(NamedTuple):
     wrapped: bytes
 
 
-Row = (
-    IdempotencyRecord | DataKey | ExpectedHead
-)  # what a command writes (or checks) beside its events, in their transaction
+# What a command writes (or checks) beside its events, in their transaction.
+Row = IdempotencyRecord | DataKey | ExpectedHead
 Commit = Callable[[list[StoredEvent], list[Row]], Sequence[int]]
 
 

@@ -254,6 +254,11 @@ def _fewer_retries(method: Any) -> Any:
     return retry((InterfaceError, OperationalError), max_attempts=3, wait=0.2)(method.__wrapped__)
 
 
+def _head_params(head: ExpectedHead) -> tuple[UUID, int, bytes]:
+    """The parameters of PostgreSQL's head check (`_expect_head`): stream, version, chain hash as stored text."""
+    return head.stream_id, head.version, head.hash.encode()
+
+
 @contextmanager
 def _moved() -> Iterator[None]:
     """The ExpectedHead check's division by zero, as the integrity error it stands for: the command's write is
@@ -419,7 +424,7 @@ class PostgresRecorder(PostgresApplicationRecorder):
         so notification ids still commit in their order."""
         params: list[Any] = []
         for head in heads:
-            params += (head.stream_id, head.version, head.hash.encode())
+            params += _head_params(head)
         for record in records:
             params += _record_row(record)
         for key in keys:
@@ -459,7 +464,7 @@ class PostgresRecorder(PostgresApplicationRecorder):
     def _insert_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         head: ExpectedHead | None = kwargs.get("expected_head")
         if head is not None:
-            curs.execute(self._expect_head, (head.stream_id, head.version, head.hash.encode()))
+            curs.execute(self._expect_head, _head_params(head))
         records: list[IdempotencyRecord] = list(kwargs.get("idempotency_records") or ())
         if kwargs.get("idempotency"):
             records.append(kwargs["idempotency"])
