@@ -300,6 +300,8 @@ def main() -> None:
     """The entry point: a user's mistake that surfaces as an exception ends in one line, never a traceback."""
     from eventsourcing.persistence import InterfaceError, OperationalError
 
+    from infrastructure.views.rebuild import RebuildFailed
+
     try:
         cli()
     except SettingsError as e:
@@ -309,6 +311,8 @@ def main() -> None:
     except Refusal as e:
         _last_words(f"refused ({e.rule}): {e.detail}")
     except OSError as e:  # a file named on the command line or in a setting: missing, unreadable
+        _last_words(str(e))
+    except RebuildFailed as e:  # its process logged the traceback; the live view is unchanged
         _last_words(str(e))
 
 

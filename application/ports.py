@@ -65,6 +65,13 @@ class AggregateRead(NamedTuple):
     events: list[Any]
 
 
+def in_shard(stream_id: UUID, shard: tuple[int, int]) -> bool:
+    """Whether the stream belongs to shard k of n: by its id's last byte (random in a uuid4, a
+    hash byte in a uuid5: casetrail makes no other ids)."""
+    index, count = shard
+    return (stream_id.int & 0xFF) % count == index
+
+
 class StoreExtras(Protocol):
     """Queries the application recorder answers beyond the library's own."""
 
@@ -72,8 +79,16 @@ class StoreExtras(Protocol):
 
     def position_of(self, originator_id: UUID, version: int) -> int | None: ...
 
-    def scan(self, after: int, limit: int, stop: int | None = None, topics: Sequence[str] = ()) -> list[RawEvent]:
-        """Stored events after position `after` (up to `stop`), in position order: the bulk reader."""
+    def scan(
+        self,
+        after: int,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        shard: tuple[int, int] | None = None,
+    ) -> list[RawEvent]:
+        """Stored events after position `after` (up to `stop`), in position order: the bulk reader. With `shard`
+        (k, n), only the events of streams in shard k of n (`in_shard`): n readers see every stream once."""
         ...
 
     def scan_rows(self, after: int, limit: int, stop: int | None = None) -> list[RawRow]:

@@ -66,21 +66,28 @@ def rebuild_rates(container: Container) -> dict[str, float]:
     return {name: rate for name, (rate, _) in rebuild_figures(container).items()}
 
 
+def cpu_with_children() -> float:
+    """CPU seconds of this process and of its finished children (a rebuild's folding processes)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 def rebuild_figures(container: Container) -> dict[str, tuple[float, float]]:
-    """Events/s and CPU seconds: each projection rebuilt alone, all one after another, and all over one read."""
+    """Events/s and CPU seconds (with the rebuild's own processes): each projection rebuilt alone, all one after
+    another, and all over one read."""
     head = container.store.recorder.max_notification_id() or 0
     rates = {}
     total, total_cpu = 0.0, 0.0
     for projection in container.projections:
-        started, cpu = time.perf_counter(), time.process_time()
+        started, cpu = time.perf_counter(), cpu_with_children()
         rebuild(container, projection, lambda done, total: None)
-        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+        elapsed, cpu = time.perf_counter() - started, cpu_with_children() - cpu
         rates[projection.name] = (head / elapsed, cpu)
         total, total_cpu = total + elapsed, total_cpu + cpu
     rates["all, one after another"] = (head / total, total_cpu)
-    started, cpu = time.perf_counter(), time.process_time()
+    started, cpu = time.perf_counter(), cpu_with_children()
     rebuild_all(container, container.projections, lambda done, total: None)
-    rates["all over one read"] = (head / (time.perf_counter() - started), time.process_time() - cpu)
+    rates["all over one read"] = (head / (time.perf_counter() - started), cpu_with_children() - cpu)
     return rates
 
 

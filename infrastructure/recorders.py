@@ -31,7 +31,15 @@ from psycopg.errors import DivisionByZero
 from psycopg.rows import DictRow, args_row, tuple_row
 from psycopg.sql import SQL, Composed, Identifier
 
-from application.ports import STREAM_MOVED, AggregateRead, ExpectedHead, IdempotencyRecord, RawEvent, RawRow
+from application.ports import (
+    STREAM_MOVED,
+    AggregateRead,
+    ExpectedHead,
+    IdempotencyRecord,
+    RawEvent,
+    RawRow,
+    in_shard,
+)
 from infrastructure.group_commit import DataKey, GroupCommit, Row
 from infrastructure.token_cache import TOKENS_CHANNEL
 
@@ -88,9 +96,26 @@ class MemoryRecorder(POPOApplicationRecorder):
             index = self._stored_events_index.get(str(originator_id), {})
             return index[version] + 1 if version in index else None
 
-    def scan(self, after: int, limit: int, stop: int | None = None, topics: Sequence[str] = ()) -> list[RawEvent]:
-        rows = self.select_notifications(after, limit, stop, topics, inclusive_of_start=False)
-        return [RawEvent(n.id, n.originator_id, n.originator_version, n.topic, n.state) for n in rows]  # type: ignore[arg-type]
+    def scan(
+        self,
+        after: int,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        shard: tuple[int, int] | None = None,
+    ) -> list[RawEvent]:
+        found: list[RawEvent] = []
+        while len(found) < limit:
+            rows = self.select_notifications(after, limit, stop, topics, inclusive_of_start=False)
+            found += [
+                RawEvent(n.id, n.originator_id, n.originator_version, n.topic, n.state)  # type: ignore[arg-type]
+                for n in rows
+                if shard is None or in_shard(n.originator_id, shard)  # type: ignore[arg-type]
+            ]
+            if len(rows) < limit:
+                break
+            after = rows[-1].id
+        return found[:limit]
 
     def scan_rows(self, after: int, limit: int, stop: int | None = None) -> list[RawRow]:
         rows = self.select_notifications(after, limit, stop, inclusive_of_start=False)
@@ -102,6 +127,13 @@ class MemoryFactory(POPOFactory):
 
     def application_recorder(self) -> MemoryRecorder:
         return MemoryRecorder()
+
+
+# The last byte of an id stored as 32 hex digits (SQLite), as `in_shard` takes it.
+SQLITE_LAST_BYTE = (
+    "((instr('0123456789abcdef', substr(originator_id, 31, 1)) - 1) * 16"
+    " + instr('0123456789abcdef', substr(originator_id, 32, 1)) - 1)"
+)
 
 
 def hyphenated(hex32: str) -> str:
@@ -194,15 +226,25 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
             row = c.fetchone()
         return _from_row(row) if row else None
 
-    def scan(self, after: int, limit: int, stop: int | None = None, topics: Sequence[str] = ()) -> list[RawEvent]:
-        return [RawEvent(r[0], UUID(hex=r[1]), r[2], r[3], r[4]) for r in self._select(after, limit, stop, topics)]
+    def scan(
+        self,
+        after: int,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        shard: tuple[int, int] | None = None,
+    ) -> list[RawEvent]:
+        rows = self._select(after, limit, stop, topics, shard)
+        return [RawEvent(r[0], UUID(hex=r[1]), r[2], r[3], r[4]) for r in rows]
 
     def scan_rows(self, after: int, limit: int, stop: int | None = None) -> list[RawRow]:
         """As `scan`, as plain tuples with the stream in its canonical text form (stored here as 32 hex digits,
         hyphenated as `str(UUID)` writes them, with no UUID made per row)."""
         return [(r[0], hyphenated(r[1]), r[2], r[3], r[4]) for r in self._select(after, limit, stop, ())]
 
-    def _select(self, after: int, limit: int, stop: int | None, topics: Sequence[str]) -> list[Any]:
+    def _select(
+        self, after: int, limit: int, stop: int | None, topics: Sequence[str], shard: tuple[int, int] | None = None
+    ) -> list[Any]:
         columns = "rowid, originator_id, originator_version, topic, state"
         sql = f"SELECT {columns} FROM {self.events_table_name} WHERE rowid > ?"  # noqa: S608
         params: list[Any] = [after]
@@ -210,6 +252,8 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
             sql, params = sql + " AND rowid <= ?", [*params, stop]
         if topics:
             sql, params = sql + f" AND topic IN ({','.join('?' * len(topics))})", [*params, *topics]
+        if shard is not None:  # the id is stored as 32 hex digits: its last byte is the last two
+            sql, params = sql + f" AND {SQLITE_LAST_BYTE} % ? = ?", [*params, shard[1], shard[0]]
         with self.datastore.transaction(commit=False) as c:
             c.execute(sql + " ORDER BY rowid LIMIT ?", [*params, limit])
             return list(c.fetchall())
@@ -351,12 +395,19 @@ class PostgresRecorder(PostgresApplicationRecorder):
             rows = curs.fetchall()
         return split_read(originator_id, [(r["snapshot"], r["version"], r["topic"], r["state"]) for r in rows])
 
-    def scan(self, after: int, limit: int, stop: int | None = None, topics: Sequence[str] = ()) -> list[RawEvent]:
+    def scan(
+        self,
+        after: int,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        shard: tuple[int, int] | None = None,
+    ) -> list[RawEvent]:
         """Read in windows of positions no wider than what is still wanted, so every query is a short index
         range whatever the planner's statistics say (right after a bulk load they say the table is small,
         and a wide range then becomes a bitmap scan of everything up to `stop`)."""
         # Binary results and plain tuples: about twice as fast as the library's dict rows, in bulk.
-        return self._in_windows(self._scan, args_row(RawEvent), after, limit, stop, topics)
+        return self._in_windows(self._scan, args_row(RawEvent), after, limit, stop, topics, shard)
 
     def scan_rows(self, after: int, limit: int, stop: int | None = None) -> list[RawRow]:
         """As `scan`, as plain tuples with the stream as text: no UUID or other object per row (the audit's
@@ -364,17 +415,34 @@ class PostgresRecorder(PostgresApplicationRecorder):
         return self._in_windows(self._scan_rows, tuple_row, after, limit, stop, ())
 
     def _in_windows(
-        self, select: Composed, rows: Any, after: int, limit: int, stop: int | None, topics: Sequence[str]
+        self,
+        select: Composed,
+        rows: Any,
+        after: int,
+        limit: int,
+        stop: int | None,
+        topics: Sequence[str],
+        shard: tuple[int, int] | None = None,
     ) -> list[Any]:
         end = stop if stop is not None else self.max_notification_id() or 0
         found: list[Any] = []
         low = after
         with self.datastore.get_connection() as conn, conn.cursor(row_factory=rows) as curs:
             while len(found) < limit and low < end:
-                high = min(end, low + max(limit - len(found), WINDOW_MIN))
+                wanted = (limit - len(found)) * (shard[1] if shard else 1)  # a shard holds 1/n of the positions
+                high = min(end, low + max(wanted, WINDOW_MIN))
                 sql, params = select + SQL(" WHERE notification_id > %s AND notification_id <= %s"), [low, high]
                 if topics:
                     sql, params = sql + SQL(" AND topic = ANY(%s)"), [*params, list(topics)]
+                if shard is not None:  # the id's last byte, as `in_shard` takes it
+                    sql, params = (
+                        sql + SQL(" AND get_byte(uuid_send(originator_id), 15) %% %s = %s"),
+                        [
+                            *params,
+                            shard[1],
+                            shard[0],
+                        ],
+                    )
                 curs.execute(
                     sql + SQL(" ORDER BY notification_id LIMIT %s"), [*params, limit - len(found)], binary=True
                 )

@@ -53,6 +53,13 @@ class Settings(BaseSettings):
     aggregate_cache: int = Field(
         default=2048, ge=0, description="cases (and as many projects) an API process keeps between commands (0: none)"
     )
+    rebuild_processes: int = Field(
+        default=0,
+        ge=0,
+        le=32,
+        description="processes a rebuild on PostgreSQL folds in, each a share of the streams "
+        "(0: one per core, at most 4; 1: the rebuild's own process only)",
+    )
     signing_key_file: Path | None = Field(default=None, description="an Ed25519 private key file (PEM)")
     integrity_key_file: Path | None = Field(default=None, description="the integrity key file (sealing every row)")
     host: str = Field(default="127.0.0.1", min_length=1, description="an interface to listen on, e.g. 0.0.0.0")

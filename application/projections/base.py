@@ -110,7 +110,8 @@ def add_into(total: Deltas, part: Deltas, sign: int) -> None:
                 found[i] += sign * v
 
 
-Write = tuple[Projection, int, dict[UUID, StreamChange], Tracking, Deltas | None]  # one projection's batch
+# One projection's batch; a shard of a rebuild writes no tracking position (the rebuild writes it once, after all).
+Write = tuple[Projection, int, dict[UUID, StreamChange], Tracking | None, Deltas | None]
 
 
 class ViewStore(Protocol):
@@ -157,15 +158,39 @@ class Batch:
         return Batch(events, self.upto)
 
 
+@dataclass
+class Shard:
+    """One of `count` disjoint sets of streams (`in_shard`) read up to the position `stop`: the part of a rebuild
+    one process folds. Its batches write rows and states but no tracking position; the roll-ups' changes are
+    summed in `deltas` (by projection) for the rebuild to add once every shard has finished."""
+
+    index: int
+    count: int
+    stop: int
+    deltas: dict[str, Deltas] = field(default_factory=dict)
+
+    @property
+    def streams(self) -> tuple[int, int]:
+        return self.index, self.count
+
+
 def read_log(
-    store: EventStore, position: int, size: int, topics: tuple[str, ...] = (), head: int | None = None
+    store: EventStore,
+    position: int,
+    size: int,
+    topics: tuple[str, ...] = (),
+    head: int | None = None,
+    shard: Shard | None = None,
 ) -> Batch:
-    """The next `size` events after `position` of these topics (all when empty), decoded; with topics, up to the
-    log's `head` (read here when not given)."""
-    if topics and head is None:
+    """The next `size` events after `position` of these topics (all when empty) and of this shard's streams (all
+    when None), decoded; with topics or a shard, up to the log's `head` (the shard's stop; else read here when not
+    given)."""
+    if shard is not None:
+        head = shard.stop
+    elif topics and head is None:
         head = store.recorder.max_notification_id() or 0
-    notifications = store.extras.scan(position, size, stop=head, topics=topics)
-    if topics and len(notifications) < size:
+    notifications = store.extras.scan(position, size, stop=head, topics=topics, shard=shard.streams if shard else None)
+    if (topics or shard) and len(notifications) < size:
         # Every event up to the head has been seen: the skipped ones need not be read at all.
         upto = max(head or 0, position)
     else:
@@ -201,7 +226,11 @@ class SharedReads:
         self.max_batch = max(max_batch or GROWTH * self.base, self.base)
 
     def read(
-        self, workers: list[Worker], generations: dict[str, int] | None = None, head: int | None = None
+        self,
+        workers: list[Worker],
+        generations: dict[str, int] | None = None,
+        head: int | None = None,
+        shard: Shard | None = None,
     ) -> tuple[Batch, dict[str, tuple[int, int]]]:
         """The next batch after the furthest-behind worker, and each worker's (generation, position): the active
         generation, or the one `generations` names (a rebuild's); `head`, the log's head if the caller read it."""
@@ -210,7 +239,7 @@ class SharedReads:
             gen = (generations or {}).get(w.projection.name) or w.views.active_generation(w.projection.name)
             at[w.projection.name] = (gen, w.views.position(w.projection.name, gen))
         low = min(position for _, position in at.values())
-        batch = read_log(workers[0].store, low, self.size, topics_of(workers), head)
+        batch = read_log(workers[0].store, low, self.size, topics_of(workers), head, shard)
         self.size = min(self.max_batch, self.size * 2) if batch.full else self.base
         return batch, at
 
@@ -220,13 +249,15 @@ class SharedReads:
         keep_going: Callable[[], bool] = lambda: True,
         generations: dict[str, int] | None = None,
         on_batch: Callable[[int], None] | None = None,
+        shard: Shard | None = None,
     ) -> int:
         """Run every worker to the head as one pipeline (a backlog): read and decode batch k+1 and write batch k-1
-        while folding batch k. Returns the positions covered. A
-        failure stops it with nothing after the failed write applied (batches commit in order)."""
+        while folding batch k. Returns the positions covered. A failure stops it with nothing after the failed
+        write applied (batches commit in order). With a `shard`, only its streams, from the start of the (fresh)
+        `generations` to the shard's stop, without tracking (`Shard`)."""
         if not workers:
             return 0
-        batch, at = self.read(workers, generations)
+        batch, at = self.read(workers, generations, shard=shard)
         start = low = min(position for _, position in at.values())
         topics = topics_of(workers)
         recent: dict[str, dict[int, Any]] = {w.projection.name: {} for w in workers}
@@ -234,7 +265,7 @@ class SharedReads:
         with ThreadPoolExecutor(1, "prefetch") as reader, ThreadPoolExecutor(1, "writer") as writer:
             written: list[Any] = []
             while batch.upto > low and keep_going():
-                ahead = reader.submit(read_log, workers[0].store, batch.upto, size, topics)
+                ahead = reader.submit(read_log, workers[0].store, batch.upto, size, topics, shard=shard)
                 size = min(self.max_batch, size * 2)
                 writes = []
                 for w in workers:
@@ -245,7 +276,10 @@ class SharedReads:
                     changes, states, deltas = w.fold_from(
                         gen, position, batch.part(position, w.projection.topics), recent[name]
                     )
-                    tracking = Tracking(tracking_name(name, gen), batch.upto)
+                    tracking: Tracking | None = Tracking(tracking_name(name, gen), batch.upto)
+                    if shard is not None:
+                        add_into(shard.deltas.setdefault(name, {}), deltas, 1)
+                        tracking, deltas = None, {}
                     writes.append((w, gen, changes, tracking, deltas))
                     recent[name], at[name] = states, (gen, batch.upto)
                 for future in written:

@@ -3,20 +3,51 @@
 from __future__ import annotations
 
 import gc
+import logging
+import multiprocessing
+import os
+import queue
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
+from typing import Any
 
-from application.projections.base import Projection, SharedReads, Worker
-from infrastructure.container import Container
+from eventsourcing.persistence import Tracking
+
+from application.projections.base import Deltas, Projection, Shard, SharedReads, Worker, add_into, tracking_name
+from domain.rules import Refusal
+from infrastructure.container import Container, build
+from infrastructure.settings import Settings
+
+log = logging.getLogger("casetrail.rebuild")
+
+# Below this many events a rebuild folds in its own process: starting others would take longer than the fold.
+SHARDED_FROM = 20_000
+
+
+class RebuildFailed(RuntimeError):
+    """A rebuild's process failed: the new generation was not switched to, readers still use the old one."""
 
 
 def rebuild(
-    container: Container, projection: Projection, progress: Callable[[int, int], None], batch_size: int = 5000
+    container: Container,
+    projection: Projection,
+    progress: Callable[[int, int], None],
+    batch_size: int = 5000,
+    processes: int | None = None,
 ) -> int:
     """Readers keep using the old generation until the new one has reached it; returns the new generation."""
-    return rebuild_all(container, [projection], progress, batch_size)[projection.name]
+    return rebuild_all(container, [projection], progress, batch_size, processes)[projection.name]
+
+
+def process_count(container: Container, processes: int | None) -> int:
+    """How many processes fold a rebuild: `processes`, else the setting (0: one per core, at most 4). Only
+    PostgreSQL takes several writers at once; SQLite and the memory store fold in this process."""
+    if container.settings.backend != "postgresql":
+        return 1
+    wanted = container.settings.rebuild_processes if processes is None else processes
+    return wanted or min(os.cpu_count() or 1, 4)
 
 
 @contextmanager
@@ -38,20 +69,47 @@ def _report(progress: Callable[[int, int], None], head: int, position: int) -> N
 
 
 def rebuild_all(
-    container: Container, projections: list[Projection], progress: Callable[[int, int], None], batch_size: int = 5000
+    container: Container,
+    projections: list[Projection],
+    progress: Callable[[int, int], None],
+    batch_size: int = 5000,
+    processes: int | None = None,
+    sharded_from: int = SHARDED_FROM,
 ) -> dict[str, int]:
     """Rebuild several projections over one read of the log (each event read and decoded once for all of them);
-    each switches as `rebuild` does, when it has reached its live generation. Returns the new generations."""
+    each switches as `rebuild` does, when it has reached its live generation. Returns the new generations.
+
+    On PostgreSQL the log up to its present head is folded by several processes (`process_count`), each over its
+    share of the streams (`Shard`: every stream's events in one process, in order); the roll-ups' changes and the
+    position are then written once, and this process folds what arrived meanwhile."""
     with paused_gc():
-        return _rebuild_all(container, projections, progress, batch_size)
+        return _rebuild_all(
+            container, projections, progress, batch_size, process_count(container, processes), sharded_from
+        )
 
 
 def _rebuild_all(
-    container: Container, projections: list[Projection], progress: Callable[[int, int], None], batch_size: int
+    container: Container,
+    projections: list[Projection],
+    progress: Callable[[int, int], None],
+    batch_size: int,
+    processes: int,
+    sharded_from: int,
 ) -> dict[str, int]:
     views = container.views
     old = {p.name: views.active_generation(p.name) for p in projections}
     new = {p.name: views.create_generation(p, active=False) for p in projections}
+    head = container.store.recorder.max_notification_id() or 0
+    if processes > 1 and head >= max(sharded_from, 1):
+        deltas = in_processes(
+            container.settings, [p.name for p in projections], new, head, processes, batch_size, progress
+        )
+        views.write_many(
+            [
+                (p, new[p.name], {}, Tracking(tracking_name(p.name, new[p.name]), head), deltas[p.name])
+                for p in projections
+            ]
+        )
     pending = [Worker(container.store, p, views, batch_size) for p in projections]
     reads = SharedReads(pending, max_batch=batch_size)
     indexed = False
@@ -74,3 +132,86 @@ def _rebuild_all(
         if pending:
             time.sleep(0.05)  # a live generation is ahead: new events arrived meanwhile
     return new
+
+
+def in_processes(
+    settings: Settings,
+    names: list[str],
+    generations: dict[str, int],
+    stop: int,
+    processes: int,
+    batch_size: int,
+    progress: Callable[[int, int], None],
+) -> dict[str, Deltas]:
+    """Fold the log up to `stop` into the fresh `generations` in `processes` processes, one shard of the streams
+    each; returns the roll-ups' changes summed over all of them. A failed process stops the others and raises."""
+    context = multiprocessing.get_context("spawn")  # nothing of this process (its connections) is inherited
+    messages: Any = context.Queue()
+    started = [
+        context.Process(
+            target=fold_shard,
+            args=(settings, names, generations, Shard(k, processes, stop), batch_size, messages),
+            name=f"casetrail-rebuild-{k}",
+            daemon=True,
+        )
+        for k in range(processes)
+    ]
+    for p in started:
+        p.start()
+    at, finished = [0] * processes, set[int]()
+    totals: dict[str, Deltas] = {name: {} for name in names}
+    try:
+        while len(finished) < processes:
+            try:
+                kind, k, *rest = messages.get(timeout=0.5)
+            except queue.Empty:
+                for k, p in enumerate(started):
+                    if k not in finished and p.exitcode is not None:
+                        raise RebuildFailed(
+                            f"rebuild process {k + 1} of {processes} ended (exit code {p.exitcode}) before finishing; "
+                            "the live view is unchanged: run the rebuild again"
+                        ) from None
+                continue
+            if kind == "at":
+                at[k] = rest[0]
+                progress(min(at), stop)
+            elif kind == "done":
+                finished.add(k)
+                for name, deltas in rest[0].items():
+                    add_into(totals[name], deltas, 1)
+            else:
+                rule, detail = rest
+                message = f"rebuild process {k + 1} of {processes}: {detail}; the live view is unchanged"
+                raise Refusal(rule, message) if rule else RebuildFailed(message)
+    finally:
+        for p in started:
+            if p.is_alive():
+                p.terminate()
+            p.join()
+    return {name: {key: v for key, v in deltas.items() if any(v)} for name, deltas in totals.items()}
+
+
+def fold_shard(
+    settings: Settings, names: list[str], generations: dict[str, int], shard: Shard, batch_size: int, messages: Any
+) -> None:
+    """One rebuild process: fold the shard's streams into the generations, then send the roll-ups' changes."""
+    try:
+        container = build(settings, create_tables=False)
+        try:
+            with paused_gc():
+                workers = [Worker(container.store, p, container.views, batch_size) for p in container.projections]
+                workers = [w for w in workers if w.projection.name in names]
+                reads = SharedReads(workers, max_batch=batch_size)
+                reads.catch_up(
+                    workers,
+                    generations=generations,
+                    on_batch=lambda upto: messages.put(("at", shard.index, upto)),
+                    shard=shard,
+                )
+        finally:
+            container.close()
+        messages.put(("done", shard.index, shard.deltas))
+    except Exception as e:
+        log.exception("rebuild process %s of %s failed", shard.index + 1, shard.count)
+        rule = e.rule.value if isinstance(e, Refusal) else None
+        messages.put(("failed", shard.index, rule, f"{type(e).__name__}: {e}"))

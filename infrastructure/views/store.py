@@ -225,7 +225,8 @@ class SqlViews:
         projection, generation, changes, tracking, deltas = write
         # Rows of streams the view already held are replaced; streams new to it only need inserts.
         known = [str(sid) for sid, change in changes.items() if change.existed]
-        self.write_tracking(c, tracking)  # raises IntegrityError if this position was already applied
+        if tracking is not None:  # None: a rebuild's shard (`Shard`), whose position the rebuild writes at the end
+            self.write_tracking(c, tracking)  # raises IntegrityError if this position was already applied
         for table in (*projection.tables, None):
             name = table_name(projection.name, generation, table.name if table else "state")
             for chunk in chunks(known):
