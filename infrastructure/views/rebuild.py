@@ -99,6 +99,34 @@ def _rebuild_all(
     views = container.views
     old = {p.name: views.active_generation(p.name) for p in projections}
     new = {p.name: views.create_generation(p, active=False) for p in projections}
+    try:
+        return _fill_and_switch(container, projections, progress, batch_size, processes, sharded_from, old, new)
+    except BaseException:
+        drop_unswitched(container, projections, new)
+        raise
+
+
+def drop_unswitched(container: Container, projections: list[Projection], new: dict[str, int]) -> None:
+    """After a failed rebuild: drop the new generations not switched to (readers never saw them)."""
+    for p in projections:
+        try:
+            if container.views.active_generation(p.name) != new[p.name]:
+                container.views.drop_generation(p, new[p.name])
+        except Exception:  # the database may be what failed: the next rebuild builds a new generation anyway
+            log.warning("could not drop the unfinished generation %s of %s", new[p.name], p.name, exc_info=True)
+
+
+def _fill_and_switch(
+    container: Container,
+    projections: list[Projection],
+    progress: Callable[[int, int], None],
+    batch_size: int,
+    processes: int,
+    sharded_from: int,
+    old: dict[str, int],
+    new: dict[str, int],
+) -> dict[str, int]:
+    views = container.views
     head = container.store.recorder.max_notification_id() or 0
     if processes > 1 and head >= max(sharded_from, 1):
         deltas = in_processes(
@@ -180,9 +208,7 @@ def in_processes(
                 for name, deltas in rest[0].items():
                     add_into(totals[name], deltas, 1)
             else:
-                rule, detail = rest
-                message = f"rebuild process {k + 1} of {processes}: {detail}; the live view is unchanged"
-                raise Refusal(rule, message) if rule else RebuildFailed(message)
+                raise RebuildFailed(f"rebuild process {k + 1} of {processes}: {rest[0]}; the live view is unchanged")
     finally:
         for p in started:
             if p.is_alive():
@@ -213,5 +239,5 @@ def fold_shard(
         messages.put(("done", shard.index, shard.deltas))
     except Exception as e:
         log.exception("rebuild process %s of %s failed", shard.index + 1, shard.count)
-        rule = e.rule.value if isinstance(e, Refusal) else None
-        messages.put(("failed", shard.index, rule, f"{type(e).__name__}: {e}"))
+        rule = f" (rule {e.rule.value})" if isinstance(e, Refusal) else ""
+        messages.put(("failed", shard.index, f"{type(e).__name__}{rule}: {e}"))
