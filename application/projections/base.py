@@ -33,17 +33,20 @@ class Column:
 
 @dataclass(frozen=True)
 class Table:
-    """A view table: every table has a `stream_id` column, rows are replaced per stream."""
+    """A view table: every table has a `stream_id` column, rows are replaced per stream. In a table with
+    `one_per_stream` every stream in the view has exactly one row, which a later batch updates in place."""
 
     name: str
     columns: tuple[Column, ...]
     indexes: tuple[tuple[str, ...], ...] = ()
+    one_per_stream: bool = False
 
 
-def table(name: str, columns: str, *indexes: tuple[str, ...]) -> Table:
+def table(name: str, columns: str, *indexes: tuple[str, ...], one_per_stream: bool = False) -> Table:
     """A table from its columns as 'name:type' words (a bare name is text: int, real, bool and blob are spelled
     out) and its indexes."""
-    return Table(name, tuple(Column(*(c.split(":") if ":" in c else (c, "text"))) for c in columns.split()), indexes)
+    cols = tuple(Column(*(c.split(":") if ":" in c else (c, "text"))) for c in columns.split())
+    return Table(name, cols, indexes, one_per_stream)
 
 
 @dataclass(frozen=True)

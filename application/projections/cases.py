@@ -32,6 +32,7 @@ SUMMARY = table(
     ("credit_code",),
     ("project_id",),
     ("tier", "is_open", "main_due"),
+    one_per_stream=True,
 )
 DEPARTMENTS = table("departments", "department role", ("department",))
 WARNINGS = table("warnings", "key level kind since department subject reference", ("department",))

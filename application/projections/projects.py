@@ -23,6 +23,7 @@ SUMMARY = table(
     ("zone",),
     ("credit_code",),
     ("code",),
+    one_per_stream=True,
 )
 PROGRESS = table("progress", "version:int reported_on percent_complete:real investment_to_date:real", ("reported_on",))
 SUMMARY_FIELDS = tuple(c.name for c in SUMMARY.columns if c.name != "position")

@@ -43,6 +43,7 @@ class SqlViews:
     dialect = "sqlite"
     ph = "?"
     tracking_table = "tracking"
+    updated_in_place = ""  # the options of a table whose rows are updated in place (`write_in`)
     # Provided by the library's tracking recorder each concrete store also derives from:
     datastore: Any
     _insert_tracking: Callable[[Any, Tracking], None]
@@ -159,6 +160,7 @@ class SqlViews:
             for name in names:
                 c.execute(f"DROP TABLE IF EXISTS {table_name(projection.name, generation, name)}")
                 self.__dict__.get("_tables_known", {}).pop(table_name(projection.name, generation, name), None)
+                self.__dict__.get("_unique_known", {}).pop(table_name(projection.name, generation, name), None)
             c.execute(
                 f"DELETE FROM projection_generations WHERE name={self.ph} AND generation={self.ph}",
                 (projection.name, generation),
@@ -186,12 +188,15 @@ class SqlViews:
         state = table_name(projection.name, generation, "state")
         statements = [
             f"CREATE TABLE IF NOT EXISTS {state} (stream_id TEXT PRIMARY KEY, state {types['blob']} NOT NULL)"
+            + self.updated_in_place
         ]
         for table in projection.tables:
             name = table_name(projection.name, generation, table.name)
             columns = ", ".join(f"{c.name} {types[c.type]}" for c in table.columns)
-            statements.append(f"CREATE TABLE IF NOT EXISTS {name} (stream_id TEXT NOT NULL, {columns})")
-            statements.append(f"CREATE INDEX IF NOT EXISTS {name}_stream ON {name} (stream_id)")
+            options = self.updated_in_place if table.one_per_stream else ""
+            statements.append(f"CREATE TABLE IF NOT EXISTS {name} (stream_id TEXT NOT NULL, {columns}){options}")
+            unique = "UNIQUE " if table.one_per_stream else ""  # `one_row_each`
+            statements.append(f"CREATE {unique}INDEX IF NOT EXISTS {name}_stream ON {name} (stream_id)")
         for rollup in rollups_of(projection):
             name = table_name(projection.name, generation, rollup.name)
             keys = ", ".join(f"{k} TEXT NOT NULL" for k in rollup.keys)
@@ -223,18 +228,31 @@ class SqlViews:
 
     def write_in(self, c: Any, write: Write) -> None:
         projection, generation, changes, tracking, deltas = write
-        # Rows of streams the view already held are replaced; streams new to it only need inserts.
-        known = [str(sid) for sid, change in changes.items() if change.existed]
         if tracking is not None:  # None: a rebuild's shard (`Shard`), whose position the rebuild writes at the end
             self.write_tracking(c, tracking)  # raises IntegrityError if this position was already applied
-        for table in (*projection.tables, None):
-            name = table_name(projection.name, generation, table.name if table else "state")
-            for chunk in chunks(known):
-                c.execute(f"DELETE FROM {name} WHERE stream_id IN ({self.marks(len(chunk))})", chunk)
-        states = [(str(sid), ch.state) for sid, ch in changes.items() if ch.state is not None]
-        self.bulk_insert(c, table_name(projection.name, generation, "state"), ("stream_id", "state"), states)
+        # A stream the view held and still holds has its state row and its row in each one-row-per-stream table
+        # written over in place (on PostgreSQL a heap-only update when no indexed column changed, which leaves the
+        # indexes alone). Its other rows, and every row of a stream that left the view, are deleted and inserted
+        # again; streams new to the view only need inserts.
+        known = [str(sid) for sid, change in changes.items() if change.existed]
+        kept = {sid: ch for sid, ch in changes.items() if ch.existed and ch.state is not None}
+        left = [str(sid) for sid, ch in changes.items() if ch.existed and ch.state is None]
+        fresh = {sid: ch for sid, ch in changes.items() if not ch.existed}
+        state = table_name(projection.name, generation, "state")
+        self.delete_rows(c, state, left)
+        self.upsert(c, state, ("stream_id", "state"), [(str(sid), ch.state) for sid, ch in kept.items()])
+        states = [(str(sid), ch.state) for sid, ch in fresh.items() if ch.state is not None]
+        self.bulk_insert(c, state, ("stream_id", "state"), states)
         for table in projection.tables:
-            self.insert_rows(c, table_name(projection.name, generation, table.name), table, changes)
+            name = table_name(projection.name, generation, table.name)
+            if not (table.one_per_stream and self.one_row_each(name, c)):
+                self.delete_rows(c, name, known)
+                self.insert_rows(c, name, table, changes)
+                continue
+            rowless = [str(sid) for sid, ch in kept.items() if not ch.rows.get(table.name)]
+            self.delete_rows(c, name, left + rowless)
+            self.upsert(c, name, ("stream_id", *(col.name for col in table.columns)), row_tuples(table, kept))
+            self.insert_rows(c, name, table, fresh)
         for rollup in rollups_of(projection):
             name = table_name(projection.name, generation, rollup.name)
             if self.has_table(name, c):  # a generation made before the roll-up existed has none (until rebuilt)
@@ -254,14 +272,36 @@ class SqlViews:
         )
 
     def insert_rows(self, c: Any, name: str, table: Table, changes: dict[UUID, StreamChange]) -> None:
-        names = [col.name for col in table.columns]
-        rows = []
-        for sid, change in changes.items():
-            found = change.rows.get(table.name)
-            if found:
-                stream = str(sid)
-                rows += [(stream, *[row.get(n) for n in names]) for row in found]
-        self.bulk_insert(c, name, ("stream_id", *names), rows)
+        self.bulk_insert(c, name, ("stream_id", *(col.name for col in table.columns)), row_tuples(table, changes))
+
+    def delete_rows(self, c: Any, name: str, streams: list[str]) -> None:
+        for chunk in chunks(streams):
+            c.execute(f"DELETE FROM {name} WHERE stream_id IN ({self.marks(len(chunk))})", chunk)
+
+    def upsert(self, c: Any, name: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+        """Each row (its stream first) written over its stream's row, or added; the table's stream_id is unique."""
+        if rows:
+            sets = ", ".join(f"{col} = excluded.{col}" for col in columns[1:])
+            c.executemany(
+                f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({self.marks(len(columns))}) "
+                f"ON CONFLICT (stream_id) DO UPDATE SET {sets}",
+                rows,
+            )
+
+    def one_row_each(self, name: str, c: Any) -> bool:
+        """Whether the table's stream index is unique (made so since one-row-per-stream tables are written in
+        place); a generation made before keeps having its rows deleted and inserted until it is rebuilt."""
+        known: dict[str, bool] = self.__dict__.setdefault("_unique_known", {})
+        if name not in known:
+            known[name] = self.unique_index(c, f"{name}_stream")
+        return known[name]
+
+    def unique_index(self, c: Any, index: str) -> bool:
+        c.execute(
+            'SELECT "unique" AS u FROM pragma_index_list(?) WHERE name = ?', (index.removesuffix("_stream"), index)
+        )
+        row = c.fetchone()
+        return bool(row and row["u"])
 
     def bulk_insert(self, c: Any, name: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
         if rows:
@@ -290,6 +330,18 @@ class SqlViews:
             return [dict(r) for r in c.fetchall()]
 
 
+def row_tuples(table: Table, changes: dict[UUID, StreamChange]) -> list[tuple[Any, ...]]:
+    """The table's rows of these changes as tuples: the stream, then the columns in the table's order."""
+    names = [col.name for col in table.columns]
+    rows = []
+    for sid, change in changes.items():
+        found = change.rows.get(table.name)
+        if found:
+            stream = str(sid)
+            rows += [(stream, *[row.get(n) for n in names]) for row in found]
+    return rows
+
+
 def chunks(items: list[str]) -> Iterator[list[str]]:
     for i in range(0, len(items), CHUNK):
         yield items[i : i + CHUNK]
@@ -302,10 +354,18 @@ class SQLiteViewStore(SqlViews, SQLiteTrackingRecorder):
 
 class PostgresViewStore(SqlViews, PostgresTrackingRecorder):
     dialect, ph = "postgres", "%s"
+    # A fifth of each page left free, so that an update in place finds room beside the old row on its page: a
+    # heap-only update, which writes no index entry (the old row is pruned when the page is next read).
+    updated_in_place = " WITH (fillfactor = 80)"
 
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
         self.tracking_table = f"{self.datastore.schema}.{self.tracking_table_name}"
+
+    def unique_index(self, c: Any, index: str) -> bool:
+        c.execute("SELECT indisunique FROM pg_index WHERE indexrelid = to_regclass(%s)", (index,))
+        row = c.fetchone()
+        return bool(row and row["indisunique"])
 
     def bulk_insert(self, c: Any, name: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
         if rows:  # COPY is several times faster than one INSERT per row
