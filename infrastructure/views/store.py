@@ -31,6 +31,7 @@ SQL_TYPES = {
     "postgres": {"text": "TEXT", "int": "BIGINT", "bool": "INTEGER", "real": "DOUBLE PRECISION", "blob": "BYTEA"},
 }
 CHUNK = 500
+UPSERT_PARAMETERS = 16_000  # values in one upsert statement (PostgreSQL takes at most 65,535; SQLite 32,766)
 
 
 def table_name(projection: str, generation: int, table: str) -> str:
@@ -279,13 +280,17 @@ class SqlViews:
             c.execute(f"DELETE FROM {name} WHERE stream_id IN ({self.marks(len(chunk))})", chunk)
 
     def upsert(self, c: Any, name: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
-        """Each row (its stream first) written over its stream's row, or added; the table's stream_id is unique."""
-        if rows:
-            sets = ", ".join(f"{col} = excluded.{col}" for col in columns[1:])
-            c.executemany(
-                f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({self.marks(len(columns))}) "
+        """Each row (its stream first, each stream once) written over its stream's row, or added; the table's
+        stream_id is unique. One statement per few hundred rows: a statement per row costs more than it saves."""
+        sets = ", ".join(f"{col} = excluded.{col}" for col in columns[1:])
+        one = f"({self.marks(len(columns))})"
+        step = max(1, UPSERT_PARAMETERS // len(columns))
+        for i in range(0, len(rows), step):
+            chunk = rows[i : i + step]
+            c.execute(
+                f"INSERT INTO {name} ({', '.join(columns)}) VALUES {', '.join([one] * len(chunk))} "
                 f"ON CONFLICT (stream_id) DO UPDATE SET {sets}",
-                rows,
+                [value for row in chunk for value in row],
             )
 
     def one_row_each(self, name: str, c: Any) -> bool:
