@@ -284,8 +284,22 @@ def open_personal_data(settings: Settings, store: EventStore, *, create: bool) -
     return sealer
 
 
-def build_views(settings: Settings, create_tables: bool) -> SqlViews:
-    env = Environment("casetrail_views", settings.views_env(create_table=create_tables))
+def open_log_and_views(
+    settings: Settings, pool: tuple[int, int] = (1, 2)
+) -> tuple[EventStore, SqlViews, list[Projection]]:
+    """What a rebuild's folding process needs (`infrastructure/views/rebuild.py`): the log, read and unsealed, the
+    views and the projections, on small pools (its three threads use one store and two view connections at most)
+    and nothing else of the service: no tables made, no key created, no token cache."""
+    seal = integrity_seal(settings, create=False)
+    store = EventStore(
+        env=settings.eventsourcing_env(create_table=False, pool=pool), sealing=lambda m: SealingMapper(m, seal)
+    )
+    open_sealed(store.recorder, seal, may_seal=False)  # the wrong key stops it here, not as a failed decode
+    return store, build_views(settings, False, pool), all_projections(store.mapper)
+
+
+def build_views(settings: Settings, create_tables: bool, pool: tuple[int, int] = (4, 8)) -> SqlViews:
+    env = Environment("casetrail_views", settings.views_env(create_table=create_tables, pool=pool))
     factory = InfrastructureFactory.construct(env)
     view_class = PostgresViewStore if settings.backend == "postgresql" else SQLiteViewStore
     views = factory.tracking_recorder(view_class)

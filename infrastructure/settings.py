@@ -56,7 +56,7 @@ class Settings(BaseSettings):
     rebuild_processes: int = Field(
         default=0,
         ge=0,
-        le=32,
+        le=16,
         description="processes a rebuild on PostgreSQL folds in, each a share of the streams "
         "(0: one per core, at most 4; 1: the rebuild's own process only)",
     )
@@ -184,8 +184,9 @@ class Settings(BaseSettings):
             return Path(os.environ.get(xdg) or fallback) / "casetrail" / name
         return None
 
-    def eventsourcing_env(self, *, create_table: bool = True) -> dict[str, str]:
-        """The environment for the library, built explicitly so stray process variables cannot leak in."""
+    def eventsourcing_env(self, *, create_table: bool = True, pool: tuple[int, int] = (4, 8)) -> dict[str, str]:
+        """The environment for the library, built explicitly so stray process variables cannot leak in; `pool`:
+        PostgreSQL connections kept open and how many more may be opened at need."""
         url = urlparse(self.database_url)
         common = {"CREATE_TABLE": "y" if create_table else "n", "TRANSCODER_TOPIC": get_topic(FastJSONTranscoder)}
         if url.scheme == "memory":
@@ -208,8 +209,8 @@ class Settings(BaseSettings):
                 "POSTGRES_PORT": str(url.port or 5432),
                 "POSTGRES_USER": unquote(url.username or "postgres"),
                 "POSTGRES_PASSWORD": unquote(url.password or ""),
-                "POSTGRES_POOL_SIZE": "4",
-                "POSTGRES_MAX_OVERFLOW": "8",
+                "POSTGRES_POOL_SIZE": str(pool[0]),
+                "POSTGRES_MAX_OVERFLOW": str(pool[1]),
                 # The library's name for how long to wait for a pooled connection; each recorder call retries
                 # 10 times, so with the database down a request answers 503 after ~10 x (1 s + 0.2 s), not ~52 s
                 # (tests/reliability/test_outage.py). Integer seconds only.
@@ -223,7 +224,7 @@ class Settings(BaseSettings):
             "or postgresql://user:password@host:port/database"
         )
 
-    def views_env(self, *, create_table: bool = True) -> dict[str, str]:
+    def views_env(self, *, create_table: bool = True, pool: tuple[int, int] = (4, 8)) -> dict[str, str]:
         """The views live beside the events (same file or database); in memory, in a private SQLite."""
         if self.backend == "memory":
             return {
@@ -231,7 +232,7 @@ class Settings(BaseSettings):
                 "PERSISTENCE_MODULE": "eventsourcing.sqlite",
                 "SQLITE_DBNAME": f"file:casetrail-views-{uuid4().hex}?mode=memory&cache=shared",
             }
-        env = self.eventsourcing_env(create_table=create_table)
+        env = self.eventsourcing_env(create_table=create_table, pool=pool)
         env.pop("APPLICATION_RECORDER_TOPIC", None)
         return env
 

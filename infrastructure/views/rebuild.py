@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 import multiprocessing
 import os
 import queue
+import signal
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,7 +19,7 @@ from eventsourcing.persistence import Tracking
 
 from application.projections.base import Deltas, Projection, Shard, SharedReads, Worker, add_into, tracking_name
 from domain.rules import Refusal
-from infrastructure.container import Container, build
+from infrastructure.container import Container, open_log_and_views
 from infrastructure.settings import Settings
 
 log = logging.getLogger("casetrail.rebuild")
@@ -47,7 +49,7 @@ def process_count(container: Container, processes: int | None) -> int:
     if container.settings.backend != "postgresql":
         return 1
     wanted = container.settings.rebuild_processes if processes is None else processes
-    return wanted or min(os.cpu_count() or 1, 4)
+    return wanted or min(len(os.sched_getaffinity(0)), 4)  # the cores this process may run on
 
 
 @contextmanager
@@ -98,8 +100,10 @@ def _rebuild_all(
 ) -> dict[str, int]:
     views = container.views
     old = {p.name: views.active_generation(p.name) for p in projections}
-    new = {p.name: views.create_generation(p, active=False) for p in projections}
+    new: dict[str, int] = {}
     try:
+        for p in projections:
+            new[p.name] = views.create_generation(p, active=False)
         return _fill_and_switch(container, projections, progress, batch_size, processes, sharded_from, old, new)
     except BaseException:
         drop_unswitched(container, projections, new)
@@ -109,6 +113,8 @@ def _rebuild_all(
 def drop_unswitched(container: Container, projections: list[Projection], new: dict[str, int]) -> None:
     """After a failed rebuild: drop the new generations not switched to (readers never saw them)."""
     for p in projections:
+        if p.name not in new:
+            continue
         try:
             if container.views.active_generation(p.name) != new[p.name]:
                 container.views.drop_generation(p, new[p.name])
@@ -172,43 +178,54 @@ def in_processes(
     progress: Callable[[int, int], None],
 ) -> dict[str, Deltas]:
     """Fold the log up to `stop` into the fresh `generations` in `processes` processes, one shard of the streams
-    each; returns the roll-ups' changes summed over all of them. A failed process stops the others and raises."""
+    each; returns the roll-ups' changes summed over all of them. A failed or lost process stops the others and
+    raises `RebuildFailed`; processes whose rebuild ended (this one killed) stop at their next batch."""
     context = multiprocessing.get_context("spawn")  # nothing of this process (its connections) is inherited
     messages: Any = context.Queue()
-    started = [
-        context.Process(
-            target=fold_shard,
-            args=(settings, names, generations, Shard(k, processes, stop), batch_size, messages),
-            name=f"casetrail-rebuild-{k}",
-            daemon=True,
-        )
-        for k in range(processes)
-    ]
-    for p in started:
-        p.start()
+    started: list[Any] = []
     at, finished = [0] * processes, set[int]()
     totals: dict[str, Deltas] = {name: {} for name in names}
+
+    def take(message: tuple[Any, ...]) -> None:
+        kind, k, *rest = message
+        if kind == "at":
+            at[k] = rest[0]
+            progress(min(at), stop)
+        elif kind == "done":
+            finished.add(k)
+            for name, deltas in rest[0].items():
+                add_into(totals[name], deltas, 1)
+        else:
+            raise RebuildFailed(f"rebuild process {k + 1} of {processes}: {rest[0]}; the live view is unchanged")
+
     try:
+        for k in range(processes):
+            shard = Shard(k, processes, stop)
+            started.append(
+                context.Process(
+                    target=fold_shard,
+                    args=(settings, names, generations, shard, batch_size, messages),
+                    name=f"casetrail-rebuild-{k + 1}",
+                    daemon=True,
+                )
+            )
+            started[-1].start()
         while len(finished) < processes:
-            try:
-                kind, k, *rest = messages.get(timeout=0.5)
-            except queue.Empty:
-                for k, p in enumerate(started):
-                    if k not in finished and p.exitcode is not None:
+            with contextlib.suppress(queue.Empty):
+                take(messages.get(timeout=0.5))
+            ended = [k for k, p in enumerate(started) if k not in finished and p.exitcode is not None]
+            if ended:  # what it sent before it ended is in the queue already: read that first
+                while True:
+                    try:
+                        take(messages.get_nowait())
+                    except queue.Empty:
+                        break
+                for k in ended:
+                    if k not in finished:
                         raise RebuildFailed(
-                            f"rebuild process {k + 1} of {processes} ended (exit code {p.exitcode}) before finishing; "
-                            "the live view is unchanged: run the rebuild again"
-                        ) from None
-                continue
-            if kind == "at":
-                at[k] = rest[0]
-                progress(min(at), stop)
-            elif kind == "done":
-                finished.add(k)
-                for name, deltas in rest[0].items():
-                    add_into(totals[name], deltas, 1)
-            else:
-                raise RebuildFailed(f"rebuild process {k + 1} of {processes}: {rest[0]}; the live view is unchanged")
+                            f"rebuild process {k + 1} of {processes} ended (exit code {started[k].exitcode}) before "
+                            "finishing; the live view is unchanged: run the rebuild again"
+                        )
     finally:
         for p in started:
             if p.is_alive():
@@ -221,21 +238,26 @@ def fold_shard(
     settings: Settings, names: list[str], generations: dict[str, int], shard: Shard, batch_size: int, messages: Any
 ) -> None:
     """One rebuild process: fold the shard's streams into the generations, then send the roll-ups' changes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the rebuild's to handle: it stops this process
+    parent = multiprocessing.parent_process()
+
+    def report(upto: int) -> None:
+        if parent is not None and not parent.is_alive():  # nobody will switch to or drop this generation
+            messages.cancel_join_thread()  # and nobody reads: do not wait to flush what was sent
+            raise SystemExit(1)
+        messages.put(("at", shard.index, upto))
+
     try:
-        container = build(settings, create_tables=False)
+        store, views, projections = open_log_and_views(settings)
         try:
             with paused_gc():
-                workers = [Worker(container.store, p, container.views, batch_size) for p in container.projections]
-                workers = [w for w in workers if w.projection.name in names]
-                reads = SharedReads(workers, max_batch=batch_size)
-                reads.catch_up(
-                    workers,
-                    generations=generations,
-                    on_batch=lambda upto: messages.put(("at", shard.index, upto)),
-                    shard=shard,
+                workers = [Worker(store, p, views, batch_size) for p in projections if p.name in names]
+                SharedReads(workers, max_batch=batch_size).catch_up(
+                    workers, generations=generations, on_batch=report, shard=shard
                 )
         finally:
-            container.close()
+            store.close()
+            views.close()
         messages.put(("done", shard.index, shard.deltas))
     except Exception as e:
         log.exception("rebuild process %s of %s failed", shard.index + 1, shard.count)

@@ -31,7 +31,8 @@ SQL_TYPES = {
     "postgres": {"text": "TEXT", "int": "BIGINT", "bool": "INTEGER", "real": "DOUBLE PRECISION", "blob": "BYTEA"},
 }
 CHUNK = 500
-UPSERT_PARAMETERS = 16_000  # values in one upsert statement (PostgreSQL takes at most 65,535; SQLite 32,766)
+UPSERT_ROWS = 500  # rows in one upsert statement, fewer when they have many columns:
+UPSERT_PARAMETERS = 16_000  # values in one (PostgreSQL takes at most 65,535; SQLite 32,766 since 3.32)
 
 
 def table_name(projection: str, generation: int, table: str) -> str:
@@ -284,7 +285,7 @@ class SqlViews:
         stream_id is unique. One statement per few hundred rows: a statement per row costs more than it saves."""
         sets = ", ".join(f"{col} = excluded.{col}" for col in columns[1:])
         one = f"({self.marks(len(columns))})"
-        step = max(1, UPSERT_PARAMETERS // len(columns))
+        step = max(1, min(UPSERT_ROWS, UPSERT_PARAMETERS // len(columns)))
         for i in range(0, len(rows), step):
             chunk = rows[i : i + step]
             c.execute(
@@ -368,7 +369,9 @@ class PostgresViewStore(SqlViews, PostgresTrackingRecorder):
         self.tracking_table = f"{self.datastore.schema}.{self.tracking_table_name}"
 
     def unique_index(self, c: Any, index: str) -> bool:
-        c.execute("SELECT indisunique FROM pg_index WHERE indexrelid = to_regclass(%s)", (index,))
+        c.execute(  # in the schema the tables are made in, as `table_exists` looks
+            "SELECT indisunique FROM pg_index WHERE indexrelid = to_regclass(current_schema() || '.' || %s)", (index,)
+        )
         row = c.fetchone()
         return bool(row and row["indisunique"])
 

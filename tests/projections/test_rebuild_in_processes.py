@@ -4,9 +4,12 @@ plain fold gives (rows, states and roll-ups), takes in what arrived meanwhile, a
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import re
+import signal
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,23 +35,37 @@ from tests.projections.random_commands import random_history_with_tracking, rand
 def pg(clock: FixedClock) -> Iterator[Container]:
     require_postgres()
     reset_postgres()
-    container = build(Settings(database_url=POSTGRES_URL), clock=clock)
+    container = build(Settings(database_url=POSTGRES_URL, rebuild_processes=0), clock=clock)
     yield container
     container.close()
 
 
+@dataclass
+class Phases:
+    """What the sharded phases did: how many processes each started (they run for real, this only watches), and
+    the progress they reported."""
+
+    processes: list[int] = field(default_factory=list)
+    reported: list[tuple[int, int]] = field(default_factory=list)
+
+
 @pytest.fixture
-def runs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """How many processes each sharded phase started: the processes run for real, this only counts them."""
-    seen: list[int] = []
+def runs(monkeypatch: pytest.MonkeyPatch) -> Phases:
+    phases = Phases()
     real = rebuilding.in_processes
 
-    def counted(*args: Any) -> Deltas | Any:
-        seen.append(args[4])
-        return real(*args)
+    def watched(*args: Any) -> Deltas | Any:
+        phases.processes.append(args[4])
+        progress = args[6]
 
-    monkeypatch.setattr(rebuilding, "in_processes", counted)
-    return seen
+        def reported(done: int, head: int) -> None:
+            phases.reported.append((done, head))
+            progress(done, head)
+
+        return real(*args[:6], reported)
+
+    monkeypatch.setattr(rebuilding, "in_processes", watched)
+    return phases
 
 
 def caught_up(container: Container) -> None:
@@ -75,16 +92,15 @@ def states(container: Container, projection: Projection) -> dict[str, bytes]:
 
 @pytest.mark.postgres
 def test_a_rebuild_in_three_processes_equals_a_plain_fold_in_rows_states_and_rollups(
-    pg: Container, clock: FixedClock, runs: list[int]
+    pg: Container, clock: FixedClock, runs: Phases
 ) -> None:
     random_history_with_tracking(pg, clock, seed=5, cases=24, steps=220)
     random_project_history(pg, clock, seed=6, projects=4, steps=30)
     caught_up(pg)
     before = {p.name: projected_rows(pg, p) for p in pg.projections}
     old = {p.name: pg.views.active_generation(p.name) for p in pg.projections}
-    seen: list[tuple[int, int]] = []
-    new = rebuild_all(pg, pg.projections, lambda done, head: seen.append((done, head)), 7, processes=3, sharded_from=0)
-    assert runs == [3]
+    new = rebuild_all(pg, pg.projections, lambda done, head: None, 7, processes=3, sharded_from=0)
+    assert runs.processes == [3]
     head = pg.store.recorder.max_notification_id()
     for projection in pg.projections:
         assert pg.views.generations(projection.name) == [(new[projection.name], True)]
@@ -98,12 +114,14 @@ def test_a_rebuild_in_three_processes_equals_a_plain_fold_in_rows_states_and_rol
     for state in folded_states(pg, reports).values():
         add_into(expected, reports.contribution(state), 1)
     assert rollup(pg, reports) == {k[1:]: v for k, v in expected.items() if any(v) and k[0] == DAILY.name} != {}
-    assert (head, head) in seen
+    assert runs.reported[-1] == (head, head)  # the processes told how far the slowest had got, up to the head
+    assert len(runs.reported) > 3 and sorted(runs.reported) == runs.reported
+    assert multiprocessing.active_children() == []
 
 
 @pytest.mark.postgres
-def test_events_written_while_the_processes_fold_are_in_the_view_it_switches_to(
-    pg: Container, clock: FixedClock, runs: list[int]
+def test_events_written_after_the_rebuild_read_the_head_are_in_the_view_it_switches_to(
+    pg: Container, clock: FixedClock, runs: Phases
 ) -> None:
     random_history_with_tracking(pg, clock, seed=8, cases=10, steps=80)
     caught_up(pg)
@@ -111,11 +129,11 @@ def test_events_written_while_the_processes_fold_are_in_the_view_it_switches_to(
     late: list[Any] = []
 
     def progress(done: int, upto: int) -> None:
-        if not late:  # the processes are folding: a handler registers a case meanwhile
+        if not late:  # the processes were given the head: a handler registers a case meanwhile
             late.append(pg.cases.register(CommandContext(COORDINATOR), new_case(title="途中登记的诉求")).case.id)
 
     rebuild_all(pg, pg.projections, progress, 5, processes=2, sharded_from=0)
-    assert runs == [2]
+    assert runs.processes == [2]
     assert late and pg.store.recorder.max_notification_id() > head
     for projection in pg.projections:
         assert projected_rows(pg, projection) == folded_rows(pg, projection), projection.name
@@ -126,7 +144,7 @@ def test_events_written_while_the_processes_fold_are_in_the_view_it_switches_to(
 @pytest.mark.postgres
 @pytest.mark.parametrize("processes", [2, 1])
 def test_a_failed_rebuild_switches_nothing_leaves_no_generation_behind_and_names_the_event(
-    pg: Container, clock: FixedClock, runs: list[int], processes: int
+    pg: Container, clock: FixedClock, runs: Phases, processes: int
 ) -> None:
     ids = random_history_with_tracking(pg, clock, seed=9, cases=8, steps=40)
     caught_up(pg)
@@ -137,12 +155,36 @@ def test_a_failed_rebuild_switches_nothing_leaves_no_generation_behind_and_names
     with pytest.raises(Exception) as failed:
         rebuild_all(pg, pg.projections, lambda done, head: None, 5, processes=processes, sharded_from=0)
     if processes > 1:
-        assert runs == [2]
+        assert runs.processes == [2]
         assert isinstance(failed.value, RebuildFailed)
         assert re.search(f"rebuild process [12] of 2: Tampered: {re.escape(seal)}", str(failed.value))
     else:
-        assert runs == []
+        assert runs.processes == []
         assert seal in str(failed.value)
+    assert multiprocessing.active_children() == []
+    for projection in pg.projections:
+        assert pg.views.generations(projection.name) == [(live[projection.name], True)]
+        assert projected_rows(pg, projection) == before[projection.name]
+
+
+@pytest.mark.postgres
+def test_a_killed_rebuild_process_stops_the_rebuild_and_leaves_the_live_view(
+    pg: Container, clock: FixedClock, runs: Phases
+) -> None:
+    random_history_with_tracking(pg, clock, seed=13, cases=8, steps=40)
+    caught_up(pg)
+    before = {p.name: projected_rows(pg, p) for p in pg.projections}
+    live = {p.name: pg.views.active_generation(p.name) for p in pg.projections}
+    killed: list[int] = []
+
+    def progress(done: int, head: int) -> None:
+        if not killed:  # batches of one event: every process has many left
+            killed.extend(p.pid for p in multiprocessing.active_children() if p.name == "casetrail-rebuild-2")
+            os.kill(killed[0], signal.SIGKILL)
+
+    with pytest.raises(RebuildFailed, match=r"rebuild process 2 of 2 ended \(exit code -9\) before finishing"):
+        rebuild_all(pg, pg.projections, progress, 1, processes=2, sharded_from=0)
+    assert len(killed) == 1 and multiprocessing.active_children() == []
     for projection in pg.projections:
         assert pg.views.generations(projection.name) == [(live[projection.name], True)]
         assert projected_rows(pg, projection) == before[projection.name]
@@ -150,16 +192,16 @@ def test_a_failed_rebuild_switches_nothing_leaves_no_generation_behind_and_names
 
 @pytest.mark.postgres
 def test_a_small_log_or_a_single_process_setting_folds_in_this_process(
-    pg: Container, clock: FixedClock, runs: list[int]
+    pg: Container, clock: FixedClock, runs: Phases
 ) -> None:
     random_history_with_tracking(pg, clock, seed=10, cases=4, steps=20)
     caught_up(pg)
     rebuild_all(pg, pg.projections, lambda done, head: None, 5, processes=2)  # far below SHARDED_FROM events
     rebuild_all(pg, pg.projections, lambda done, head: None, 5, processes=1, sharded_from=0)
-    assert runs == []
+    assert runs.processes == []
     for projection in pg.projections:
         assert projected_rows(pg, projection) == folded_rows(pg, projection), projection.name
-    assert process_count(pg, None) == min(os.cpu_count() or 1, 4)
+    assert process_count(pg, None) == min(len(os.sched_getaffinity(0)), 4)
 
 
 def test_sqlite_and_the_memory_store_always_fold_in_one_process(tmp_path: Path) -> None:

@@ -10,8 +10,11 @@ import pytest
 
 from application.projections.base import Projection, StreamChange
 from infrastructure.clock import FixedClock
-from infrastructure.container import Container
+from infrastructure.container import Container, build
+from infrastructure.settings import Settings
+from infrastructure.views import store
 from infrastructure.views.store import table_name
+from tests.conftest import POSTGRES_URL, require_postgres, reset_postgres
 from tests.projections.folds import folded_rows, folded_states, projected_rows
 from tests.projections.random_commands import random_history
 
@@ -58,7 +61,8 @@ def test_a_summary_row_is_written_over_in_place_cannot_be_doubled_and_comes_back
         real(c, name, streams)
 
     monkeypatch.setattr(durable_container.views, "delete_rows", spied)
-    rewrite(durable_container, cases, [ids[1]])
+    monkeypatch.setattr(store, "UPSERT_ROWS", 2)  # three streams: two statements
+    rewrite(durable_container, cases, [ids[1], ids[4], ids[5]])
     state = summary.removesuffix("summary") + "state"
     assert not [d for d in deleted if d[0] in (summary, state) and d[1]]  # written over, not deleted and inserted
     assert {d[0] for d in deleted if d[1]} == {summary.removesuffix("summary") + t for t in ("departments", "warnings")}
@@ -84,3 +88,34 @@ def test_a_generation_made_before_the_unique_index_has_its_rows_replaced_missing
     rewrite(durable_container, cases, [ids[1], ids[2], ids[3]])
     assert all(n == 1 for n in counts(durable_container, summary).values())
     assert projected_rows(durable_container, cases) == folded_rows(durable_container, cases)
+
+
+def test_a_stream_whose_state_no_longer_gives_its_summary_row_loses_that_row_and_gets_it_back(
+    durable_container: Container, clock: FixedClock
+) -> None:
+    cases, summary, ids = setup(durable_container, clock)
+    generation = durable_container.views.active_generation("cases")
+    state = folded_states(durable_container, cases)[ids[1]]
+    rows = {k: v for k, v in cases.rows(state, 1).items() if k != "summary"}
+    durable_container.views.write_many(
+        [(cases, generation, {ids[1]: StreamChange(cases.encode(state), rows)}, None, None)]
+    )
+    assert str(ids[1]) not in counts(durable_container, summary)
+    rewrite(durable_container, cases, [ids[1]])
+    assert projected_rows(durable_container, cases) == folded_rows(durable_container, cases)
+
+
+@pytest.mark.postgres
+def test_on_postgresql_the_tables_written_over_in_place_leave_room_on_their_pages(clock: FixedClock) -> None:
+    require_postgres()
+    reset_postgres()
+    container = build(Settings(database_url=POSTGRES_URL), clock=clock)
+    try:
+        generation = container.views.active_generation("cases")
+        prefix = f"cases_g{generation}_"
+        rows = container.views.query("SELECT relname, reloptions FROM pg_class WHERE relname LIKE ?", (prefix + "%",))
+        options = {r["relname"]: r["reloptions"] for r in rows}
+        assert options[prefix + "summary"] == options[prefix + "state"] == ["fillfactor=80"]
+        assert options[prefix + "departments"] is None
+    finally:
+        container.close()
