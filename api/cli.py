@@ -263,7 +263,7 @@ def projections_rebuild(
     name: Annotated[str | None, typer.Argument(help="One projection; all when omitted.")] = None,
 ) -> None:
     """Rebuild into new tables; readers see the old view until the new one has caught up."""
-    from infrastructure.views.rebuild import rebuild, rebuild_all
+    from infrastructure.views.rebuild import processes_for, rebuild, rebuild_all
 
     container = open_container()  # a rebuild runs with the garbage collector paused (`paused_gc`)
     chosen = [p for p in container.projections if name in (None, p.name)]
@@ -273,22 +273,24 @@ def projections_rebuild(
         fail(f"no projection {name!r}; known: {known}")
     try:
         with Progress(console=out) as bar:
+            count = processes_for(container)
+            folded = f" (folded in {count} processes)" if count > 1 else ""
             if len(chosen) > 1:  # one read of the log for all of them
-                task = bar.add_task(f"rebuilding {', '.join(p.name for p in chosen)}", total=None)
+                task = bar.add_task(f"rebuilding {', '.join(p.name for p in chosen)}{folded}", total=None)
                 generations = rebuild_all(
                     container, chosen, lambda done, head: bar.update(task, completed=done, total=max(head, 1))
                 )
                 live = ", ".join(f"{n}: generation {g}" for n, g in generations.items())
-                bar.update(task, description=f"live: {live}")
+                bar.update(task, description=f"live: {live}{folded}")
                 return
             for projection in chosen:
-                task = bar.add_task(f"rebuilding {projection.name}", total=None)
+                task = bar.add_task(f"rebuilding {projection.name}{folded}", total=None)
 
                 def show(done: int, head: int, task: TaskID = task) -> None:
                     bar.update(task, completed=done, total=max(head, 1))
 
                 generation = rebuild(container, projection, show)
-                bar.update(task, description=f"{projection.name}: generation {generation} is live")
+                bar.update(task, description=f"{projection.name}: generation {generation} is live{folded}")
     finally:
         container.close()
 
@@ -300,6 +302,7 @@ def main() -> None:
     """The entry point: a user's mistake that surfaces as an exception ends in one line, never a traceback."""
     from eventsourcing.persistence import InterfaceError, OperationalError
 
+    from infrastructure.integrity import Tampered
     from infrastructure.views.rebuild import RebuildFailed
 
     try:
@@ -312,8 +315,10 @@ def main() -> None:
         _last_words(f"refused ({e.rule}): {e.detail}")
     except OSError as e:  # a file named on the command line or in a setting: missing, unreadable
         _last_words(str(e))
-    except RebuildFailed as e:  # its process logged the traceback; the live view is unchanged
+    except RebuildFailed as e:  # its process logged any unexpected error's traceback; the live view is unchanged
         _last_words(str(e))
+    except Tampered as e:  # a row changed behind casetrail's back, met while reading the whole log
+        _last_words(f"a stored row fails its integrity check: {e}; run `casetrail audit verify` to find every one")
 
 
 def _last_words(message: str) -> NoReturn:

@@ -20,6 +20,7 @@ from eventsourcing.persistence import Tracking
 from application.projections.base import Deltas, Projection, Shard, SharedReads, Worker, add_into, tracking_name
 from domain.rules import Refusal
 from infrastructure.container import Container, open_log_and_views
+from infrastructure.integrity import Tampered
 from infrastructure.settings import Settings
 
 log = logging.getLogger("casetrail.rebuild")
@@ -41,6 +42,18 @@ def rebuild(
 ) -> int:
     """Readers keep using the old generation until the new one has reached it; returns the new generation."""
     return rebuild_all(container, [projection], progress, batch_size, processes)[projection.name]
+
+
+def processes_for(container: Container, processes: int | None = None, sharded_from: int = SHARDED_FROM) -> int:
+    """How many processes a rebuild starting now folds in (for the operator's progress line)."""
+    return folds_in(
+        process_count(container, processes), container.store.recorder.max_notification_id() or 0, sharded_from
+    )
+
+
+def folds_in(processes: int, head: int, sharded_from: int) -> int:
+    """Below `sharded_from` events a rebuild folds in its own process: starting others would take longer."""
+    return processes if head >= max(sharded_from, 1) else 1
 
 
 def process_count(container: Container, processes: int | None) -> int:
@@ -134,7 +147,7 @@ def _fill_and_switch(
 ) -> dict[str, int]:
     views = container.views
     head = container.store.recorder.max_notification_id() or 0
-    if processes > 1 and head >= max(sharded_from, 1):
+    if folds_in(processes, head, sharded_from) > 1:
         deltas = in_processes(
             container.settings, [p.name for p in projections], new, head, processes, batch_size, progress
         )
@@ -260,6 +273,7 @@ def fold_shard(
             views.close()
         messages.put(("done", shard.index, shard.deltas))
     except Exception as e:
-        log.exception("rebuild process %s of %s failed", shard.index + 1, shard.count)
+        if not isinstance(e, (Refusal, Tampered)):  # those say all there is in the rebuild's one line
+            log.exception("rebuild process %s of %s failed", shard.index + 1, shard.count)
         rule = f" (rule {e.rule.value})" if isinstance(e, Refusal) else ""
         messages.put(("failed", shard.index, f"{type(e).__name__}{rule}: {e}"))
