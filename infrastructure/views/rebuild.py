@@ -97,30 +97,18 @@ def rebuild_all(
     On PostgreSQL the log up to its present head is folded by several processes (`process_count`), each over its
     share of the streams (`Shard`: every stream's events in one process, in order); the roll-ups' changes and the
     position are then written once, and this process folds what arrived meanwhile."""
-    with paused_gc():
-        return _rebuild_all(
-            container, projections, progress, batch_size, process_count(container, processes), sharded_from
-        )
-
-
-def _rebuild_all(
-    container: Container,
-    projections: list[Projection],
-    progress: Callable[[int, int], None],
-    batch_size: int,
-    processes: int,
-    sharded_from: int,
-) -> dict[str, int]:
     views = container.views
     old = {p.name: views.active_generation(p.name) for p in projections}
     new: dict[str, int] = {}
-    try:
-        for p in projections:
-            new[p.name] = views.create_generation(p, active=False)
-        return _fill_and_switch(container, projections, progress, batch_size, processes, sharded_from, old, new)
-    except BaseException:
-        drop_unswitched(container, projections, new)
-        raise
+    count = process_count(container, processes)
+    with paused_gc():
+        try:
+            for p in projections:
+                new[p.name] = views.create_generation(p, active=False)
+            return _fill_and_switch(container, projections, progress, batch_size, count, sharded_from, old, new)
+        except BaseException:
+            drop_unswitched(container, projections, new)
+            raise
 
 
 def drop_unswitched(container: Container, projections: list[Projection], new: dict[str, int]) -> None:

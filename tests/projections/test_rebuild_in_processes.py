@@ -68,6 +68,22 @@ def runs(monkeypatch: pytest.MonkeyPatch) -> Phases:
     return phases
 
 
+class LiveViews:
+    """The views every reader sees, taken before a rebuild that is to fail: after it, nothing of them changed, no
+    other generation remains and no rebuild process is left."""
+
+    def __init__(self, container: Container) -> None:
+        self.container = container
+        self.rows = {p.name: projected_rows(container, p) for p in container.projections}
+        self.generations = {p.name: container.views.active_generation(p.name) for p in container.projections}
+
+    def assert_untouched(self) -> None:
+        assert multiprocessing.active_children() == []
+        for p in self.container.projections:
+            assert self.container.views.generations(p.name) == [(self.generations[p.name], True)], p.name
+            assert projected_rows(self.container, p) == self.rows[p.name], p.name
+
+
 def caught_up(container: Container) -> None:
     for worker in container.workers(1000):
         worker.catch_up()
@@ -148,8 +164,7 @@ def test_a_failed_rebuild_switches_nothing_leaves_no_generation_behind_and_names
 ) -> None:
     ids = random_history_with_tracking(pg, clock, seed=9, cases=8, steps=40)
     caught_up(pg)
-    before = {p.name: projected_rows(pg, p) for p in pg.projections}
-    live = {p.name: pg.views.active_generation(p.name) for p in pg.projections}
+    live = LiveViews(pg)
     Tamperer(pg).flip_byte(ids[3], 1, "诉求3".encode(), "诉求8".encode())
     seal = f"casetrail:CaseRegistered {ids[3]}@1: the seal does not match"
     with pytest.raises(Exception) as failed:
@@ -161,10 +176,7 @@ def test_a_failed_rebuild_switches_nothing_leaves_no_generation_behind_and_names
     else:
         assert runs.processes == []
         assert seal in str(failed.value)
-    assert multiprocessing.active_children() == []
-    for projection in pg.projections:
-        assert pg.views.generations(projection.name) == [(live[projection.name], True)]
-        assert projected_rows(pg, projection) == before[projection.name]
+    live.assert_untouched()
 
 
 @pytest.mark.postgres
@@ -173,8 +185,7 @@ def test_a_killed_rebuild_process_stops_the_rebuild_and_leaves_the_live_view(
 ) -> None:
     random_history_with_tracking(pg, clock, seed=13, cases=8, steps=40)
     caught_up(pg)
-    before = {p.name: projected_rows(pg, p) for p in pg.projections}
-    live = {p.name: pg.views.active_generation(p.name) for p in pg.projections}
+    live = LiveViews(pg)
     killed: list[int] = []
 
     def progress(done: int, head: int) -> None:
@@ -184,10 +195,8 @@ def test_a_killed_rebuild_process_stops_the_rebuild_and_leaves_the_live_view(
 
     with pytest.raises(RebuildFailed, match=r"rebuild process 2 of 2 ended \(exit code -9\) before finishing"):
         rebuild_all(pg, pg.projections, progress, 1, processes=2, sharded_from=0)
-    assert len(killed) == 1 and multiprocessing.active_children() == []
-    for projection in pg.projections:
-        assert pg.views.generations(projection.name) == [(live[projection.name], True)]
-        assert projected_rows(pg, projection) == before[projection.name]
+    assert len(killed) == 1
+    live.assert_untouched()
 
 
 @pytest.mark.postgres
@@ -211,18 +220,6 @@ def test_sqlite_and_the_memory_store_always_fold_in_one_process(tmp_path: Path) 
             assert process_count(container, None) == process_count(container, 3) == 1
         finally:
             container.close()
-
-
-@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def any_container(request: pytest.FixtureRequest, clock: FixedClock, tmp_path: Path) -> Iterator[Container]:
-    url = {"memory": "memory://", "sqlite": f"sqlite:///{tmp_path / 'casetrail.db'}"}.get(request.param)
-    if url is None:
-        require_postgres()
-        reset_postgres()
-        url = POSTGRES_URL
-    container = build(Settings(database_url=url), clock=clock)
-    yield container
-    container.close()
 
 
 @pytest.mark.parametrize("count", [1, 2, 3])

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,27 +13,13 @@ from application.projections.reports import DAILY, ReportsProjection
 from application.reports import Counts
 from domain.schedule import local_date
 from infrastructure.clock import FixedClock
-from infrastructure.container import Container, build
-from infrastructure.settings import Settings
+from infrastructure.container import Container
 from infrastructure.views.rebuild import rebuild
 from infrastructure.views.report_reader import SqlReportReader
 from infrastructure.views.store import table_name
-from tests.conftest import POSTGRES_URL, START, require_postgres, reset_postgres
+from tests.conftest import START
 from tests.projections.folds import folded_states
 from tests.projections.random_commands import random_history
-
-
-@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def any_container(request: pytest.FixtureRequest, clock: FixedClock, tmp_path: Path) -> Iterator[Container]:
-    """The service in memory, on SQLite and on PostgreSQL."""
-    url = {"memory": "memory://", "sqlite": f"sqlite:///{tmp_path / 'casetrail.db'}"}.get(request.param)
-    if url is None:
-        require_postgres()
-        reset_postgres()
-        url = POSTGRES_URL
-    container = build(Settings(database_url=url), clock=clock)
-    yield container
-    container.close()
 
 
 def nonzero(counts: dict[str, Counts]) -> dict[str, Counts]:
