@@ -45,7 +45,7 @@ from infrastructure.key_table import KeyTable
 from infrastructure.personal_data import AesPersonalData, MasterKeyError, load_master_key
 from infrastructure.replica import ReplicaCaseQueries, ReplicaRecorder, ReplicaRoute, ReplicaViews, replica_status
 from infrastructure.sealed_store import StoreRefused, check_schema, open_sealed, record_schema
-from infrastructure.settings import Settings, SettingsError, redact
+from infrastructure.settings import POOL, Settings, SettingsError, redact
 from infrastructure.signing import Ed25519Signer
 from infrastructure.token_cache import TokenCache
 from infrastructure.views.project_reader import SqlProjectReader
@@ -298,7 +298,7 @@ def open_log_and_views(
     return store, build_views(settings, False, pool), all_projections(store.mapper)
 
 
-def build_views(settings: Settings, create_tables: bool, pool: tuple[int, int] = (4, 8)) -> SqlViews:
+def build_views(settings: Settings, create_tables: bool, pool: tuple[int, int] = POOL) -> SqlViews:
     env = Environment("casetrail_views", settings.views_env(create_table=create_tables, pool=pool))
     factory = InfrastructureFactory.construct(env)
     view_class = PostgresViewStore if settings.backend == "postgresql" else SQLiteViewStore

@@ -34,6 +34,9 @@ def redact(text: str) -> str:
     return _KV_PASSWORD.sub(r"\g<head>***", _URL_PASSWORD.sub(r"\g<head>***@", text))
 
 
+POOL = (4, 8)  # PostgreSQL connections a pool keeps open, and how many more it may open at need
+
+
 class Settings(BaseSettings):
     """Every CASETRAIL_* variable (README, "Configuration"); `from_env` validates them all at start."""
 
@@ -184,7 +187,7 @@ class Settings(BaseSettings):
             return Path(os.environ.get(xdg) or fallback) / "casetrail" / name
         return None
 
-    def eventsourcing_env(self, *, create_table: bool = True, pool: tuple[int, int] = (4, 8)) -> dict[str, str]:
+    def eventsourcing_env(self, *, create_table: bool = True, pool: tuple[int, int] = POOL) -> dict[str, str]:
         """The environment for the library, built explicitly so stray process variables cannot leak in; `pool`:
         PostgreSQL connections kept open and how many more may be opened at need."""
         url = urlparse(self.database_url)
@@ -224,7 +227,7 @@ class Settings(BaseSettings):
             "or postgresql://user:password@host:port/database"
         )
 
-    def views_env(self, *, create_table: bool = True, pool: tuple[int, int] = (4, 8)) -> dict[str, str]:
+    def views_env(self, *, create_table: bool = True, pool: tuple[int, int] = POOL) -> dict[str, str]:
         """The views live beside the events (same file or database); in memory, in a private SQLite."""
         if self.backend == "memory":
             return {

@@ -161,8 +161,7 @@ class SqlViews:
             names = [t.name for t in projection.tables] + [r.name for r in rollups_of(projection)] + ["state"]
             for name in names:
                 c.execute(f"DROP TABLE IF EXISTS {table_name(projection.name, generation, name)}")
-                self.__dict__.get("_tables_known", {}).pop(table_name(projection.name, generation, name), None)
-                self.__dict__.get("_unique_known", {}).pop(table_name(projection.name, generation, name), None)
+                self.forget(table_name(projection.name, generation, name))
             c.execute(
                 f"DELETE FROM projection_generations WHERE name={self.ph} AND generation={self.ph}",
                 (projection.name, generation),
@@ -297,15 +296,10 @@ class SqlViews:
     def one_row_each(self, name: str, c: Any) -> bool:
         """Whether the table's stream index is unique (made so since one-row-per-stream tables are written in
         place); a generation made before keeps having its rows deleted and inserted until it is rebuilt."""
-        known: dict[str, bool] = self.__dict__.setdefault("_unique_known", {})
-        if name not in known:
-            known[name] = self.unique_index(c, f"{name}_stream")
-        return known[name]
+        return self.remembered("unique", name, lambda: self.stream_index_unique(c, name))
 
-    def unique_index(self, c: Any, index: str) -> bool:
-        c.execute(
-            'SELECT "unique" AS u FROM pragma_index_list(?) WHERE name = ?', (index.removesuffix("_stream"), index)
-        )
+    def stream_index_unique(self, c: Any, name: str) -> bool:
+        c.execute('SELECT "unique" AS u FROM pragma_index_list(?) WHERE name = ?', (name, f"{name}_stream"))
         row = c.fetchone()
         return bool(row and row["u"])
 
@@ -314,11 +308,21 @@ class SqlViews:
             c.executemany(f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({self.marks(len(columns))})", rows)
 
     def has_table(self, name: str, c: Any = None) -> bool:
-        """`table_exists`, remembered: a generation's tables are made with it and dropped with it."""
-        known: dict[str, bool] = self.__dict__.setdefault("_tables_known", {})
-        if name not in known:
-            known[name] = self.table_exists(name, c)
-        return known[name]
+        """`table_exists`, remembered."""
+        return self.remembered("exists", name, lambda: self.table_exists(name, c))
+
+    def remembered(self, what: str, name: str, find: Callable[[], bool]) -> bool:
+        """A fact about a generation's table, read once: its tables are made with it and dropped with it (`forget`
+        then)."""
+        known: dict[tuple[str, str], bool] = self.__dict__.setdefault("_known", {})
+        if (what, name) not in known:
+            known[(what, name)] = find()
+        return known[(what, name)]
+
+    def forget(self, name: str) -> None:
+        """What `remembered` holds of the table: it was dropped, or changed behind this process."""
+        for key in [k for k in self.__dict__.get("_known", {}) if k[1] == name]:
+            del self.__dict__["_known"][key]
 
     def table_exists(self, name: str, c: Any = None) -> bool:
         """Whether the table exists; read through `c` when inside a transaction (SQLite has one writer)."""
@@ -368,9 +372,10 @@ class PostgresViewStore(SqlViews, PostgresTrackingRecorder):
         super().__init__(datastore, **kwargs)
         self.tracking_table = f"{self.datastore.schema}.{self.tracking_table_name}"
 
-    def unique_index(self, c: Any, index: str) -> bool:
+    def stream_index_unique(self, c: Any, name: str) -> bool:
         c.execute(  # in the schema the tables are made in, as `table_exists` looks
-            "SELECT indisunique FROM pg_index WHERE indexrelid = to_regclass(current_schema() || '.' || %s)", (index,)
+            "SELECT indisunique FROM pg_index WHERE indexrelid = to_regclass(current_schema() || '.' || %s)",
+            (f"{name}_stream",),
         )
         row = c.fetchone()
         return bool(row and row["indisunique"])
