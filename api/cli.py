@@ -245,17 +245,25 @@ def worker(
 
 @projections_cli.command("status")
 def projections_status() -> None:
-    """Position, generation and lag of every projection."""
-    from infrastructure.views.status import projection_status
+    """Position, generation and lag of every projection, and any generation being rebuilt or left unfinished."""
+    from infrastructure.views.status import generations_not_live, projection_status
 
     container = open_container()
     try:
         status = projection_status(container)
+        others = generations_not_live(container)
     finally:
         container.close()
     out.print(f"event log head: {status['head']}")
     for p in status["projections"]:
         out.print(f"  {p['name']:<10} generation {p['generation']:<3} position {p['position']:<10} lag {p['lag']}")
+        for g in others.get(p["name"], []):
+            what = (
+                "being rebuilt"
+                if g["building"]
+                else "left unfinished by a rebuild that stopped; the next `casetrail projections rebuild` drops it"
+            )
+            out.print(f"  {'':<10} generation {g['generation']:<3} position {g['position']:<10} {what}")
 
 
 @projections_cli.command("rebuild")
@@ -278,7 +286,10 @@ def projections_rebuild(
             if len(chosen) > 1:  # one read of the log for all of them
                 task = bar.add_task(f"rebuilding {', '.join(p.name for p in chosen)}{folded}", total=None)
                 generations = rebuild_all(
-                    container, chosen, lambda done, head: bar.update(task, completed=done, total=max(head, 1))
+                    container,
+                    chosen,
+                    lambda done, head: bar.update(task, completed=done, total=max(head, 1)),
+                    notice=out.print,
                 )
                 live = ", ".join(f"{n}: generation {g}" for n, g in generations.items())
                 bar.update(task, description=f"live: {live}{folded}")
@@ -289,7 +300,7 @@ def projections_rebuild(
                 def show(done: int, head: int, task: TaskID = task) -> None:
                     bar.update(task, completed=done, total=max(head, 1))
 
-                generation = rebuild(container, projection, show)
+                generation = rebuild(container, projection, show, notice=out.print)
                 bar.update(task, description=f"{projection.name}: generation {generation} is live{folded}")
     finally:
         container.close()

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import gc
+import hashlib
 import logging
 import multiprocessing
 import os
 import queue
 import signal
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import partial
 from typing import Any
 
+import psycopg
+import psycopg_pool
 from eventsourcing.persistence import Tracking
 
 from application.projections.base import Deltas, Projection, Shard, SharedReads, Worker, add_into, tracking_name
@@ -33,15 +38,109 @@ class RebuildFailed(RuntimeError):
     """A rebuild's process failed: the new generation was not switched to, readers still use the old one."""
 
 
+class RebuildRunning(RebuildFailed):
+    """Another rebuild of the projection is running: this one did not start."""
+
+
+def rebuild_key(name: str) -> int:
+    """The PostgreSQL advisory lock a rebuild of `name` holds (apart from the worker's projection locks)."""
+    return int.from_bytes(hashlib.sha256(f"casetrail rebuild {name}".encode()).digest()[:8], "big", signed=True)
+
+
+_HELD_IN_MEMORY: set[tuple[int, str]] = set()  # (the views' identity, projection) rebuilding in this process
+_IN_MEMORY = threading.Lock()
+
+
+@contextmanager
+def rebuild_locks(container: Container, names: Sequence[str]) -> Iterator[None]:
+    """One rebuild of a projection at a time: held for the whole rebuild and freed when it ends or its process
+    dies (a PostgreSQL session lock; on SQLite a lock on a file beside the database; in memory, this process's).
+    So an unfinished generation found while holding it was left by a rebuild that stopped. A second rebuild of
+    the same projection raises `RebuildRunning`."""
+    settings = container.settings
+    if settings.backend == "postgresql":
+        with psycopg.connect(settings.database_url, autocommit=True, connect_timeout=5) as conn:
+            for name in names:  # a session lock outlives no session: closing the connection frees every one
+                row = conn.execute("SELECT pg_try_advisory_lock(%s)", (rebuild_key(name),)).fetchone()
+                if not (row and row[0]):
+                    raise RebuildRunning(_running(name))
+            with _kept_busy(conn, names):
+                yield
+    elif settings.backend == "sqlite":
+        with contextlib.ExitStack() as held:
+            for name in names:
+                path = settings.sqlite_path.with_name(f"{settings.sqlite_path.name}.rebuild-{name}.lock")
+                lock = held.enter_context(open(path, "a"))  # closed by the stack: that frees the lock
+                try:
+                    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    raise RebuildRunning(_running(name)) from None
+            yield
+    else:
+        keys = [(id(container.views), name) for name in names]
+        with _IN_MEMORY:
+            if busy := [name for key, name in zip(keys, names, strict=True) if key in _HELD_IN_MEMORY]:
+                raise RebuildRunning(_running(busy[0]))
+            _HELD_IN_MEMORY.update(keys)
+        try:
+            yield
+        finally:
+            with _IN_MEMORY:
+                _HELD_IN_MEMORY.difference_update(keys)
+
+
+# How often the lock's connection runs a query while the rebuild runs: a server that ends idle sessions
+# (`idle_session_timeout`) would otherwise end it, free the lock, and let a second rebuild start beside this one.
+KEEP_BUSY_EVERY = 30.0
+
+
+@contextmanager
+def _kept_busy(conn: psycopg.Connection[Any], names: Sequence[str]) -> Iterator[None]:
+    stop = threading.Event()
+
+    def ping() -> None:
+        while not stop.wait(KEEP_BUSY_EVERY):
+            try:
+                conn.execute("SELECT 1")
+            except psycopg.Error as e:
+                log.warning("the rebuild lock of %s was lost with its connection (%s)", ", ".join(names), e)
+                return
+
+    thread = threading.Thread(target=ping, name="casetrail-rebuild-lock", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _running(name: str) -> str:
+    return (
+        f"a rebuild of {name} is running already; wait for it to end (`casetrail projections status` shows the "
+        "generation it builds)"
+    )
+
+
+def rebuild_running(container: Container, name: str) -> bool:
+    """Whether a rebuild of `name` holds its lock now."""
+    try:
+        with rebuild_locks(container, [name]):
+            return False
+    except RebuildRunning:
+        return True
+
+
 def rebuild(
     container: Container,
     projection: Projection,
     progress: Callable[[int, int], None],
     batch_size: int = 5000,
     processes: int | None = None,
+    notice: Callable[[str], None] = log.warning,
 ) -> int:
     """Readers keep using the old generation until the new one has reached it; returns the new generation."""
-    return rebuild_all(container, [projection], progress, batch_size, processes)[projection.name]
+    return rebuild_all(container, [projection], progress, batch_size, processes, notice=notice)[projection.name]
 
 
 def processes_for(container: Container, processes: int | None = None, sharded_from: int = SHARDED_FROM) -> int:
@@ -90,18 +189,24 @@ def rebuild_all(
     batch_size: int = 5000,
     processes: int | None = None,
     sharded_from: int = SHARDED_FROM,
+    notice: Callable[[str], None] = log.warning,
 ) -> dict[str, int]:
     """Rebuild several projections over one read of the log (each event read and decoded once for all of them);
     each switches as `rebuild` does, when it has reached its live generation. Returns the new generations.
+
+    It holds each projection's rebuild lock (`rebuild_locks`) throughout, and first drops the generations a
+    rebuild that stopped before switching left behind (killed outright, or the database gone), saying so by
+    `notice`.
 
     On PostgreSQL the log up to its present head is folded by several processes (`process_count`), each over its
     share of the streams (`Shard`: every stream's events in one process, in order); the roll-ups' changes and the
     position are then written once, and this process folds what arrived meanwhile."""
     views = container.views
-    old = {p.name: views.active_generation(p.name) for p in projections}
     new: dict[str, int] = {}
     count = process_count(container, processes)
-    with paused_gc():
+    with rebuild_locks(container, [p.name for p in projections]), paused_gc():
+        drop_left_behind(container, projections, notice)
+        old = {p.name: views.active_generation(p.name) for p in projections}  # read under the lock: no rebuild
         try:
             for p in projections:
                 new[p.name] = views.create_generation(p, active=False)
@@ -109,6 +214,15 @@ def rebuild_all(
         except BaseException:
             drop_unswitched(container, projections, new)
             raise
+
+
+def drop_left_behind(container: Container, projections: list[Projection], notice: Callable[[str], None]) -> None:
+    """Drop every generation that is not live: with the rebuild lock held, nothing is building one."""
+    for p in projections:
+        for generation, active in container.views.generations(p.name):
+            if not active:
+                container.views.drop_generation(p, generation)
+                notice(f"dropped generation {generation} of {p.name}: a rebuild that stopped before switching left it")
 
 
 def drop_unswitched(container: Container, projections: list[Projection], new: dict[str, int]) -> None:
@@ -139,6 +253,7 @@ def _fill_and_switch(
         deltas = in_processes(
             container.settings, [p.name for p in projections], new, head, processes, batch_size, progress
         )
+        check_idle_connections(container)
         views.write_many(
             [
                 (p, new[p.name], {}, Tracking(tracking_name(p.name, new[p.name]), head), deltas[p.name])
@@ -167,6 +282,16 @@ def _fill_and_switch(
         if pending:
             time.sleep(0.05)  # a live generation is ahead: new events arrived meanwhile
     return new
+
+
+def check_idle_connections(container: Container) -> None:
+    """Replace the pooled connections that the server or a firewall closed while they sat idle: the processes
+    may fold for many minutes, and the write of their totals would otherwise fail on a dead connection, at the
+    very end of the rebuild (the views' own queries are not retried as the library's recorder calls are)."""
+    for owner in (container.views, container.store.recorder):
+        pool = getattr(getattr(owner, "datastore", None), "pool", None)
+        if isinstance(pool, psycopg_pool.ConnectionPool):
+            pool.check()
 
 
 def in_processes(
