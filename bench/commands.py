@@ -15,6 +15,7 @@ import statistics
 from pathlib import Path
 from typing import Any
 
+from bench.load import EARLY
 from bench.projections import fresh_store
 from bench.seed import log
 from bench.service import CONNECTIONS, OPEN_CASES, measure_baseline, measure_casetrail, seed_casetrail
@@ -50,7 +51,9 @@ def report(runs: dict[str, list[dict[str, Any]]], workers: list[int]) -> None:
             loads = [r["load"] for r in found]
             print(
                 f"  {name:<10} commands/s {[round(x['throughput']) for x in loads]}  "
-                f"p50 {[round(x['p50_ms'], 1) for x in loads]}  p99 {[round(x['p99_ms'], 1) for x in loads]}  "
+                f"p50 {[round(x['p50_ms'], 1) for x in loads]}  p99 {[round(x['p99_ms'], 1) for x in loads]} "
+                f"(first {EARLY:.0%} of the run {[round(x['p99_early_ms'], 1) for x in loads]}, "
+                f"then {[round(x['p99_late_ms'], 1) for x in loads]})  "
                 f"errors {sum(x['errors'] for x in loads)}"
             )
             if "api_cpu_ms" in found[0]:

@@ -37,7 +37,7 @@ import psycopg
 from eventsourcing.application import Repository
 
 from bench import baseline_app
-from bench.load import LoadResult, ProgressNotes, run_load_in_process
+from bench.load import EARLY, LoadResult, ProgressNotes, run_load_in_process
 from bench.projections import PG_URL, fresh_store, reached, read_and_decode, rebuild_rates
 from bench.seed import log, one_case, reset, save_in_bulk, seed, signed_for_case
 from bench.servers import BIN, Process, free_port, machine_cpu_seconds, postgres_cpu_seconds, start
@@ -308,6 +308,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             runs["many"].append(measure_casetrail(container, url, open_ids, args.seconds, f"many-{n}", workers=MANY))
         figures.update({name: median_run(found) for name, found in runs.items()})
         figures["rounds"] = {name: [r["load"]["throughput"] for r in found] for name, found in runs.items()}
+        figures["rounds_p99"] = {name: [r["load"]["p99_ms"] for r in found] for name, found in runs.items()}
 
         log("replay at 50 and 1,000 events")
         figures["replay"] = measure_replay(container)
@@ -334,6 +335,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             )
         figures["grown"] = median_run(grown)
         figures["rounds"]["grown"] = [r["load"]["throughput"] for r in grown]
+        figures["rounds_p99"]["grown"] = [r["load"]["p99_ms"] for r in grown]
     finally:
         container.close()
     return figures
@@ -388,7 +390,8 @@ def print_figures(f: dict[str, Any]) -> None:
     def load_line(name: str, load: dict[str, Any]) -> str:
         return (
             f"  {name:<28} {load['throughput']:8,.0f} commands/s  p50 {load['p50_ms']:6.1f} ms  "
-            f"p99 {load['p99_ms']:6.1f} ms  max {load['max_ms']:6.1f} ms  errors {load['errors']}"
+            f"p99 {load['p99_ms']:6.1f} ms (first {EARLY:.0%} {load['p99_early_ms']:5.1f}, then "
+            f"{load['p99_late_ms']:5.1f})  max {load['max_ms']:6.1f} ms  errors {load['errors']}"
         )
 
     small, grown, base, rebuild = f["small"], f["grown"], f["baseline"], f["rebuild"]
@@ -396,7 +399,8 @@ def print_figures(f: dict[str, Any]) -> None:
     print(
         f"commands: progress notes over HTTP, {f['connections']} keep-alive connections, {f['seconds']:.0f} s a run; "
         f"the median of {len(f['rounds']['small'])} rounds, baseline and casetrail in turn "
-        f"(commands/s of every round: {json.dumps({k: [round(x) for x in v] for k, v in f['rounds'].items()})})"
+        f"(commands/s of every round: {json.dumps({k: [round(x) for x in v] for k, v in f['rounds'].items()})}; "
+        f"p99 ms of every round: {json.dumps({k: [round(x) for x in v] for k, v in f['rounds_p99'].items()})})"
     )
     print(load_line("baseline (bench/baseline_app)", base["load"]))
     print(load_line(f"casetrail at {small['cases']:,} cases", small["load"]))

@@ -53,4 +53,6 @@ def test_the_quick_benchmark_prints_every_figure_and_draws_the_chart(tmp_path: P
     for run in (figures["baseline"], figures["small"], figures["grown"]):
         assert run["load"]["requests"] > 0
         assert run["load"]["errors"] == 0, run["load"]["error_samples"]
+        assert 0 < run["load"]["p99_early_ms"] <= run["load"]["max_ms"]  # the window's start, and the rest
+        assert 0 < run["load"]["p99_late_ms"] <= run["load"]["max_ms"]
     assert figures["small"]["worker_rss_mb"] > 0
