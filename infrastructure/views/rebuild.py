@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import gc
-import hashlib
 import logging
 import multiprocessing
 import os
@@ -27,6 +26,7 @@ from domain.rules import Refusal
 from infrastructure.container import Container, open_log_and_views
 from infrastructure.integrity import Tampered
 from infrastructure.settings import Settings
+from infrastructure.views.runner import advisory_key
 
 log = logging.getLogger("casetrail.rebuild")
 
@@ -44,7 +44,56 @@ class RebuildRunning(RebuildFailed):
 
 def rebuild_key(name: str) -> int:
     """The PostgreSQL advisory lock a rebuild of `name` holds (apart from the worker's projection locks)."""
-    return int.from_bytes(hashlib.sha256(f"casetrail rebuild {name}".encode()).digest()[:8], "big", signed=True)
+    return advisory_key(f"casetrail rebuild {name}")
+
+
+def folding_key(name: str) -> int:
+    """The lock each of a rebuild's processes holds, shared, while it folds into a generation of `name`: a rebuild
+    killed outright leaves them running until their next batch, and no rebuild may start until they are gone."""
+    return advisory_key(f"casetrail rebuild {name}: folding")
+
+
+class LockHeld:
+    """What `rebuild_locks` gives: `check` raises `RebuildFailed` once the lock is known lost (its connection
+    ended), so that the rebuild writes nothing more that counts and switches to nothing."""
+
+    def __init__(self) -> None:
+        self.lost = threading.Event()
+
+    def check(self) -> None:
+        if self.lost.is_set():
+            raise RebuildFailed(
+                "the rebuild lost its lock (its connection to the database ended); the live view is unchanged: "
+                "run the rebuild again"
+            )
+
+
+# The lock's connection: the server ends no idle session of it, and a machine that is lost is noticed by either
+# side within about a minute (TCP keepalives), which frees its locks.
+SERVER_KEEPALIVES = "SET tcp_keepalives_idle = 30; SET tcp_keepalives_interval = 10; SET tcp_keepalives_count = 3"
+
+
+def lock_connection(settings: Settings) -> psycopg.Connection[Any]:
+    """A connection of its own for session locks, kept from idle timeouts; a failure is `RebuildFailed`."""
+    conn = None
+    try:
+        conn = psycopg.connect(
+            settings.database_url,
+            autocommit=True,
+            connect_timeout=5,
+            keepalives=1,
+            keepalives_idle=30,
+            keepalives_interval=10,
+            keepalives_count=3,
+        )
+        if conn.info.server_version >= 140000:  # `idle_session_timeout` is PostgreSQL 14's
+            conn.execute("SET idle_session_timeout = 0")
+        conn.execute(SERVER_KEEPALIVES)
+    except psycopg.Error as e:
+        if conn is not None:
+            conn.close()
+        raise RebuildFailed(f"cannot take the rebuild lock: {e}".strip()) from None
+    return conn
 
 
 _HELD_IN_MEMORY: set[tuple[int, str]] = set()  # (the views' identity, projection) rebuilding in this process
@@ -52,30 +101,35 @@ _IN_MEMORY = threading.Lock()
 
 
 @contextmanager
-def rebuild_locks(container: Container, names: Sequence[str]) -> Iterator[None]:
+def rebuild_locks(container: Container, names: Sequence[str]) -> Iterator[LockHeld]:
     """One rebuild of a projection at a time: held for the whole rebuild and freed when it ends or its process
-    dies (a PostgreSQL session lock; on SQLite a lock on a file beside the database; in memory, this process's).
-    So an unfinished generation found while holding it was left by a rebuild that stopped. A second rebuild of
-    the same projection raises `RebuildRunning`."""
+    dies (a PostgreSQL session lock, freed by the server when the session ends; on SQLite a lock on a file beside
+    the database; in memory, this process's). On PostgreSQL a rebuild also waits for the processes of one killed
+    before it (`folding_key`). So an unfinished generation found while holding it was left by a rebuild that
+    stopped. A second rebuild of the same projection raises `RebuildRunning`."""
     settings = container.settings
+    held = LockHeld()
     if settings.backend == "postgresql":
-        with psycopg.connect(settings.database_url, autocommit=True, connect_timeout=5) as conn:
-            for name in names:  # a session lock outlives no session: closing the connection frees every one
-                row = conn.execute("SELECT pg_try_advisory_lock(%s)", (rebuild_key(name),)).fetchone()
-                if not (row and row[0]):
-                    raise RebuildRunning(_running(name))
-            with _kept_busy(conn, names):
-                yield
+        with lock_connection(settings) as conn:
+            try:
+                for name in names:  # a session lock outlives no session: closing the connection frees every one
+                    if not _try_lock(conn, rebuild_key(name)) or not _try_lock(conn, folding_key(name)):
+                        raise RebuildRunning(_running(name))
+                    conn.execute("SELECT pg_advisory_unlock(%s)", (folding_key(name),))  # only: no process folds
+            except psycopg.Error as e:
+                raise RebuildFailed(f"cannot take the rebuild lock: {e}".strip()) from None
+            with _kept_busy(conn, names, held):
+                yield held
     elif settings.backend == "sqlite":
-        with contextlib.ExitStack() as held:
+        with contextlib.ExitStack() as stack:
             for name in names:
                 path = settings.sqlite_path.with_name(f"{settings.sqlite_path.name}.rebuild-{name}.lock")
-                lock = held.enter_context(open(path, "a"))  # closed by the stack: that frees the lock
+                lock = stack.enter_context(open(path, "a"))  # closed by the stack: that frees the lock
                 try:
                     fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:
                     raise RebuildRunning(_running(name)) from None
-            yield
+            yield held
     else:
         keys = [(id(container.views), name) for name in names]
         with _IN_MEMORY:
@@ -83,19 +137,33 @@ def rebuild_locks(container: Container, names: Sequence[str]) -> Iterator[None]:
                 raise RebuildRunning(_running(busy[0]))
             _HELD_IN_MEMORY.update(keys)
         try:
-            yield
+            yield held
         finally:
             with _IN_MEMORY:
                 _HELD_IN_MEMORY.difference_update(keys)
 
 
-# How often the lock's connection runs a query while the rebuild runs: a server that ends idle sessions
-# (`idle_session_timeout`) would otherwise end it, free the lock, and let a second rebuild start beside this one.
+def _try_lock(conn: psycopg.Connection[Any], key: int) -> bool:
+    row = conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
+    return bool(row and row[0])
+
+
+@contextmanager
+def folding(settings: Settings, names: Sequence[str]) -> Iterator[None]:
+    """Held by each of a rebuild's processes while it folds (`folding_key`, shared): freed when it ends."""
+    with lock_connection(settings) as conn:
+        for name in names:
+            conn.execute("SELECT pg_advisory_lock_shared(%s)", (folding_key(name),))
+        yield
+
+
+# How often the lock's connection runs a query while the rebuild runs: a lost connection (the server restarted,
+# the session ended by an administrator) is noticed within this, and the rebuild then stops (`LockHeld`).
 KEEP_BUSY_EVERY = 30.0
 
 
 @contextmanager
-def _kept_busy(conn: psycopg.Connection[Any], names: Sequence[str]) -> Iterator[None]:
+def _kept_busy(conn: psycopg.Connection[Any], names: Sequence[str], held: LockHeld) -> Iterator[None]:
     stop = threading.Event()
 
     def ping() -> None:
@@ -103,7 +171,9 @@ def _kept_busy(conn: psycopg.Connection[Any], names: Sequence[str]) -> Iterator[
             try:
                 conn.execute("SELECT 1")
             except psycopg.Error as e:
-                log.warning("the rebuild lock of %s was lost with its connection (%s)", ", ".join(names), e)
+                if not stop.is_set():
+                    held.lost.set()
+                    log.warning("the rebuild lock of %s was lost with its connection (%s)", ", ".join(names), e)
                 return
 
     thread = threading.Thread(target=ping, name="casetrail-rebuild-lock", daemon=True)
@@ -112,18 +182,28 @@ def _kept_busy(conn: psycopg.Connection[Any], names: Sequence[str]) -> Iterator[
         yield
     finally:
         stop.set()
-        thread.join()
+        thread.join(timeout=KEEP_BUSY_EVERY)
 
 
 def _running(name: str) -> str:
     return (
-        f"a rebuild of {name} is running already; wait for it to end (`casetrail projections status` shows the "
-        "generation it builds)"
+        f"a rebuild of {name} is running already, or the processes of one that was stopped are finishing their "
+        "batch; wait for it to end (`casetrail projections status` shows the generation it builds)"
     )
 
 
 def rebuild_running(container: Container, name: str) -> bool:
-    """Whether a rebuild of `name` holds its lock now."""
+    """Whether a rebuild of `name`, or a process of one, holds its lock now (on PostgreSQL read from the server's
+    lock table, so that asking takes nothing a starting rebuild would need)."""
+    if container.settings.backend == "postgresql":
+        keys = [rebuild_key(name), folding_key(name)]
+        rows = container.views.query(
+            "SELECT 1 AS held FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 "
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+            "AND (classid::bigint, objid::bigint) IN ((?, ?), (?, ?))",
+            [part for key in keys for part in ((key >> 32) & 0xFFFFFFFF, key & 0xFFFFFFFF)],
+        )
+        return bool(rows)
     try:
         with rebuild_locks(container, [name]):
             return False
@@ -204,24 +284,24 @@ def rebuild_all(
     views = container.views
     new: dict[str, int] = {}
     count = process_count(container, processes)
-    with rebuild_locks(container, [p.name for p in projections]), paused_gc():
+    with rebuild_locks(container, [p.name for p in projections]) as held, paused_gc():
         drop_left_behind(container, projections, notice)
         old = {p.name: views.active_generation(p.name) for p in projections}  # read under the lock: no rebuild
         try:
             for p in projections:
                 new[p.name] = views.create_generation(p, active=False)
-            return _fill_and_switch(container, projections, progress, batch_size, count, sharded_from, old, new)
+            return _fill_and_switch(container, projections, progress, batch_size, count, sharded_from, old, new, held)
         except BaseException:
             drop_unswitched(container, projections, new)
             raise
 
 
 def drop_left_behind(container: Container, projections: list[Projection], notice: Callable[[str], None]) -> None:
-    """Drop every generation that is not live: with the rebuild lock held, nothing is building one."""
+    """Drop every generation that is not live: with the rebuild lock held, nothing is building one (and one that
+    is live when dropped, in the same transaction, stays)."""
     for p in projections:
         for generation, active in container.views.generations(p.name):
-            if not active:
-                container.views.drop_generation(p, generation)
+            if not active and container.views.drop_generation(p, generation, unless_live=True):
                 notice(f"dropped generation {generation} of {p.name}: a rebuild that stopped before switching left it")
 
 
@@ -246,6 +326,7 @@ def _fill_and_switch(
     sharded_from: int,
     old: dict[str, int],
     new: dict[str, int],
+    held: LockHeld,
 ) -> dict[str, int]:
     views = container.views
     head = container.store.recorder.max_notification_id() or 0
@@ -254,6 +335,7 @@ def _fill_and_switch(
             container.settings, [p.name for p in projections], new, head, processes, batch_size, progress
         )
         check_idle_connections(container)
+        held.check()
         views.write_many(
             [
                 (p, new[p.name], {}, Tracking(tracking_name(p.name, new[p.name]), head), deltas[p.name])
@@ -276,6 +358,7 @@ def _fill_and_switch(
             continue
         for w in list(pending):
             name = w.projection.name
+            held.check()
             if views.switch_if_caught_up(w.projection, old[name], new[name]):
                 views.drop_generation(w.projection, old[name])
                 pending.remove(w)
@@ -286,8 +369,9 @@ def _fill_and_switch(
 
 def check_idle_connections(container: Container) -> None:
     """Replace the pooled connections that the server or a firewall closed while they sat idle: the processes
-    may fold for many minutes, and the write of their totals would otherwise fail on a dead connection, at the
-    very end of the rebuild (the views' own queries are not retried as the library's recorder calls are)."""
+    may fold for many minutes, and the write of their totals, or the tail's reads of the log, would otherwise fail
+    on a dead connection at the very end of the rebuild (neither the views' queries nor `scan` are retried, as
+    the library's own recorder calls are)."""
     for owner in (container.views, container.store.recorder):
         pool = getattr(getattr(owner, "datastore", None), "pool", None)
         if isinstance(pool, psycopg_pool.ConnectionPool):
@@ -368,7 +452,7 @@ def fold_shard(
     parent = multiprocessing.parent_process()
 
     def report(upto: int) -> None:
-        if parent is not None and not parent.is_alive():  # nobody will switch to or drop this generation
+        if parent is not None and not parent.is_alive():  # nobody will switch to it: the next rebuild drops it
             messages.cancel_join_thread()  # and nobody reads: do not wait to flush what was sent
             raise SystemExit(1)
         messages.put(("at", shard.index, upto))
@@ -376,7 +460,9 @@ def fold_shard(
     try:
         store, views, projections = open_log_and_views(settings)
         try:
-            with paused_gc():
+            with folding(settings, names), paused_gc():
+                if parent is not None and not parent.is_alive():  # it died before this process held the lock
+                    raise SystemExit(1)
                 workers = [Worker(store, p, views, batch_size) for p in projections if p.name in names]
                 SharedReads(workers, max_batch=batch_size).catch_up(
                     workers, generations=generations, on_batch=report, shard=shard

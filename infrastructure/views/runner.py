@@ -200,4 +200,10 @@ PING_EVERY = 5.0
 
 
 def lock_key(name: str) -> int:
-    return int.from_bytes(hashlib.sha256(f"casetrail projection {name}".encode()).digest()[:8], "big", signed=True)
+    """The advisory lock of the worker that applies the projection `name`."""
+    return advisory_key(f"casetrail projection {name}")
+
+
+def advisory_key(what: str) -> int:
+    """A PostgreSQL advisory lock's key (a signed 64-bit integer) named by `what`."""
+    return int.from_bytes(hashlib.sha256(what.encode()).digest()[:8], "big", signed=True)

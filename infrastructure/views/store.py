@@ -156,21 +156,28 @@ class SqlViews:
             (generation, name),
         )
 
-    def drop_generation(self, projection: Projection, generation: int) -> None:
+    def drop_generation(self, projection: Projection, generation: int, *, unless_live: bool = False) -> bool:
+        """Drop the generation's tables, registry row and position; with `unless_live`, nothing when it is live
+        (checked in the same transaction). True when it was dropped."""
         with self.cursor(commit=True) as c:
+            c.execute(
+                f"DELETE FROM projection_generations WHERE name={self.ph} AND generation={self.ph}"
+                + (" AND active=0" if unless_live else "")
+                + " RETURNING generation",
+                (projection.name, generation),
+            )
+            if unless_live and not c.fetchall():
+                return False
             names = [t.name for t in projection.tables] + [r.name for r in rollups_of(projection)] + ["state"]
             for name in names:
                 c.execute(f"DROP TABLE IF EXISTS {table_name(projection.name, generation, name)}")
                 self.forget(table_name(projection.name, generation, name))
-            c.execute(
-                f"DELETE FROM projection_generations WHERE name={self.ph} AND generation={self.ph}",
-                (projection.name, generation),
-            )
             # A later generation may get this number again: it must start from the beginning.
             c.execute(
                 f"DELETE FROM {self.tracking_table} WHERE application_name={self.ph}",
                 (tracking_name(projection.name, generation),),
             )
+        return True
 
     def index_ddl(self, projection: Projection, generation: int) -> list[str]:
         statements = []

@@ -18,7 +18,7 @@ from bench.seed import seed
 from infrastructure.clock import FixedClock
 from infrastructure.container import Container, build
 from infrastructure.settings import Settings
-from infrastructure.views.rebuild import SHARDED_FROM
+from infrastructure.views.rebuild import SHARDED_FROM, rebuild_running
 from tests.conftest import POSTGRES_URL, require_postgres, reset_postgres
 from tests.integration.tamper import Tamperer
 from tests.projections.folds import projected_rows
@@ -113,6 +113,10 @@ def test_a_rebuild_killed_outright_leaves_generations_that_status_names_and_the_
     finally:
         if running.poll() is None:
             running.kill()
+    deadline = time.monotonic() + 60  # its processes stop at their next batch, and then free their locks
+    while any(rebuild_running(seeded, p.name) for p in seeded.projections):
+        assert time.monotonic() < deadline, "a killed rebuild's processes still hold their locks"
+        time.sleep(0.05)
     left = {p.name: live[p.name] + 1 for p in seeded.projections}
     for projection in seeded.projections:
         name = projection.name
