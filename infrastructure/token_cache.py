@@ -22,6 +22,7 @@ from uuid import UUID
 import psycopg
 
 from domain.values import Actor
+from infrastructure.session_connection import session_connection
 
 log = logging.getLogger("casetrail.tokens")
 TOKENS_CHANNEL = "casetrail_tokens"
@@ -75,16 +76,8 @@ class TokenCache:
                 return
             self.last_try = time.monotonic()
         try:
-            # TCP keepalives: a connection that dies silently (no FIN) is noticed within about 10 s.
-            conn = psycopg.connect(
-                self.conninfo,
-                autocommit=True,
-                connect_timeout=2,
-                keepalives=1,
-                keepalives_idle=5,
-                keepalives_interval=2,
-                keepalives_count=2,
-            )
+            # A connection that dies silently (no FIN) is noticed within about 10 s.
+            conn = session_connection(self.conninfo, connect_timeout=2, keepalive=(5, 2, 2))
             conn.execute(f"LISTEN {TOKENS_CHANNEL}")
         except psycopg.Error as e:
             log.warning("token cache off: cannot listen for revocations: %s", e)

@@ -25,8 +25,8 @@ from application.projections.base import Deltas, Projection, Shard, SharedReads,
 from domain.rules import Refusal
 from infrastructure.container import Container, open_log_and_views
 from infrastructure.integrity import Tampered
+from infrastructure.session_connection import advisory_key, session_connection, try_lock
 from infrastructure.settings import Settings
-from infrastructure.views.runner import advisory_key
 
 log = logging.getLogger("casetrail.rebuild")
 
@@ -68,32 +68,13 @@ class LockHeld:
             )
 
 
-# The lock's connection: the server ends no idle session of it, and a machine that is lost is noticed by either
-# side within about a minute (TCP keepalives), which frees its locks.
-SERVER_KEEPALIVES = "SET tcp_keepalives_idle = 30; SET tcp_keepalives_interval = 10; SET tcp_keepalives_count = 3"
-
-
 def lock_connection(settings: Settings) -> psycopg.Connection[Any]:
-    """A connection of its own for session locks, kept from idle timeouts; a failure is `RebuildFailed`."""
-    conn = None
+    """A connection of its own for the rebuild's session locks (`session_connection`); a failure is
+    `RebuildFailed`, said in one line."""
     try:
-        conn = psycopg.connect(
-            settings.database_url,
-            autocommit=True,
-            connect_timeout=5,
-            keepalives=1,
-            keepalives_idle=30,
-            keepalives_interval=10,
-            keepalives_count=3,
-        )
-        if conn.info.server_version >= 140000:  # `idle_session_timeout` is PostgreSQL 14's
-            conn.execute("SET idle_session_timeout = 0")
-        conn.execute(SERVER_KEEPALIVES)
+        return session_connection(settings.database_url)
     except psycopg.Error as e:
-        if conn is not None:
-            conn.close()
         raise RebuildFailed(f"cannot take the rebuild lock: {e}".strip()) from None
-    return conn
 
 
 _HELD_IN_MEMORY: set[tuple[int, str]] = set()  # (the views' identity, projection) rebuilding in this process
@@ -113,7 +94,7 @@ def rebuild_locks(container: Container, names: Sequence[str]) -> Iterator[LockHe
         with lock_connection(settings) as conn:
             try:
                 for name in names:  # a session lock outlives no session: closing the connection frees every one
-                    if not _try_lock(conn, rebuild_key(name)) or not _try_lock(conn, folding_key(name)):
+                    if not try_lock(conn, rebuild_key(name)) or not try_lock(conn, folding_key(name)):
                         raise RebuildRunning(_running(name))
                     conn.execute("SELECT pg_advisory_unlock(%s)", (folding_key(name),))  # only: no process folds
             except psycopg.Error as e:
@@ -141,11 +122,6 @@ def rebuild_locks(container: Container, names: Sequence[str]) -> Iterator[LockHe
         finally:
             with _IN_MEMORY:
                 _HELD_IN_MEMORY.difference_update(keys)
-
-
-def _try_lock(conn: psycopg.Connection[Any], key: int) -> bool:
-    row = conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
-    return bool(row and row[0])
 
 
 @contextmanager

@@ -7,7 +7,6 @@ apply it, and the lock is freed when its holder's connection dies, so a standby 
 from __future__ import annotations
 
 import gc
-import hashlib
 import logging
 import time
 from collections.abc import Callable
@@ -18,6 +17,7 @@ from eventsourcing.persistence import IntegrityError, Tracking
 
 from application.projections.base import Batch, Projection, SharedReads, Worker, Write, tracking_name
 from infrastructure.background import BackgroundLoop
+from infrastructure.session_connection import advisory_key, session_connection, try_lock
 
 log = logging.getLogger("casetrail.worker")
 
@@ -161,15 +161,15 @@ class AdvisoryLocks:
         self.last_try[name] = now
         try:
             if not self._alive():
-                self.conn = psycopg.connect(self.conninfo, autocommit=True, connect_timeout=5)
+                self.conn = session_connection(self.conninfo)
                 self.held.clear()
             assert self.conn is not None
-            row = self.conn.execute("SELECT pg_try_advisory_lock(%s)", (lock_key(name),)).fetchone()
+            taken = try_lock(self.conn, lock_key(name))
         except psycopg.Error as e:
             log.warning("cannot take the lock for %s: %s", name, e)
             self.held.clear()
             return False
-        if row and row[0]:
+        if taken:
             log.info("this process now holds the %s lock", name)
             self.held.add(name)
             return True
@@ -202,8 +202,3 @@ PING_EVERY = 5.0
 def lock_key(name: str) -> int:
     """The advisory lock of the worker that applies the projection `name`."""
     return advisory_key(f"casetrail projection {name}")
-
-
-def advisory_key(what: str) -> int:
-    """A PostgreSQL advisory lock's key (a signed 64-bit integer) named by `what`."""
-    return int.from_bytes(hashlib.sha256(what.encode()).digest()[:8], "big", signed=True)

@@ -17,6 +17,7 @@ from application.projections.base import Deltas, Worker
 from infrastructure.clock import FixedClock
 from infrastructure.container import Container, build
 from infrastructure.settings import Settings
+from infrastructure.token_cache import TokenCache
 from infrastructure.views import rebuild as rebuilding
 from infrastructure.views.rebuild import (
     RebuildFailed,
@@ -26,6 +27,7 @@ from infrastructure.views.rebuild import (
     rebuild_locks,
     rebuild_running,
 )
+from infrastructure.views.runner import AdvisoryLocks
 from infrastructure.views.status import generations_not_live
 from tests.conftest import POSTGRES_URL, require_postgres, reset_postgres
 from tests.projections.folds import folded_rows, projected_rows
@@ -288,3 +290,22 @@ def test_a_lock_connection_the_database_refuses_is_a_rebuild_failure_in_words() 
     """What the command prints in one line (`RebuildFailed`), instead of a driver's traceback."""
     with pytest.raises(RebuildFailed, match=r"^cannot take the rebuild lock: .*127\.0\.0\.1"):
         rebuilding.lock_connection(Settings(database_url="postgresql://postgres@127.0.0.1:1/casetrail"))
+
+
+@pytest.mark.postgres
+def test_every_session_connection_is_kept_from_idle_timeouts_and_sends_keepalives() -> None:
+    """The worker's locks, the token cache's LISTEN and a rebuild's locks all use `session_connection`."""
+    require_postgres()
+    locks = AdvisoryLocks(POSTGRES_URL)
+    tokens = TokenCache(POSTGRES_URL)
+    try:
+        assert locks.hold("some projection")
+        tokens._listen()
+        with rebuilding.lock_connection(Settings(database_url=POSTGRES_URL)) as rebuilds:
+            for conn, idle in ((locks.conn, "30"), (tokens.conn, "5"), (rebuilds, "30")):
+                assert conn is not None
+                assert conn.execute("SHOW idle_session_timeout").fetchone() == ("0",)
+                assert conn.execute("SHOW tcp_keepalives_idle").fetchone() == (idle,)
+    finally:
+        locks.close()
+        tokens.close()
